@@ -1,0 +1,87 @@
+//! The workspace of a request (`en-workspace`), checked in the order of spec/README.md.
+
+use std::collections::HashSet;
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+use enspace_domain::access::{self, Action, MemberAccess, MemberType};
+use enspace_store::{
+    members::MemberRecord,
+    workspaces::{WorkspaceRecord, WorkspaceSelector},
+};
+
+use crate::{error::ApiError, extract::Principal, middleware::LogSlot, AppState};
+
+pub const MISSING_HEADER: &str = "Missing required header: en-workspace";
+pub const NOT_AUTHORIZED: &str = "Token not authorized for this workspace";
+pub const NOT_FOUND: &str = "Workspace not found";
+pub const NOT_MEMBER: &str = "You are not a member of this workspace";
+
+/// A caller inside a workspace it is an active member of, with the method's scope checked.
+#[derive(Debug, Clone)]
+pub struct WsCtx {
+    pub principal: Principal,
+    pub workspace: WorkspaceRecord,
+    pub member: MemberRecord,
+}
+
+/// Slugs never start with a digit, so an all-digit value is an id.
+fn selector(value: &str) -> WorkspaceSelector {
+    match value.parse::<i64>() {
+        Ok(id) if value.bytes().all(|b| b.is_ascii_digit()) => WorkspaceSelector::Id(id),
+        _ => WorkspaceSelector::Reference(value.to_string()),
+    }
+}
+
+impl FromRequestParts<AppState> for WsCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let header = parts
+            .headers
+            .get("en-workspace")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::bad_request(MISSING_HEADER))?;
+        let key_id = (!principal.key.all_workspaces).then_some(principal.key.id);
+        let access =
+            enspace_store::workspaces::resolve(&state.db, &selector(header), principal.user.id, key_id).await?;
+        // A key that lists particular workspaces learns nothing about any other, existing or not.
+        let access = match access {
+            Some(access) if access.key_listed => access,
+            None if principal.key.all_workspaces => return Err(ApiError::not_found(NOT_FOUND)),
+            _ => return Err(ApiError::forbidden(NOT_AUTHORIZED)),
+        };
+        if let Some(slot) = parts.extensions.get::<LogSlot>() {
+            slot.update(|info| info.workspace = Some(access.workspace.reference.clone()));
+        }
+        let member = access.member.filter(|m| m.status == "active").ok_or_else(|| ApiError::forbidden(NOT_MEMBER))?;
+        principal.require_scope_for(parts.method.as_str())?;
+        Ok(WsCtx { principal, workspace: access.workspace, member })
+    }
+}
+
+impl WsCtx {
+    pub fn member_type(&self) -> MemberType {
+        // Rows are written from MemberType, so an unknown value is corrupt data: treat it as
+        // the least privileged type.
+        MemberType::parse(&self.member.member_type).unwrap_or(MemberType::Viewer)
+    }
+
+    /// The one access decision (spec/access.md), with the role's grants loaded when needed.
+    pub async fn authorize(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
+        let member_type = self.member_type();
+        let role = match (member_type, self.member.role_id) {
+            (MemberType::Owner, _) | (_, None) => None,
+            (_, Some(role_id)) => Some(
+                enspace_store::members::role_permissions(&state.db, self.workspace.id, role_id)
+                    .await?
+                    .into_iter()
+                    .collect::<HashSet<_>>(),
+            ),
+        };
+        access::decide(&MemberAccess { member_type, role }, &action)
+            .map_err(|denied| ApiError::forbidden(format!("Permission denied: {}", denied.0)))
+    }
+}

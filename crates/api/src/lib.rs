@@ -1,0 +1,78 @@
+//! The HTTP API: one router assembled from one module per resource (`routes/`), thin handlers,
+//! authentication and the workspace as extractors (`extract/`), one error type (`error`), and
+//! an OpenAPI document generated from the same route declarations (`openapi`).
+
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::{extract::DefaultBodyLimit, Router};
+use enspace_domain::list::Paging;
+use enspace_engine::request_log::RequestLogSink;
+use enspace_store::Db;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The API's settings, from the server configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    pub paging: Paging,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { body_limit: 1024 * 1024, paging: Paging::default() }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<ApiConfig>,
+    pub request_log: RequestLogSink,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// Every route, documented: the one place the API is assembled.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(routes::ops::routes())
+        .merge(routes::workspaces::routes())
+        .merge(routes::ws::routes())
+        .merge(routes::user::routes())
+        .merge(routes::api_keys::routes())
+        .merge(routes::request_logs::routes())
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// The application: routes, docs, fallbacks and the middleware every request passes through.
+pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application with `extra` routes merged under the same middleware (tests use it to
+/// exercise failure paths, such as a handler that panics).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
+    let (routes, api) = api_routes().split_for_parts();
+    routes
+        .merge(routes::ops::docs(api))
+        .merge(extra)
+        .fallback(routes::ops::not_found)
+        .method_not_allowed_fallback(routes::ops::method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .with_state(state)
+}

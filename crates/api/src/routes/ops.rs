@@ -1,0 +1,65 @@
+//! Operations: health, readiness, metrics, the OpenAPI document and its docs page, fallbacks.
+
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    Json,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{error::ApiError, AppState};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(metrics))
+}
+
+/// `/openapi.json` and `/docs` (Swagger UI, embedded in the binary: no network needed).
+pub fn docs(api: utoipa::openapi::OpenApi) -> SwaggerUi {
+    SwaggerUi::new("/docs").url("/openapi.json", api)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthView {
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = HealthView)))]
+pub async fn health() -> Json<HealthView> {
+    Json(HealthView { status: "ok" })
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/ready", tag = "operations", responses(
+    (status = 200, body = HealthView), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
+    match state.db.ping().await {
+        Ok(()) => Ok(Json(HealthView { status: "ready" })),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Database unavailable"))
+        }
+    }
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let (open, idle) = state.db.pool_stats();
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(open, idle),
+    )
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("Route not found")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this route")
+}

@@ -1,0 +1,43 @@
+//! The caller's request log, newest first by default.
+
+use axum::{extract::State, Json};
+use enspace_store::request_logs::LIST;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiResult, ErrorBody},
+    extract::{Authed, QueryPairs},
+    openapi::ListParams,
+    views::RequestLogView,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_logs)).routes(routes!(count_logs))
+}
+
+/// Filters: `method`, `status`, `workspace`, `key_reference`, `path`, `created_at`,
+/// `duration_ms`, `request_id`, `id` with the list operators (`created_at_gte`,
+/// `path_contains`, …); `_q` on path, workspace and user agent.
+#[utoipa::path(get, path = "/user/request-logs", tag = "user", params(ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [RequestLogView]), (status = 400, body = ErrorBody)))]
+pub async fn list_logs(
+    State(state): State<AppState>,
+    Authed(principal): Authed,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<RequestLogView>>> {
+    let query = query.list(&state, &LIST, &[])?;
+    let rows = enspace_store::request_logs::list(&state.db, principal.user.id, &query).await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/user/request-logs/count", tag = "user", params(ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64), (status = 400, body = ErrorBody)))]
+pub async fn count_logs(
+    State(state): State<AppState>,
+    Authed(principal): Authed,
+    query: QueryPairs,
+) -> ApiResult<Json<i64>> {
+    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(enspace_store::request_logs::count(&state.db, principal.user.id, &query).await?))
+}

@@ -1,0 +1,81 @@
+//! The caller: `GET /user`, `PUT /user`.
+
+use axum::{extract::State, Json};
+use enspace_domain::{
+    user::NAME_MAX,
+    workspace::{check_language, check_text},
+    Detail,
+};
+use enspace_store::users::UserPatch;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, Authed},
+    views::CurrentUserView,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_user, update_user))
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/user", tag = "user", security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = CurrentUserView), (status = 401, body = ErrorBody)))]
+pub async fn get_user(Authed(principal): Authed) -> Json<CurrentUserView> {
+    Json((&principal.user).into())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetaInput {
+    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[schema(value_type = Option<String>)]
+    pub fname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[schema(value_type = Option<String>)]
+    pub lname: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    pub meta: Option<MetaInput>,
+    /// `pt`, `en` or `es`.
+    pub language: Option<String>,
+}
+
+impl Input for UserInput {
+    const READ_ONLY: &'static [&'static str] = &["email"];
+}
+
+/// Updates the caller's `meta` (names) and `language`. A name sent as `null` is cleared.
+#[utoipa::path(put, path = "/user", tag = "user", security(("api_key" = []), ("bearer" = [])), request_body = UserInput,
+    responses((status = 200, body = CurrentUserView), (status = 400, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Authed(principal): Authed,
+    ApiJson(input): ApiJson<UserInput>,
+) -> ApiResult<Json<CurrentUserView>> {
+    let mut details = Vec::new();
+    let meta = input.meta.unwrap_or(MetaInput { fname: None, lname: None });
+    for (path, value) in [("meta.fname", &meta.fname), ("meta.lname", &meta.lname)] {
+        if let Some(Some(name)) = value {
+            check_text(&mut details, path, Some(name), false, NAME_MAX);
+        }
+    }
+    if let Some(language) = &input.language {
+        if let Err(message) = check_language(language) {
+            details.push(Detail::new("language", message));
+        }
+    }
+    if !details.is_empty() {
+        return Err(ApiError::validation(details));
+    }
+    let patch = UserPatch { fname: meta.fname, lname: meta.lname, language: input.language };
+    let user = enspace_store::users::update(&state.db, principal.user.id, patch).await?;
+    Ok(Json((&user).into()))
+}

@@ -1,0 +1,199 @@
+//! The workspace of the request (`en-workspace`): context, update, leave, statistics,
+//! deletion preview, deletion.
+
+use axum::{extract::State, Json};
+use enspace_domain::{
+    access::{describe_permission, Action, MemberType, SettingsArea},
+    time::now_ms,
+    workspace::{self, check_language, check_text},
+    Detail,
+};
+use enspace_store::workspaces::WorkspacePatch;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    openapi::WorkspaceHeader,
+    routes::workspaces::{check_modules, pick_reference},
+    views::{
+        ActionResult, ContextKeyView, ContextView, DeletionPreviewView, MemberStats, MemberSummary, PermissionSummary,
+        StatsView, TaskStats, WorkspaceView,
+    },
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(context, update_workspace, delete_workspace))
+        .routes(routes!(leave))
+        .routes(routes!(stats))
+        .routes(routes!(deletion_preview))
+}
+
+/// The workspace, the caller, its membership and permissions, and the key in use.
+#[utoipa::path(get, path = "/ws", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ContextView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn context(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<ContextView>> {
+    let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
+    let unrestricted =
+        matches!((ctx.member_type(), ctx.member.role_id), (MemberType::Owner, _) | (MemberType::Full, None));
+    let permissions = match ctx.member.role_id {
+        _ if unrestricted => {
+            vec![PermissionSummary { resource: "*".into(), resource_id: "*".into(), action: "*".into() }]
+        }
+        None => Vec::new(),
+        Some(role_id) => enspace_store::members::role_permissions(&state.db, ctx.workspace.id, role_id)
+            .await?
+            .iter()
+            .filter_map(|r| describe_permission(r))
+            .map(|(resource, resource_id, action)| PermissionSummary { resource, resource_id, action })
+            .collect(),
+    };
+    let key = &ctx.principal.key;
+    Ok(Json(ContextView {
+        user: (&ctx.principal.user).into(),
+        member: MemberSummary {
+            id: ctx.member.id,
+            member_type: ctx.member.member_type.clone(),
+            status: ctx.member.status.clone(),
+            role: ctx.member.role_id,
+            groups,
+        },
+        permissions,
+        key: Some(ContextKeyView { reference: key.reference.clone(), scope: key.into() }),
+        workspace: ctx.workspace.into(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::routes::present")]
+    #[schema(value_type = Option<String>)]
+    pub icon: Option<Option<String>>,
+    pub language: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub modules: Option<Map<String, Value>>,
+    /// Immutable: accepted only when equal to the current reference (a body sent back as read).
+    pub reference: Option<String>,
+    /// Alias of `reference`.
+    pub slug: Option<String>,
+}
+
+impl Input for WorkspaceUpdate {
+    const READ_ONLY: &'static [&'static str] = &["status", "members_count"];
+}
+
+/// Updates name, description, icon, language, settings (and modules). Owner, or `full` with
+/// `settings::system::manage`.
+#[utoipa::path(put, path = "/ws", tag = "workspaces", params(WorkspaceHeader), request_body = WorkspaceUpdate,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = WorkspaceView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn update_workspace(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(input): ApiJson<WorkspaceUpdate>,
+) -> ApiResult<Json<WorkspaceView>> {
+    ctx.authorize(&state, Action::ManageSettings(SettingsArea::System)).await?;
+    let mut details = Vec::new();
+    if input.name.is_some() {
+        check_text(&mut details, "name", input.name.as_deref(), true, workspace::NAME_MAX);
+    }
+    check_text(&mut details, "description", input.description.as_deref(), false, workspace::DESCRIPTION_MAX);
+    if let Some(reference) = pick_reference(&mut details, input.reference, input.slug) {
+        if reference != ctx.workspace.reference {
+            details.push(Detail::new("reference", "is immutable"));
+        }
+    }
+    if let Some(language) = &input.language {
+        if let Err(message) = check_language(language) {
+            details.push(Detail::new("language", message));
+        }
+    }
+    check_modules(&mut details, &input.modules);
+    if !details.is_empty() {
+        return Err(ApiError::validation(details));
+    }
+    let patch = WorkspacePatch {
+        name: input.name.map(|n| n.trim().to_string()),
+        description: input.description,
+        icon: input.icon,
+        language: input.language,
+        modules: input.modules,
+        settings: input.settings,
+    };
+    let updated = enspace_store::workspaces::update(&state.db, ctx.workspace.id, patch).await?;
+    Ok(Json(updated.into()))
+}
+
+/// The caller stops being a member. What it created stays. The owner cannot leave.
+#[utoipa::path(post, path = "/ws/leave", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ActionResult), (status = 400, body = ErrorBody)))]
+pub async fn leave(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<ActionResult>> {
+    if ctx.member_type() == MemberType::Owner {
+        return Err(ApiError::bad_request("The owner cannot leave the workspace"));
+    }
+    enspace_store::members::remove(&state.db, ctx.workspace.id, ctx.member.id).await?;
+    Ok(Json(ActionResult::ok("You have successfully exited the workspace")))
+}
+
+/// Counts that are cheap at any size.
+#[utoipa::path(get, path = "/ws/stats", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = StatsView), (status = 403, body = ErrorBody)))]
+pub async fn stats(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<StatsView>> {
+    ctx.authorize(&state, Action::ReadWorkspace).await?;
+    let s = enspace_store::workspaces::stats(&state.db, ctx.workspace.id, now_ms()).await?;
+    Ok(Json(StatsView {
+        members: MemberStats {
+            total: s.members_by_type.values().sum(),
+            by_type: s.members_by_type,
+            by_status: s.members_by_status,
+        },
+        types: s.types,
+        fields: s.fields,
+        items: s.items,
+        items_by_type: s.items_by_type,
+        roles: s.roles,
+        groups: s.groups,
+        integrations: s.integrations,
+        flows: s.flows,
+        tasks: TaskStats { open: s.tasks_open, overdue: s.tasks_overdue },
+        storage_bytes: s.storage_bytes,
+    }))
+}
+
+/// Exactly what `DELETE /ws` would remove, per kind. Owner only.
+#[utoipa::path(get, path = "/ws/deletion-preview", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = DeletionPreviewView), (status = 403, body = ErrorBody)))]
+pub async fn deletion_preview(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<DeletionPreviewView>> {
+    ctx.authorize(&state, Action::DeleteWorkspace).await?;
+    let counts = enspace_store::workspaces::deletion_preview(&state.db, ctx.workspace.id).await?;
+    Ok(Json(DeletionPreviewView { counts, requires_confirmation: ctx.workspace.reference }))
+}
+
+/// Deletes the workspace and everything in it, in one transaction. Owner only, with
+/// `?confirm=<reference>`. Keys that listed it lose it from their scope.
+#[utoipa::path(delete, path = "/ws", tag = "workspaces", params(WorkspaceHeader, ("confirm" = String, Query, description = "The workspace's reference")),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ActionResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn delete_workspace(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<ActionResult>> {
+    ctx.authorize(&state, Action::DeleteWorkspace).await?;
+    if query.get("confirm") != Some(ctx.workspace.reference.as_str()) {
+        return Err(ApiError::bad_request("Confirm deletion with ?confirm=<reference>"));
+    }
+    let removed = enspace_store::workspaces::delete(&state.db, ctx.workspace.id).await?;
+    tracing::info!(workspace = %ctx.workspace.reference, ?removed, "workspace deleted");
+    Ok(Json(ActionResult::ok("Workspace deleted")))
+}

@@ -1,0 +1,267 @@
+//! Response shapes: what clients see. Each converts from a store record.
+
+use std::collections::BTreeMap;
+
+use enspace_domain::time::format_ms;
+use enspace_store::{api_keys::ApiKeyRecord, request_logs::RequestLog, users::UserRecord, workspaces::WorkspaceRecord};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceView {
+    pub id: i64,
+    pub name: String,
+    /// The workspace's slug: what `en-workspace` and key scopes name.
+    pub reference: String,
+    pub status: String,
+    pub description: String,
+    /// An iconify id.
+    pub icon: Option<String>,
+    pub language: String,
+    #[schema(value_type = Object)]
+    pub modules: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub settings: Map<String, Value>,
+    pub members_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<WorkspaceRecord> for WorkspaceView {
+    fn from(w: WorkspaceRecord) -> Self {
+        WorkspaceView {
+            id: w.id,
+            name: w.name,
+            reference: w.reference,
+            status: w.status,
+            description: w.description,
+            icon: w.icon,
+            language: w.language,
+            modules: w.modules,
+            settings: w.settings,
+            members_count: w.members_count,
+            created_at: format_ms(w.created_at),
+            updated_at: format_ms(w.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserMeta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lname: Option<String>,
+}
+
+/// A user [wire shape].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub created_at: String,
+    pub email: String,
+    pub meta: UserMeta,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(u: &UserRecord) -> Self {
+        UserView {
+            id: u.id,
+            created_at: format_ms(u.created_at),
+            email: u.email.clone(),
+            meta: UserMeta { fname: u.fname.clone(), lname: u.lname.clone() },
+        }
+    }
+}
+
+/// The caller (`GET /user`): the user shape plus the caller's own settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentUserView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// `pt`, `en` or `es`.
+    pub language: String,
+}
+
+impl From<&UserRecord> for CurrentUserView {
+    fn from(u: &UserRecord) -> Self {
+        CurrentUserView { user: u.into(), language: u.language.clone() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyScopeView {
+    /// A subset of `read`, `write`, `delete`.
+    pub global: Vec<String>,
+    /// Workspace references, or `["*"]`.
+    pub workspaces: Vec<String>,
+}
+
+impl From<&ApiKeyRecord> for KeyScopeView {
+    fn from(k: &ApiKeyRecord) -> Self {
+        KeyScopeView {
+            global: k.scopes.to_list().into_iter().map(|s| s.as_str().to_string()).collect(),
+            workspaces: if k.all_workspaces { vec!["*".to_string()] } else { k.workspaces.clone() },
+        }
+    }
+}
+
+/// An API key [wire shape]; never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub description: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    /// The key's public 16-character handle.
+    pub reference: String,
+    pub scope: KeyScopeView,
+}
+
+impl From<&ApiKeyRecord> for ApiKeyView {
+    fn from(k: &ApiKeyRecord) -> Self {
+        ApiKeyView {
+            id: k.id,
+            created_at: format_ms(k.created_at),
+            updated_at: format_ms(k.updated_at),
+            description: k.description.clone(),
+            expires_at: k.expires_at.map(format_ms),
+            last_used_at: k.last_used_at.map(format_ms),
+            reference: k.reference.clone(),
+            scope: k.into(),
+        }
+    }
+}
+
+/// A new key: the key object plus its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKeyView {
+    #[serde(flatten)]
+    pub api_key: ApiKeyView,
+    /// `en.` followed by 34 characters.
+    pub key: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberSummary {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub member_type: String,
+    pub status: String,
+    pub role: Option<i64>,
+    pub groups: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionSummary {
+    pub resource: String,
+    pub resource_id: String,
+    pub action: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContextKeyView {
+    pub reference: String,
+    pub scope: KeyScopeView,
+}
+
+/// Everything a client needs to draw its screens for this caller (`GET /ws`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContextView {
+    pub workspace: WorkspaceView,
+    pub user: UserView,
+    pub member: MemberSummary,
+    /// `*` in every position means unrestricted (owners, and `full` members without a role).
+    pub permissions: Vec<PermissionSummary>,
+    pub key: Option<ContextKeyView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberStats {
+    pub total: i64,
+    pub by_type: BTreeMap<String, i64>,
+    pub by_status: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskStats {
+    pub open: i64,
+    pub overdue: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    pub members: MemberStats,
+    pub types: i64,
+    pub fields: i64,
+    pub items: i64,
+    pub items_by_type: BTreeMap<String, i64>,
+    pub roles: i64,
+    pub groups: i64,
+    pub integrations: i64,
+    pub flows: i64,
+    pub tasks: TaskStats,
+    /// Bytes of uploaded files.
+    pub storage_bytes: i64,
+}
+
+/// What `DELETE /ws` would remove, per kind, plus the reference to confirm with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletionPreviewView {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub counts: BTreeMap<&'static str, i64>,
+    pub requires_confirmation: String,
+}
+
+/// An action with no resource to return [wire].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionResult {
+    pub data: bool,
+    pub message: String,
+}
+
+impl ActionResult {
+    pub fn ok(message: &str) -> Self {
+        ActionResult { data: true, message: message.to_string() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestLogView {
+    pub id: i64,
+    pub created_at: String,
+    pub method: String,
+    pub path: String,
+    /// With the values of secret-looking parameters replaced by `[redacted]`.
+    pub query: String,
+    pub status: i64,
+    pub duration_ms: f64,
+    pub workspace: Option<String>,
+    pub key_reference: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+impl From<RequestLog> for RequestLogView {
+    fn from(l: RequestLog) -> Self {
+        RequestLogView {
+            id: l.id,
+            created_at: format_ms(l.created_at),
+            method: l.method,
+            path: l.path,
+            query: l.query,
+            status: l.status,
+            duration_ms: l.duration_ms,
+            workspace: l.workspace,
+            key_reference: l.key_reference,
+            ip: l.ip,
+            user_agent: l.user_agent,
+            request_id: l.request_id,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The pure domain of the Enspace API: types and rules with no I/O.
+//!
+//! Everything here is deterministic given its inputs (randomness and the clock are passed in or
+//! isolated in `key` and `time`), so the rules are unit-tested without a database or a server.
+
+pub mod access;
+pub mod key;
+pub mod list;
+pub mod time;
+pub mod user;
+pub mod validation;
+pub mod workspace;
+
+pub use validation::Detail;

@@ -1,0 +1,23 @@
+use std::time::Duration;
+
+use enspace_domain::time::now_ms;
+use enspace_store::Db;
+use tokio::{sync::watch, task::JoinHandle};
+
+/// Prunes request-log rows older than `retention` every `every`, until `stop` changes.
+pub fn start(db: Db, retention: Duration, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let before = now_ms() - retention.as_millis() as i64;
+            match enspace_store::request_logs::prune(&db, before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned request log"),
+                Err(error) => tracing::warn!(%error, "request log pruning failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}

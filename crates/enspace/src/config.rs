@@ -1,0 +1,121 @@
+//! The server's configuration: one typed struct from flags and `ENSPACE_*` environment
+//! variables, built once in `main` and passed down. Nothing else reads the environment.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "enspace", version, about = "A server for the Enspace API", propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Where the embedded database and other local state live.
+    #[arg(long, env = "ENSPACE_DATA_DIR", default_value = "./enspace-data", global = true)]
+    pub data_dir: PathBuf,
+    /// `postgres://user@host/db` for PostgreSQL; default: `sqlite://<data-dir>/enspace.db`.
+    #[arg(long, env = "ENSPACE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Database connections per process (PostgreSQL pool; SQLite readers).
+    #[arg(long, env = "ENSPACE_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+    /// Log line format.
+    #[arg(long, env = "ENSPACE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Log filter, in tracing's `EnvFilter` syntax (`info`, `enspace_api=debug`, …).
+    #[arg(long, env = "ENSPACE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl GlobalArgs {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("enspace.db").display()),
+        }
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        !self.database_url().starts_with("postgres")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ENSPACE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// The URL clients and providers reach this server at (webhook addresses are built from it).
+    #[arg(long, env = "ENSPACE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Email of the user created on the first start of an empty database.
+    #[arg(long, env = "ENSPACE_ADMIN_EMAIL", default_value = "admin@localhost")]
+    pub admin_email: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "ENSPACE_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+    /// Largest `_limit` a list accepts (larger is a 400).
+    #[arg(long, env = "ENSPACE_PAGE_SIZE_MAX", default_value_t = 1000)]
+    pub page_size_max: u32,
+    /// Requests per second allowed per API key (and per address for unauthenticated routes).
+    #[arg(long, env = "ENSPACE_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
+    /// Requests allowed in a burst above the steady rate.
+    #[arg(long, env = "ENSPACE_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
+    /// Days request-log rows are kept.
+    #[arg(long, env = "ENSPACE_REQUEST_LOG_RETENTION_DAYS", default_value_t = 90)]
+    pub request_log_retention_days: u32,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "ENSPACE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user if new, and print a fresh API key for it (once).
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub fname: Option<String>,
+    #[arg(long)]
+    pub lname: Option<String>,
+    #[arg(long, default_value = "Created from the command line")]
+    pub key_description: String,
+    /// Comma-separated subset of read, write, delete.
+    #[arg(long, default_value = "read,write,delete", value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Comma-separated workspace references the user belongs to, or `*`.
+    #[arg(long, default_value = "*", value_delimiter = ',')]
+    pub workspaces: Vec<String>,
+}

@@ -1,0 +1,88 @@
+//! `enspace serve`: first run, background work, the HTTP server, graceful shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use enspace_api::{ApiConfig, AppState};
+use enspace_domain::list::Paging;
+use enspace_engine::request_log::{self, WriterSettings};
+use enspace_store::Db;
+use tokio::sync::watch;
+
+use crate::config::ServeArgs;
+
+pub async fn run(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
+    if let Some((user, secret)) = crate::users::first_run(&db, &args.admin_email).await? {
+        // Printed once, to the terminal only, never through the logger.
+        println!(
+            "\n========================================================================\n\
+             FIRST RUN: created the administrator {email}.\n\
+             Its API key, shown only this once (every scope, every workspace):\n\n    {secret}\n\n\
+             Try: curl -H \"x-api-key: {secret}\" http://{addr}/workspaces\n\
+             ========================================================================\n",
+            email = user.email,
+            addr = args.addr,
+        );
+    }
+
+    let (sink, writer) = request_log::start(db.clone(), WriterSettings::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);
+    let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx);
+
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(ApiConfig {
+            body_limit: args.body_limit,
+            paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
+        }),
+        request_log: sink,
+        metrics: Arc::default(),
+    };
+    let app = enspace_api::router(state);
+    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");
+
+    let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
+        async move {
+            let _ = shutdown_rx.wait_for(|stop| *stop).await;
+        },
+    );
+    let server = tokio::spawn(async move { server.await });
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = shutdown_tx.send(true);
+    match tokio::time::timeout(Duration::from_secs(args.shutdown_grace_seconds), server).await {
+        Ok(result) => result??,
+        Err(_) => tracing::warn!("in-flight requests did not finish in time"),
+    }
+    writer.shutdown().await;
+    let _ = stop_tx.send(true);
+    let _ = pruner.await;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

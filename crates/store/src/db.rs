@@ -1,0 +1,450 @@
+//! One storage interface over two backends.
+//!
+//! Store functions write SQL once, with `$1`-style placeholders (both SQLite and PostgreSQL
+//! accept them through sqlx), pass parameters as [`Value`]s and read results as [`Row`]s. Only
+//! this module knows the driver, so a backend's driver can be replaced (DESIGN.md asks for a
+//! measured choice on the item path) without touching the queries.
+//!
+//! SQLite runs with one writer connection and a pool of readers (WAL lets readers proceed while
+//! the writer commits); PostgreSQL uses one pool for both.
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::{
+    postgres::{PgPoolOptions, PgRow},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
+    Column, PgPool, Postgres, Row as _, Sqlite, SqlitePool, TypeInfo, ValueRef,
+};
+
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// `sqlite://path/to/file.db` or `postgres://…`.
+    pub url: String,
+    /// PostgreSQL pool size; SQLite readers.
+    pub max_connections: u32,
+}
+
+/// A query parameter. Each variant carries its type even when null, because PostgreSQL types
+/// parameters strictly (a NULL sent as text cannot go into a bigint column).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<String>),
+    Bool(Option<bool>),
+    Json(Option<serde_json::Value>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Real(Some(v))
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(Some(v))
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(Some(v))
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        Value::Text(v.map(str::to_string))
+    }
+}
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Self {
+        Value::Json(Some(v))
+    }
+}
+
+/// `params![a, b]` builds an array of `Value`s (pass it as `&params![…]`).
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { [$($crate::db::Value::from($v)),*] };
+}
+
+/// A decoded cell.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bool(bool),
+    Json(serde_json::Value),
+}
+
+/// A result row, read by column name. Accessors convert between the backends' representations
+/// (SQLite keeps booleans as integers and JSON as text).
+#[derive(Debug, Clone)]
+pub struct Row {
+    columns: Arc<[String]>,
+    cells: Vec<Cell>,
+}
+
+impl Row {
+    fn cell(&self, name: &str) -> Result<&Cell> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .map(|i| &self.cells[i])
+            .ok_or_else(|| StoreError::Decode(format!("no column {name}")))
+    }
+
+    fn mismatch(name: &str, want: &str, cell: &Cell) -> StoreError {
+        StoreError::Decode(format!("column {name}: expected {want}, found {cell:?}"))
+    }
+
+    pub fn opt_i64(&self, name: &str) -> Result<Option<i64>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Int(v) => Ok(Some(*v)),
+            Cell::Bool(v) => Ok(Some(*v as i64)),
+            other => Err(Self::mismatch(name, "integer", other)),
+        }
+    }
+
+    pub fn i64(&self, name: &str) -> Result<i64> {
+        self.opt_i64(name)?.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
+    }
+
+    pub fn opt_f64(&self, name: &str) -> Result<Option<f64>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Real(v) => Ok(Some(*v)),
+            Cell::Int(v) => Ok(Some(*v as f64)),
+            other => Err(Self::mismatch(name, "number", other)),
+        }
+    }
+
+    pub fn f64(&self, name: &str) -> Result<f64> {
+        self.opt_f64(name)?.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
+    }
+
+    pub fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Text(v) => Ok(Some(v.clone())),
+            other => Err(Self::mismatch(name, "text", other)),
+        }
+    }
+
+    pub fn text(&self, name: &str) -> Result<String> {
+        self.opt_text(name)?.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
+    }
+
+    pub fn bool(&self, name: &str) -> Result<bool> {
+        match self.cell(name)? {
+            Cell::Bool(v) => Ok(*v),
+            Cell::Int(v) => Ok(*v != 0),
+            other => Err(Self::mismatch(name, "boolean", other)),
+        }
+    }
+
+    pub fn json(&self, name: &str) -> Result<serde_json::Value> {
+        match self.cell(name)? {
+            Cell::Null => Ok(serde_json::Value::Null),
+            Cell::Json(v) => Ok(v.clone()),
+            Cell::Text(v) => {
+                serde_json::from_str(v).map_err(|e| StoreError::Decode(format!("column {name}: bad JSON: {e}")))
+            }
+            other => Err(Self::mismatch(name, "JSON", other)),
+        }
+    }
+}
+
+fn columns_of<R: sqlx::Row>(row: &R) -> Arc<[String]> {
+    row.columns().iter().map(|c| c.name().to_string()).collect()
+}
+
+fn sqlite_row(row: &SqliteRow, columns: &Arc<[String]>) -> Result<Row> {
+    let mut cells = Vec::with_capacity(columns.len());
+    for i in 0..columns.len() {
+        let raw = row.try_get_raw(i)?;
+        let cell = if raw.is_null() {
+            Cell::Null
+        } else {
+            // SQLite reports each value's storage class.
+            match raw.type_info().name() {
+                "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get(i)?),
+                "REAL" => Cell::Real(row.try_get(i)?),
+                "TEXT" => Cell::Text(row.try_get(i)?),
+                other => return Err(StoreError::Decode(format!("unsupported SQLite value type {other}"))),
+            }
+        };
+        cells.push(cell);
+    }
+    Ok(Row { columns: columns.clone(), cells })
+}
+
+fn pg_row(row: &PgRow, columns: &Arc<[String]>) -> Result<Row> {
+    let mut cells = Vec::with_capacity(columns.len());
+    for i in 0..columns.len() {
+        let raw = row.try_get_raw(i)?;
+        let cell = if raw.is_null() {
+            Cell::Null
+        } else {
+            match raw.type_info().name() {
+                "INT8" => Cell::Int(row.try_get(i)?),
+                "INT4" => Cell::Int(row.try_get::<i32, _>(i)? as i64),
+                "INT2" => Cell::Int(row.try_get::<i16, _>(i)? as i64),
+                "FLOAT8" => Cell::Real(row.try_get(i)?),
+                "FLOAT4" => Cell::Real(row.try_get::<f32, _>(i)? as f64),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Cell::Text(row.try_get(i)?),
+                "BOOL" => Cell::Bool(row.try_get(i)?),
+                "JSONB" | "JSON" => Cell::Json(row.try_get::<sqlx::types::Json<serde_json::Value>, _>(i)?.0),
+                other => return Err(StoreError::Decode(format!("unsupported PostgreSQL type {other}"))),
+            }
+        };
+        cells.push(cell);
+    }
+    Ok(Row { columns: columns.clone(), cells })
+}
+
+fn convert<R: sqlx::Row>(rows: Vec<R>, f: impl Fn(&R, &Arc<[String]>) -> Result<Row>) -> Result<Vec<Row>> {
+    let Some(first) = rows.first() else { return Ok(Vec::new()) };
+    let columns = columns_of(first);
+    rows.iter().map(|r| f(r, &columns)).collect()
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+fn bind_sqlite<'q>(sql: &'q str, params: &'q [Value]) -> SqliteQuery<'q> {
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = match p {
+            Value::Int(v) => q.bind(*v),
+            Value::Real(v) => q.bind(*v),
+            Value::Text(v) => q.bind(v.as_deref()),
+            Value::Bool(v) => q.bind(*v),
+            Value::Json(v) => q.bind(v.as_ref().map(sqlx::types::Json)),
+        };
+    }
+    q
+}
+
+fn bind_pg<'q>(sql: &'q str, params: &'q [Value]) -> PgQuery<'q> {
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = match p {
+            Value::Int(v) => q.bind(*v),
+            Value::Real(v) => q.bind(*v),
+            Value::Text(v) => q.bind(v.as_deref()),
+            Value::Bool(v) => q.bind(*v),
+            Value::Json(v) => q.bind(v.as_ref().map(sqlx::types::Json)),
+        };
+    }
+    q
+}
+
+/// The database handle, cheap to clone.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Opens the database (creating a SQLite file if needed). Does not migrate.
+    pub async fn connect(options: &DbOptions) -> Result<Db> {
+        if options.url.starts_with("postgres://") || options.url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(&options.url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let base = SqliteConnectOptions::from_str(&options.url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the client hears 201 (DESIGN: nothing answered
+            // as created may be lost by a crash). Grouping commits is how creates stay fast.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { write, read })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Reads on the reader pool.
+    pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                convert(bind_sqlite(sql, params).fetch_all(read).await.map_err(StoreError::from_sqlx)?, sqlite_row)
+            }
+            Db::Postgres(pool) => {
+                convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)
+            }
+        }
+    }
+
+    pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+    }
+
+    pub async fn fetch_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.fetch_optional(sql, params).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// A single write outside a transaction, on the writer.
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(sql, params).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// A write transaction (on SQLite, on the single writer connection).
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Whether the database answers (for `/ready`).
+    pub async fn ping(&self) -> Result<()> {
+        self.fetch_one("SELECT 1 AS one", &[]).await.map(|_| ())
+    }
+
+    /// Pool use for `/metrics`: (connections open, of which idle).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        match self {
+            Db::Sqlite { write, read } => (write.size() + read.size(), (write.num_idle() + read.num_idle()) as u32),
+            Db::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) fn sqlite_writer(&self) -> Option<&SqlitePool> {
+        match self {
+            Db::Sqlite { write, .. } => Some(write),
+            Db::Postgres(_) => None,
+        }
+    }
+
+    pub(crate) fn pg_pool(&self) -> Option<&PgPool> {
+        match self {
+            Db::Postgres(pool) => Some(pool),
+            Db::Sqlite { .. } => None,
+        }
+    }
+}
+
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_sqlite(sql, params).execute(&mut **tx).await.map_err(StoreError::from_sqlx)?.rows_affected()
+            }
+            Tx::Postgres(tx) => {
+                bind_pg(sql, params).execute(&mut **tx).await.map_err(StoreError::from_sqlx)?.rows_affected()
+            }
+        })
+    }
+
+    pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match self {
+            Tx::Sqlite(tx) => {
+                convert(bind_sqlite(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, sqlite_row)
+            }
+            Tx::Postgres(tx) => {
+                convert(bind_pg(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, pg_row)
+            }
+        }
+    }
+
+    pub async fn fetch_optional(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+    }
+
+    pub async fn fetch_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.fetch_optional(sql, params).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! The database layer: the only place SQL lives.
+//!
+//! Functions for workspace data take the workspace id first; there is no way to read a
+//! tenant's row by id alone.
+
+pub mod api_keys;
+pub mod db;
+pub mod error;
+pub mod install;
+pub mod list;
+pub mod members;
+pub mod migrate;
+pub mod request_logs;
+pub mod users;
+pub mod workspaces;
+
+pub use db::{Backend, Db, DbOptions, Row, Tx, Value};
+pub use error::{Result, StoreError};

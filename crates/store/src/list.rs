@@ -1,0 +1,238 @@
+//! Compiles a parsed [`ListQuery`] to SQL for one resource. The one list-query engine: every
+//! list and count route goes through [`ListSpec::select`] / [`ListSpec::count`].
+
+use enspace_domain::list::{FieldKind, Filter, ListQuery, ListSchema, Op, Scalar, Sort};
+
+use crate::db::{Backend, Value};
+
+/// A SQL text with `$n` placeholders and its parameters, built left to right.
+#[derive(Debug, Default, Clone)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql { text: text.to_string(), params: Vec::new() }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.params.push(value.into());
+        self.text.push_str(&format!("${}", self.params.len()));
+        self
+    }
+}
+
+/// A filterable field: its name in the list language, its kind, and its SQL expression.
+pub struct ListField {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub sql: &'static str,
+}
+
+/// What a resource exposes to lists: its fields, its free-text columns, its default order.
+pub struct ListSpec {
+    pub fields: &'static [ListField],
+    /// SQL expressions `_q` searches (case-insensitive substring on any).
+    pub search: &'static [&'static str],
+    pub default_sort: (&'static str, bool),
+}
+
+impl ListSchema for ListSpec {
+    fn field(&self, name: &str) -> Option<FieldKind> {
+        self.fields.iter().find(|f| f.name == name).map(|f| f.kind)
+    }
+
+    fn searchable(&self) -> bool {
+        !self.search.is_empty()
+    }
+
+    fn default_sort(&self) -> Sort {
+        Sort { field: self.default_sort.0.to_string(), desc: self.default_sort.1 }
+    }
+}
+
+fn scalar(value: &Scalar) -> Value {
+    match value {
+        Scalar::Int(v) => Value::Int(Some(*v)),
+        Scalar::Real(v) => Value::Real(Some(*v)),
+        Scalar::Text(v) => Value::Text(Some(v.clone())),
+        Scalar::Bool(v) => Value::Bool(Some(*v)),
+    }
+}
+
+/// `%text%` with LIKE's wildcards escaped (the escape character is `\`).
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Case-insensitive substring match. SQLite's LIKE folds ASCII letters only; PostgreSQL's
+/// ILIKE folds all of Unicode.
+fn push_icontains(sql: &mut Sql, backend: Backend, column: &str, text: &str) {
+    let op = if backend == Backend::Postgres { " ILIKE " } else { " LIKE " };
+    sql.push(column).push(op).bind(like_pattern(text)).push(" ESCAPE '\\'");
+}
+
+impl ListSpec {
+    fn column(&self, name: &str) -> &'static str {
+        self.fields.iter().find(|f| f.name == name).map(|f| f.sql).unwrap_or("id")
+    }
+
+    /// Appends ` AND …` for every filter and `_q` to `sql`, which already holds a WHERE clause.
+    pub fn push_conditions(&self, sql: &mut Sql, backend: Backend, query: &ListQuery) {
+        for filter in &query.filters {
+            sql.push(" AND ");
+            self.push_filter(sql, backend, filter);
+        }
+        if let Some(q) = &query.q {
+            sql.push(" AND (");
+            for (i, column) in self.search.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                push_icontains(sql, backend, column, q);
+            }
+            sql.push(")");
+        }
+    }
+
+    fn push_filter(&self, sql: &mut Sql, backend: Backend, filter: &Filter) {
+        let column = self.column(&filter.field);
+        let first = &filter.values[0];
+        let text = |v: &Scalar| match v {
+            Scalar::Text(t) => t.clone(),
+            _ => String::new(),
+        };
+        match filter.op {
+            Op::Eq => {
+                sql.push(column).push(" = ").bind(scalar(first));
+            }
+            // "Not equal" keeps rows where the field is empty: they are not equal to the value.
+            Op::Ne => {
+                sql.push("(").push(column).push(" <> ").bind(scalar(first));
+                sql.push(" OR ").push(column).push(" IS NULL)");
+            }
+            Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+                let op = match filter.op {
+                    Op::Lt => " < ",
+                    Op::Lte => " <= ",
+                    Op::Gt => " > ",
+                    _ => " >= ",
+                };
+                sql.push(column).push(op).bind(scalar(first));
+            }
+            Op::In | Op::Nin => {
+                if filter.op == Op::Nin {
+                    sql.push("(").push(column).push(" IS NULL OR ");
+                }
+                sql.push(column).push(if filter.op == Op::In { " IN (" } else { " NOT IN (" });
+                for (i, v) in filter.values.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(scalar(v));
+                }
+                sql.push(if filter.op == Op::Nin { "))" } else { ")" });
+            }
+            Op::Contains => push_icontains(sql, backend, column, &text(first)),
+            Op::Ncontains => {
+                sql.push("(").push(column).push(" IS NULL OR NOT (");
+                push_icontains(sql, backend, column, &text(first));
+                sql.push("))");
+            }
+            Op::Containss => {
+                let f = if backend == Backend::Postgres { "strpos(" } else { "instr(" };
+                sql.push(f).push(column).push(", ").bind(text(first)).push(") > 0");
+            }
+            Op::Null => {
+                let is_null = matches!(first, Scalar::Bool(true));
+                sql.push(column).push(if is_null { " IS NULL" } else { " IS NOT NULL" });
+            }
+        }
+    }
+
+    /// Appends ORDER BY (with `id` as the final tie-break, so pages are stable), LIMIT, OFFSET.
+    pub fn push_page(&self, sql: &mut Sql, query: &ListQuery) {
+        sql.push(" ORDER BY ");
+        let mut has_id = false;
+        for (i, sort) in query.sort.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            has_id |= sort.field == "id";
+            sql.push(self.column(&sort.field)).push(if sort.desc { " DESC" } else { " ASC" });
+            // Both backends put NULLs at the same end: first when ascending.
+            sql.push(if sort.desc { " NULLS LAST" } else { " NULLS FIRST" });
+        }
+        if !has_id {
+            sql.push(", ").push(self.column("id")).push(" ASC");
+        }
+        sql.push(" LIMIT ").bind(query.limit as i64);
+        sql.push(" OFFSET ").bind(query.start.min(i64::MAX as u64) as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enspace_domain::list::{parse, Paging};
+
+    const SPEC: ListSpec = ListSpec {
+        fields: &[
+            ListField { name: "id", kind: FieldKind::Int, sql: "t.id" },
+            ListField { name: "name", kind: FieldKind::Text, sql: "t.name" },
+        ],
+        search: &["t.name", "t.reference"],
+        default_sort: ("id", false),
+    };
+
+    fn compile(pairs: &[(&str, &str)], backend: Backend) -> Sql {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let q = parse(&pairs, &SPEC, Paging::default(), &[]).unwrap();
+        let mut sql = Sql::new("SELECT * FROM t WHERE t.ws = ");
+        sql.bind(1i64);
+        SPEC.push_conditions(&mut sql, backend, &q);
+        SPEC.push_page(&mut sql, &q);
+        sql
+    }
+
+    #[test]
+    fn compiles_filters_search_and_paging() {
+        let sql = compile(
+            &[("name_contains", "50%"), ("id_in", "1"), ("id_in", "2"), ("_q", "ac"), ("_sort", "name:desc")],
+            Backend::Sqlite,
+        );
+        assert_eq!(
+            sql.text,
+            "SELECT * FROM t WHERE t.ws = $1 AND t.name LIKE $2 ESCAPE '\\' AND t.id IN ($3, $4) \
+             AND (t.name LIKE $5 ESCAPE '\\' OR t.reference LIKE $6 ESCAPE '\\') \
+             ORDER BY t.name DESC NULLS LAST, t.id ASC LIMIT $7 OFFSET $8"
+        );
+        assert_eq!(sql.params[1], Value::from("%50\\%%"));
+        assert_eq!(sql.params[6], Value::from(100i64));
+    }
+
+    #[test]
+    fn dialects_differ_only_where_they_must() {
+        let sql = compile(&[("name_contains", "a"), ("name_containss", "B")], Backend::Postgres);
+        assert!(sql.text.contains("t.name ILIKE $2 ESCAPE '\\' AND strpos(t.name, $3) > 0"), "{}", sql.text);
+        let sql = compile(&[("name_containss", "B")], Backend::Sqlite);
+        assert!(sql.text.contains("instr(t.name, $2) > 0"), "{}", sql.text);
+    }
+}

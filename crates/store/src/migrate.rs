@@ -1,0 +1,86 @@
+//! Migrations, embedded in the binary, one set per backend with identical version numbers.
+//!
+//! sqlx's migrator applies them (checksums, and on PostgreSQL an advisory lock so that several
+//! processes starting at once migrate exactly once); the files are embedded with `include_str!`
+//! rather than sqlx's proc macro, which keeps the macro crates out of the build.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::{db::Db, error::Result};
+
+/// (version, description, SQLite text, PostgreSQL text)
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+fn migrator(postgres: bool) -> Migrator {
+    let migrations: Vec<Migration> = MIGRATIONS
+        .iter()
+        .map(|(version, description, sqlite, pg)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                Cow::Borrowed(if postgres { *pg } else { *sqlite }),
+                false,
+            )
+        })
+        .collect();
+    Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
+}
+
+/// Applies every pending migration.
+pub async fn run(db: &Db) -> Result<()> {
+    if let Some(pool) = db.sqlite_writer() {
+        migrator(false).run(pool).await?;
+    }
+    if let Some(pool) = db.pg_pool() {
+        migrator(true).run(pool).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SQLITE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    const PG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres");
+
+    fn versions(dir: &str) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let sqlite = versions(SQLITE_DIR);
+        assert_eq!(sqlite, versions(PG_DIR), "migration files must match by name and version");
+        assert_eq!(sqlite.len(), MIGRATIONS.len(), "every migration file must be embedded");
+        for (i, (version, description, _, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(sqlite[i], format!("{version:04}_{description}.sql"));
+        }
+    }
+
+    /// The two texts must create the same tables and indexes.
+    #[test]
+    fn both_backends_create_the_same_objects() {
+        fn objects(sql: &str) -> Vec<String> {
+            sql.lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("CREATE "))
+                .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .collect()
+        }
+        for (_, _, sqlite, pg) in MIGRATIONS {
+            assert_eq!(objects(sqlite), objects(pg));
+        }
+    }
+}
