@@ -4,6 +4,7 @@ use enspace_store::{request_logs::RequestLog, Db};
 use tokio::{
     sync::{mpsc, oneshot},
     task::JoinHandle,
+    time::Instant,
 };
 
 /// Where requests hand their log rows; cheap to clone, never blocks a response.
@@ -39,17 +40,27 @@ impl Default for WriterSettings {
 /// The running writer; [`RequestLogWriter::shutdown`] flushes what is queued and stops it.
 pub struct RequestLogWriter {
     stop: oneshot::Sender<()>,
+    flush: mpsc::Sender<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
 pub fn start(db: Db, settings: WriterSettings) -> (RequestLogSink, RequestLogWriter) {
     let (tx, rx) = mpsc::channel(settings.queue_capacity);
     let (stop_tx, stop_rx) = oneshot::channel();
-    let task = tokio::spawn(run(db, settings, rx, stop_rx));
-    (RequestLogSink { tx }, RequestLogWriter { stop: stop_tx, task })
+    let (flush_tx, flush_rx) = mpsc::channel(16);
+    let task = tokio::spawn(run(db, settings, rx, stop_rx, flush_rx));
+    (RequestLogSink { tx }, RequestLogWriter { stop: stop_tx, flush: flush_tx, task })
 }
 
 impl RequestLogWriter {
+    /// Writes every row queued so far, and returns once they are in the database.
+    pub async fn flush(&self) {
+        let (ack_tx, ack_rx) = oneshot::channel();
+        if self.flush.send(ack_tx).await.is_ok() {
+            let _ = ack_rx.await;
+        }
+    }
+
     /// Writes every queued row, then returns.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
@@ -78,27 +89,40 @@ async fn write(db: &Db, batch: &mut Vec<RequestLog>) {
     batch.clear();
 }
 
-async fn run(db: Db, settings: WriterSettings, mut rx: mpsc::Receiver<RequestLog>, mut stop: oneshot::Receiver<()>) {
+async fn run(
+    db: Db,
+    settings: WriterSettings,
+    mut rx: mpsc::Receiver<RequestLog>,
+    mut stop: oneshot::Receiver<()>,
+    mut flush: mpsc::Receiver<oneshot::Sender<()>>,
+) {
     let mut batch = Vec::with_capacity(settings.batch_size);
+    // When the oldest row of the current batch must be written by.
+    let mut due = Instant::now();
     loop {
         tokio::select! {
             biased;
             _ = &mut stop => break,
-            received = rx.recv() => {
-                let Some(first) = received else { break };
-                batch.push(first);
-                let deadline = tokio::time::sleep(settings.max_delay);
-                tokio::pin!(deadline);
-                while batch.len() < settings.batch_size {
-                    tokio::select! {
-                        _ = &mut deadline => break,
-                        more = rx.recv() => match more {
-                            Some(log) => batch.push(log),
-                            None => break,
-                        },
+            Some(ack) = flush.recv() => {
+                while let Ok(log) = rx.try_recv() {
+                    batch.push(log);
+                    if batch.len() >= settings.batch_size {
+                        write(&db, &mut batch).await;
                     }
                 }
                 write(&db, &mut batch).await;
+                let _ = ack.send(());
+            }
+            _ = tokio::time::sleep_until(due), if !batch.is_empty() => write(&db, &mut batch).await,
+            received = rx.recv() => {
+                let Some(log) = received else { break };
+                if batch.is_empty() {
+                    due = Instant::now() + settings.max_delay;
+                }
+                batch.push(log);
+                if batch.len() >= settings.batch_size {
+                    write(&db, &mut batch).await;
+                }
             }
         }
     }

@@ -100,13 +100,7 @@ pub async fn create(tx: &mut Tx, new: NewApiKey<'_>) -> Result<ApiKeyRecord> {
         )
         .await?;
     }
-    let rows = tx
-        .fetch_all(
-            "SELECT w.reference FROM api_key_workspaces kw JOIN workspaces w ON w.id = kw.workspace_id \
-             WHERE kw.api_key_id = $1 ORDER BY w.reference",
-            &params![key.id],
-        )
-        .await?;
+    let rows = tx.fetch_all(LISTED_SQL, &params![key.id]).await?;
     key.workspaces = rows.iter().map(|r| r.text("reference")).collect::<Result<_>>()?;
     Ok(key)
 }
@@ -131,7 +125,10 @@ pub async fn find_by_digest(db: &Db, digest: &str) -> Result<Option<KeyWithUser>
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let key = ApiKeyRecord::from_row(&row)?;
+    let mut key = ApiKeyRecord::from_row(&row)?;
+    if !key.all_workspaces {
+        key.workspaces = listed_references(db, key.id).await?;
+    }
     let user = UserRecord {
         id: key.user_id,
         email: row.text("email")?,
@@ -142,6 +139,15 @@ pub async fn find_by_digest(db: &Db, digest: &str) -> Result<Option<KeyWithUser>
         updated_at: row.i64("user_updated_at")?,
     };
     Ok(Some(KeyWithUser { key, digest: row.text("digest")?, user }))
+}
+
+const LISTED_SQL: &str = "SELECT w.reference FROM api_key_workspaces kw JOIN workspaces w ON w.id = kw.workspace_id \
+     WHERE kw.api_key_id = $1 ORDER BY w.reference";
+
+/// The references of the workspaces one key lists, sorted.
+async fn listed_references(db: &Db, key_id: i64) -> Result<Vec<String>> {
+    let rows = db.fetch_all(LISTED_SQL, &params![key_id]).await?;
+    rows.iter().map(|r| r.text("reference")).collect()
 }
 
 /// The workspace references each key lists, for a set of keys.

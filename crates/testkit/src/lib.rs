@@ -1,1 +1,172 @@
+//! The test-app builder: the real router on a fresh database per test.
+//!
+//! SQLite always (a file in a temporary directory); PostgreSQL instead when
+//! `ENSPACE_TEST_DATABASE_URL` is set, with a database created for the test and dropped after it.
+//! Requests go through the whole router and middleware in-process.
 
+mod database;
+mod logs;
+mod request;
+
+use std::sync::Arc;
+
+use axum::Router;
+use enspace_api::{ApiConfig, AppState};
+use enspace_domain::{
+    access::{MemberStatus, MemberType},
+    key::{self, Scopes},
+};
+use enspace_engine::request_log::{self, RequestLogWriter, WriterSettings};
+use enspace_store::{api_keys::NewApiKey, Db};
+use serde_json::{json, Value};
+
+pub use database::TestDatabase;
+pub use logs::captured_logs;
+pub use request::{TestRequest, TestResponse};
+
+pub struct TestApp {
+    pub db: Db,
+    pub router: Router,
+    pub state: AppState,
+    writer: Option<RequestLogWriter>,
+    _database: TestDatabase,
+}
+
+/// A user with a key that can do everything (`read`, `write`, `delete`, `["*"]`).
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub key: String,
+}
+
+#[derive(Default)]
+pub struct TestAppBuilder {
+    config: ApiConfig,
+    extra: Option<Router<AppState>>,
+}
+
+impl TestAppBuilder {
+    pub fn config(mut self, f: impl FnOnce(&mut ApiConfig)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    /// Routes merged under the real middleware (for failure paths no real route has).
+    pub fn extra_routes(mut self, routes: Router<AppState>) -> Self {
+        self.extra = Some(routes);
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        logs::install();
+        let database = TestDatabase::create().await;
+        let db = database.connect().await;
+        enspace_store::migrate::run(&db).await.expect("migrations apply");
+        // Rows are written when a test flushes (or a batch fills), never on a timer, so what a
+        // test reads from the log does not depend on timing.
+        let settings = WriterSettings { max_delay: std::time::Duration::from_secs(3600), ..WriterSettings::default() };
+        let (sink, writer) = request_log::start(db.clone(), settings);
+        let state =
+            AppState { db: db.clone(), config: Arc::new(self.config), request_log: sink, metrics: Arc::default() };
+        let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
+        TestApp { db, router, state, writer: Some(writer), _database: database }
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::builder().build().await
+    }
+
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> TestRequest<'_> {
+        TestRequest::new(&self.router, method, path)
+    }
+
+    pub fn get(&self, path: &str) -> TestRequest<'_> {
+        self.request("GET", path)
+    }
+
+    pub fn post(&self, path: &str) -> TestRequest<'_> {
+        self.request("POST", path)
+    }
+
+    pub fn put(&self, path: &str) -> TestRequest<'_> {
+        self.request("PUT", path)
+    }
+
+    pub fn delete(&self, path: &str) -> TestRequest<'_> {
+        self.request("DELETE", path)
+    }
+
+    /// Writes the queued request-log rows.
+    pub async fn flush_request_log(&self) {
+        if let Some(writer) = &self.writer {
+            writer.flush().await;
+        }
+    }
+
+    /// Stops the request-log writer as a graceful shutdown does (flushing it).
+    pub async fn shutdown_request_log(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            writer.shutdown().await;
+        }
+    }
+
+    /// A new user with an all-powerful key.
+    pub async fn user(&self, email: &str) -> TestUser {
+        let mut tx = self.db.begin().await.unwrap();
+        let user = enspace_store::users::create(&mut tx, email, Some("Test"), Some("User")).await.unwrap();
+        tx.commit().await.unwrap();
+        let key = self.key(user.id, Scopes::EVERY, None).await;
+        TestUser { id: user.id, email: user.email, key }
+    }
+
+    /// Issues a key for a user directly in the store: `workspaces: None` is `["*"]`.
+    pub async fn key(&self, user_id: i64, scopes: Scopes, workspaces: Option<&[i64]>) -> String {
+        let issued = key::issue();
+        let mut tx = self.db.begin().await.unwrap();
+        enspace_store::api_keys::create(
+            &mut tx,
+            NewApiKey {
+                user_id,
+                reference: &issued.reference,
+                digest: &issued.digest,
+                description: "test key",
+                scopes,
+                all_workspaces: workspaces.is_none(),
+                workspace_ids: workspaces.unwrap_or_default(),
+                expires_at: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        issued.secret
+    }
+
+    /// Creates a workspace through the API; answers its JSON.
+    pub async fn workspace(&self, owner: &TestUser, name: &str) -> Value {
+        let response = self.post("/workspaces").key(&owner.key).json(&json!({ "name": name })).send().await;
+        assert_eq!(response.status, 201, "creating workspace {name}: {}", response.text());
+        response.json()
+    }
+
+    /// Adds `user` to a workspace directly in the store; answers the member id.
+    pub async fn add_member(
+        &self,
+        workspace_id: i64,
+        user_id: i64,
+        member_type: MemberType,
+        status: MemberStatus,
+    ) -> i64 {
+        let mut tx = self.db.begin().await.unwrap();
+        let member = enspace_store::members::add(&mut tx, workspace_id, user_id, member_type, status).await.unwrap();
+        tx.commit().await.unwrap();
+        member.id
+    }
+}

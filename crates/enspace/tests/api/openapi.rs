@@ -1,0 +1,77 @@
+//! The OpenAPI document covers every route, each documented route is served, and the document
+//! is snapshot-tested so that any change to the API surface is reviewed.
+
+use std::collections::BTreeSet;
+
+use enspace_testkit::TestApp;
+use serde_json::Value;
+
+/// Every route of the spec this milestone implements, plus the operational ones.
+const SPEC_ROUTES: &[(&str, &str)] = &[
+    ("get", "/workspaces"),
+    ("get", "/workspaces/count"),
+    ("post", "/workspaces"),
+    ("get", "/ws"),
+    ("put", "/ws"),
+    ("delete", "/ws"),
+    ("post", "/ws/leave"),
+    ("get", "/ws/stats"),
+    ("get", "/ws/deletion-preview"),
+    ("get", "/user"),
+    ("put", "/user"),
+    ("get", "/user-api-keys"),
+    ("get", "/user-api-keys/count"),
+    ("post", "/user-api-keys"),
+    ("delete", "/user-api-keys/{reference}"),
+    ("get", "/user/request-logs"),
+    ("get", "/user/request-logs/count"),
+    ("get", "/health"),
+    ("get", "/ready"),
+    ("get", "/metrics"),
+];
+
+fn operations(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            out.insert((method.clone(), path.clone()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_route_is_documented_and_every_documented_route_is_served() {
+    let app = TestApp::new().await;
+    let response = app.get("/openapi.json").send().await;
+    assert_eq!(response.status, 200);
+    let doc = response.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let documented = operations(&doc);
+    let expected: BTreeSet<(String, String)> =
+        SPEC_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(documented, expected, "the documented routes differ from the spec's");
+    for (method, path) in &documented {
+        let concrete = path.replace("{reference}", "AAAAAAAAAAAAAAAA");
+        let response = app.request(&method.to_uppercase(), &concrete).send().await;
+        assert_ne!(response.status, 405, "{method} {path} is documented but not routed");
+        assert!(!response.text().contains("Route not found"), "{method} {path} is documented but not routed");
+    }
+    // The CLI prints the same document.
+    assert_eq!(serde_json::to_value(enspace_api::openapi()).unwrap(), doc);
+}
+
+#[test]
+fn the_document_matches_its_snapshot() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/openapi.json");
+    let current = serde_json::to_string_pretty(&enspace_api::openapi()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, &current).unwrap();
+    }
+    let stored = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        stored == current,
+        "the OpenAPI document changed: review it and run `UPDATE_SNAPSHOTS=1 cargo test -p enspace --test api openapi` \
+         to accept the change"
+    );
+}

@@ -1,0 +1,248 @@
+//! The real binary, over real TCP: first run, crash safety, graceful shutdown.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use enspace_store::{Db, DbOptions};
+use enspace_testkit::TestDatabase;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+struct Server {
+    child: Child,
+    port: u16,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn collect(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
+    let out = Arc::new(Mutex::new(String::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let mut text = sink.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+        }
+    });
+    out
+}
+
+impl Server {
+    async fn start(data_dir: &std::path::Path, database_url: &str) -> Server {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_enspace"))
+            .args(["--data-dir", data_dir.to_str().unwrap(), "--database-url", database_url, "--log", "debug"])
+            .args([
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--rate-limit-per-second",
+                "100000",
+                "--rate-limit-burst",
+                "100000",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start enspace");
+        let stdout = collect(child.stdout.take().unwrap());
+        let stderr = collect(child.stderr.take().unwrap());
+        let server = Server { child, port, stdout, stderr };
+        let started = Instant::now();
+        while http(port, "GET", "/health", None, None).await.ok().map(|r| r.0) != Some(200) {
+            assert!(started.elapsed() < Duration::from_secs(30), "server did not start: {}", server.stderr());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn first_run_key(&self) -> Option<String> {
+        let out = self.stdout();
+        out.split_whitespace().find(|w| enspace_domain::key::is_well_formed(w)).map(str::to_string)
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < limit, "server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request on its own connection: (status, body).
+async fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let body = body.unwrap_or("");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(key) = key {
+        request.push_str(&format!("x-api-key: {key}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The database the server runs on: SQLite in `dir`, or a fresh PostgreSQL database.
+async fn database(dir: &std::path::Path) -> (String, Option<TestDatabase>) {
+    let test_db = TestDatabase::create().await;
+    if test_db.is_postgres() {
+        (test_db.url.clone(), Some(test_db))
+    } else {
+        (format!("sqlite://{}", dir.join("enspace.db").display()), None)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_prints_one_key_once_and_never_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = server.first_run_key().expect("the first run prints a key");
+    assert_eq!(server.stdout().matches(&key).count(), 2, "the key and the curl hint: {}", server.stdout());
+    assert!(server.stdout().contains("FIRST RUN"));
+    let (status, body) = http(server.port, "GET", "/workspaces", Some(&key), None).await.unwrap();
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    let (status, body) = http(server.port, "GET", "/user", Some(&key), None).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("\"email\":\"admin@localhost\""), "{body}");
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    assert!(!server.stderr().contains(&key[3..]), "the key reached the log");
+
+    // Later starts print nothing, and the key still works.
+    let second = Server::start(dir.path(), &url).await;
+    assert_eq!(second.first_run_key(), None, "{}", second.stdout());
+    assert_eq!(http(second.port, "GET", "/workspaces", Some(&key), None).await.unwrap().0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_a_burst_loses_no_answered_creation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = Arc::new(server.first_run_key().unwrap());
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let port = server.port;
+    let mut tasks = Vec::new();
+    for task in 0..32 {
+        let (key, answered, count) = (key.clone(), answered.clone(), count.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..1000 {
+                let body = format!(r#"{{"name":"Burst {task} {i}"}}"#);
+                match http(port, "POST", "/workspaces", Some(&key), Some(&body)).await {
+                    Ok((201, body)) => {
+                        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        answered.lock().unwrap().push(json["reference"].as_str().unwrap().to_string());
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < 200 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the burst is too slow");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL, mid-burst
+    server.child.wait().unwrap();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 200);
+
+    let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
+    let rows = db.fetch_all("SELECT reference FROM workspaces", &[]).await.unwrap();
+    let stored: std::collections::HashSet<String> = rows.iter().map(|r| r.text("reference").unwrap()).collect();
+    let lost: Vec<&String> = answered.iter().filter(|r| !stored.contains(*r)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} answered creations were lost: {:?}",
+        lost.len(),
+        answered.len(),
+        &lost[..lost.len().min(5)]
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_and_flushes_the_request_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = server.first_run_key().unwrap();
+    for _ in 0..20 {
+        assert_eq!(http(server.port, "GET", "/user", Some(&key), None).await.unwrap().0, 200);
+    }
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success(), "{}", server.stderr());
+    assert!(server.stderr().contains("stopped"), "{}", server.stderr());
+    let db = Db::connect(&DbOptions { url, max_connections: 2 }).await.unwrap();
+    let n = db.fetch_one("SELECT COUNT(*) AS n FROM request_logs", &[]).await.unwrap().i64("n").unwrap();
+    assert_eq!(n, 20, "every answered request is in the log after a graceful shutdown");
+    db.close().await;
+}
