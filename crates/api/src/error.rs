@@ -21,6 +21,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: Cow<'static, str>,
     pub details: Vec<Detail>,
+    /// Seconds, for the `Retry-After` header of a 429.
+    pub retry_after: Option<u64>,
 }
 
 /// The error body [wire].
@@ -48,7 +50,7 @@ pub struct DetailBody {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, message: message.into(), details: Vec::new() }
+        ApiError { status, message: message.into(), details: Vec::new(), retry_after: None }
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
@@ -73,7 +75,15 @@ impl ApiError {
 
     /// 400 `Validation failed` with every problem found.
     pub fn validation(details: Vec<Detail>) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, message: "Validation failed".into(), details }
+        ApiError { details, ..Self::bad_request("Validation failed") }
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, format!("Too many requests: retry after {retry_after} seconds"))
+        }
     }
 
     /// Logs `error` with the request id and answers a bare 500.
@@ -98,7 +108,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -114,11 +128,8 @@ impl From<StoreError> for ApiError {
 
 impl From<ListError> for ApiError {
     fn from(error: ListError) -> Self {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            message: error.to_string().into(),
-            details: vec![Detail::new(error.param, error.message)],
-        }
+        let message = error.to_string();
+        ApiError { details: vec![Detail::new(error.param, error.message)], ..ApiError::bad_request(message) }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 pub mod views;
@@ -17,6 +18,7 @@ use axum::{extract::DefaultBodyLimit, Router};
 use enspace_domain::list::Paging;
 use enspace_engine::request_log::RequestLogSink;
 use enspace_store::Db;
+use rate_limit::{RateLimits, RateSettings};
 use utoipa_axum::router::OpenApiRouter;
 
 /// The API's settings, from the server configuration.
@@ -25,11 +27,12 @@ pub struct ApiConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     pub paging: Paging,
+    pub rate: RateSettings,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { body_limit: 1024 * 1024, paging: Paging::default() }
+        ApiConfig { body_limit: 1024 * 1024, paging: Paging::default(), rate: RateSettings::default() }
     }
 }
 
@@ -39,6 +42,19 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub request_log: RequestLogSink,
     pub metrics: Arc<metrics::Metrics>,
+    pub rate_limits: Arc<RateLimits>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: ApiConfig, request_log: RequestLogSink) -> AppState {
+        AppState {
+            db,
+            rate_limits: Arc::new(RateLimits::new(config.rate)),
+            config: Arc::new(config),
+            request_log,
+            metrics: Arc::default(),
+        }
+    }
 }
 
 /// Every route, documented: the one place the API is assembled.

@@ -2,7 +2,7 @@
 
 use std::{
     any::Any,
-    net::SocketAddr,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::{Arc, Mutex},
     time::Instant,
 };
@@ -21,24 +21,27 @@ use tracing::Instrument;
 use crate::{
     error::ApiError,
     metrics::{RequestLabels, RouteLabels},
+    rate_limit::Decision,
     request_id, AppState,
 };
 
-/// Filled by the authentication extractors as they succeed; read after the response to write
-/// the request-log row. Unauthenticated requests leave it empty and are not recorded.
+/// What the extractors learn about a request, read after the response: who it was (for the
+/// request-log row; unauthenticated requests leave it empty and are not recorded) and the
+/// rate-limit decision (for the `x-ratelimit-*` headers).
 #[derive(Debug, Default, Clone)]
-pub struct LogInfo {
+pub struct RequestInfo {
     pub user_id: Option<i64>,
     pub key_id: Option<i64>,
     pub key_reference: Option<String>,
     pub workspace: Option<String>,
+    pub rate: Option<Decision>,
 }
 
 #[derive(Clone, Default)]
-pub struct LogSlot(pub Arc<Mutex<LogInfo>>);
+pub struct RequestSlot(pub Arc<Mutex<RequestInfo>>);
 
-impl LogSlot {
-    pub fn update(&self, f: impl FnOnce(&mut LogInfo)) {
+impl RequestSlot {
+    pub fn update(&self, f: impl FnOnce(&mut RequestInfo)) {
         if let Ok(mut info) = self.0.lock() {
             f(&mut info);
         }
@@ -87,11 +90,26 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(256).collect::<String>());
-    let slot = LogSlot::default();
+    let slot = RequestSlot::default();
     request.extensions_mut().insert(slot.clone());
 
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
-    let mut response = request_id::scope(id.clone(), next.run(request)).instrument(span.clone()).await;
+    // Requests without credentials are limited by address here; the others by key (or, when
+    // the key is refused, by address) in the authentication extractor.
+    let anonymous =
+        !request.headers().contains_key("x-api-key") && !request.headers().contains_key(header::AUTHORIZATION);
+    let refused = anonymous.then(|| client_address(request.extensions())).and_then(|address| {
+        let decision = state.rate_limits.check_address(address);
+        slot.update(|info| info.rate = Some(decision));
+        decision.retry_after
+    });
+    let handled = async {
+        match refused {
+            Some(seconds) => ApiError::too_many_requests(seconds).into_response(),
+            None => next.run(request).await,
+        }
+    };
+    let mut response = request_id::scope(id.clone(), handled).instrument(span.clone()).await;
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -103,6 +121,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     state.metrics.latency.get_or_create(&RouteLabels { method: method.clone(), route }).observe(elapsed.as_secs_f64());
 
     let info = slot.0.lock().map(|i| i.clone()).unwrap_or_default();
+    if let Some(rate) = info.rate {
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", rate.limit.into());
+        headers.insert("x-ratelimit-remaining", rate.remaining.into());
+        headers.insert("x-ratelimit-reset", rate.reset.into());
+    }
     if let Some(user_id) = info.user_id {
         let queued = state.request_log.record(RequestLog {
             id: 0,
@@ -125,6 +149,11 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
     }
     response
+}
+
+/// The peer's address; requests that arrive without one (in-process tests) share one bucket.
+pub fn client_address(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// A handler that panicked answers a bare 500 with the request id; the panic is logged.

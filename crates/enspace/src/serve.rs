@@ -1,9 +1,9 @@
 //! `enspace serve`: first run, background work, the HTTP server, graceful shutdown.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use enspace_api::{ApiConfig, AppState};
+use enspace_api::{rate_limit::RateSettings, ApiConfig, AppState};
 use enspace_domain::list::Paging;
 use enspace_engine::request_log::{self, WriterSettings};
 use enspace_store::Db;
@@ -30,15 +30,12 @@ pub async fn run(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
     let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);
     let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx);
 
-    let state = AppState {
-        db: db.clone(),
-        config: Arc::new(ApiConfig {
-            body_limit: args.body_limit,
-            paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
-        }),
-        request_log: sink,
-        metrics: Arc::default(),
+    let config = ApiConfig {
+        body_limit: args.body_limit,
+        paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
+        rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
+    let state = AppState::new(db.clone(), config, sink);
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");

@@ -8,10 +8,8 @@ mod database;
 mod logs;
 mod request;
 
-use std::sync::Arc;
-
 use axum::Router;
-use enspace_api::{ApiConfig, AppState};
+use enspace_api::{rate_limit::RateSettings, ApiConfig, AppState};
 use enspace_domain::{
     access::{MemberStatus, MemberType},
     key::{self, Scopes},
@@ -40,10 +38,17 @@ pub struct TestUser {
     pub key: String,
 }
 
-#[derive(Default)]
 pub struct TestAppBuilder {
     config: ApiConfig,
     extra: Option<Router<AppState>>,
+}
+
+impl Default for TestAppBuilder {
+    fn default() -> Self {
+        // Tests send bursts far above the production default; rate-limit tests set their own.
+        let rate = RateSettings::per_second(100_000, 100_000);
+        TestAppBuilder { config: ApiConfig { rate, ..ApiConfig::default() }, extra: None }
+    }
 }
 
 impl TestAppBuilder {
@@ -67,8 +72,7 @@ impl TestAppBuilder {
         // test reads from the log does not depend on timing.
         let settings = WriterSettings { max_delay: std::time::Duration::from_secs(3600), ..WriterSettings::default() };
         let (sink, writer) = request_log::start(db.clone(), settings);
-        let state =
-            AppState { db: db.clone(), config: Arc::new(self.config), request_log: sink, metrics: Arc::default() };
+        let state = AppState::new(db.clone(), self.config, sink);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
         TestApp { db, router, state, writer: Some(writer), _database: database }
     }

@@ -5,9 +5,16 @@ use enspace_domain::{
     key::{self, Scope},
     time::now_ms,
 };
-use enspace_store::{api_keys::ApiKeyRecord, users::UserRecord};
+use enspace_store::{
+    api_keys::{ApiKeyRecord, KeyWithUser},
+    users::UserRecord,
+};
 
-use crate::{error::ApiError, middleware::LogSlot, AppState};
+use crate::{
+    error::ApiError,
+    middleware::{client_address, RequestSlot},
+    AppState,
+};
 
 pub const INVALID_KEY: &str = "Invalid or missing API key";
 pub const EXPIRED_KEY: &str = "API key expired";
@@ -41,6 +48,25 @@ fn presented_key(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The key checks: `Ok(Err(refusal))` for a credential that is refused.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<KeyWithUser, ApiError>, ApiError> {
+    let Some(presented) = presented_key(parts).filter(|k| key::is_well_formed(k)) else {
+        return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
+    };
+    let digest = key::digest(presented);
+    let found = enspace_store::api_keys::find_by_digest(&state.db, &digest).await?;
+    let Some(found) = found.filter(|f| key::digests_equal(&f.digest, &digest)) else {
+        return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
+    };
+    if found.key.revoked_at.is_some() {
+        return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
+    }
+    if found.key.expires_at.is_some_and(|at| at <= now_ms()) {
+        return Ok(Err(ApiError::unauthorized(EXPIRED_KEY)));
+    }
+    Ok(Ok(found))
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -48,25 +74,30 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        let presented = presented_key(parts).filter(|k| key::is_well_formed(k));
-        let Some(presented) = presented else { return Err(ApiError::unauthorized(INVALID_KEY)) };
-        let digest = key::digest(presented);
-        let found = enspace_store::api_keys::find_by_digest(&state.db, &digest).await?;
-        let Some(found) = found.filter(|f| key::digests_equal(&f.digest, &digest)) else {
-            return Err(ApiError::unauthorized(INVALID_KEY));
+        let slot = parts.extensions.get::<RequestSlot>().cloned().unwrap_or_default();
+        let found = match authenticate(parts, state).await? {
+            Ok(found) => found,
+            Err(refusal) => {
+                // A refused credential counts against the client's address, which slows guessing.
+                if presented_key(parts).is_some() {
+                    let decision = state.rate_limits.check_address(client_address(&parts.extensions));
+                    slot.update(|info| info.rate = Some(decision));
+                    if let Some(seconds) = decision.retry_after {
+                        return Err(ApiError::too_many_requests(seconds));
+                    }
+                }
+                return Err(refusal);
+            }
         };
-        if found.key.revoked_at.is_some() {
-            return Err(ApiError::unauthorized(INVALID_KEY));
-        }
-        if found.key.expires_at.is_some_and(|at| at <= now_ms()) {
-            return Err(ApiError::unauthorized(EXPIRED_KEY));
-        }
-        if let Some(slot) = parts.extensions.get::<LogSlot>() {
-            slot.update(|info| {
-                info.user_id = Some(found.user.id);
-                info.key_id = Some(found.key.id);
-                info.key_reference = Some(found.key.reference.clone());
-            });
+        let decision = state.rate_limits.check_key(found.key.id);
+        slot.update(|info| {
+            info.user_id = Some(found.user.id);
+            info.key_id = Some(found.key.id);
+            info.key_reference = Some(found.key.reference.clone());
+            info.rate = Some(decision);
+        });
+        if let Some(seconds) = decision.retry_after {
+            return Err(ApiError::too_many_requests(seconds));
         }
         let principal = Principal { user: found.user, key: found.key };
         parts.extensions.insert(principal.clone());

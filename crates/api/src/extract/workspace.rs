@@ -9,7 +9,7 @@ use enspace_store::{
     workspaces::{WorkspaceRecord, WorkspaceSelector},
 };
 
-use crate::{error::ApiError, extract::Principal, middleware::LogSlot, AppState};
+use crate::{error::ApiError, extract::Principal, middleware::RequestSlot, AppState};
 
 pub const MISSING_HEADER: &str = "Missing required header: en-workspace";
 pub const NOT_AUTHORIZED: &str = "Token not authorized for this workspace";
@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for WsCtx {
             None if principal.key.all_workspaces => return Err(ApiError::not_found(NOT_FOUND)),
             _ => return Err(ApiError::forbidden(NOT_AUTHORIZED)),
         };
-        if let Some(slot) = parts.extensions.get::<LogSlot>() {
+        if let Some(slot) = parts.extensions.get::<RequestSlot>() {
             slot.update(|info| info.workspace = Some(access.workspace.reference.clone()));
         }
         let member = access.member.filter(|m| m.status == "active").ok_or_else(|| ApiError::forbidden(NOT_MEMBER))?;

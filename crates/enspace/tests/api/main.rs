@@ -9,6 +9,7 @@ mod lists;
 mod openapi;
 mod ops;
 mod process;
+mod rate_limits;
 mod request_log;
 mod secrets;
 mod user;

@@ -1,0 +1,65 @@
+//! Rate limits: per key, and per address without credentials or with refused ones.
+
+use enspace_api::rate_limit::RateSettings;
+use enspace_testkit::{TestApp, TestResponse};
+use serde_json::json;
+
+async fn small() -> TestApp {
+    // One request a minute after a burst of three: no refill can happen during a test.
+    let rate = RateSettings { replenish_every: std::time::Duration::from_secs(60), burst: 3 };
+    TestApp::builder().config(|c| c.rate = rate).build().await
+}
+
+fn limits(response: &TestResponse) -> (Option<&str>, Option<&str>, Option<&str>) {
+    (
+        response.header("x-ratelimit-limit"),
+        response.header("x-ratelimit-remaining"),
+        response.header("x-ratelimit-reset"),
+    )
+}
+
+#[tokio::test]
+async fn each_key_has_a_bucket_and_every_response_says_where_it_stands() {
+    let app = small().await;
+    let ana = app.user("ana@example.com").await;
+    let bia = app.user("bia@example.com").await;
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let response = app.get("/user").key(&ana.key).send().await;
+        assert_eq!(response.status, 200);
+        remaining.push(response.header("x-ratelimit-remaining").unwrap().to_string());
+    }
+    assert_eq!(remaining, ["2", "1", "0"]);
+    let refused = app.get("/user").key(&ana.key).send().await;
+    refused.assert_error(429, "Too many requests: retry after 60 seconds");
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    assert_eq!(limits(&refused), (Some("3"), Some("0"), Some("180")));
+    // Another key is unaffected.
+    let other = app.get("/user").key(&bia.key).send().await;
+    assert_eq!((other.status, limits(&other)), (200, (Some("3"), Some("2"), Some("60"))));
+}
+
+#[tokio::test]
+async fn requests_without_credentials_are_limited_by_address() {
+    let app = small().await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/health").send().await.status, 200);
+    }
+    let refused = app.get("/health").send().await;
+    refused.assert_error(429, "Too many requests: retry after 60 seconds");
+    assert_eq!(refused.header("retry-after"), Some("60"));
+}
+
+#[tokio::test]
+async fn refused_keys_count_against_the_address() {
+    let app = small().await;
+    let ana = app.user("ana@example.com").await;
+    let guess = "en.abcdefghijabcdefghijabcdefghij1234";
+    for _ in 0..3 {
+        app.get("/user").key(guess).send().await.assert_error(401, "Invalid or missing API key");
+    }
+    app.get("/user").key(guess).send().await.assert_error(429, "Too many requests: retry after 60 seconds");
+    // A valid key is limited by its own bucket, not the address's.
+    assert_eq!(app.get("/user").key(&ana.key).send().await.status, 200);
+    assert_eq!(app.get("/user").key(&ana.key).send().await.json()["email"], json!("ana@example.com"));
+}
