@@ -78,6 +78,15 @@ impl ApiError {
         ApiError { details, ..Self::bad_request("Validation failed") }
     }
 
+    /// `Ok` when no problem was found, else the validation error with all of them.
+    pub fn check(details: Vec<Detail>) -> Result<(), ApiError> {
+        if details.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(details))
+        }
+    }
+
     /// 429 with `Retry-After`.
     pub fn too_many_requests(retry_after: u64) -> Self {
         ApiError {

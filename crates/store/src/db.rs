@@ -248,32 +248,29 @@ fn convert<R: sqlx::Row>(rows: Vec<R>, f: impl Fn(&R, &Arc<[String]>) -> Result<
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
+/// Binds every parameter with the Rust type that matches its variant; the same for both backends.
+macro_rules! bind_all {
+    ($sql:expr, $params:expr) => {{
+        let mut q = sqlx::query($sql);
+        for p in $params {
+            q = match p {
+                Value::Int(v) => q.bind(*v),
+                Value::Real(v) => q.bind(*v),
+                Value::Text(v) => q.bind(v.as_deref()),
+                Value::Bool(v) => q.bind(*v),
+                Value::Json(v) => q.bind(v.as_ref().map(sqlx::types::Json)),
+            };
+        }
+        q
+    }};
+}
+
 fn bind_sqlite<'q>(sql: &'q str, params: &'q [Value]) -> SqliteQuery<'q> {
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = match p {
-            Value::Int(v) => q.bind(*v),
-            Value::Real(v) => q.bind(*v),
-            Value::Text(v) => q.bind(v.as_deref()),
-            Value::Bool(v) => q.bind(*v),
-            Value::Json(v) => q.bind(v.as_ref().map(sqlx::types::Json)),
-        };
-    }
-    q
+    bind_all!(sql, params)
 }
 
 fn bind_pg<'q>(sql: &'q str, params: &'q [Value]) -> PgQuery<'q> {
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = match p {
-            Value::Int(v) => q.bind(*v),
-            Value::Real(v) => q.bind(*v),
-            Value::Text(v) => q.bind(v.as_deref()),
-            Value::Bool(v) => q.bind(*v),
-            Value::Json(v) => q.bind(v.as_ref().map(sqlx::types::Json)),
-        };
-    }
-    q
+    bind_all!(sql, params)
 }
 
 /// The database handle, cheap to clone.

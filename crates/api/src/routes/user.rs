@@ -67,14 +67,10 @@ pub async fn update_user(
             check_text(&mut details, path, Some(name), false, NAME_MAX);
         }
     }
-    if let Some(language) = &input.language {
-        if let Err(message) = check_language(language) {
-            details.push(Detail::new("language", message));
-        }
+    if let Some(Err(message)) = input.language.as_deref().map(check_language) {
+        details.push(Detail::new("language", message));
     }
-    if !details.is_empty() {
-        return Err(ApiError::validation(details));
-    }
+    ApiError::check(details)?;
     let patch = UserPatch { fname: meta.fname, lname: meta.lname, language: input.language };
     let user = enspace_store::users::update(&state.db, principal.user.id, patch).await?;
     Ok(Json((&user).into()))

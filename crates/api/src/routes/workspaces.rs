@@ -79,8 +79,17 @@ impl Input for WorkspaceInput {
     const READ_ONLY: &'static [&'static str] = &["status", "members_count"];
 }
 
-/// `modules` must map keys to booleans.
-pub(crate) fn check_modules(details: &mut Vec<Detail>, modules: &Option<Map<String, Value>>) {
+/// The checks create and update share: description, language, and `modules` (keys to booleans).
+pub(crate) fn check_settings(
+    details: &mut Vec<Detail>,
+    description: Option<&str>,
+    language: Option<&str>,
+    modules: &Option<Map<String, Value>>,
+) {
+    check_text(details, "description", description, false, workspace::DESCRIPTION_MAX);
+    if let Some(Err(message)) = language.map(check_language) {
+        details.push(Detail::new("language", message));
+    }
     for (key, value) in modules.iter().flatten() {
         if !value.is_boolean() {
             details.push(Detail::new(format!("modules.{key}"), format!("expected true or false, got {value}")));
@@ -113,22 +122,12 @@ pub async fn create_workspace(
 ) -> ApiResult<(StatusCode, Json<WorkspaceView>)> {
     let mut details = Vec::new();
     check_text(&mut details, "name", input.name.as_deref(), true, workspace::NAME_MAX);
-    check_text(&mut details, "description", input.description.as_deref(), false, workspace::DESCRIPTION_MAX);
     let reference = pick_reference(&mut details, input.reference, input.slug);
-    if let Some(reference) = &reference {
-        if let Err(message) = check_reference(reference) {
-            details.push(Detail::new("reference", message));
-        }
+    if let Some(Err(message)) = reference.as_deref().map(check_reference) {
+        details.push(Detail::new("reference", message));
     }
-    if let Some(language) = &input.language {
-        if let Err(message) = check_language(language) {
-            details.push(Detail::new("language", message));
-        }
-    }
-    check_modules(&mut details, &input.modules);
-    if !details.is_empty() {
-        return Err(ApiError::validation(details));
-    }
+    check_settings(&mut details, input.description.as_deref(), input.language.as_deref(), &input.modules);
+    ApiError::check(details)?;
     let new = NewWorkspace {
         name: input.name.unwrap_or_default().trim().to_string(),
         reference,

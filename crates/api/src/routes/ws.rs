@@ -5,7 +5,7 @@ use axum::{extract::State, Json};
 use enspace_domain::{
     access::{describe_permission, Action, MemberType, SettingsArea},
     time::now_ms,
-    workspace::{self, check_language, check_text},
+    workspace::{self, check_text},
     Detail,
 };
 use enspace_store::workspaces::WorkspacePatch;
@@ -18,7 +18,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, QueryPairs, WsCtx},
     openapi::WorkspaceHeader,
-    routes::workspaces::{check_modules, pick_reference},
+    routes::workspaces::{check_settings, pick_reference},
     views::{
         ActionResult, ContextKeyView, ContextView, DeletionPreviewView, MemberStats, MemberSummary, PermissionSummary,
         StatsView, TaskStats, WorkspaceView,
@@ -107,21 +107,13 @@ pub async fn update_workspace(
     if input.name.is_some() {
         check_text(&mut details, "name", input.name.as_deref(), true, workspace::NAME_MAX);
     }
-    check_text(&mut details, "description", input.description.as_deref(), false, workspace::DESCRIPTION_MAX);
     if let Some(reference) = pick_reference(&mut details, input.reference, input.slug) {
         if reference != ctx.workspace.reference {
             details.push(Detail::new("reference", "is immutable"));
         }
     }
-    if let Some(language) = &input.language {
-        if let Err(message) = check_language(language) {
-            details.push(Detail::new("language", message));
-        }
-    }
-    check_modules(&mut details, &input.modules);
-    if !details.is_empty() {
-        return Err(ApiError::validation(details));
-    }
+    check_settings(&mut details, input.description.as_deref(), input.language.as_deref(), &input.modules);
+    ApiError::check(details)?;
     let patch = WorkspacePatch {
         name: input.name.map(|n| n.trim().to_string()),
         description: input.description,
