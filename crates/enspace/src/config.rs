@@ -118,4 +118,7 @@ pub struct UserCreateArgs {
     /// Comma-separated workspace references the user belongs to, or `*`.
     #[arg(long, default_value = "*", value_delimiter = ',')]
     pub workspaces: Vec<String>,
+    /// Accepted for the spec's spelling (`user create --email … --key`); a key is always issued.
+    #[arg(long)]
+    pub key: bool,
 }

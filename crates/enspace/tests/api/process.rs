@@ -246,3 +246,88 @@ async fn sigterm_finishes_and_flushes_the_request_log() {
     assert_eq!(n, 20, "every answered request is in the log after a graceful shutdown");
     db.close().await;
 }
+
+fn enspace<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_enspace")).args(args).output().expect("run enspace")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let base = ["--data-dir", dir.path().to_str().unwrap(), "--database-url", url.as_str()];
+    let with = |extra: &[&'static str]| -> Vec<String> { base.iter().chain(extra).map(|s| s.to_string()).collect() };
+
+    let migrated = enspace(&with(&["migrate"]));
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+
+    // A new user and a key, printed alone on stdout so scripts can capture it.
+    let created = enspace(&with(&[
+        "user",
+        "create",
+        "--email",
+        "Ops@Example.com",
+        "--fname",
+        "Ops",
+        "--scopes",
+        "read",
+        "--key",
+    ]));
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_string();
+    assert!(enspace_domain::key::is_well_formed(&key), "{key:?}");
+    // Same email, any case: the same user, a second key.
+    let again = enspace(&with(&["user", "create", "--email", "ops@example.com"]));
+    let second = String::from_utf8(again.stdout).unwrap().trim().to_string();
+    assert!(enspace_domain::key::is_well_formed(&second) && second != key);
+    // Refusals say what is wrong and exit non-zero.
+    let refused = enspace(&with(&["user", "create", "--email", "ops@example.com", "--workspaces", "acme"]));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("error: --workspaces: Ops@Example.com is not a member of \"acme\""));
+    let refused = enspace(&with(&["user", "create", "--email", "not-an-email"]));
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("error: --email: \"not-an-email\" is not a valid email address"));
+    let refused = enspace(&with(&["user", "create", "--email", "a@b.co", "--scopes", "admin"]));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--scopes: unknown scope \"admin\""));
+
+    // The CLI-made user exists before the first serve, so the first run creates no administrator.
+    let server = Server::start(dir.path(), &url).await;
+    assert_eq!(server.first_run_key(), None, "{}", server.stdout());
+    let (status, body) = http(server.port, "GET", "/user", Some(&key), None).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("\"email\":\"Ops@Example.com\"") && body.contains("\"fname\":\"Ops\""), "{body}");
+    let (status, _) = http(server.port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"x"}"#)).await.unwrap();
+    assert_eq!(status, 403, "a read-only key");
+
+    let openapi = enspace(&["openapi"]);
+    let doc: serde_json::Value = serde_json::from_slice(&openapi.stdout).unwrap();
+    assert_eq!(doc, serde_json::to_value(enspace_api::openapi()).unwrap());
+}
+
+#[test]
+fn help_documents_every_option() {
+    let serve = String::from_utf8(enspace(&["serve", "--help"]).stdout).unwrap();
+    for option in [
+        "--data-dir",
+        "--addr",
+        "--database-url",
+        "--public-url",
+        "--log-format",
+        "--body-limit",
+        "--page-size-max",
+        "--rate-limit-per-second",
+        "--rate-limit-burst",
+        "--admin-email",
+        "--request-log-retention-days",
+        "ENSPACE_DATA_DIR",
+        "ENSPACE_ADDR",
+        "ENSPACE_DATABASE_URL",
+    ] {
+        assert!(serve.contains(option), "serve --help lacks {option}:\n{serve}");
+    }
+    let top = String::from_utf8(enspace(&["--help"]).stdout).unwrap();
+    for command in ["serve", "migrate", "user", "openapi"] {
+        assert!(top.contains(command), "--help lacks {command}");
+    }
+}
