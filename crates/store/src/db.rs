@@ -143,7 +143,7 @@ impl Row {
     }
 
     pub fn i64(&self, name: &str) -> Result<i64> {
-        self.opt_i64(name)?.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
+        required(name, self.opt_i64(name)?)
     }
 
     pub fn opt_f64(&self, name: &str) -> Result<Option<f64>> {
@@ -156,7 +156,7 @@ impl Row {
     }
 
     pub fn f64(&self, name: &str) -> Result<f64> {
-        self.opt_f64(name)?.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
+        required(name, self.opt_f64(name)?)
     }
 
     pub fn opt_text(&self, name: &str) -> Result<Option<String>> {
@@ -168,7 +168,7 @@ impl Row {
     }
 
     pub fn text(&self, name: &str) -> Result<String> {
-        self.opt_text(name)?.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
+        required(name, self.opt_text(name)?)
     }
 
     pub fn bool(&self, name: &str) -> Result<bool> {
@@ -189,6 +189,11 @@ impl Row {
             other => Err(Self::mismatch(name, "JSON", other)),
         }
     }
+}
+
+/// A value a NOT NULL column must have.
+fn required<T>(name: &str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| StoreError::Decode(format!("column {name} is null")))
 }
 
 fn columns_of<R: sqlx::Row>(row: &R) -> Arc<[String]> {
