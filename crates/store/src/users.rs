@@ -1,7 +1,7 @@
 use enspace_domain::{time::now_ms, user::normalize_email};
 
 use crate::{
-    db::{Db, Row, Tx},
+    db::{Db, Row, Tx, Value},
     error::Result,
     params,
 };
@@ -73,21 +73,27 @@ pub struct UserPatch {
     pub language: Option<String>,
 }
 
+/// One UPDATE, so concurrent updates of different keys never undo each other.
 pub async fn update(db: &Db, id: i64, patch: UserPatch) -> Result<UserRecord> {
+    let split = |v: Option<Option<String>>| (v.is_some(), v.flatten());
+    let ((set_fname, fname), (set_lname, lname)) = (split(patch.fname), split(patch.lname));
     let mut tx = db.begin().await?;
-    let current = UserRecord::from_row(
-        &tx.fetch_one(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"), &params![id]).await?,
-    )?;
-    let fname = patch.fname.unwrap_or(current.fname);
-    let lname = patch.lname.unwrap_or(current.lname);
-    let language = patch.language.unwrap_or(current.language);
     let row = tx
         .fetch_one(
             &format!(
-                "UPDATE users SET fname = $1, lname = $2, language = $3, updated_at = $4 \
-                 WHERE id = $5 RETURNING {USER_COLUMNS}"
+                "UPDATE users SET fname = CASE WHEN $1 THEN $2 ELSE fname END, \
+                 lname = CASE WHEN $3 THEN $4 ELSE lname END, language = COALESCE($5, language), updated_at = $6 \
+                 WHERE id = $7 RETURNING {USER_COLUMNS}"
             ),
-            &params![fname, lname, language, now_ms(), id],
+            &[
+                Value::Bool(Some(set_fname)),
+                Value::Text(fname),
+                Value::Bool(Some(set_lname)),
+                Value::Text(lname),
+                Value::Text(patch.language),
+                now_ms().into(),
+                id.into(),
+            ],
         )
         .await?;
     tx.commit().await?;

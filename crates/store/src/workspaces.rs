@@ -9,7 +9,7 @@ use enspace_domain::{
 use serde_json::{Map, Value as Json};
 
 use crate::{
-    db::{Db, Row, Tx},
+    db::{Db, Row, Tx, Value},
     error::{Result, StoreError},
     list::{ListField, ListSpec, Sql},
     members::{self, member_columns, MemberRecord},
@@ -269,23 +269,33 @@ pub struct WorkspacePatch {
     pub settings: Option<Map<String, Json>>,
 }
 
+/// One UPDATE, so concurrent updates of different keys never undo each other.
 pub async fn update(db: &Db, workspace_id: i64, patch: WorkspacePatch) -> Result<WorkspaceRecord> {
-    let current = get(db, workspace_id).await?.ok_or(StoreError::NotFound)?;
-    db.execute(
-        "UPDATE workspaces SET name = $1, description = $2, icon = $3, language = $4, modules = $5, settings = $6, \
-         updated_at = $7 WHERE id = $8",
-        &params![
-            patch.name.unwrap_or(current.name),
-            patch.description.unwrap_or(current.description),
-            patch.icon.unwrap_or(current.icon),
-            patch.language.unwrap_or(current.language),
-            Json::Object(patch.modules.unwrap_or(current.modules)),
-            Json::Object(patch.settings.unwrap_or(current.settings)),
-            now_ms(),
-            workspace_id
-        ],
-    )
-    .await?;
+    let (set_icon, icon) = match patch.icon {
+        Some(icon) => (true, icon),
+        None => (false, None),
+    };
+    let changed = db
+        .execute(
+            "UPDATE workspaces SET name = COALESCE($1, name), description = COALESCE($2, description), \
+             icon = CASE WHEN $3 THEN $4 ELSE icon END, language = COALESCE($5, language), \
+             modules = COALESCE($6, modules), settings = COALESCE($7, settings), updated_at = $8 WHERE id = $9",
+            &[
+                Value::Text(patch.name),
+                Value::Text(patch.description),
+                Value::Bool(Some(set_icon)),
+                Value::Text(icon),
+                Value::Text(patch.language),
+                Value::Json(patch.modules.map(Json::Object)),
+                Value::Json(patch.settings.map(Json::Object)),
+                now_ms().into(),
+                workspace_id.into(),
+            ],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
     get(db, workspace_id).await?.ok_or(StoreError::NotFound)
 }
 
