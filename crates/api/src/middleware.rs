@@ -84,7 +84,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .unwrap_or_else(|| "unmatched".to_string());
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or_default().to_string();
-    let ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let ip = peer_address(request.extensions()).map(|a| a.to_string());
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)
@@ -94,22 +94,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(slot.clone());
 
     let span = tracing::info_span!("request", request_id = %id, %method, route = %route);
-    // Requests without credentials are limited by address here; the others by key (or, when
-    // the key is refused, by address) in the authentication extractor.
-    let anonymous =
-        !request.headers().contains_key("x-api-key") && !request.headers().contains_key(header::AUTHORIZATION);
-    let refused = anonymous.then(|| client_address(request.extensions())).and_then(|address| {
-        let decision = state.rate_limits.check_address(address);
-        slot.update(|info| info.rate = Some(decision));
-        decision.retry_after
-    });
-    let handled = async {
-        match refused {
-            Some(seconds) => ApiError::too_many_requests(seconds).into_response(),
-            None => next.run(request).await,
-        }
-    };
-    let mut response = request_id::scope(id.clone(), handled).instrument(span.clone()).await;
+    let mut response = request_id::scope(id.clone(), next.run(request)).instrument(span.clone()).await;
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
@@ -151,9 +136,14 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     response
 }
 
-/// The peer's address; requests that arrive without one (in-process tests) share one bucket.
+fn peer_address(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// The address a request is rate-limited by; requests that arrive without a peer address
+/// (in-process tests) share one bucket.
 pub fn client_address(extensions: &axum::http::Extensions) -> IpAddr {
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    peer_address(extensions).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// A handler that panicked answers a bare 500 with the request id; the panic is logged.

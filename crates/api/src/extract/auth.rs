@@ -78,14 +78,9 @@ impl FromRequestParts<AppState> for Principal {
         let found = match authenticate(parts, state).await? {
             Ok(found) => found,
             Err(refusal) => {
-                // A refused credential counts against the client's address, which slows guessing.
-                if presented_key(parts).is_some() {
-                    let decision = state.rate_limits.check_address(client_address(&parts.extensions));
-                    slot.update(|info| info.rate = Some(decision));
-                    if let Some(seconds) = decision.retry_after {
-                        return Err(ApiError::too_many_requests(seconds));
-                    }
-                }
+                // A missing or refused credential counts against the client's address, which
+                // slows key guessing.
+                charge_address(parts, state)?;
                 return Err(refusal);
             }
         };
@@ -102,6 +97,32 @@ impl FromRequestParts<AppState> for Principal {
         let principal = Principal { user: found.user, key: found.key };
         parts.extensions.insert(principal.clone());
         Ok(principal)
+    }
+}
+
+/// Charges the client address's bucket; 429 when it is empty.
+fn charge_address(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    let decision = state.rate_limits.check_address(client_address(&parts.extensions));
+    if let Some(slot) = parts.extensions.get::<RequestSlot>() {
+        slot.update(|info| info.rate = Some(decision));
+    }
+    match decision.retry_after {
+        Some(seconds) => Err(ApiError::too_many_requests(seconds)),
+        None => Ok(()),
+    }
+}
+
+/// A request to a route that needs no key, rate-limited by client address whatever headers it
+/// carries (a made-up key must not buy a way around the limit).
+#[derive(Debug, Clone, Copy)]
+pub struct Public;
+
+impl FromRequestParts<AppState> for Public {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        charge_address(parts, state)?;
+        Ok(Public)
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{error::ApiError, AppState};
+use crate::{error::ApiError, extract::Public, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready)).routes(routes!(metrics))
@@ -29,14 +29,14 @@ pub struct HealthView {
 
 /// The process is up.
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = HealthView)))]
-pub async fn health() -> Json<HealthView> {
+pub async fn health(_: Public) -> Json<HealthView> {
     Json(HealthView { status: "ok" })
 }
 
 /// The database answers.
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
     (status = 200, body = HealthView), (status = 503, body = crate::error::ErrorBody)))]
-pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
+pub async fn ready(_: Public, State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
     match state.db.ping().await {
         Ok(()) => Ok(Json(HealthView { status: "ready" })),
         Err(error) => {
@@ -48,7 +48,7 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthView>, Ap
 
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(_: Public, State(state): State<AppState>) -> impl IntoResponse {
     let (open, idle) = state.db.pool_stats();
     (
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
@@ -56,10 +56,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-pub async fn not_found() -> ApiError {
+pub async fn not_found(_: Public) -> ApiError {
     ApiError::not_found("Route not found")
 }
 
-pub async fn method_not_allowed() -> ApiError {
+pub async fn method_not_allowed(_: Public) -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed on this route")
 }

@@ -48,6 +48,17 @@ async fn requests_without_credentials_are_limited_by_address() {
     let refused = app.get("/health").send().await;
     refused.assert_error(429, "Too many requests: retry after 60 seconds");
     assert_eq!(refused.header("retry-after"), Some("60"));
+    // A made-up key on a route that needs none buys no way around the limit.
+    app.get("/health")
+        .key("en.abcdefghijabcdefghijabcdefghij1234")
+        .send()
+        .await
+        .assert_error(429, "Too many requests: retry after 60 seconds");
+    app.get("/nowhere")
+        .key("en.abcdefghijabcdefghijabcdefghij1234")
+        .send()
+        .await
+        .assert_error(429, "Too many requests: retry after 60 seconds");
 }
 
 #[tokio::test]
