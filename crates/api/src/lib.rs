@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::{extract::DefaultBodyLimit, Router};
 use enspace_domain::list::Paging;
-use enspace_engine::request_log::RequestLogSink;
+use enspace_engine::{files::FileStore, request_log::RequestLogSink};
 use enspace_store::Db;
 use rate_limit::{RateLimits, RateSettings};
 use utoipa_axum::router::OpenApiRouter;
@@ -43,12 +43,14 @@ pub struct AppState {
     pub request_log: RequestLogSink,
     pub metrics: Arc<metrics::Metrics>,
     pub rate_limits: Arc<RateLimits>,
+    pub files: FileStore,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: ApiConfig, request_log: RequestLogSink) -> AppState {
+    pub fn new(db: Db, config: ApiConfig, request_log: RequestLogSink, files: FileStore) -> AppState {
         AppState {
             db,
+            files,
             rate_limits: Arc::new(RateLimits::new(config.rate)),
             config: Arc::new(config),
             request_log,
@@ -66,6 +68,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::user::routes())
         .merge(routes::api_keys::routes())
         .merge(routes::request_logs::routes())
+        .merge(routes::types::routes())
+        .merge(routes::fields::routes())
+        .merge(routes::items::routes())
 }
 
 /// The OpenAPI document of every route.

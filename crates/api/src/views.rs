@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use enspace_domain::time::format_ms;
 use enspace_store::{api_keys::ApiKeyRecord, request_logs::RequestLog, users::UserRecord, workspaces::WorkspaceRecord};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -262,6 +262,200 @@ impl From<RequestLog> for RequestLogView {
             ip: l.ip,
             user_agent: l.user_agent,
             request_id: l.request_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TypeView {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub icon: Option<String>,
+    pub color: Option<String>,
+    #[schema(value_type = Object)]
+    pub settings: Map<String, Value>,
+    #[serde(rename = "itemVersioning")]
+    pub item_versioning: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::types::TypeRecord> for TypeView {
+    fn from(t: enspace_store::types::TypeRecord) -> Self {
+        TypeView {
+            id: t.id,
+            name: t.name,
+            slug: t.slug,
+            description: t.description,
+            icon: t.icon,
+            color: t.color,
+            settings: t.settings,
+            item_versioning: t.item_versioning,
+            created_at: format_ms(t.created_at),
+            updated_at: format_ms(t.updated_at),
+        }
+    }
+}
+
+/// A field [wire]: `refId` (= `slug`), `name`, `label`, `type`, flags, `default_value`,
+/// `validation`, `options`, `config`, `opt_config`, `cFormat`, `nested`, `order`, and
+/// `index_status` for indexed fields [ours].
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct FieldView(pub Map<String, Value>);
+
+impl From<&enspace_store::fields::FieldRecord> for FieldView {
+    fn from(f: &enspace_store::fields::FieldRecord) -> Self {
+        let mut out = Map::new();
+        out.insert("id".into(), json!(f.id));
+        out.extend(enspace_domain::fields::field_json(&f.def));
+        out.insert("order".into(), json!(f.position));
+        if f.def.wants_index() {
+            out.insert("index_status".into(), json!(f.index_status));
+        }
+        out.insert("created_at".into(), json!(format_ms(f.created_at)));
+        out.insert("updated_at".into(), json!(format_ms(f.updated_at)));
+        FieldView(out)
+    }
+}
+
+impl FieldView {
+    /// A built-in column as a read-only field [ours].
+    pub fn native(ref_id: &str, field_type: &str, order: i64) -> FieldView {
+        let map = json!({
+            "id": null, "refId": ref_id, "slug": ref_id, "name": ref_id, "label": ref_id, "type": field_type,
+            "required": false, "unique": matches!(ref_id, "id" | "reference"), "indexed": true, "active": true,
+            "native": true, "order": order, "default_value": null, "validation": [], "options": [], "config": {},
+            "opt_config": {}, "cFormat": { "type": "text" }, "nested": [], "created_at": null, "updated_at": null
+        });
+        FieldView(map.as_object().cloned().unwrap_or_default())
+    }
+
+    /// The type's fields in order, then the native ones.
+    pub fn all(fields: &[enspace_store::fields::FieldRecord]) -> Vec<FieldView> {
+        let last = fields.iter().map(|f| f.position).max().unwrap_or(0);
+        let mut out: Vec<FieldView> = fields.iter().map(Into::into).collect();
+        for (i, (name, field_type)) in enspace_domain::fields::NATIVE_FIELDS.iter().enumerate() {
+            out.push(FieldView::native(name, field_type, last + 1 + i as i64));
+        }
+        out
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormView {
+    pub id: i64,
+    pub hash: String,
+    pub name: String,
+    /// `create`, `edit`, `view` or `general`.
+    #[serde(rename = "type")]
+    pub form_type: String,
+    /// `private` or `public`.
+    pub visibility: String,
+    #[schema(value_type = Vec<Object>)]
+    pub fields: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::forms::FormRecord> for FormView {
+    fn from(f: enspace_store::forms::FormRecord) -> Self {
+        FormView {
+            id: f.id,
+            hash: f.hash,
+            name: f.name,
+            form_type: f.form_type,
+            visibility: f.visibility,
+            fields: f.fields,
+            created_at: format_ms(f.created_at),
+            updated_at: format_ms(f.updated_at),
+        }
+    }
+}
+
+/// A type with its fields and forms.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TypeDetailView {
+    #[serde(flatten)]
+    pub record: TypeView,
+    pub fields: Vec<FieldView>,
+    pub forms: Vec<FormView>,
+}
+
+impl TypeDetailView {
+    pub fn new(
+        record: enspace_store::types::TypeRecord,
+        fields: &[enspace_store::fields::FieldRecord],
+        forms: Vec<FormView>,
+    ) -> Self {
+        TypeDetailView { record: record.into(), fields: FieldView::all(fields), forms }
+    }
+}
+
+/// An item [wire].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: i64,
+    /// 32 characters: three letters of the type, then 29 hex digits.
+    pub reference: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// `active` or `inactive`.
+    pub status: String,
+    #[serde(rename = "isDraft")]
+    pub is_draft: bool,
+    /// `default` or a form id.
+    pub form: String,
+    pub request_email: Option<String>,
+    /// The creator's user id.
+    pub user: Option<i64>,
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+}
+
+impl From<enspace_store::items::ItemRecord> for ItemView {
+    fn from(i: enspace_store::items::ItemRecord) -> Self {
+        ItemView {
+            id: i.id,
+            reference: i.reference,
+            created_at: format_ms(i.created_at),
+            updated_at: format_ms(i.updated_at),
+            status: i.status,
+            is_draft: i.is_draft,
+            form: i.form,
+            request_email: i.request_email,
+            user: i.user_id,
+            data: i.data,
+        }
+    }
+}
+
+/// One entry of an item's history [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub id: i64,
+    /// `create`, `update`, `status` or `delete`.
+    pub action: String,
+    /// `{refId: {from, to}}`.
+    #[schema(value_type = Object)]
+    pub changes: Map<String, Value>,
+    pub user: Option<i64>,
+    /// `api`, `form`, `flow` or `system`.
+    pub source: String,
+    pub created_at: String,
+}
+
+impl From<enspace_store::items::HistoryRecord> for HistoryView {
+    fn from(h: enspace_store::items::HistoryRecord) -> Self {
+        HistoryView {
+            id: h.id,
+            action: h.action,
+            changes: h.changes,
+            user: h.user_id,
+            source: h.source,
+            created_at: format_ms(h.created_at),
         }
     }
 }

@@ -4,11 +4,17 @@
 //! isolated in `key` and `time`), so the rules are unit-tested without a database or a server.
 
 pub mod access;
+pub mod catalogue;
+pub mod code;
+pub mod fields;
+pub mod items;
 pub mod key;
 pub mod list;
 pub mod time;
+pub mod types;
 pub mod user;
 pub mod validation;
+pub mod values;
 pub mod workspace;
 
 pub use validation::Detail;

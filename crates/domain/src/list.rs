@@ -20,6 +20,19 @@ pub enum FieldKind {
     Bool,
     /// Text from a closed set; a value outside it is a 400 rather than an empty result.
     Enum(&'static [&'static str]),
+    /// A list of texts (multi-selects, chips): equality means "contains".
+    ManyText,
+    /// A list of ids (multi-relations): equality means "contains".
+    ManyInt,
+    /// A value with no order or equality the language can express (files, groups): only `_null`.
+    Opaque,
+}
+
+impl FieldKind {
+    /// Lists and opaque values have no order.
+    pub fn sortable(self) -> bool {
+        !matches!(self, FieldKind::ManyText | FieldKind::ManyInt | FieldKind::Opaque)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +79,8 @@ impl Op {
                 matches!(self, Eq | Ne | Lt | Lte | Gt | Gte | In | Nin | Null)
             }
             FieldKind::Bool => matches!(self, Eq | Ne | Null),
-            FieldKind::Enum(_) => matches!(self, Eq | Ne | In | Nin | Null),
+            FieldKind::Enum(_) | FieldKind::ManyText | FieldKind::ManyInt => matches!(self, Eq | Ne | In | Nin | Null),
+            FieldKind::Opaque => self == Null,
         }
     }
 }
@@ -208,8 +222,12 @@ fn parse_sort(param: &str, value: &str, schema: &dyn ListSchema) -> Result<Vec<S
             "desc" => true,
             _ => return Err(err(param, format!("direction must be asc or desc, got {dir:?}"))),
         };
-        if field.is_empty() || schema.field(field).is_none() {
-            return Err(err(param, format!("cannot sort by unknown field {field:?}")));
+        match schema.field(field) {
+            Some(kind) if !field.is_empty() && kind.sortable() => {}
+            Some(kind) => {
+                return Err(err(param, format!("cannot sort by {field:?}: {} has no order", kind_name(kind))))
+            }
+            None => return Err(err(param, format!("cannot sort by unknown field {field:?}"))),
         }
         if sorts.iter().any(|s: &Sort| s.field == field) {
             return Err(err(param, format!("field {field:?} is sorted more than once")));
@@ -267,12 +285,14 @@ fn kind_name(kind: FieldKind) -> &'static str {
         FieldKind::Time => "a date",
         FieldKind::Bool => "a boolean",
         FieldKind::Enum(_) => "a fixed set of values",
+        FieldKind::ManyText | FieldKind::ManyInt => "a list of values",
+        FieldKind::Opaque => "a structured value",
     }
 }
 
 fn parse_value(key: &str, value: &str, kind: FieldKind) -> Result<Scalar, ListError> {
     match kind {
-        FieldKind::Int => {
+        FieldKind::Int | FieldKind::ManyInt => {
             value.parse().map(Scalar::Int).map_err(|_| err(key, format!("expected a whole number, got {value:?}")))
         }
         FieldKind::Real => value
@@ -289,7 +309,7 @@ fn parse_value(key: &str, value: &str, kind: FieldKind) -> Result<Scalar, ListEr
             "false" => Ok(Scalar::Bool(false)),
             _ => Err(err(key, format!("expected true or false, got {value:?}"))),
         },
-        FieldKind::Text => Ok(Scalar::Text(value.to_string())),
+        FieldKind::Text | FieldKind::ManyText | FieldKind::Opaque => Ok(Scalar::Text(value.to_string())),
         FieldKind::Enum(allowed) => {
             if allowed.contains(&value) {
                 Ok(Scalar::Text(value.to_string()))

@@ -1,9 +1,12 @@
-//! Work that outlives a request.
+//! Work beyond a single query: multi-step write paths and work that outlives a request.
 //!
+//! - [`items`]: the item write path (check, resolve relations and files, codes, history).
 //! - [`request_log`]: the request log is written off the request path, in batches, and flushed
 //!   on graceful shutdown.
 //! - [`retention`]: old request-log rows are pruned periodically. The prune is idempotent, so
 //!   with several processes on one PostgreSQL each may run it without coordination.
 
+pub mod files;
+pub mod items;
 pub mod request_log;
 pub mod retention;

@@ -64,7 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             init_logging(&cli.global);
             let db = open_database(&cli.global).await?;
-            serve::run(db, &args).await?;
+            serve::run(db, &args, &cli.global.data_dir).await?;
         }
     }
     Ok(())

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::config::ServeArgs;
 
-pub async fn run(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
+pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
     if let Some((user, secret)) = crate::users::first_run(&db, &args.admin_email).await? {
         // Printed once, to the terminal only, never through the logger.
         println!(
@@ -35,7 +35,8 @@ pub async fn run(db: Db, args: &ServeArgs) -> anyhow::Result<()> {
         paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
-    let state = AppState::new(db.clone(), config, sink);
+    let files = enspace_engine::files::FileStore::local(data_dir);
+    let state = AppState::new(db.clone(), config, sink, files);
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");

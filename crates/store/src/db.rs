@@ -360,6 +360,20 @@ impl Db {
         })
     }
 
+    /// A statement that must not run inside a transaction (PostgreSQL's `CREATE INDEX
+    /// CONCURRENTLY`); on SQLite it runs on the writer.
+    pub async fn execute_outside_transaction(&self, sql: &str) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                sqlx::raw_sql(sql).execute(write).await.map_err(StoreError::from_sqlx)?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::raw_sql(sql).execute(pool).await.map_err(StoreError::from_sqlx)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the database answers (for `/ready`).
     pub async fn ping(&self) -> Result<()> {
         self.fetch_one("SELECT 1 AS one", &[]).await.map(|_| ())

@@ -6,11 +6,17 @@
 pub mod api_keys;
 pub mod db;
 pub mod error;
+pub mod fields;
+pub mod files;
+pub mod forms;
+pub mod indexes;
 pub mod install;
+pub mod items;
 pub mod list;
 pub mod members;
 pub mod migrate;
 pub mod request_logs;
+pub mod types;
 pub mod users;
 pub mod workspaces;
 

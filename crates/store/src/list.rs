@@ -89,103 +89,220 @@ fn push_icontains(sql: &mut Sql, backend: Backend, column: &str, text: &str) {
     sql.push(column).push(op).bind(like_pattern(text)).push(" ESCAPE '\\'");
 }
 
-impl ListSpec {
-    fn column(&self, name: &str) -> &'static str {
-        self.fields.iter().find(|f| f.name == name).map(|f| f.sql).unwrap_or("id")
+/// How a column's SQL holds its values, when that is not a plain comparable scalar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repr {
+    Scalar,
+    /// An ISO 8601 text in JSON (item dates): instants are compared as canonical text, which
+    /// sorts like time; `date_only` fields hold `YYYY-MM-DD`.
+    IsoText {
+        date_only: bool,
+    },
+    /// A JSON array (the SQL is the array): strings, or objects keyed by `element` (`id`,
+    /// `reference`) for relations.
+    Many {
+        element: Option<&'static str>,
+    },
+}
+
+/// A column as the compiler sees it.
+pub struct Column<'a> {
+    pub sql: &'a str,
+    pub repr: Repr,
+}
+
+/// What the compiler needs of a resource: a column per list-language field, and the
+/// expressions `_q` searches. [`ListSpec`] is the fixed form; items build theirs per type.
+pub trait Columns: ListSchema {
+    fn column(&self, name: &str) -> Option<Column<'_>>;
+    fn search(&self) -> Vec<&str>;
+}
+
+impl Columns for ListSpec {
+    fn column(&self, name: &str) -> Option<Column<'_>> {
+        self.fields.iter().find(|f| f.name == name).map(|f| Column { sql: f.sql, repr: Repr::Scalar })
     }
 
+    fn search(&self) -> Vec<&str> {
+        self.search.to_vec()
+    }
+}
+
+impl ListSpec {
     /// Appends ` AND …` for every filter and `_q` to `sql`, which already holds a WHERE clause.
     pub fn push_conditions(&self, sql: &mut Sql, backend: Backend, query: &ListQuery) {
-        for filter in &query.filters {
-            sql.push(" AND ");
-            self.push_filter(sql, backend, filter);
-        }
-        if let Some(q) = &query.q {
-            sql.push(" AND (");
-            for (i, column) in self.search.iter().enumerate() {
-                if i > 0 {
-                    sql.push(" OR ");
-                }
-                push_icontains(sql, backend, column, q);
-            }
-            sql.push(")");
-        }
-    }
-
-    fn push_filter(&self, sql: &mut Sql, backend: Backend, filter: &Filter) {
-        let column = self.column(&filter.field);
-        let first = &filter.values[0];
-        let text = |v: &Scalar| match v {
-            Scalar::Text(t) => t.clone(),
-            _ => String::new(),
-        };
-        match filter.op {
-            Op::Eq => {
-                sql.push(column).push(" = ").bind(scalar(first));
-            }
-            // "Not equal" keeps rows where the field is empty: they are not equal to the value.
-            Op::Ne => {
-                sql.push("(").push(column).push(" <> ").bind(scalar(first));
-                sql.push(" OR ").push(column).push(" IS NULL)");
-            }
-            Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
-                let op = match filter.op {
-                    Op::Lt => " < ",
-                    Op::Lte => " <= ",
-                    Op::Gt => " > ",
-                    _ => " >= ",
-                };
-                sql.push(column).push(op).bind(scalar(first));
-            }
-            Op::In | Op::Nin => {
-                if filter.op == Op::Nin {
-                    sql.push("(").push(column).push(" IS NULL OR ");
-                }
-                sql.push(column).push(if filter.op == Op::In { " IN (" } else { " NOT IN (" });
-                for (i, v) in filter.values.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.bind(scalar(v));
-                }
-                sql.push(if filter.op == Op::Nin { "))" } else { ")" });
-            }
-            Op::Contains => push_icontains(sql, backend, column, &text(first)),
-            Op::Ncontains => {
-                sql.push("(").push(column).push(" IS NULL OR NOT (");
-                push_icontains(sql, backend, column, &text(first));
-                sql.push("))");
-            }
-            Op::Containss => {
-                let f = if backend == Backend::Postgres { "strpos(" } else { "instr(" };
-                sql.push(f).push(column).push(", ").bind(text(first)).push(") > 0");
-            }
-            Op::Null => {
-                let is_null = matches!(first, Scalar::Bool(true));
-                sql.push(column).push(if is_null { " IS NULL" } else { " IS NOT NULL" });
-            }
-        }
+        push_conditions(self, sql, backend, query)
     }
 
     /// Appends ORDER BY (with `id` as the final tie-break, so pages are stable), LIMIT, OFFSET.
     pub fn push_page(&self, sql: &mut Sql, query: &ListQuery) {
-        sql.push(" ORDER BY ");
-        let mut has_id = false;
-        for (i, sort) in query.sort.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            has_id |= sort.field == "id";
-            sql.push(self.column(&sort.field)).push(if sort.desc { " DESC" } else { " ASC" });
-            // Both backends put NULLs at the same end: first when ascending.
-            sql.push(if sort.desc { " NULLS LAST" } else { " NULLS FIRST" });
-        }
-        if !has_id {
-            sql.push(", ").push(self.column("id")).push(" ASC");
-        }
-        sql.push(" LIMIT ").bind(query.limit as i64);
-        sql.push(" OFFSET ").bind(query.start.min(i64::MAX as u64) as i64);
+        push_page(self, sql, query)
     }
+}
+
+/// Appends ` AND …` for every filter and `_q` to `sql`, which already holds a WHERE clause.
+pub fn push_conditions(columns: &dyn Columns, sql: &mut Sql, backend: Backend, query: &ListQuery) {
+    for filter in &query.filters {
+        sql.push(" AND ");
+        let column = columns.column(&filter.field).unwrap_or(Column { sql: "id", repr: Repr::Scalar });
+        match column.repr {
+            Repr::Many { element } => push_many_filter(sql, backend, column.sql, element, filter),
+            repr => push_filter(sql, backend, column.sql, repr, filter),
+        }
+    }
+    if let Some(q) = &query.q {
+        sql.push(" AND (");
+        for (i, column) in columns.search().iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            push_icontains(sql, backend, column, q);
+        }
+        sql.push(")");
+    }
+}
+
+/// A filter value as the column holds it.
+fn stored(value: &Scalar, repr: Repr) -> Value {
+    match (repr, value) {
+        (Repr::IsoText { date_only }, Scalar::Int(ms)) => {
+            let text = enspace_domain::time::format_ms(*ms);
+            Value::from(if date_only { text[..10].to_string() } else { text })
+        }
+        _ => scalar(value),
+    }
+}
+
+fn push_filter(sql: &mut Sql, backend: Backend, column: &str, repr: Repr, filter: &Filter) {
+    let first = &filter.values[0];
+    let text = |v: &Scalar| match v {
+        Scalar::Text(t) => t.clone(),
+        _ => String::new(),
+    };
+    match filter.op {
+        Op::Eq => {
+            sql.push(column).push(" = ").bind(stored(first, repr));
+        }
+        // "Not equal" keeps rows where the field is empty: they are not equal to the value.
+        Op::Ne => {
+            sql.push("(").push(column).push(" <> ").bind(stored(first, repr));
+            sql.push(" OR ").push(column).push(" IS NULL)");
+        }
+        Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
+            let op = match filter.op {
+                Op::Lt => " < ",
+                Op::Lte => " <= ",
+                Op::Gt => " > ",
+                _ => " >= ",
+            };
+            sql.push(column).push(op).bind(stored(first, repr));
+        }
+        Op::In | Op::Nin => {
+            if filter.op == Op::Nin {
+                sql.push("(").push(column).push(" IS NULL OR ");
+            }
+            sql.push(column).push(if filter.op == Op::In { " IN (" } else { " NOT IN (" });
+            for (i, v) in filter.values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(stored(v, repr));
+            }
+            sql.push(if filter.op == Op::Nin { "))" } else { ")" });
+        }
+        Op::Contains => push_icontains(sql, backend, column, &text(first)),
+        Op::Ncontains => {
+            sql.push("(").push(column).push(" IS NULL OR NOT (");
+            push_icontains(sql, backend, column, &text(first));
+            sql.push("))");
+        }
+        Op::Containss => {
+            let f = if backend == Backend::Postgres { "strpos(" } else { "instr(" };
+            sql.push(f).push(column).push(", ").bind(text(first)).push(") > 0");
+        }
+        Op::Null => {
+            let is_null = matches!(first, Scalar::Bool(true));
+            sql.push(column).push(if is_null { " IS NULL" } else { " IS NOT NULL" });
+        }
+    }
+}
+
+/// "The list holds this value": `json_each` on SQLite, containment (`@>`, which a GIN index
+/// could serve) on PostgreSQL.
+fn push_contains_one(sql: &mut Sql, backend: Backend, array: &str, element: Option<&str>, value: &Scalar) {
+    match backend {
+        Backend::Sqlite => {
+            sql.push("EXISTS (SELECT 1 FROM json_each(").push(array).push(") je WHERE ");
+            match element {
+                Some(key) => sql.push("json_extract(je.value, '$.").push(key).push("') = "),
+                None => sql.push("je.value = "),
+            };
+            sql.bind(scalar(value)).push(")");
+        }
+        Backend::Postgres => {
+            let cast = if matches!(value, Scalar::Int(_)) { "::bigint" } else { "::text" };
+            sql.push("COALESCE(").push(array).push(" @> jsonb_build_array(");
+            match element {
+                Some(key) => {
+                    sql.push("jsonb_build_object('").push(key).push("', ").bind(scalar(value)).push(cast).push(")");
+                }
+                None => {
+                    sql.bind(scalar(value)).push(cast);
+                }
+            }
+            sql.push("), FALSE)");
+        }
+    }
+}
+
+fn push_many_filter(sql: &mut Sql, backend: Backend, array: &str, element: Option<&str>, filter: &Filter) {
+    match filter.op {
+        Op::Null => {
+            let is_null = matches!(filter.values[0], Scalar::Bool(true));
+            sql.push(array).push(if is_null { " IS NULL" } else { " IS NOT NULL" });
+        }
+        op => {
+            if matches!(op, Op::Ne | Op::Nin) {
+                sql.push("NOT ");
+            }
+            sql.push("(");
+            for (i, value) in filter.values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                push_contains_one(sql, backend, array, element, value);
+            }
+            sql.push(")");
+        }
+    }
+}
+
+/// Appends ORDER BY (with `id` as the final tie-break, so pages are stable), LIMIT, OFFSET.
+pub fn push_page(columns: &dyn Columns, sql: &mut Sql, query: &ListQuery) {
+    let id = columns.column("id").map(|c| c.sql).unwrap_or("id");
+    sql.push(" ORDER BY ");
+    let mut has_id = false;
+    for (i, sort) in query.sort.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        has_id |= sort.field == "id";
+        sql.push(columns.column(&sort.field).map(|c| c.sql).unwrap_or(id)).push(if sort.desc {
+            " DESC"
+        } else {
+            " ASC"
+        });
+        // Both backends put NULLs at the same end: first when ascending.
+        sql.push(if sort.desc { " NULLS LAST" } else { " NULLS FIRST" });
+    }
+    if !has_id {
+        // The tie-break follows the last sort's direction, so an index on (value, id) serves
+        // the whole ORDER BY in one scan, forwards or backwards.
+        let desc = query.sort.last().is_some_and(|s| s.desc);
+        sql.push(", ").push(id).push(if desc { " DESC" } else { " ASC" });
+    }
+    sql.push(" LIMIT ").bind(query.limit as i64);
+    sql.push(" OFFSET ").bind(query.start.min(i64::MAX as u64) as i64);
 }
 
 #[cfg(test)]
@@ -222,7 +339,7 @@ mod tests {
             sql.text,
             "SELECT * FROM t WHERE t.ws = $1 AND t.name LIKE $2 ESCAPE '\\' AND t.id IN ($3, $4) \
              AND (t.name LIKE $5 ESCAPE '\\' OR t.reference LIKE $6 ESCAPE '\\') \
-             ORDER BY t.name DESC NULLS LAST, t.id ASC LIMIT $7 OFFSET $8"
+             ORDER BY t.name DESC NULLS LAST, t.id DESC LIMIT $7 OFFSET $8"
         );
         assert_eq!(sql.params[1], Value::from("%50\\%%"));
         assert_eq!(sql.params[6], Value::from(100i64));

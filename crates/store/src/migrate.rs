@@ -11,12 +11,20 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::{db::Db, error::Result};
 
 /// (version, description, SQLite text, PostgreSQL text)
-pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "data_engine",
+        include_str!("../migrations/sqlite/0002_data_engine.sql"),
+        include_str!("../migrations/postgres/0002_data_engine.sql"),
+    ),
+];
 
 fn migrator(postgres: bool) -> Migrator {
     let migrations: Vec<Migration> = MIGRATIONS

@@ -28,6 +28,7 @@ pub struct TestApp {
     pub state: AppState,
     writer: Option<RequestLogWriter>,
     _database: TestDatabase,
+    _files: tempfile::TempDir,
 }
 
 /// A user with a key that can do everything (`read`, `write`, `delete`, `["*"]`).
@@ -72,9 +73,11 @@ impl TestAppBuilder {
         // test reads from the log does not depend on timing.
         let settings = WriterSettings { max_delay: std::time::Duration::from_secs(3600), ..WriterSettings::default() };
         let (sink, writer) = request_log::start(db.clone(), settings);
-        let state = AppState::new(db.clone(), self.config, sink);
+        let files_dir = tempfile::tempdir().expect("a temporary directory for files");
+        let files = enspace_engine::files::FileStore::local(files_dir.path());
+        let state = AppState::new(db.clone(), self.config, sink, files);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
-        TestApp { db, router, state, writer: Some(writer), _database: database }
+        TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }
     }
 }
 

@@ -1,8 +1,7 @@
 use std::convert::Infallible;
 
 use axum::{extract::FromRequestParts, http::request::Parts};
-use enspace_domain::list::{self, ListQuery};
-use enspace_store::list::ListSpec;
+use enspace_domain::list::{self, ListQuery, ListSchema};
 
 use crate::{error::ApiError, AppState};
 
@@ -21,8 +20,8 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 
 impl QueryPairs {
     /// Parses the list language against `spec`; `passthrough` names the route's own parameters.
-    pub fn list(&self, state: &AppState, spec: &ListSpec, passthrough: &[&str]) -> Result<ListQuery, ApiError> {
-        Ok(list::parse(&self.0, spec, state.config.paging, passthrough)?)
+    pub fn list(&self, state: &AppState, schema: &dyn ListSchema, passthrough: &[&str]) -> Result<ListQuery, ApiError> {
+        Ok(list::parse(&self.0, schema, state.config.paging, passthrough)?)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {

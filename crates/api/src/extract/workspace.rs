@@ -69,8 +69,8 @@ impl WsCtx {
         MemberType::parse(&self.member.member_type).unwrap_or(MemberType::Viewer)
     }
 
-    /// The one access decision (spec/access.md), with the role's grants loaded when needed.
-    pub async fn authorize(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
+    /// The member as the decision sees it, with its role's grants loaded when it has a role.
+    pub async fn access(&self, state: &AppState) -> Result<MemberAccess, ApiError> {
         let member_type = self.member_type();
         let role = match (member_type, self.member.role_id) {
             (MemberType::Owner, _) | (_, None) => None,
@@ -81,7 +81,19 @@ impl WsCtx {
                     .collect::<HashSet<_>>(),
             ),
         };
-        access::decide(&MemberAccess { member_type, role }, &action)
-            .map_err(|denied| ApiError::forbidden(format!("Permission denied: {}", denied.0)))
+        Ok(MemberAccess { member_type, role })
+    }
+
+    /// The one access decision (spec/access.md), with the role's grants loaded when needed.
+    pub async fn authorize(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
+        let access = self.access(state).await?;
+        allowed(&access, &action)
     }
 }
+
+/// [`access::decide`] as an API answer: 403 `Permission denied: <what>`.
+pub fn allowed(access: &MemberAccess, action: &Action) -> Result<(), ApiError> {
+    access::decide(access, action).map_err(|denied| ApiError::forbidden(format!("Permission denied: {}", denied.0)))
+}
+
+impl WsCtx {}

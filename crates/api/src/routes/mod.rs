@@ -1,8 +1,11 @@
 //! One module per resource; each exposes `routes()` with its documented handlers.
 
 pub mod api_keys;
+pub mod fields;
+pub mod items;
 pub mod ops;
 pub mod request_logs;
+pub mod types;
 pub mod user;
 pub mod workspaces;
 pub mod ws;

@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 mod errors;
 mod isolation;
+mod items;
 mod lists;
 mod openapi;
 mod ops;

@@ -25,6 +25,25 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("delete", "/user-api-keys/{reference}"),
     ("get", "/user/request-logs"),
     ("get", "/user/request-logs/count"),
+    ("get", "/ws/types"),
+    ("get", "/ws/types/count"),
+    ("post", "/ws/types"),
+    ("get", "/ws/types/{slug}"),
+    ("put", "/ws/types/{slug}"),
+    ("delete", "/ws/types/{slug}"),
+    ("get", "/ws/types/{slug}/fields"),
+    ("post", "/ws/types/{slug}/fields"),
+    ("get", "/ws/types/{slug}/fields/{fieldId}"),
+    ("put", "/ws/types/{slug}/fields/{fieldId}"),
+    ("delete", "/ws/types/{slug}/fields/{fieldId}"),
+    ("get", "/ws/types/{slug}/items"),
+    ("get", "/ws/types/{slug}/items/count"),
+    ("post", "/ws/types/{slug}/items"),
+    ("post", "/ws/types/{slug}/items/bulk"),
+    ("get", "/ws/types/{slug}/items/{reference}"),
+    ("put", "/ws/types/{slug}/items/{reference}"),
+    ("delete", "/ws/types/{slug}/items/{reference}"),
+    ("get", "/ws/types/{slug}/items/{reference}/history"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
@@ -52,7 +71,8 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
         SPEC_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, expected, "the documented routes differ from the spec's");
     for (method, path) in &documented {
-        let concrete = path.replace("{reference}", "AAAAAAAAAAAAAAAA");
+        let concrete =
+            path.replace("{reference}", "AAAAAAAAAAAAAAAA").replace("{slug}", "nope").replace("{fieldId}", "1");
         let response = app.request(&method.to_uppercase(), &concrete).send().await;
         assert_ne!(response.status, 405, "{method} {path} is documented but not routed");
         assert!(!response.text().contains("Route not found"), "{method} {path} is documented but not routed");

@@ -253,9 +253,9 @@ async fn leave() {
 async fn populate(app: &TestApp, workspace_id: i64, now: i64) {
     let ws = workspace_id;
     let sql = [
-        "INSERT INTO types (workspace_id, slug, name, created_at, updated_at) VALUES ($1, 'orders', 'Orders', $2, $2)",
-        "INSERT INTO types (workspace_id, slug, name, created_at, updated_at) VALUES ($1, 'clients', 'Clients', $2, $2)",
-        "INSERT INTO fields (workspace_id, type_id, ref_id, name, created_at, updated_at) SELECT $1, id, 'a', 'A', $2, $2 FROM types WHERE workspace_id = $1",
+        "INSERT INTO types (workspace_id, slug, name, prefix, created_at, updated_at) VALUES ($1, 'orders', 'Orders', 'ORD', $2, $2)",
+        "INSERT INTO types (workspace_id, slug, name, prefix, created_at, updated_at) VALUES ($1, 'clients', 'Clients', 'CLI', $2, $2)",
+        "INSERT INTO fields (workspace_id, type_id, ref_id, field_type, position, def, created_at, updated_at) SELECT $1, id, 'a', 'inputText', 1, '{}', $2, $2 FROM types WHERE workspace_id = $1",
         "INSERT INTO items (workspace_id, type_id, reference, created_at, updated_at) SELECT $1, id, 'ORD' || CAST(id AS TEXT) || 'X' || CAST($1 AS TEXT), $2, $2 FROM types WHERE workspace_id = $1 AND slug = 'orders'",
         "INSERT INTO items (workspace_id, type_id, reference, created_at, updated_at) SELECT $1, id, 'ORD' || CAST(id AS TEXT) || 'Y' || CAST($1 AS TEXT), $2, $2 FROM types WHERE workspace_id = $1 AND slug = 'orders'",
         "INSERT INTO roles (workspace_id, name, created_at, updated_at) VALUES ($1, 'R', $2, $2)",
@@ -265,8 +265,8 @@ async fn populate(app: &TestApp, workspace_id: i64, now: i64) {
         "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'pending', 1000, $2, $2)",
         "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'working', NULL, $2, $2)",
         "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'completed', 1000, $2, $2)",
-        "INSERT INTO files (workspace_id, size, created_at, updated_at) VALUES ($1, 1000, $2, $2)",
-        "INSERT INTO files (workspace_id, size, created_at, updated_at) VALUES ($1, 24, $2, $2)",
+        "INSERT INTO files (workspace_id, filename, mime, size, storage_key, sha256, created_at, updated_at) VALUES ($1, 'a', 'text/plain', 1000, 'k1', '', $2, $2)",
+        "INSERT INTO files (workspace_id, filename, mime, size, storage_key, sha256, created_at, updated_at) VALUES ($1, 'b', 'text/plain', 24, 'k2', '', $2, $2)",
     ];
     for statement in sql {
         app.db.execute(statement, &[ws.into(), now.into()]).await.unwrap();

@@ -1,0 +1,333 @@
+//! Fields of a type: list, create, get, update ("Field Updated"), delete.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    fields::{check_field, CheckedField, FieldDraft},
+    time::now_ms,
+    Detail,
+};
+use enspace_store::{fields::FieldRecord, types::TypeRecord, StoreError};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, WsCtx},
+    openapi::WorkspaceHeader,
+    routes::types::{managed_type, readable_type},
+    views::FieldView,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_fields, create_field)).routes(routes!(
+        get_field,
+        update_field,
+        delete_field
+    ))
+}
+
+pub const FIELD_NOT_FOUND: &str = "Field not found";
+
+/// A field body. Both spellings of the reference are accepted: `{name*, slug*, type*, required,
+/// defaultValue, options, position, active}` and `{name, slug, type, required, config, order}`;
+/// giving one setting under both names with different values is a 400.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldInput {
+    pub name: Option<String>,
+    pub label: Option<String>,
+    /// The field's key in `item.data`; immutable.
+    pub slug: Option<String>,
+    #[serde(rename = "refId")]
+    pub ref_id: Option<String>,
+    /// A catalogue key, or `text`, `number`, `date`, `select`, `boolean`, `email`, `url`.
+    #[serde(rename = "type")]
+    pub field_type: Option<String>,
+    pub required: Option<bool>,
+    pub unique: Option<bool>,
+    /// Keep a database index for filters and sorts on this field [ours].
+    pub indexed: Option<bool>,
+    pub active: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub default_value: Option<Value>,
+    #[serde(rename = "defaultValue")]
+    #[schema(value_type = Option<Object>)]
+    pub default_value_camel: Option<Value>,
+    pub validation: Option<Vec<String>>,
+    /// `[{value, label, children?}]` or `{"choices": ["a", "b"]}`.
+    #[schema(value_type = Option<Object>)]
+    pub options: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub opt_config: Option<Map<String, Value>>,
+    #[serde(rename = "cFormat")]
+    #[schema(value_type = Option<Object>)]
+    pub c_format: Option<Value>,
+    /// Child fields of a `group` or `EnRepeater`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub nested: Option<Vec<FieldInput>>,
+    pub order: Option<i64>,
+    /// Alias of `order`.
+    pub position: Option<i64>,
+}
+
+impl Input for FieldInput {
+    const READ_ONLY: &'static [&'static str] = &["native", "index_status"];
+}
+
+impl From<FieldInput> for FieldDraft {
+    fn from(i: FieldInput) -> Self {
+        FieldDraft {
+            name: i.name,
+            label: i.label,
+            slug: i.slug,
+            ref_id: i.ref_id,
+            field_type: i.field_type,
+            required: i.required,
+            unique: i.unique,
+            indexed: i.indexed,
+            active: i.active,
+            default_value: i.default_value,
+            default_value_camel: i.default_value_camel,
+            validation: i.validation,
+            options: i.options,
+            config: i.config,
+            opt_config: i.opt_config,
+            c_format: i.c_format,
+            nested: i.nested.map(|n| n.into_iter().map(Into::into).collect()),
+            order: i.order,
+            position: i.position,
+        }
+    }
+}
+
+/// Relation targets must be types of this workspace, and their display field one of theirs.
+async fn check_relations(state: &AppState, record: &TypeRecord, checked: &CheckedField) -> ApiResult<()> {
+    let mut details = Vec::new();
+    for (path, slug, display) in &checked.relations {
+        let target = if slug == &record.slug {
+            Some(record.clone())
+        } else {
+            enspace_store::types::get(&state.db, record.workspace_id, slug).await?
+        };
+        let Some(target) = target else {
+            details.push(Detail::new(path, format!("no type {slug:?} in this workspace")));
+            continue;
+        };
+        if let Some(display) = display {
+            let fields = enspace_store::fields::of_type(&state.db, record.workspace_id, target.id).await?;
+            let native = enspace_domain::fields::NATIVE_FIELDS.iter().any(|(n, _)| n == display);
+            if !native && !fields.iter().any(|f| &f.def.ref_id == display) {
+                let at = path.replace("collection", "displayString");
+                details.push(Detail::new(at, format!("{display:?} is not a field of {slug}")));
+            }
+        }
+    }
+    ApiError::check(details)
+}
+
+/// Builds or drops the field's index after its definition changed. A unique index is built
+/// before answering (existing duplicates refuse the change); a plain one in the background,
+/// the field reporting `index_status: "building"` until it is ready.
+async fn apply_index(
+    state: &AppState,
+    record: &TypeRecord,
+    before: Option<&FieldRecord>,
+    after: &FieldRecord,
+) -> ApiResult<FieldRecord> {
+    let was_unique = before.is_some_and(|b| b.def.unique);
+    let was_plain = before.is_some_and(|b| b.def.indexed && !b.def.unique);
+    let is_plain = after.def.indexed && !after.def.unique;
+    if was_unique && !after.def.unique {
+        enspace_store::indexes::drop(&state.db, after.id, true).await?;
+    }
+    if was_plain && !is_plain {
+        enspace_store::indexes::drop(&state.db, after.id, false).await?;
+    }
+    if after.def.unique && !was_unique {
+        if let Err(error) = enspace_store::indexes::build(&state.db, record.id, after.id, &after.def).await {
+            // Put the definition back as it was: the field is not unique.
+            let mut tx = state.db.begin().await?;
+            let mut def = after.def.clone();
+            def.unique = before.is_some_and(|b| b.def.unique);
+            def.validation.retain(|r| r != "unique");
+            enspace_store::fields::update(
+                &mut tx,
+                record.workspace_id,
+                after,
+                &def,
+                after.position,
+                &after.index_status,
+                now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(match error {
+                StoreError::Conflict(_) => ApiError::conflict(format!(
+                    "Items of this type already share values of {}; it cannot be unique until they differ",
+                    after.def.ref_id
+                )),
+                other => other.into(),
+            });
+        }
+        enspace_store::fields::set_index_status(&state.db, after.id, "ready").await?;
+    } else if is_plain && !was_plain {
+        let (db, type_id, field_id, def) = (state.db.clone(), record.id, after.id, after.def.clone());
+        tokio::spawn(async move {
+            let status = match enspace_store::indexes::build(&db, type_id, field_id, &def).await {
+                Ok(()) => "ready",
+                Err(error) => {
+                    tracing::error!(%error, field_id, "index build failed");
+                    "failed"
+                }
+            };
+            if let Err(error) = enspace_store::fields::set_index_status(&db, field_id, status).await {
+                tracing::error!(%error, field_id, "could not record the index status");
+            }
+        });
+    }
+    Ok(enspace_store::fields::get(&state.db, record.workspace_id, record.id, after.id)
+        .await?
+        .unwrap_or_else(|| after.clone()))
+}
+
+fn index_status_for(def: &enspace_domain::fields::FieldDef, before: Option<&FieldRecord>) -> String {
+    match before {
+        Some(b) if b.def.wants_index() && def.wants_index() && b.def.unique == def.unique => b.index_status.clone(),
+        _ if def.wants_index() => "building".into(),
+        _ => "none".into(),
+    }
+}
+
+/// The type's fields in order, then its native (built-in, read-only) fields.
+#[utoipa::path(get, path = "/ws/types/{slug}/fields", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [FieldView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_fields(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<FieldView>>> {
+    let (record, _) = readable_type(&state, &ctx, &slug).await?;
+    let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, record.id).await?;
+    Ok(Json(FieldView::all(&fields)))
+}
+
+/// Create Field [wire route] (`settings::structure::manage`).
+#[utoipa::path(post, path = "/ws/types/{slug}/fields", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path)), request_body = FieldInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = FieldView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_field(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<FieldInput>,
+) -> ApiResult<(StatusCode, Json<FieldView>)> {
+    let record = managed_type(&state, &ctx, &slug).await?;
+    let checked = check_field(input.into(), None, "").map_err(ApiError::validation)?;
+    check_relations(&state, &record, &checked).await?;
+    let mut tx = state.db.begin().await?;
+    let created = enspace_store::fields::create(
+        &mut tx,
+        ctx.workspace.id,
+        record.id,
+        &checked.def,
+        checked.order,
+        &index_status_for(&checked.def, None),
+        now_ms(),
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::conflict(format!("The type already has a field {:?}", checked.def.ref_id)),
+        other => other.into(),
+    })?;
+    tx.commit().await?;
+    let created = apply_index(&state, &record, None, &created).await?;
+    Ok((StatusCode::CREATED, Json((&created).into())))
+}
+
+async fn field_of(state: &AppState, record: &TypeRecord, id: &str) -> ApiResult<FieldRecord> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found(FIELD_NOT_FOUND))?;
+    enspace_store::fields::get(&state.db, record.workspace_id, record.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(FIELD_NOT_FOUND))
+}
+
+#[utoipa::path(get, path = "/ws/types/{slug}/fields/{fieldId}", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path), ("fieldId" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = FieldView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_field(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, field_id)): Path<(String, String)>,
+) -> ApiResult<Json<FieldView>> {
+    let (record, _) = readable_type(&state, &ctx, &slug).await?;
+    Ok(Json((&field_of(&state, &record, &field_id).await?).into()))
+}
+
+/// Field Updated [wire route]: a partial update. `slug`/`refId` are immutable; a `type` change
+/// is refused once items hold values, unless it is lossless (inputText ↔ EnTextArea ↔ EnHtml,
+/// EnlDropdown ↔ radioButton).
+#[utoipa::path(put, path = "/ws/types/{slug}/fields/{fieldId}", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path), ("fieldId" = i64, Path)),
+    request_body = FieldInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = FieldView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_field(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, field_id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<FieldInput>,
+) -> ApiResult<Json<FieldView>> {
+    let record = managed_type(&state, &ctx, &slug).await?;
+    let field = field_of(&state, &record, &field_id).await?;
+    let checked = check_field(input.into(), Some(&field.def), "").map_err(ApiError::validation)?;
+    let (old_type, new_type) = (field.def.field_type, checked.def.field_type);
+    if !old_type.converts_losslessly_to(new_type)
+        && enspace_store::fields::has_values(&state.db, ctx.workspace.id, record.id, &field.def.ref_id).await?
+    {
+        return Err(ApiError::validation(vec![Detail::new(
+            "type",
+            format!("cannot change {} to {}: items hold values for this field", old_type.key(), new_type.key()),
+        )]));
+    }
+    check_relations(&state, &record, &checked).await?;
+    let mut tx = state.db.begin().await?;
+    let updated = enspace_store::fields::update(
+        &mut tx,
+        ctx.workspace.id,
+        &field,
+        &checked.def,
+        checked.order.unwrap_or(field.position),
+        &index_status_for(&checked.def, Some(&field)),
+        now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    let updated = apply_index(&state, &record, Some(&field), &updated).await?;
+    Ok(Json((&updated).into()))
+}
+
+/// Removes the field and, in the same transaction, its values from every item, its index, and
+/// its mentions in permissions and forms. Answers the field as it was.
+#[utoipa::path(delete, path = "/ws/types/{slug}/fields/{fieldId}", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path), ("fieldId" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = FieldView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_field(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, field_id)): Path<(String, String)>,
+) -> ApiResult<Json<FieldView>> {
+    let record = managed_type(&state, &ctx, &slug).await?;
+    let field = field_of(&state, &record, &field_id).await?;
+    let mut tx = state.db.begin().await?;
+    enspace_store::fields::delete(&mut tx, ctx.workspace.id, &record.slug, &field).await?;
+    tx.commit().await?;
+    Ok(Json((&field).into()))
+}

@@ -1,0 +1,477 @@
+//! Items of a type: list, count, get, create, partial update, delete, bulk, history.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    access::MemberAccess,
+    items::{BULK_MAX, STATUSES},
+    Detail,
+};
+use enspace_engine::items::{self as engine, Author, CreateRequest, ItemError, UpdateRequest};
+use enspace_store::{
+    fields::FieldRecord,
+    items::{ItemColumns, ItemRecord},
+    types::TypeRecord,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, workspace::allowed, ApiJson, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    routes::types::{data_action, TYPE_NOT_FOUND},
+    views::{HistoryView, ItemView},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(count_items))
+        .routes(routes!(bulk_items))
+        .routes(routes!(get_item, update_item, delete_item))
+        .routes(routes!(item_history))
+}
+
+pub const ITEM_NOT_FOUND: &str = "Item not found";
+
+/// The type, its fields, and the caller's access, after checking `action` on the type.
+struct Scope {
+    record: TypeRecord,
+    fields: Vec<FieldRecord>,
+    access: MemberAccess,
+}
+
+async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiResult<Scope> {
+    let record = enspace_store::types::get(&state.db, ctx.workspace.id, slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
+    let access = ctx.access(state).await?;
+    allowed(&access, &data_action(slug, action))?;
+    let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, record.id).await?;
+    Ok(Scope { record, fields, access })
+}
+
+impl From<ItemError> for ApiError {
+    fn from(error: ItemError) -> Self {
+        match error {
+            ItemError::Invalid(details) => ApiError::validation(details),
+            ItemError::Duplicate(detail) => {
+                ApiError { details: vec![detail], ..ApiError::conflict("A unique field's value is already used") }
+            }
+            ItemError::Store(e) => e.into(),
+        }
+    }
+}
+
+async fn views(state: &AppState, scope: &Scope, mut items: Vec<ItemRecord>) -> ApiResult<Vec<ItemView>> {
+    engine::present(&state.db, scope.record.workspace_id, &scope.fields, &mut items).await?;
+    Ok(items.into_iter().map(Into::into).collect())
+}
+
+async fn view(state: &AppState, scope: &Scope, item: ItemRecord) -> ApiResult<ItemView> {
+    Ok(views(state, scope, vec![item]).await?.remove(0))
+}
+
+/// List [wire route]. Filters: built-in columns by name (`id`, `reference`, `status`,
+/// `isDraft`, `form`, `request_email`, `user`/`created_by`, `created_at`, `updated_at`) and
+/// fields as `data.<refId>` with the operators that fit their type; a relation by id
+/// (`data.cliente=43887`) or reference (`data.cliente.reference=FOR…`); `_q` over text fields.
+#[utoipa::path(get, path = "/ws/types/{slug}/items", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ListParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [ItemView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_items(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(slug): Path<String>,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<ItemView>>> {
+    let scope = scope(&state, &ctx, &slug, "read").await?;
+    let columns = ItemColumns::new(state.db.backend(), &scope.fields);
+    let query = query.list(&state, &columns, &[])?;
+    let items = enspace_store::items::list(&state.db, ctx.workspace.id, scope.record.id, &columns, &query).await?;
+    Ok(Json(views(&state, &scope, items).await?))
+}
+
+/// Count with the list's filters: a bare number.
+#[utoipa::path(get, path = "/ws/types/{slug}/items/count", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ListParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn count_items(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(slug): Path<String>,
+    query: QueryPairs,
+) -> ApiResult<Json<i64>> {
+    let scope = scope(&state, &ctx, &slug, "read").await?;
+    let columns = ItemColumns::new(state.db.backend(), &scope.fields);
+    let query = query.list(&state, &columns, &[])?;
+    Ok(Json(enspace_store::items::count(&state.db, ctx.workspace.id, scope.record.id, &columns, &query).await?))
+}
+
+#[utoipa::path(get, path = "/ws/types/{slug}/items/{reference}", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ("reference" = String, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ItemView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_item(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, reference)): Path<(String, String)>,
+) -> ApiResult<Json<ItemView>> {
+    let scope = scope(&state, &ctx, &slug, "read").await?;
+    let item = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    Ok(Json(view(&state, &scope, item).await?))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    /// Field values by refId.
+    #[schema(value_type = Object)]
+    pub data: Option<Map<String, Value>>,
+    /// `default` or a form id.
+    #[schema(value_type = Option<Object>)]
+    pub form: Option<Value>,
+    #[serde(rename = "isDraft")]
+    pub is_draft: Option<bool>,
+    pub request_email: Option<String>,
+    /// `active` (default) or `inactive`.
+    pub status: Option<String>,
+}
+
+impl Input for ItemInput {
+    const READ_ONLY: &'static [&'static str] = &["reference", "user"];
+}
+
+fn check_status(details: &mut Vec<Detail>, path: &str, status: Option<&str>) {
+    if let Some(status) = status {
+        if !STATUSES.contains(&status) {
+            details.push(Detail::new(path, format!("expected active or inactive, got {status:?}")));
+        }
+    }
+}
+
+/// The form a create names (`default` or the id of one of the type's forms), with the refIds
+/// it marks required.
+async fn form_of(
+    state: &AppState,
+    record: &TypeRecord,
+    form: Option<&Value>,
+    path: &str,
+) -> ApiResult<(String, Vec<String>)> {
+    let id = match form {
+        None | Some(Value::Null) => return Ok(("default".into(), Vec::new())),
+        Some(Value::String(s)) if s == "default" => return Ok(("default".into(), Vec::new())),
+        Some(Value::String(s)) => s.parse::<i64>().ok(),
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    let form = match id {
+        Some(id) => enspace_store::forms::get(&state.db, record.workspace_id, record.id, id).await?,
+        None => None,
+    };
+    let form = form.ok_or_else(|| {
+        ApiError::validation(vec![Detail::new(path, "expected \"default\" or the id of one of this type's forms")])
+    })?;
+    let required = form
+        .fields
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f.get("required").and_then(Value::as_bool) == Some(true))
+        .filter_map(|f| f.get("refId").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    Ok((form.id.to_string(), required))
+}
+
+fn author<'a>(ctx: &WsCtx) -> Author<'a> {
+    Author { user_id: Some(ctx.principal.user.id), source: "api" }
+}
+
+/// Create: `{data*, form, isDraft, request_email, status}` → 201.
+#[utoipa::path(post, path = "/ws/types/{slug}/items", tag = "items", params(WorkspaceHeader, ("slug" = String, Path)), request_body = ItemInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = ItemView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_item(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<ItemInput>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    let scope = scope(&state, &ctx, &slug, "create").await?;
+    let all_types = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
+    let mut details = Vec::new();
+    if input.data.is_none() {
+        details.push(Detail::new("data", "is required"));
+    }
+    check_status(&mut details, "status", input.status.as_deref());
+    ApiError::check(details)?;
+    let (form, form_required) = form_of(&state, &scope.record, input.form.as_ref(), "form").await?;
+    let data = input.data.unwrap_or_default();
+    let request = CreateRequest {
+        data: &data,
+        status: input.status.as_deref().unwrap_or("active"),
+        is_draft: input.is_draft.unwrap_or(false),
+        form,
+        request_email: input.request_email.as_deref(),
+        form_required: &form_required,
+    };
+    let item = engine::create(&state.db, &all_types, &scope.record, &scope.fields, &request, &author(&ctx)).await?;
+    Ok((StatusCode::CREATED, Json(view(&state, &scope, item).await?)))
+}
+
+/// Partial update [wire behaviour]: keys present in `data` replace those values, `null` clears
+/// one, absent keys stay; `status` and `isDraft` may change too.
+#[utoipa::path(put, path = "/ws/types/{slug}/items/{reference}", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ("reference" = String, Path)),
+    request_body = ItemInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ItemView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_item(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, reference)): Path<(String, String)>,
+    ApiJson(input): ApiJson<ItemInput>,
+) -> ApiResult<Json<ItemView>> {
+    let scope = scope(&state, &ctx, &slug, "update").await?;
+    let all_types = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
+    let mut details = Vec::new();
+    check_status(&mut details, "status", input.status.as_deref());
+    if input.form.is_some() || input.request_email.is_some() {
+        details.push(Detail::new(
+            if input.form.is_some() { "form" } else { "request_email" },
+            "is set on create and cannot change",
+        ));
+    }
+    ApiError::check(details)?;
+    let request =
+        UpdateRequest { data: input.data.as_ref(), status: input.status.as_deref(), is_draft: input.is_draft };
+    let mut tx = state.db.begin().await?;
+    let item =
+        engine::update_in(&mut tx, &all_types, &scope.record, &scope.fields, &reference, &request, &author(&ctx))
+            .await?
+            .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    tx.commit().await?;
+    Ok(Json(view(&state, &scope, item).await?))
+}
+
+/// Permanent removal [wire]; answers the item as it was. Items that pointed at it keep their
+/// relation values, which then read `display: null, missing: true`.
+#[utoipa::path(delete, path = "/ws/types/{slug}/items/{reference}", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ("reference" = String, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ItemView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_item(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, reference)): Path<(String, String)>,
+) -> ApiResult<Json<ItemView>> {
+    let scope = scope(&state, &ctx, &slug, "delete").await?;
+    let mut shown = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    let mut tx = state.db.begin().await?;
+    let (_, keys) = engine::delete_in(&mut tx, &scope.record, &reference, &author(&ctx))
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    tx.commit().await?;
+    state.files.remove_all(&keys).await;
+    engine::present(&state.db, ctx.workspace.id, &scope.fields, std::slice::from_mut(&mut shown)).await?;
+    Ok(Json(shown.into()))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpdate {
+    pub reference: String,
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Map<String, Value>>,
+    pub status: Option<String>,
+    #[serde(rename = "isDraft")]
+    pub is_draft: Option<bool>,
+}
+
+/// At most 500 operations, all-or-nothing [ours].
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInput {
+    #[serde(default)]
+    pub create: Vec<ItemInput>,
+    #[serde(default)]
+    pub update: Vec<BulkUpdate>,
+    /// References.
+    #[serde(default)]
+    pub delete: Vec<String>,
+}
+
+impl Input for BulkInput {}
+
+/// The per-operation results, in the order given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub create: Vec<ItemView>,
+    pub update: Vec<ItemView>,
+    pub delete: Vec<ItemView>,
+}
+
+fn prefixed(prefix: &str, details: Vec<Detail>) -> impl Iterator<Item = Detail> + '_ {
+    details.into_iter().map(move |d| Detail::new(format!("{prefix}.{}", d.path), d.message))
+}
+
+/// Creates, updates and deletes in one transaction: every operation applies, or none does
+/// (every problem reported with its operation's path, e.g. `create[3].data.valor`).
+#[utoipa::path(post, path = "/ws/types/{slug}/items/bulk", tag = "items", params(WorkspaceHeader, ("slug" = String, Path)), request_body = BulkInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn bulk_items(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<BulkInput>,
+) -> ApiResult<Json<BulkResult>> {
+    let scope = scope(&state, &ctx, &slug, "read").await?;
+    let total = input.create.len() + input.update.len() + input.delete.len();
+    if total == 0 || total > BULK_MAX {
+        return Err(ApiError::validation(vec![Detail::new(
+            "",
+            format!("expected 1 to {BULK_MAX} operations, got {total}"),
+        )]));
+    }
+    for (ops, action) in
+        [(input.create.len(), "create"), (input.update.len(), "update"), (input.delete.len(), "delete")]
+    {
+        if ops > 0 {
+            allowed(&scope.access, &data_action(&slug, action))?;
+        }
+    }
+    let all_types = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
+    let author = author(&ctx);
+    let mut details = Vec::new();
+    let mut conflict = None;
+    let mut result = BulkResult { create: Vec::new(), update: Vec::new(), delete: Vec::new() };
+    let (mut created, mut updated, mut deleted, mut keys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut tx = state.db.begin().await?;
+    // Checks run for every operation so that all problems are reported; after a database-level
+    // refusal (a unique value) the transaction is spent, so the remaining writes are skipped.
+    for (i, op) in input.create.iter().enumerate() {
+        let path = format!("create[{i}]");
+        let mut problems = Vec::new();
+        if op.data.is_none() {
+            problems.push(Detail::new("data", "is required"));
+        }
+        check_status(&mut problems, "status", op.status.as_deref());
+        let (form, required) = match form_of(&state, &scope.record, op.form.as_ref(), "form").await {
+            Ok(f) => f,
+            Err(e) => {
+                problems.extend(e.details);
+                ("default".into(), Vec::new())
+            }
+        };
+        if !problems.is_empty() || conflict.is_some() {
+            details.extend(prefixed(&path, problems));
+            continue;
+        }
+        let data = op.data.clone().unwrap_or_default();
+        let request = CreateRequest {
+            data: &data,
+            status: op.status.as_deref().unwrap_or("active"),
+            is_draft: op.is_draft.unwrap_or(false),
+            form,
+            request_email: op.request_email.as_deref(),
+            form_required: &required,
+        };
+        match engine::create_in(&mut tx, &all_types, &scope.record, &scope.fields, &request, &author).await {
+            Ok(item) => created.push(item),
+            Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
+            Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
+            Err(ItemError::Store(e)) => return Err(e.into()),
+        }
+    }
+    for (i, op) in input.update.iter().enumerate() {
+        let path = format!("update[{i}]");
+        let mut problems = Vec::new();
+        check_status(&mut problems, "status", op.status.as_deref());
+        if !problems.is_empty() || conflict.is_some() {
+            details.extend(prefixed(&path, problems));
+            continue;
+        }
+        let request = UpdateRequest { data: op.data.as_ref(), status: op.status.as_deref(), is_draft: op.is_draft };
+        match engine::update_in(&mut tx, &all_types, &scope.record, &scope.fields, &op.reference, &request, &author)
+            .await
+        {
+            Ok(Some(item)) => updated.push(item),
+            Ok(None) => {
+                details.push(Detail::new(format!("{path}.reference"), format!("no item {:?} in {slug}", op.reference)))
+            }
+            Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
+            Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
+            Err(ItemError::Store(e)) => return Err(e.into()),
+        }
+    }
+    for (i, reference) in input.delete.iter().enumerate() {
+        if conflict.is_some() {
+            break;
+        }
+        match engine::delete_in(&mut tx, &scope.record, reference, &author).await {
+            Ok(Some((item, k))) => {
+                deleted.push(item);
+                keys.extend(k);
+            }
+            Ok(None) => details.push(Detail::new(format!("delete[{i}]"), format!("no item {reference:?} in {slug}"))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(conflict) = conflict {
+        details.push(conflict);
+        return Err(ApiError {
+            details,
+            ..ApiError::conflict("A unique field's value is already used; nothing was changed")
+        });
+    }
+    ApiError::check(details)?;
+    tx.commit().await?;
+    state.files.remove_all(&keys).await;
+    result.create = views(&state, &scope, created).await?;
+    result.update = views(&state, &scope, updated).await?;
+    result.delete = views(&state, &scope, deleted).await?;
+    Ok(Json(result))
+}
+
+/// Who changed what, from what, to what, through which source; newest first. Pages with
+/// `_limit` and `_start`.
+#[utoipa::path(get, path = "/ws/types/{slug}/items/{reference}/history", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ("reference" = String, Path), ListParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [HistoryView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn item_history(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path((slug, reference)): Path<(String, String)>,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<HistoryView>>> {
+    let scope = scope(&state, &ctx, &slug, "read").await?;
+    let query = query.list(&state, &HistoryPaging, &[])?;
+    let item = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    let entries = enspace_store::items::history(&state.db, ctx.workspace.id, item.id, query.limit, query.start).await?;
+    Ok(Json(entries.into_iter().map(Into::into).collect()))
+}
+
+/// History pages only (`_limit`, `_start`): no filters, newest first.
+struct HistoryPaging;
+
+impl enspace_domain::list::ListSchema for HistoryPaging {
+    fn field(&self, _: &str) -> Option<enspace_domain::list::FieldKind> {
+        None
+    }
+    fn searchable(&self) -> bool {
+        false
+    }
+    fn default_sort(&self) -> enspace_domain::list::Sort {
+        enspace_domain::list::Sort { field: "id".into(), desc: true }
+    }
+}

@@ -1,0 +1,462 @@
+//! The item write path: check the body (domain), resolve relations and attachments, build
+//! codes, write the item and its history in one transaction (store).
+//!
+//! Handlers call these; nothing here knows HTTP. A unique field's conflict is reported by the
+//! database's unique index, so two concurrent creates can never both win.
+
+use std::collections::HashMap;
+
+use enspace_domain::{
+    catalogue::Shape,
+    code::CodeTemplate,
+    fields::FieldDef,
+    items::{changes, new_reference},
+    time::now_ms,
+    values::{check_data, file_fits, CheckedData, Mode, RelKey},
+    Detail,
+};
+use enspace_store::{
+    fields::FieldRecord,
+    items::{self, ItemRecord, NewHistory, NewItem, Reader, Related},
+    types::TypeRecord,
+    Db, StoreError, Tx,
+};
+use serde_json::{json, Map, Value};
+
+#[derive(Debug)]
+pub enum ItemError {
+    /// The body is wrong: every problem, each with its path.
+    Invalid(Vec<Detail>),
+    /// A unique field's value is taken.
+    Duplicate(Detail),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ItemError {
+    fn from(e: StoreError) -> Self {
+        ItemError::Store(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, ItemError>;
+
+/// Who writes, and through what.
+#[derive(Debug, Clone)]
+pub struct Author<'a> {
+    pub user_id: Option<i64>,
+    /// `api`, `form`, `flow` or `system`.
+    pub source: &'a str,
+}
+
+/// What a create asks for, beside `data`.
+#[derive(Debug, Clone)]
+pub struct CreateRequest<'a> {
+    pub data: &'a Map<String, Value>,
+    pub status: &'a str,
+    pub is_draft: bool,
+    pub form: String,
+    pub request_email: Option<&'a str>,
+    /// refIds a form marks required.
+    pub form_required: &'a [String],
+}
+
+pub struct UpdateRequest<'a> {
+    pub data: Option<&'a Map<String, Value>>,
+    pub status: Option<&'a str>,
+    pub is_draft: Option<bool>,
+}
+
+fn defs(fields: &[FieldRecord]) -> Vec<FieldDef> {
+    fields.iter().map(|f| f.def.clone()).collect()
+}
+
+/// Resolves relations (items of the named type in this workspace) and attachments (files
+/// uploaded to this workspace, not attached to another item) in place.
+async fn resolve(
+    tx: &mut Tx,
+    ws: &[TypeRecord],
+    workspace_id: i64,
+    item_id: Option<i64>,
+    checked: &mut CheckedData,
+) -> Result<Vec<i64>> {
+    let mut details = Vec::new();
+    let ids: Vec<i64> =
+        checked.rels.iter().filter_map(|r| if let RelKey::Id(id) = r.key { Some(id) } else { None }).collect();
+    let refs: Vec<String> = checked
+        .rels
+        .iter()
+        .filter_map(|r| if let RelKey::Reference(s) = &r.key { Some(s.clone()) } else { None })
+        .collect();
+    let found = items::related(&mut Reader::Tx(tx), workspace_id, &ids, &refs).await?;
+    let mut seen: HashMap<String, Vec<i64>> = HashMap::new();
+    for rel in checked.rels.clone() {
+        let type_id = ws.iter().find(|t| t.slug == rel.collection).map(|t| t.id);
+        let hit = found.iter().find(|r| {
+            Some(r.type_id) == type_id
+                && match &rel.key {
+                    RelKey::Id(id) => r.id == *id,
+                    RelKey::Reference(s) => &r.reference == s,
+                }
+        });
+        let shown = match &rel.key {
+            RelKey::Id(id) => id.to_string(),
+            RelKey::Reference(s) => format!("{s:?}"),
+        };
+        match hit {
+            None => details.push(Detail::new(&rel.path, format!("no item {shown} in {}", rel.collection))),
+            Some(r) => {
+                // No item twice in one multi-relation (its pointer's parent is the list).
+                let parent = rel.pointer.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+                let list = seen.entry(parent).or_default();
+                if rel.pointer.rsplit('/').next().is_some_and(|i| i.parse::<usize>().is_ok()) && list.contains(&r.id) {
+                    details.push(Detail::new(&rel.path, format!("item {shown} is listed twice")));
+                }
+                list.push(r.id);
+                checked.set(&rel.pointer, json!({ "id": r.id, "reference": r.reference }));
+            }
+        }
+    }
+    let mut attach = Vec::new();
+    for file in checked.files.clone() {
+        let record = enspace_store::files::get_in(tx, workspace_id, file.id).await?;
+        match record {
+            None => details.push(Detail::new(&file.path, format!("no uploaded file {} in this workspace", file.id))),
+            Some(f) if f.item_id.is_some() && f.item_id != item_id => {
+                details.push(Detail::new(&file.path, format!("file {} is attached to another item", file.id)))
+            }
+            Some(f) => {
+                if let Err(message) = file_fits(&file, &f.mime) {
+                    details.push(Detail::new(&file.path, message));
+                } else if file.max_size.is_some_and(|max| f.size as f64 > max) {
+                    details.push(Detail::new(
+                        &file.path,
+                        format!(
+                            "is {} bytes, over the field's limit of {} bytes",
+                            f.size,
+                            file.max_size.unwrap_or_default()
+                        ),
+                    ));
+                }
+                checked.set(&file.pointer, f.value());
+                attach.push(f.id);
+            }
+        }
+    }
+    if details.is_empty() {
+        Ok(attach)
+    } else {
+        Err(ItemError::Invalid(details))
+    }
+}
+
+fn duplicate(error: StoreError, fields: &[FieldRecord], data: &Map<String, Value>) -> ItemError {
+    if let StoreError::Conflict(message) = &error {
+        if let Some(field) = message
+            .strip_prefix("unique field ")
+            .and_then(|id| id.parse::<i64>().ok())
+            .and_then(|id| fields.iter().find(|f| f.id == id))
+        {
+            let value = data.get(&field.def.ref_id).cloned().unwrap_or(Value::Null);
+            return ItemError::Duplicate(Detail::new(
+                format!("data.{}", field.def.ref_id),
+                format!("{value} is already used by another item (the field is unique)"),
+            ));
+        }
+    }
+    ItemError::Store(error)
+}
+
+/// Writes server-built codes into `data`, taking each counter's next number in `tx`.
+async fn build_codes(
+    tx: &mut Tx,
+    type_id: i64,
+    fields: &[FieldRecord],
+    data: &mut Map<String, Value>,
+    now: i64,
+) -> Result<()> {
+    for field in fields.iter().filter(|f| f.def.shape() == Shape::Code) {
+        let Ok(template) = CodeTemplate::parse(field.def.config.get("components")) else { continue };
+        let counter = match template.counter_start() {
+            Some(start) => Some(items::next_counter(tx, type_id, &field.def.ref_id, start).await?),
+            None => None,
+        };
+        let code = template.render(now, data, counter);
+        data.insert(field.def.ref_id.clone(), Value::String(code));
+    }
+    Ok(())
+}
+
+/// Creates one item inside `tx` (the caller commits; bulk runs several in one transaction).
+pub async fn create_in(
+    tx: &mut Tx,
+    all_types: &[TypeRecord],
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    request: &CreateRequest<'_>,
+    author: &Author<'_>,
+) -> Result<ItemRecord> {
+    let defs = defs(fields);
+    let mut checked =
+        check_data(&defs, request.data, &Map::new(), Mode::Create, request.is_draft, request.form_required)
+            .map_err(ItemError::Invalid)?;
+    let attach = resolve(tx, all_types, record.workspace_id, None, &mut checked).await?;
+    let now = now_ms();
+    let mut data = checked.data;
+    build_codes(tx, record.id, fields, &mut data, now).await?;
+    let reference = new_reference(&record.prefix, now);
+    let item = items::insert(
+        tx,
+        NewItem {
+            workspace_id: record.workspace_id,
+            type_id: record.id,
+            reference: &reference,
+            status: request.status,
+            is_draft: request.is_draft,
+            form: &request.form,
+            request_email: request.request_email,
+            user_id: author.user_id,
+            data: &data,
+            now,
+        },
+    )
+    .await
+    .map_err(|e| duplicate(e, fields, &data))?;
+    enspace_store::files::attach(tx, record.workspace_id, record.id, item.id, &attach).await?;
+    let mut change = changes(&Map::new(), &item.data);
+    for (key, value) in [("status", json!(item.status)), ("isDraft", json!(item.is_draft))] {
+        change.insert(key.into(), json!({ "from": null, "to": value }));
+    }
+    items::add_history(
+        tx,
+        NewHistory {
+            item: &item,
+            user_id: author.user_id,
+            action: "create",
+            changes: change,
+            source: author.source,
+            now,
+        },
+    )
+    .await?;
+    Ok(item)
+}
+
+pub async fn create(
+    db: &Db,
+    all_types: &[TypeRecord],
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    request: &CreateRequest<'_>,
+    author: &Author<'_>,
+) -> Result<ItemRecord> {
+    let mut tx = db.begin().await?;
+    let item = create_in(&mut tx, all_types, record, fields, request, author).await?;
+    tx.commit().await?;
+    Ok(item)
+}
+
+/// A partial update inside `tx`; `None` when the item does not exist.
+pub async fn update_in(
+    tx: &mut Tx,
+    all_types: &[TypeRecord],
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    reference: &str,
+    request: &UpdateRequest<'_>,
+    author: &Author<'_>,
+) -> Result<Option<ItemRecord>> {
+    let Some(item) = items::get_in(tx, record.workspace_id, record.id, reference).await? else { return Ok(None) };
+    let defs = defs(fields);
+    let is_draft = request.is_draft.unwrap_or(item.is_draft);
+    let empty = Map::new();
+    let mut checked = check_data(&defs, request.data.unwrap_or(&empty), &item.data, Mode::Update, is_draft, &[])
+        .map_err(ItemError::Invalid)?;
+    // Only what this body named needs resolving; stored values were resolved when written.
+    let attach = resolve(tx, all_types, record.workspace_id, Some(item.id), &mut checked).await?;
+    let status = request.status.unwrap_or(&item.status);
+    let now = now_ms();
+    let updated = items::update(tx, &item, &checked.data, status, is_draft, now)
+        .await
+        .map_err(|e| duplicate(e, fields, &checked.data))?;
+    enspace_store::files::attach(tx, record.workspace_id, record.id, item.id, &attach).await?;
+    enspace_store::files::detach_missing(tx, record.workspace_id, item.id, &attach_ids(&updated.data, fields)).await?;
+    let mut change = changes(&item.data, &updated.data);
+    let status_changed = item.status != updated.status;
+    if status_changed {
+        change.insert("status".into(), json!({ "from": item.status, "to": updated.status }));
+    }
+    if item.is_draft != updated.is_draft {
+        change.insert("isDraft".into(), json!({ "from": item.is_draft, "to": updated.is_draft }));
+    }
+    if !change.is_empty() {
+        let action = if status_changed && change.len() == 1 { "status" } else { "update" };
+        items::add_history(
+            tx,
+            NewHistory { item: &updated, user_id: author.user_id, action, changes: change, source: author.source, now },
+        )
+        .await?;
+    }
+    Ok(Some(updated))
+}
+
+/// Ids of the files the data refers to (top level and inside groups and repeaters).
+fn attach_ids(data: &Map<String, Value>, fields: &[FieldRecord]) -> Vec<i64> {
+    fn walk(value: &Value, def: &FieldDef, out: &mut Vec<i64>) {
+        match def.shape() {
+            Shape::Files => {
+                for f in value.as_array().into_iter().flatten() {
+                    out.extend(f.get("id").and_then(Value::as_i64));
+                }
+            }
+            Shape::Group => {
+                for child in &def.nested {
+                    if let Some(v) = value.get(&child.ref_id) {
+                        walk(v, child, out);
+                    }
+                }
+            }
+            Shape::Repeater => {
+                for row in value.as_array().into_iter().flatten() {
+                    for child in &def.nested {
+                        if let Some(v) = row.get(&child.ref_id) {
+                            walk(v, child, out);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for field in fields {
+        if let Some(v) = data.get(&field.def.ref_id) {
+            walk(v, &field.def, &mut out);
+        }
+    }
+    out
+}
+
+/// Deletes inside `tx`; returns the item and the storage keys of its files (delete them after
+/// commit).
+pub async fn delete_in(
+    tx: &mut Tx,
+    record: &TypeRecord,
+    reference: &str,
+    author: &Author<'_>,
+) -> Result<Option<(ItemRecord, Vec<String>)>> {
+    let Some(item) = items::get_in(tx, record.workspace_id, record.id, reference).await? else { return Ok(None) };
+    let keys = items::delete(tx, &item).await?;
+    let change = changes(&item.data, &Map::new());
+    items::add_history(
+        tx,
+        NewHistory {
+            item: &item,
+            user_id: author.user_id,
+            action: "delete",
+            changes: change,
+            source: author.source,
+            now: now_ms(),
+        },
+    )
+    .await?;
+    Ok(Some((item, keys)))
+}
+
+/// Relation values as clients read them: `{id, reference, display}`, the display read live from
+/// the related item; a related item that is gone reads `display: null, missing: true`.
+pub async fn present(
+    db: &Db,
+    workspace_id: i64,
+    fields: &[FieldRecord],
+    items: &mut [ItemRecord],
+) -> std::result::Result<(), StoreError> {
+    let mut ids = Vec::new();
+    for item in items.iter() {
+        collect_rel_ids(&item.data, fields.iter().map(|f| &f.def), &mut ids);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let found: HashMap<i64, Related> =
+        items::related(&mut Reader::Db(db), workspace_id, &ids, &[]).await?.into_iter().map(|r| (r.id, r)).collect();
+    for item in items.iter_mut() {
+        for field in fields {
+            if let Some(value) = item.data.get_mut(&field.def.ref_id) {
+                show_rels(value, &field.def, &found);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_rel_ids<'a>(data: &Map<String, Value>, defs: impl Iterator<Item = &'a FieldDef>, out: &mut Vec<i64>) {
+    for def in defs {
+        let Some(value) = data.get(&def.ref_id) else { continue };
+        match def.shape() {
+            Shape::Rel => out.extend(value.get("id").and_then(Value::as_i64)),
+            Shape::RelMulti => {
+                out.extend(value.as_array().into_iter().flatten().filter_map(|v| v.get("id").and_then(Value::as_i64)))
+            }
+            Shape::Group => {
+                if let Value::Object(map) = value {
+                    collect_rel_ids(map, def.nested.iter(), out);
+                }
+            }
+            Shape::Repeater => {
+                for row in value.as_array().into_iter().flatten() {
+                    if let Value::Object(map) = row {
+                        collect_rel_ids(map, def.nested.iter(), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn show_one(value: &mut Value, def: &FieldDef, found: &HashMap<i64, Related>) {
+    let Some(id) = value.get("id").and_then(Value::as_i64) else { return };
+    match found.get(&id) {
+        Some(related) => {
+            let display = match def.rel_display() {
+                Some(key) => related.data.get(key).cloned().unwrap_or(Value::Null),
+                None => Value::String(related.reference.clone()),
+            };
+            *value = json!({ "id": id, "display": display, "reference": related.reference });
+        }
+        None => {
+            let reference = value.get("reference").cloned().unwrap_or(Value::Null);
+            *value = json!({ "id": id, "display": null, "reference": reference, "missing": true });
+        }
+    }
+}
+
+fn show_rels(value: &mut Value, def: &FieldDef, found: &HashMap<i64, Related>) {
+    match def.shape() {
+        Shape::Rel => show_one(value, def, found),
+        Shape::RelMulti => {
+            for v in value.as_array_mut().into_iter().flatten() {
+                show_one(v, def, found);
+            }
+        }
+        Shape::Group => {
+            for child in &def.nested {
+                if let Some(v) = value.get_mut(&child.ref_id) {
+                    show_rels(v, child, found);
+                }
+            }
+        }
+        Shape::Repeater => {
+            for row in value.as_array_mut().into_iter().flatten() {
+                for child in &def.nested {
+                    if let Some(v) = row.get_mut(&child.ref_id) {
+                        show_rels(v, child, found);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,210 @@
+//! Per-field database indexes on item values, and the SQL expressions that read a value.
+//!
+//! A field's value expression is written once here and used both by list queries and by the
+//! field's index, so the planner can match them. Indexes are partial (`WHERE type_id = N`,
+//! with the id written as a literal, because both planners only match a partial index against
+//! a literal), so each covers one type's items only.
+
+use enspace_domain::{catalogue::Shape, fields::FieldDef, list::FieldKind};
+
+use crate::{
+    db::{Backend, Db, Tx},
+    error::{Result, StoreError},
+    list::Repr,
+};
+
+/// A list-language field of an item type: `data.<refId>` or a sub-key of it.
+#[derive(Debug, Clone)]
+pub struct ValueColumn {
+    pub name: String,
+    pub kind: FieldKind,
+    pub sql: String,
+    pub repr: Repr,
+}
+
+fn text(backend: Backend, path: &[&str]) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_extract(data, '$.{}')", path.join(".")),
+        Backend::Postgres => {
+            let (last, init) = path.split_last().unwrap_or((&"", &[]));
+            let mut out = String::from("(data");
+            for p in init {
+                out.push_str(&format!("->'{p}'"));
+            }
+            out.push_str(&format!("->>'{last}')"));
+            out
+        }
+    }
+}
+
+fn json(backend: Backend, path: &[&str]) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_extract(data, '$.{}')", path.join(".")),
+        Backend::Postgres => {
+            let mut out = String::from("(data");
+            for p in path {
+                out.push_str(&format!("->'{p}'"));
+            }
+            out.push(')');
+            out
+        }
+    }
+}
+
+/// A typed read on PostgreSQL that yields NULL for a value of another JSON type instead of
+/// failing the whole query (another type's field may share the refId with other values).
+fn typed(backend: Backend, path: &[&str], json_type: &str, cast: &str) -> String {
+    match backend {
+        Backend::Sqlite => text(backend, path),
+        Backend::Postgres => format!(
+            "(CASE WHEN jsonb_typeof({}) = '{json_type}' THEN {}::{cast} END)",
+            json(backend, path),
+            text(backend, path)
+        ),
+    }
+}
+
+/// The list-language columns a field contributes.
+pub fn value_columns(backend: Backend, def: &FieldDef) -> Vec<ValueColumn> {
+    let r = def.ref_id.as_str();
+    let name = format!("data.{r}");
+    let col = |name: String, kind, sql: String, repr| ValueColumn { name, kind, sql, repr };
+    let sub = |key: &str| (format!("data.{r}.{key}"), text(backend, &[r, key]));
+    match def.shape() {
+        Shape::Text | Shape::Choice | Shape::Tree | Shape::Code => {
+            vec![col(name, FieldKind::Text, text(backend, &[r]), Repr::Scalar)]
+        }
+        Shape::Number => vec![col(name, FieldKind::Real, typed(backend, &[r], "number", "float8"), Repr::Scalar)],
+        Shape::Currency => {
+            let (cur_name, cur_sql) = sub("currency");
+            vec![
+                col(name, FieldKind::Real, typed(backend, &[r, "value"], "number", "float8"), Repr::Scalar),
+                col(cur_name, FieldKind::Text, cur_sql, Repr::Scalar),
+            ]
+        }
+        Shape::Bool => vec![col(name, FieldKind::Bool, typed(backend, &[r], "boolean", "boolean"), Repr::Scalar)],
+        Shape::Date => vec![col(
+            name,
+            FieldKind::Time,
+            text(backend, &[r]),
+            Repr::IsoText { date_only: def.config_bool("date_only") },
+        )],
+        Shape::Rel => {
+            let (ref_name, ref_sql) = sub("reference");
+            vec![
+                col(name, FieldKind::Int, typed(backend, &[r, "id"], "number", "bigint"), Repr::Scalar),
+                col(ref_name, FieldKind::Text, ref_sql, Repr::Scalar),
+            ]
+        }
+        Shape::RelMulti => vec![
+            col(name.clone(), FieldKind::ManyInt, json(backend, &[r]), Repr::Many { element: Some("id") }),
+            col(
+                format!("{name}.reference"),
+                FieldKind::ManyText,
+                json(backend, &[r]),
+                Repr::Many { element: Some("reference") },
+            ),
+        ],
+        Shape::Choices => vec![col(name, FieldKind::ManyText, json(backend, &[r]), Repr::Many { element: None })],
+        Shape::Person | Shape::Address => {
+            let keys: &[&str] = if def.shape() == Shape::Person {
+                &["name", "cpf", "cnpj", "razao_social", "nome_fantasia", "email", "person_type"]
+            } else {
+                &["street", "number", "neighborhood", "city", "state", "zip", "country"]
+            };
+            let mut out = vec![col(name, FieldKind::Opaque, json(backend, &[r]), Repr::Scalar)];
+            for key in keys {
+                let (n, s) = sub(key);
+                out.push(col(n, FieldKind::Text, s, Repr::Scalar));
+            }
+            out
+        }
+        Shape::Files | Shape::Group | Shape::Repeater | Shape::ServerObject => {
+            vec![col(name, FieldKind::Opaque, json(backend, &[r]), Repr::Scalar)]
+        }
+    }
+}
+
+/// The expression a field's index is built on: its first (main) column.
+pub fn index_expression(backend: Backend, def: &FieldDef) -> Option<String> {
+    def.field_type.comparable().then(|| value_columns(backend, def).swap_remove(0).sql)
+}
+
+pub fn index_name(field_id: i64, unique: bool) -> String {
+    format!("items_{}{field_id}", if unique { "u" } else { "f" })
+}
+
+/// The field id of a unique index named in a constraint error, if any.
+pub fn unique_field_in(message: &str) -> Option<i64> {
+    let start = message.find("items_u")? + "items_u".len();
+    let digits: String = message[start..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Builds the field's index. On PostgreSQL concurrently (writes to the type go on meanwhile);
+/// on SQLite readers go on (WAL) and writers wait for the build. A unique index that existing
+/// values violate fails with [`StoreError::Conflict`] and leaves nothing behind.
+pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Result<()> {
+    let backend = db.backend();
+    let Some(expr) = index_expression(backend, def) else { return Ok(()) };
+    let unique = def.unique;
+    let name = index_name(field_id, unique);
+    let columns = if unique { expr } else { format!("{expr}, id") };
+    let concurrently = if backend == Backend::Postgres { "CONCURRENTLY " } else { "" };
+    let create = format!(
+        "CREATE {}INDEX {concurrently}IF NOT EXISTS {name} ON items ({columns}) WHERE type_id = {type_id}",
+        if unique { "UNIQUE " } else { "" }
+    );
+    if backend == Backend::Postgres {
+        // An interrupted concurrent build leaves an invalid index that IF NOT EXISTS would keep.
+        let invalid = db
+            .fetch_optional(
+                "SELECT 1 AS one FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid",
+                &crate::params![name.as_str()],
+            )
+            .await?;
+        if invalid.is_some() {
+            db.execute_outside_transaction(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")).await?;
+        }
+    }
+    match db.execute_outside_transaction(&create).await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            if backend == Backend::Postgres {
+                let _ = db.execute_outside_transaction(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")).await;
+            }
+            Err(match error {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("unique field {field_id}")),
+                other => other,
+            })
+        }
+    }
+}
+
+/// Drops the field's indexes (both kinds), inside the caller's transaction.
+pub async fn drop_in(tx: &mut Tx, field_id: i64) -> Result<()> {
+    for unique in [false, true] {
+        tx.execute(&format!("DROP INDEX IF EXISTS {}", index_name(field_id, unique)), &[]).await?;
+    }
+    Ok(())
+}
+
+/// Drops one kind of the field's index, outside a transaction (when `unique`/`indexed` is
+/// switched off).
+pub async fn drop(db: &Db, field_id: i64, unique: bool) -> Result<()> {
+    let concurrently = if db.backend() == Backend::Postgres { "CONCURRENTLY " } else { "" };
+    db.execute_outside_transaction(&format!("DROP INDEX {concurrently}IF EXISTS {}", index_name(field_id, unique)))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(unique_field_in("UNIQUE constraint failed: index 'items_u42'"), Some(42));
+        assert_eq!(unique_field_in("duplicate key value violates unique constraint \"items_u7\""), Some(7));
+        assert_eq!(unique_field_in("UNIQUE constraint failed: items.reference"), None);
+    }
+}

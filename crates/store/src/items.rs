@@ -1,0 +1,394 @@
+//! Items of a type, their history, code counters, and relation lookups.
+//!
+//! Item queries name the type id as a literal (`type_id = 12`) so that the partial per-field
+//! indexes of [`crate::indexes`] apply; the workspace id is always a bound parameter beside it.
+
+use enspace_domain::{
+    items::STATUSES,
+    list::{FieldKind, ListQuery, ListSchema, Sort},
+};
+use serde_json::{Map, Value as Json};
+
+use crate::{
+    db::{Backend, Db, Row, Tx},
+    error::{Result, StoreError},
+    fields::FieldRecord,
+    indexes::{self, ValueColumn},
+    list::{push_conditions, push_page, Column, Columns, Repr, Sql},
+    params,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub type_id: i64,
+    pub reference: String,
+    pub status: String,
+    pub is_draft: bool,
+    pub form: String,
+    pub request_email: Option<String>,
+    pub user_id: Option<i64>,
+    pub data: Map<String, Json>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, workspace_id, type_id, reference, status, is_draft, form, request_email, user_id, data, created_at, updated_at";
+
+impl ItemRecord {
+    fn from_row(row: &Row) -> Result<ItemRecord> {
+        Ok(ItemRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            type_id: row.i64("type_id")?,
+            reference: row.text("reference")?,
+            status: row.text("status")?,
+            is_draft: row.bool("is_draft")?,
+            form: row.text("form")?,
+            request_email: row.opt_text("request_email")?,
+            user_id: row.opt_i64("user_id")?,
+            data: match row.json("data")? {
+                Json::Object(map) => map,
+                _ => Map::new(),
+            },
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+/// The built-in columns, by their list-language names [ours; README names `created_by`].
+const NATIVE: [(&str, FieldKind, &str); 10] = [
+    ("id", FieldKind::Int, "id"),
+    ("reference", FieldKind::Text, "reference"),
+    ("status", FieldKind::Enum(&STATUSES), "status"),
+    ("isDraft", FieldKind::Bool, "is_draft"),
+    ("form", FieldKind::Text, "form"),
+    ("request_email", FieldKind::Text, "request_email"),
+    ("user", FieldKind::Int, "user_id"),
+    ("created_by", FieldKind::Int, "user_id"),
+    ("created_at", FieldKind::Time, "created_at"),
+    ("updated_at", FieldKind::Time, "updated_at"),
+];
+
+/// The list language of one type's items: natives plus `data.<refId>` for every field.
+pub struct ItemColumns {
+    columns: Vec<ValueColumn>,
+    search: Vec<String>,
+}
+
+impl ItemColumns {
+    pub fn new(backend: Backend, fields: &[FieldRecord]) -> ItemColumns {
+        let mut columns: Vec<ValueColumn> = NATIVE
+            .iter()
+            .map(|(name, kind, sql)| ValueColumn {
+                name: name.to_string(),
+                kind: *kind,
+                sql: sql.to_string(),
+                repr: Repr::Scalar,
+            })
+            .collect();
+        let mut search = vec!["reference".to_string()];
+        for field in fields {
+            let cols = indexes::value_columns(backend, &field.def);
+            if field.def.field_type.searchable() {
+                search.push(cols[0].sql.clone());
+            }
+            columns.extend(cols);
+        }
+        ItemColumns { columns, search }
+    }
+
+    /// The field refId a list-language name reads (`data.cliente.reference` → `cliente`).
+    pub fn ref_id_of(name: &str) -> Option<&str> {
+        name.strip_prefix("data.").map(|rest| rest.split('.').next().unwrap_or(rest))
+    }
+}
+
+impl ListSchema for ItemColumns {
+    fn field(&self, name: &str) -> Option<FieldKind> {
+        self.columns.iter().find(|c| c.name == name).map(|c| c.kind)
+    }
+
+    fn searchable(&self) -> bool {
+        true
+    }
+
+    fn default_sort(&self) -> Sort {
+        Sort { field: "id".into(), desc: false }
+    }
+}
+
+impl Columns for ItemColumns {
+    fn column(&self, name: &str) -> Option<Column<'_>> {
+        self.columns.iter().find(|c| c.name == name).map(|c| Column { sql: &c.sql, repr: c.repr })
+    }
+
+    fn search(&self) -> Vec<&str> {
+        self.search.iter().map(String::as_str).collect()
+    }
+}
+
+fn scoped(head: &str, workspace_id: i64, type_id: i64) -> Sql {
+    let mut sql = Sql::new(head);
+    sql.push(&format!(" FROM items WHERE type_id = {type_id} AND workspace_id = ")).bind(workspace_id);
+    sql
+}
+
+pub async fn list(
+    db: &Db,
+    workspace_id: i64,
+    type_id: i64,
+    columns: &ItemColumns,
+    query: &ListQuery,
+) -> Result<Vec<ItemRecord>> {
+    let mut sql = scoped(&format!("SELECT {COLUMNS}"), workspace_id, type_id);
+    push_conditions(columns, &mut sql, db.backend(), query);
+    push_page(columns, &mut sql, query);
+    db.fetch_all(&sql.text, &sql.params).await?.iter().map(ItemRecord::from_row).collect()
+}
+
+pub async fn count(db: &Db, workspace_id: i64, type_id: i64, columns: &ItemColumns, query: &ListQuery) -> Result<i64> {
+    let mut sql = scoped("SELECT COUNT(*) AS n", workspace_id, type_id);
+    push_conditions(columns, &mut sql, db.backend(), query);
+    db.fetch_one(&sql.text, &sql.params).await?.i64("n")
+}
+
+pub async fn get(db: &Db, workspace_id: i64, type_id: i64, reference: &str) -> Result<Option<ItemRecord>> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM items WHERE reference = $1 AND workspace_id = $2 AND type_id = $3"),
+        &params![reference, workspace_id, type_id],
+    )
+    .await?
+    .as_ref()
+    .map(ItemRecord::from_row)
+    .transpose()
+}
+
+/// The same, inside a write transaction (read-modify-write of an update).
+pub async fn get_in(tx: &mut Tx, workspace_id: i64, type_id: i64, reference: &str) -> Result<Option<ItemRecord>> {
+    let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    tx.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM items WHERE reference = $1 AND workspace_id = $2 AND type_id = $3{lock}"),
+        &params![reference, workspace_id, type_id],
+    )
+    .await?
+    .as_ref()
+    .map(ItemRecord::from_row)
+    .transpose()
+}
+
+/// A refused write: a unique field's value is taken (by field id), or another conflict.
+fn write_error(error: StoreError) -> StoreError {
+    match error {
+        StoreError::Conflict(message) => match indexes::unique_field_in(&message) {
+            Some(field_id) => StoreError::Conflict(format!("unique field {field_id}")),
+            None => StoreError::Conflict(message),
+        },
+        other => other,
+    }
+}
+
+pub struct NewItem<'a> {
+    pub workspace_id: i64,
+    pub type_id: i64,
+    pub reference: &'a str,
+    pub status: &'a str,
+    pub is_draft: bool,
+    pub form: &'a str,
+    pub request_email: Option<&'a str>,
+    pub user_id: Option<i64>,
+    pub data: &'a Map<String, Json>,
+    pub now: i64,
+}
+
+pub async fn insert(tx: &mut Tx, new: NewItem<'_>) -> Result<ItemRecord> {
+    let row = tx
+        .fetch_one(
+            &format!(
+                "INSERT INTO items (workspace_id, type_id, reference, status, is_draft, form, request_email, user_id, data, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLUMNS}"
+            ),
+            &params![
+                new.workspace_id,
+                new.type_id,
+                new.reference,
+                new.status,
+                new.is_draft,
+                new.form,
+                new.request_email,
+                new.user_id,
+                Json::Object(new.data.clone()),
+                new.now
+            ],
+        )
+        .await
+        .map_err(write_error)?;
+    ItemRecord::from_row(&row)
+}
+
+pub async fn update(
+    tx: &mut Tx,
+    item: &ItemRecord,
+    data: &Map<String, Json>,
+    status: &str,
+    is_draft: bool,
+    now: i64,
+) -> Result<ItemRecord> {
+    let row = tx
+        .fetch_one(
+            &format!(
+                "UPDATE items SET data = $3, status = $4, is_draft = $5, updated_at = $6 \
+                 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+            ),
+            &params![item.workspace_id, item.id, Json::Object(data.clone()), status, is_draft, now],
+        )
+        .await
+        .map_err(write_error)?;
+    ItemRecord::from_row(&row)
+}
+
+/// Deletes the item and the files attached to it; returns their storage keys.
+pub async fn delete(tx: &mut Tx, item: &ItemRecord) -> Result<Vec<String>> {
+    let keys = tx
+        .fetch_all(
+            "DELETE FROM files WHERE workspace_id = $1 AND item_id = $2 RETURNING storage_key",
+            &params![item.workspace_id, item.id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.text("storage_key"))
+        .collect::<Result<Vec<_>>>()?;
+    tx.execute("DELETE FROM items WHERE workspace_id = $1 AND id = $2", &params![item.workspace_id, item.id]).await?;
+    Ok(keys)
+}
+
+/// The next number of a code counter (starting at `start`); counters only go up.
+pub async fn next_counter(tx: &mut Tx, type_id: i64, name: &str, start: i64) -> Result<i64> {
+    tx.fetch_one(
+        "INSERT INTO type_counters (type_id, name, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (type_id, name) DO UPDATE SET value = type_counters.value + 1 RETURNING value",
+        &params![type_id, name, start],
+    )
+    .await?
+    .i64("value")
+}
+
+/// A related item as a relation shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    pub id: i64,
+    pub reference: String,
+    pub type_id: i64,
+    pub data: Map<String, Json>,
+}
+
+/// Items of the workspace by id or reference (for resolving and displaying relations).
+pub async fn related(
+    db_or_tx: &mut Reader<'_>,
+    workspace_id: i64,
+    ids: &[i64],
+    references: &[String],
+) -> Result<Vec<Related>> {
+    if ids.is_empty() && references.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id, reference, type_id, data FROM items WHERE workspace_id = ");
+    sql.bind(workspace_id).push(" AND (id IN (NULL");
+    for id in ids {
+        sql.push(", ").bind(*id);
+    }
+    sql.push(") OR reference IN (NULL");
+    for reference in references {
+        sql.push(", ").bind(reference);
+    }
+    sql.push("))");
+    let rows = match db_or_tx {
+        Reader::Db(db) => db.fetch_all(&sql.text, &sql.params).await?,
+        Reader::Tx(tx) => tx.fetch_all(&sql.text, &sql.params).await?,
+    };
+    rows.iter()
+        .map(|row| {
+            Ok(Related {
+                id: row.i64("id")?,
+                reference: row.text("reference")?,
+                type_id: row.i64("type_id")?,
+                data: match row.json("data")? {
+                    Json::Object(map) => map,
+                    _ => Map::new(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// Either a plain read or a read inside a write transaction.
+pub enum Reader<'a> {
+    Db(&'a Db),
+    Tx(&'a mut Tx),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRecord {
+    pub id: i64,
+    pub action: String,
+    pub changes: Map<String, Json>,
+    pub user_id: Option<i64>,
+    pub source: String,
+    pub created_at: i64,
+}
+
+pub struct NewHistory<'a> {
+    pub item: &'a ItemRecord,
+    pub user_id: Option<i64>,
+    pub action: &'a str,
+    pub changes: Map<String, Json>,
+    pub source: &'a str,
+    pub now: i64,
+}
+
+pub async fn add_history(tx: &mut Tx, entry: NewHistory<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO item_history (workspace_id, type_id, item_id, user_id, action, changes, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &params![
+            entry.item.workspace_id,
+            entry.item.type_id,
+            entry.item.id,
+            entry.user_id,
+            entry.action,
+            Json::Object(entry.changes),
+            entry.source,
+            entry.now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The item's history, newest first.
+pub async fn history(db: &Db, workspace_id: i64, item_id: i64, limit: u32, start: u64) -> Result<Vec<HistoryRecord>> {
+    db.fetch_all(
+        "SELECT id, action, changes, user_id, source, created_at FROM item_history \
+         WHERE item_id = $1 AND workspace_id = $2 ORDER BY id DESC LIMIT $3 OFFSET $4",
+        &params![item_id, workspace_id, limit as i64, start.min(i64::MAX as u64) as i64],
+    )
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(HistoryRecord {
+            id: row.i64("id")?,
+            action: row.text("action")?,
+            changes: match row.json("changes")? {
+                Json::Object(map) => map,
+                _ => Map::new(),
+            },
+            user_id: row.opt_i64("user_id")?,
+            source: row.text("source")?,
+            created_at: row.i64("created_at")?,
+        })
+    })
+    .collect()
+}

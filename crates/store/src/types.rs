@@ -1,0 +1,241 @@
+//! Types (the product's categories) of a workspace.
+
+use enspace_domain::{
+    list::{FieldKind, ListQuery},
+    types::{derive_slug, slug_with_suffix},
+};
+use serde_json::{Map, Value as Json};
+
+use crate::{
+    db::{Db, Row, Tx},
+    error::{Result, StoreError},
+    list::{ListField, ListSpec, Sql},
+    params,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub icon: Option<String>,
+    pub color: Option<String>,
+    pub settings: Map<String, Json>,
+    pub item_versioning: bool,
+    pub prefix: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, workspace_id, slug, name, description, icon, color, settings, item_versioning, prefix, created_at, updated_at";
+
+impl TypeRecord {
+    fn from_row(row: &Row) -> Result<TypeRecord> {
+        Ok(TypeRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            slug: row.text("slug")?,
+            name: row.text("name")?,
+            description: row.text("description")?,
+            icon: row.opt_text("icon")?,
+            color: row.opt_text("color")?,
+            settings: match row.json("settings")? {
+                Json::Object(map) => map,
+                _ => Map::new(),
+            },
+            item_versioning: row.bool("item_versioning")?,
+            prefix: row.text("prefix")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+pub const LIST: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "id" },
+        ListField { name: "slug", kind: FieldKind::Text, sql: "slug" },
+        ListField { name: "name", kind: FieldKind::Text, sql: "name" },
+        ListField { name: "description", kind: FieldKind::Text, sql: "description" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "updated_at" },
+    ],
+    search: &["name", "slug", "description"],
+    default_sort: ("id", false),
+};
+
+/// `readable`: the slugs the caller may read, or None for all.
+fn filtered(workspace_id: i64, readable: Option<&[String]>, head: &str) -> Sql {
+    let mut sql = Sql::new(head);
+    sql.push(" FROM types WHERE workspace_id = ").bind(workspace_id);
+    if let Some(slugs) = readable {
+        sql.push(" AND slug IN (SELECT NULL");
+        for slug in slugs {
+            sql.push(", ").bind(slug);
+        }
+        sql.push(")");
+    }
+    sql
+}
+
+pub async fn list(
+    db: &Db,
+    workspace_id: i64,
+    readable: Option<&[String]>,
+    query: &ListQuery,
+) -> Result<Vec<TypeRecord>> {
+    let mut sql = filtered(workspace_id, readable, &format!("SELECT {COLUMNS}"));
+    LIST.push_conditions(&mut sql, db.backend(), query);
+    LIST.push_page(&mut sql, query);
+    db.fetch_all(&sql.text, &sql.params).await?.iter().map(TypeRecord::from_row).collect()
+}
+
+pub async fn count(db: &Db, workspace_id: i64, readable: Option<&[String]>, query: &ListQuery) -> Result<i64> {
+    let mut sql = filtered(workspace_id, readable, "SELECT COUNT(*) AS n");
+    LIST.push_conditions(&mut sql, db.backend(), query);
+    db.fetch_one(&sql.text, &sql.params).await?.i64("n")
+}
+
+/// Every type of the workspace (small: a workspace has tens of types).
+pub async fn all(db: &Db, workspace_id: i64) -> Result<Vec<TypeRecord>> {
+    db.fetch_all(&format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 ORDER BY id"), &params![workspace_id])
+        .await?
+        .iter()
+        .map(TypeRecord::from_row)
+        .collect()
+}
+
+pub async fn get(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<TypeRecord>> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND slug = $2"),
+        &params![workspace_id, slug],
+    )
+    .await?
+    .as_ref()
+    .map(TypeRecord::from_row)
+    .transpose()
+}
+
+pub async fn get_by_id(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TypeRecord>> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND id = $2"),
+        &params![workspace_id, id],
+    )
+    .await?
+    .as_ref()
+    .map(TypeRecord::from_row)
+    .transpose()
+}
+
+pub struct TypeValues<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub icon: Option<&'a str>,
+    pub color: Option<&'a str>,
+    pub settings: &'a Map<String, Json>,
+    pub item_versioning: bool,
+}
+
+/// Creates a type. With no slug given, one is derived from the name and suffixed until free;
+/// a given slug that is taken is a conflict.
+pub async fn create(
+    tx: &mut Tx,
+    workspace_id: i64,
+    slug: Option<&str>,
+    prefix: &str,
+    values: TypeValues<'_>,
+    now: i64,
+) -> Result<TypeRecord> {
+    let base = slug.map(str::to_string).unwrap_or_else(|| derive_slug(values.name));
+    let mut candidate = base.clone();
+    for n in 2.. {
+        let taken = tx
+            .fetch_optional(
+                "SELECT id FROM types WHERE workspace_id = $1 AND slug = $2",
+                &params![workspace_id, &candidate],
+            )
+            .await?
+            .is_some();
+        if !taken {
+            break;
+        }
+        if slug.is_some() {
+            return Err(StoreError::Conflict(format!("slug {candidate}")));
+        }
+        candidate = slug_with_suffix(&base, n);
+    }
+    let row = tx
+        .fetch_one(
+            &format!(
+                "INSERT INTO types (workspace_id, slug, name, description, icon, color, settings, item_versioning, prefix, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLUMNS}"
+            ),
+            &params![
+                workspace_id,
+                &candidate,
+                values.name,
+                values.description,
+                values.icon,
+                values.color,
+                Json::Object(values.settings.clone()),
+                values.item_versioning,
+                prefix,
+                now
+            ],
+        )
+        .await?;
+    TypeRecord::from_row(&row)
+}
+
+pub async fn update(tx: &mut Tx, record: &TypeRecord, values: TypeValues<'_>, now: i64) -> Result<TypeRecord> {
+    let row = tx
+        .fetch_one(
+            &format!(
+                "UPDATE types SET name = $3, description = $4, icon = $5, color = $6, settings = $7, item_versioning = $8, updated_at = $9 \
+                 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+            ),
+            &params![
+                record.workspace_id,
+                record.id,
+                values.name,
+                values.description,
+                values.icon,
+                values.color,
+                Json::Object(values.settings.clone()),
+                values.item_versioning,
+                now
+            ],
+        )
+        .await?;
+    TypeRecord::from_row(&row)
+}
+
+/// Removes the type with everything that hangs off it: fields, items, history, counters and
+/// forms go by cascade; this removes the permissions naming the type or its forms, and the
+/// files attached to its items (their storage keys are returned, to delete after commit).
+pub async fn delete(tx: &mut Tx, record: &TypeRecord) -> Result<Vec<String>> {
+    let ws = record.workspace_id;
+    tx.execute(
+        "DELETE FROM role_permissions WHERE workspace_id = $1 AND (reference LIKE $2 ESCAPE '\\' OR reference IN \
+         (SELECT 'forms::' || CAST(id AS TEXT) || '::create' FROM forms WHERE workspace_id = $1 AND type_id = $3))",
+        &params![ws, format!("types::{}::%", record.slug.replace('_', "\\_")), record.id],
+    )
+    .await?;
+    let keys = tx
+        .fetch_all(
+            "DELETE FROM files WHERE workspace_id = $1 AND type_id = $2 RETURNING storage_key",
+            &params![ws, record.id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.text("storage_key"))
+        .collect::<Result<Vec<_>>>()?;
+    for field_id in crate::fields::ids_of_type(tx, ws, record.id).await? {
+        crate::indexes::drop_in(tx, field_id).await?;
+    }
+    tx.execute("DELETE FROM types WHERE workspace_id = $1 AND id = $2", &params![ws, record.id]).await?;
+    Ok(keys)
+}
