@@ -72,13 +72,7 @@ fn defs(fields: &[FieldRecord]) -> Vec<FieldDef> {
 
 /// Resolves relations (items of the named type in this workspace) and attachments (files
 /// uploaded to this workspace, not attached to another item) in place.
-async fn resolve(
-    tx: &mut Tx,
-    ws: &[TypeRecord],
-    workspace_id: i64,
-    item_id: Option<i64>,
-    checked: &mut CheckedData,
-) -> Result<Vec<i64>> {
+async fn resolve(tx: &mut Tx, workspace_id: i64, item_id: Option<i64>, checked: &mut CheckedData) -> Result<Vec<i64>> {
     let mut details = Vec::new();
     let ids: Vec<i64> =
         checked.rels.iter().filter_map(|r| if let RelKey::Id(id) = r.key { Some(id) } else { None }).collect();
@@ -90,9 +84,8 @@ async fn resolve(
     let found = items::related(&mut Reader::Tx(tx), workspace_id, &ids, &refs).await?;
     let mut seen: HashMap<String, Vec<i64>> = HashMap::new();
     for rel in checked.rels.clone() {
-        let type_id = ws.iter().find(|t| t.slug == rel.collection).map(|t| t.id);
         let hit = found.iter().find(|r| {
-            Some(r.type_id) == type_id
+            r.type_slug == rel.collection
                 && match &rel.key {
                     RelKey::Id(id) => r.id == *id,
                     RelKey::Reference(s) => &r.reference == s,
@@ -189,7 +182,6 @@ async fn build_codes(
 /// Creates one item inside `tx` (the caller commits; bulk runs several in one transaction).
 pub async fn create_in(
     tx: &mut Tx,
-    all_types: &[TypeRecord],
     record: &TypeRecord,
     fields: &[FieldRecord],
     request: &CreateRequest<'_>,
@@ -199,7 +191,7 @@ pub async fn create_in(
     let mut checked =
         check_data(&defs, request.data, &Map::new(), Mode::Create, request.is_draft, request.form_required)
             .map_err(ItemError::Invalid)?;
-    let attach = resolve(tx, all_types, record.workspace_id, None, &mut checked).await?;
+    let attach = resolve(tx, record.workspace_id, None, &mut checked).await?;
     let now = now_ms();
     let mut data = checked.data;
     build_codes(tx, record.id, fields, &mut data, now).await?;
@@ -243,14 +235,13 @@ pub async fn create_in(
 
 pub async fn create(
     db: &Db,
-    all_types: &[TypeRecord],
     record: &TypeRecord,
     fields: &[FieldRecord],
     request: &CreateRequest<'_>,
     author: &Author<'_>,
 ) -> Result<ItemRecord> {
     let mut tx = db.begin().await?;
-    let item = create_in(&mut tx, all_types, record, fields, request, author).await?;
+    let item = create_in(&mut tx, record, fields, request, author).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -258,7 +249,6 @@ pub async fn create(
 /// A partial update inside `tx`; `None` when the item does not exist.
 pub async fn update_in(
     tx: &mut Tx,
-    all_types: &[TypeRecord],
     record: &TypeRecord,
     fields: &[FieldRecord],
     reference: &str,
@@ -272,7 +262,7 @@ pub async fn update_in(
     let mut checked = check_data(&defs, request.data.unwrap_or(&empty), &item.data, Mode::Update, is_draft, &[])
         .map_err(ItemError::Invalid)?;
     // Only what this body named needs resolving; stored values were resolved when written.
-    let attach = resolve(tx, all_types, record.workspace_id, Some(item.id), &mut checked).await?;
+    let attach = resolve(tx, record.workspace_id, Some(item.id), &mut checked).await?;
     let status = request.status.unwrap_or(&item.status);
     let now = now_ms();
     let updated = items::update(tx, &item, &checked.data, status, is_draft, now)

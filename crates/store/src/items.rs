@@ -282,6 +282,8 @@ pub struct Related {
     pub id: i64,
     pub reference: String,
     pub type_id: i64,
+    /// The slug of the related item's type (what a relation's `config.rel.collection` names).
+    pub type_slug: String,
     pub data: Map<String, Json>,
 }
 
@@ -295,12 +297,15 @@ pub async fn related(
     if ids.is_empty() && references.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("SELECT id, reference, type_id, data FROM items WHERE workspace_id = ");
-    sql.bind(workspace_id).push(" AND (id IN (NULL");
+    let mut sql = Sql::new(
+        "SELECT items.id, items.reference, items.type_id, types.slug AS type_slug, items.data \
+         FROM items JOIN types ON types.id = items.type_id WHERE items.workspace_id = ",
+    );
+    sql.bind(workspace_id).push(" AND (items.id IN (NULL");
     for id in ids {
         sql.push(", ").bind(*id);
     }
-    sql.push(") OR reference IN (NULL");
+    sql.push(") OR items.reference IN (NULL");
     for reference in references {
         sql.push(", ").bind(reference);
     }
@@ -315,6 +320,7 @@ pub async fn related(
                 id: row.i64("id")?,
                 reference: row.text("reference")?,
                 type_id: row.i64("type_id")?,
+                type_slug: row.text("type_slug")?,
                 data: match row.json("data")? {
                     Json::Object(map) => map,
                     _ => Map::new(),

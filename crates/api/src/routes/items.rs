@@ -206,7 +206,6 @@ pub async fn create_item(
     ApiJson(input): ApiJson<ItemInput>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
     let scope = scope(&state, &ctx, &slug, "create").await?;
-    let all_types = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
     let mut details = Vec::new();
     if input.data.is_none() {
         details.push(Detail::new("data", "is required"));
@@ -223,7 +222,7 @@ pub async fn create_item(
         request_email: input.request_email.as_deref(),
         form_required: &form_required,
     };
-    let item = engine::create(&state.db, &all_types, &scope.record, &scope.fields, &request, &author(&ctx)).await?;
+    let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &author(&ctx)).await?;
     Ok((StatusCode::CREATED, Json(view(&state, &scope, item).await?)))
 }
 
@@ -239,7 +238,6 @@ pub async fn update_item(
     ApiJson(input): ApiJson<ItemInput>,
 ) -> ApiResult<Json<ItemView>> {
     let scope = scope(&state, &ctx, &slug, "update").await?;
-    let all_types = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
     let mut details = Vec::new();
     check_status(&mut details, "status", input.status.as_deref());
     if input.form.is_some() || input.request_email.is_some() {
@@ -252,10 +250,9 @@ pub async fn update_item(
     let request =
         UpdateRequest { data: input.data.as_ref(), status: input.status.as_deref(), is_draft: input.is_draft };
     let mut tx = state.db.begin().await?;
-    let item =
-        engine::update_in(&mut tx, &all_types, &scope.record, &scope.fields, &reference, &request, &author(&ctx))
-            .await?
-            .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    let item = engine::update_in(&mut tx, &scope.record, &scope.fields, &reference, &request, &author(&ctx))
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     tx.commit().await?;
     Ok(Json(view(&state, &scope, item).await?))
 }
@@ -271,17 +268,13 @@ pub async fn delete_item(
     Path((slug, reference)): Path<(String, String)>,
 ) -> ApiResult<Json<ItemView>> {
     let scope = scope(&state, &ctx, &slug, "delete").await?;
-    let mut shown = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
-        .await?
-        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     let mut tx = state.db.begin().await?;
-    let (_, keys) = engine::delete_in(&mut tx, &scope.record, &reference, &author(&ctx))
+    let (item, keys) = engine::delete_in(&mut tx, &scope.record, &reference, &author(&ctx))
         .await?
         .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     tx.commit().await?;
     state.files.remove_all(&keys).await;
-    engine::present(&state.db, ctx.workspace.id, &scope.fields, std::slice::from_mut(&mut shown)).await?;
-    Ok(Json(shown.into()))
+    Ok(Json(view(&state, &scope, item).await?))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -348,7 +341,6 @@ pub async fn bulk_items(
             allowed(&scope.access, &data_action(&slug, action))?;
         }
     }
-    let all_types = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
     let author = author(&ctx);
     let mut details = Vec::new();
     let mut conflict = None;
@@ -384,7 +376,7 @@ pub async fn bulk_items(
             request_email: op.request_email.as_deref(),
             form_required: &required,
         };
-        match engine::create_in(&mut tx, &all_types, &scope.record, &scope.fields, &request, &author).await {
+        match engine::create_in(&mut tx, &scope.record, &scope.fields, &request, &author).await {
             Ok(item) => created.push(item),
             Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
             Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
@@ -400,9 +392,7 @@ pub async fn bulk_items(
             continue;
         }
         let request = UpdateRequest { data: op.data.as_ref(), status: op.status.as_deref(), is_draft: op.is_draft };
-        match engine::update_in(&mut tx, &all_types, &scope.record, &scope.fields, &op.reference, &request, &author)
-            .await
-        {
+        match engine::update_in(&mut tx, &scope.record, &scope.fields, &op.reference, &request, &author).await {
             Ok(Some(item)) => updated.push(item),
             Ok(None) => {
                 details.push(Detail::new(format!("{path}.reference"), format!("no item {:?} in {slug}", op.reference)))
