@@ -6,7 +6,6 @@ use serde_json::{json, Map, Value};
 use crate::time::Millis;
 
 pub const STATUSES: [&str; 2] = ["active", "inactive"];
-pub const SOURCES: [&str; 4] = ["api", "form", "flow", "system"];
 /// At most this many operations in one bulk request [ours].
 pub const BULK_MAX: usize = 500;
 
@@ -24,13 +23,6 @@ pub fn new_reference(prefix: &str, now: Millis) -> String {
         out.push_str(&format!("{b:02X}"));
     }
     out
-}
-
-/// Whether `text` has the shape of an item reference.
-pub fn is_reference(text: &str) -> bool {
-    text.len() == 32
-        && text[..3].bytes().all(|b| b.is_ascii_uppercase())
-        && text[3..].bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
 /// `{refId: {from, to}}` for every key whose value differs (absent reads as null).
@@ -51,6 +43,13 @@ pub fn changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three upper-case letters, then 29 upper-case hex digits.
+    fn is_reference(text: &str) -> bool {
+        text.len() == 32
+            && text[..3].bytes().all(|b| b.is_ascii_uppercase())
+            && text[3..].bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    }
 
     #[test]
     fn references_have_the_wire_shape_and_sort_by_time() {

@@ -132,6 +132,53 @@ pub fn check_data(
     }
 }
 
+/// Calls `f` with every stored value and its field, at any depth (a group's children, each
+/// repeater row's children), in the order of `defs`.
+pub fn each_value<'a, F: FnMut(&'a FieldDef, &'a Value)>(
+    data: &'a Map<String, Value>,
+    defs: impl IntoIterator<Item = &'a FieldDef>,
+    f: &mut F,
+) {
+    for def in defs {
+        let Some(value) = data.get(&def.ref_id) else { continue };
+        f(def, value);
+        match (def.shape(), value) {
+            (Shape::Group, Value::Object(map)) => each_value(map, &def.nested, f),
+            (Shape::Repeater, Value::Array(rows)) => {
+                for row in rows {
+                    if let Value::Object(map) = row {
+                        each_value(map, &def.nested, f);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// [`each_value`] with the values mutable; `f` sees a group or repeater before its children.
+pub fn each_value_mut<'a, F: FnMut(&'a FieldDef, &mut Value)>(
+    data: &mut Map<String, Value>,
+    defs: impl IntoIterator<Item = &'a FieldDef>,
+    f: &mut F,
+) {
+    for def in defs {
+        let Some(value) = data.get_mut(&def.ref_id) else { continue };
+        f(def, value);
+        match (def.shape(), value) {
+            (Shape::Group, Value::Object(map)) => each_value_mut(map, &def.nested, f),
+            (Shape::Repeater, Value::Array(rows)) => {
+                for row in rows {
+                    if let Value::Object(map) = row {
+                        each_value_mut(map, &def.nested, f);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Checks one value of `field` outside an item (a field's `default_value`).
 pub fn check_value(field: &FieldDef, value: &Value, path: &str, details: &mut Vec<Detail>) {
     let (mut rels, mut files) = (Vec::new(), Vec::new());

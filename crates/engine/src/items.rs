@@ -12,14 +12,14 @@ use enspace_domain::{
     fields::FieldDef,
     items::{changes, new_reference},
     time::now_ms,
-    values::{check_data, file_fits, CheckedData, Mode, RelKey},
+    values::{check_data, each_value, each_value_mut, file_fits, CheckedData, Mode, RelKey},
     Detail,
 };
 use enspace_store::{
     fields::FieldRecord,
-    items::{self, ItemRecord, NewHistory, NewItem, Reader, Related},
+    items::{self, ItemRecord, NewHistory, NewItem, Related},
     types::TypeRecord,
-    Db, StoreError, Tx,
+    Db, Reader, StoreError, Tx,
 };
 use serde_json::{json, Map, Value};
 
@@ -111,7 +111,7 @@ async fn resolve(tx: &mut Tx, workspace_id: i64, item_id: Option<i64>, checked: 
     }
     let mut attach = Vec::new();
     for file in checked.files.clone() {
-        let record = enspace_store::files::get_in(tx, workspace_id, file.id).await?;
+        let record = enspace_store::files::get(&mut Reader::Tx(tx), workspace_id, file.id).await?;
         match record {
             None => details.push(Detail::new(&file.path, format!("no uploaded file {} in this workspace", file.id))),
             Some(f) if f.item_id.is_some() && f.item_id != item_id => {
@@ -291,38 +291,12 @@ pub async fn update_in(
 
 /// Ids of the files the data refers to (top level and inside groups and repeaters).
 fn attach_ids(data: &Map<String, Value>, fields: &[FieldRecord]) -> Vec<i64> {
-    fn walk(value: &Value, def: &FieldDef, out: &mut Vec<i64>) {
-        match def.shape() {
-            Shape::Files => {
-                for f in value.as_array().into_iter().flatten() {
-                    out.extend(f.get("id").and_then(Value::as_i64));
-                }
-            }
-            Shape::Group => {
-                for child in &def.nested {
-                    if let Some(v) = value.get(&child.ref_id) {
-                        walk(v, child, out);
-                    }
-                }
-            }
-            Shape::Repeater => {
-                for row in value.as_array().into_iter().flatten() {
-                    for child in &def.nested {
-                        if let Some(v) = row.get(&child.ref_id) {
-                            walk(v, child, out);
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
-    for field in fields {
-        if let Some(v) = data.get(&field.def.ref_id) {
-            walk(v, &field.def, &mut out);
+    each_value(data, fields.iter().map(|f| &f.def), &mut |def, value| {
+        if def.shape() == Shape::Files {
+            out.extend(value.as_array().into_iter().flatten().filter_map(|f| f.get("id").and_then(Value::as_i64)));
         }
-    }
+    });
     out
 }
 
@@ -362,7 +336,13 @@ pub async fn present(
 ) -> std::result::Result<(), StoreError> {
     let mut ids = Vec::new();
     for item in items.iter() {
-        collect_rel_ids(&item.data, fields.iter().map(|f| &f.def), &mut ids);
+        each_value(&item.data, fields.iter().map(|f| &f.def), &mut |def, value| match def.shape() {
+            Shape::Rel => ids.extend(value.get("id").and_then(Value::as_i64)),
+            Shape::RelMulti => {
+                ids.extend(value.as_array().into_iter().flatten().filter_map(|v| v.get("id").and_then(Value::as_i64)))
+            }
+            _ => {}
+        });
     }
     if ids.is_empty() {
         return Ok(());
@@ -372,38 +352,17 @@ pub async fn present(
     let found: HashMap<i64, Related> =
         items::related(&mut Reader::Db(db), workspace_id, &ids, &[]).await?.into_iter().map(|r| (r.id, r)).collect();
     for item in items.iter_mut() {
-        for field in fields {
-            if let Some(value) = item.data.get_mut(&field.def.ref_id) {
-                show_rels(value, &field.def, &found);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn collect_rel_ids<'a>(data: &Map<String, Value>, defs: impl Iterator<Item = &'a FieldDef>, out: &mut Vec<i64>) {
-    for def in defs {
-        let Some(value) = data.get(&def.ref_id) else { continue };
-        match def.shape() {
-            Shape::Rel => out.extend(value.get("id").and_then(Value::as_i64)),
+        each_value_mut(&mut item.data, fields.iter().map(|f| &f.def), &mut |def, value| match def.shape() {
+            Shape::Rel => show_one(value, def, &found),
             Shape::RelMulti => {
-                out.extend(value.as_array().into_iter().flatten().filter_map(|v| v.get("id").and_then(Value::as_i64)))
-            }
-            Shape::Group => {
-                if let Value::Object(map) = value {
-                    collect_rel_ids(map, def.nested.iter(), out);
-                }
-            }
-            Shape::Repeater => {
-                for row in value.as_array().into_iter().flatten() {
-                    if let Value::Object(map) = row {
-                        collect_rel_ids(map, def.nested.iter(), out);
-                    }
+                for v in value.as_array_mut().into_iter().flatten() {
+                    show_one(v, def, &found);
                 }
             }
             _ => {}
-        }
+        });
     }
+    Ok(())
 }
 
 fn show_one(value: &mut Value, def: &FieldDef, found: &HashMap<i64, Related>) {
@@ -420,33 +379,5 @@ fn show_one(value: &mut Value, def: &FieldDef, found: &HashMap<i64, Related>) {
             let reference = value.get("reference").cloned().unwrap_or(Value::Null);
             *value = json!({ "id": id, "display": null, "reference": reference, "missing": true });
         }
-    }
-}
-
-fn show_rels(value: &mut Value, def: &FieldDef, found: &HashMap<i64, Related>) {
-    match def.shape() {
-        Shape::Rel => show_one(value, def, found),
-        Shape::RelMulti => {
-            for v in value.as_array_mut().into_iter().flatten() {
-                show_one(v, def, found);
-            }
-        }
-        Shape::Group => {
-            for child in &def.nested {
-                if let Some(v) = value.get_mut(&child.ref_id) {
-                    show_rels(v, child, found);
-                }
-            }
-        }
-        Shape::Repeater => {
-            for row in value.as_array_mut().into_iter().flatten() {
-                for child in &def.nested {
-                    if let Some(v) = row.get_mut(&child.ref_id) {
-                        show_rels(v, child, found);
-                    }
-                }
-            }
-        }
-        _ => {}
     }
 }

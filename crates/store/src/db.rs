@@ -412,6 +412,25 @@ impl Db {
     }
 }
 
+/// Either a plain read or a read inside a write transaction, for store functions that serve both.
+pub enum Reader<'a> {
+    Db(&'a Db),
+    Tx(&'a mut Tx),
+}
+
+impl Reader<'_> {
+    pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match self {
+            Reader::Db(db) => db.fetch_all(sql, params).await,
+            Reader::Tx(tx) => tx.fetch_all(sql, params).await,
+        }
+    }
+
+    pub async fn fetch_optional(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+    }
+}
+
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),

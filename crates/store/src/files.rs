@@ -3,7 +3,7 @@
 use serde_json::{json, Value as Json};
 
 use crate::{
-    db::{Db, Row, Tx},
+    db::{Reader, Row, Tx},
     error::Result,
     params,
 };
@@ -78,26 +78,17 @@ pub async fn insert(tx: &mut Tx, new: NewFile<'_>) -> Result<FileRecord> {
     FileRecord::from_row(&row)
 }
 
-pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<FileRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM files WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(FileRecord::from_row)
-    .transpose()
-}
-
-pub async fn get_in(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<Option<FileRecord>> {
-    tx.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM files WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(FileRecord::from_row)
-    .transpose()
+/// A file of the workspace, read outside or inside a write transaction.
+pub async fn get(reader: &mut Reader<'_>, workspace_id: i64, id: i64) -> Result<Option<FileRecord>> {
+    reader
+        .fetch_optional(
+            &format!("SELECT {COLUMNS} FROM files WHERE workspace_id = $1 AND id = $2"),
+            &params![workspace_id, id],
+        )
+        .await?
+        .as_ref()
+        .map(FileRecord::from_row)
+        .transpose()
 }
 
 /// Marks files as attached to an item (from then on they follow the item's access rules).

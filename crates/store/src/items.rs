@@ -10,7 +10,7 @@ use enspace_domain::{
 use serde_json::{Map, Value as Json};
 
 use crate::{
-    db::{Backend, Db, Row, Tx},
+    db::{Backend, Db, Reader, Row, Tx},
     error::{Result, StoreError},
     fields::FieldRecord,
     indexes::{self, ValueColumn},
@@ -99,11 +99,6 @@ impl ItemColumns {
             columns.extend(cols);
         }
         ItemColumns { columns, search }
-    }
-
-    /// The field refId a list-language name reads (`data.cliente.reference` → `cliente`).
-    pub fn ref_id_of(name: &str) -> Option<&str> {
-        name.strip_prefix("data.").map(|rest| rest.split('.').next().unwrap_or(rest))
     }
 }
 
@@ -289,7 +284,7 @@ pub struct Related {
 
 /// Items of the workspace by id or reference (for resolving and displaying relations).
 pub async fn related(
-    db_or_tx: &mut Reader<'_>,
+    reader: &mut Reader<'_>,
     workspace_id: i64,
     ids: &[i64],
     references: &[String],
@@ -310,11 +305,10 @@ pub async fn related(
         sql.push(", ").bind(reference);
     }
     sql.push("))");
-    let rows = match db_or_tx {
-        Reader::Db(db) => db.fetch_all(&sql.text, &sql.params).await?,
-        Reader::Tx(tx) => tx.fetch_all(&sql.text, &sql.params).await?,
-    };
-    rows.iter()
+    reader
+        .fetch_all(&sql.text, &sql.params)
+        .await?
+        .iter()
         .map(|row| {
             Ok(Related {
                 id: row.i64("id")?,
@@ -328,12 +322,6 @@ pub async fn related(
             })
         })
         .collect()
-}
-
-/// Either a plain read or a read inside a write transaction.
-pub enum Reader<'a> {
-    Db(&'a Db),
-    Tx(&'a mut Tx),
 }
 
 #[derive(Debug, Clone, PartialEq)]

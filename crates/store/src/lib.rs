@@ -20,5 +20,5 @@ pub mod types;
 pub mod users;
 pub mod workspaces;
 
-pub use db::{Backend, Db, DbOptions, Row, Tx, Value};
+pub use db::{Backend, Db, DbOptions, Reader, Row, Tx, Value};
 pub use error::{Result, StoreError};
