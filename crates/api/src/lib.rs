@@ -26,13 +26,20 @@ use utoipa_axum::router::OpenApiRouter;
 pub struct ApiConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Largest uploaded file, in bytes.
+    pub file_limit: usize,
     pub paging: Paging,
     pub rate: RateSettings,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { body_limit: 1024 * 1024, paging: Paging::default(), rate: RateSettings::default() }
+        ApiConfig {
+            body_limit: 1024 * 1024,
+            file_limit: enspace_domain::files::DEFAULT_FILE_LIMIT,
+            paging: Paging::default(),
+            rate: RateSettings::default(),
+        }
     }
 }
 
@@ -71,6 +78,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::types::routes())
         .merge(routes::fields::routes())
         .merge(routes::items::routes())
+        .merge(routes::forms::routes())
+        .merge(routes::files::routes())
 }
 
 /// The OpenAPI document of every route.

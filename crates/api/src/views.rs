@@ -459,3 +459,49 @@ impl From<enspace_store::items::HistoryRecord> for HistoryView {
         }
     }
 }
+
+/// One entry of a public form: the form's layout marks and the field's definition, so that an
+/// anonymous client can render it without reading the type [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicFormField {
+    #[serde(rename = "refId")]
+    pub ref_id: String,
+    pub required: bool,
+    pub width: String,
+    pub section: Option<String>,
+    #[schema(value_type = Object)]
+    pub field: FieldView,
+}
+
+/// A public form's definition: what `GET /public/forms/{hash}` answers [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicFormView {
+    pub hash: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub form_type: String,
+    pub fields: Vec<PublicFormField>,
+}
+
+impl PublicFormView {
+    pub fn new(form: enspace_store::forms::FormRecord, fields: &[enspace_store::fields::FieldRecord]) -> Self {
+        let entries = form
+            .fields
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let ref_id = entry.get("refId")?.as_str()?;
+                let field = fields.iter().find(|f| f.def.ref_id == ref_id)?;
+                Some(PublicFormField {
+                    ref_id: ref_id.to_string(),
+                    required: entry.get("required").and_then(Value::as_bool).unwrap_or(false) || field.def.required,
+                    width: entry.get("width").and_then(Value::as_str).unwrap_or("12").to_string(),
+                    section: entry.get("section").and_then(Value::as_str).map(str::to_string),
+                    field: field.into(),
+                })
+            })
+            .collect();
+        PublicFormView { hash: form.hash, name: form.name, form_type: form.form_type, fields: entries }
+    }
+}

@@ -98,6 +98,9 @@ pub enum Action {
     ManageSettings(SettingsArea),
     /// Delete the workspace, or preview what that removes: the owner's alone.
     DeleteWorkspace,
+    /// Upload a file: any member who may write anything (not a viewer). What the file may be
+    /// attached to is decided when an item names it.
+    UploadFile,
     /// Act on data, named by a permission reference such as `types::orders::read`.
     Data { reference: String, read_only: bool },
 }
@@ -125,7 +128,7 @@ pub fn decide(member: &MemberAccess, action: &Action) -> Result<(), Denied> {
         return Err(Denied(what(action)));
     }
     match action {
-        Action::ReadWorkspace => Ok(()),
+        Action::ReadWorkspace | Action::UploadFile => Ok(()),
         Action::DeleteWorkspace => Err(Denied(what(action))),
         Action::ManageSettings(area) => match (member.member_type, &member.role) {
             (Full, None) => Ok(()),
@@ -143,6 +146,7 @@ pub fn decide(member: &MemberAccess, action: &Action) -> Result<(), Denied> {
 fn what(action: &Action) -> String {
     match action {
         Action::ReadWorkspace => "read workspace".into(),
+        Action::UploadFile => "upload files".into(),
         Action::ManageSettings(area) => area.permission(),
         Action::DeleteWorkspace => "only the owner can delete the workspace".into(),
         Action::Data { reference, .. } => reference.clone(),
@@ -217,6 +221,14 @@ mod tests {
         assert!(decide(&member(MemberType::Full, Some(&[])), &read).is_err());
         assert!(decide(&member(MemberType::Standard, None), &read).is_err());
         assert!(decide(&member(MemberType::Standard, Some(&["types::orders::read"])), &read).is_ok());
+    }
+
+    #[test]
+    fn every_member_but_a_viewer_uploads() {
+        for t in [MemberType::Owner, MemberType::Full, MemberType::Standard] {
+            assert!(decide(&member(t, Some(&[])), &Action::UploadFile).is_ok());
+        }
+        assert_eq!(decide(&member(MemberType::Viewer, None), &Action::UploadFile), Err(Denied("upload files".into())));
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod access;
 pub mod catalogue;
 pub mod code;
 pub mod fields;
+pub mod files;
+pub mod forms;
 pub mod items;
 pub mod key;
 pub mod list;

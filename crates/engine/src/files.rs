@@ -3,7 +3,74 @@
 
 use std::{io, path::PathBuf};
 
+use enspace_domain::{files::sniff_mime, time::now_ms};
+use enspace_store::{
+    files::{FileRecord, NewFile},
+    Db, StoreError,
+};
+use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
+
+/// Why an upload failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("could not store the file's bytes: {0}")]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Stores an uploaded file: bytes first (durably), then its record, so a record never names
+/// missing bytes; bytes whose record could not be written are removed again. The mime type is
+/// sniffed from the content.
+pub async fn upload(
+    db: &Db,
+    store: &FileStore,
+    workspace_id: i64,
+    user_id: i64,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<FileRecord, UploadError> {
+    let sha256 = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let key = store.put(bytes).await?;
+    let record = async {
+        let mut tx = db.begin().await?;
+        let record = enspace_store::files::insert(
+            &mut tx,
+            NewFile {
+                workspace_id,
+                user_id,
+                filename,
+                mime: sniff_mime(bytes),
+                size: bytes.len() as i64,
+                storage_key: &key,
+                sha256: &sha256,
+                now: now_ms(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(record)
+    }
+    .await;
+    if record.is_err() {
+        store.remove_all(std::slice::from_ref(&key)).await;
+    }
+    Ok(record?)
+}
+
+/// Undoes the uploads of a request that failed part-way: their records, then their bytes.
+pub async fn discard(db: &Db, store: &FileStore, workspace_id: i64, files: &[FileRecord]) -> Result<(), StoreError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+    let mut tx = db.begin().await?;
+    let keys = enspace_store::files::remove_unattached(&mut tx, workspace_id, &ids).await?;
+    tx.commit().await?;
+    store.remove_all(&keys).await;
+    Ok(())
+}
 
 #[derive(Debug, Clone)]
 pub enum FileStore {

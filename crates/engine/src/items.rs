@@ -71,8 +71,16 @@ fn defs(fields: &[FieldRecord]) -> Vec<FieldDef> {
 }
 
 /// Resolves relations (items of the named type in this workspace) and attachments (files
-/// uploaded to this workspace, not attached to another item) in place.
-async fn resolve(tx: &mut Tx, workspace_id: i64, item_id: Option<i64>, checked: &mut CheckedData) -> Result<Vec<i64>> {
+/// uploaded to this workspace by the author, or already attached to this item) in place. A
+/// file someone else uploaded and has not attached yet is theirs alone: naming it is refused
+/// as if it did not exist, so that attaching cannot be used to read another's upload.
+async fn resolve(
+    tx: &mut Tx,
+    workspace_id: i64,
+    item_id: Option<i64>,
+    author: &Author<'_>,
+    checked: &mut CheckedData,
+) -> Result<Vec<i64>> {
     let mut details = Vec::new();
     let ids: Vec<i64> =
         checked.rels.iter().filter_map(|r| if let RelKey::Id(id) = r.key { Some(id) } else { None }).collect();
@@ -112,6 +120,7 @@ async fn resolve(tx: &mut Tx, workspace_id: i64, item_id: Option<i64>, checked: 
     let mut attach = Vec::new();
     for file in checked.files.clone() {
         let record = enspace_store::files::get(&mut Reader::Tx(tx), workspace_id, file.id).await?;
+        let record = record.filter(|f| f.item_id.is_some() || (f.user_id.is_some() && f.user_id == author.user_id));
         match record {
             None => details.push(Detail::new(&file.path, format!("no uploaded file {} in this workspace", file.id))),
             Some(f) if f.item_id.is_some() && f.item_id != item_id => {
@@ -191,7 +200,7 @@ pub async fn create_in(
     let mut checked =
         check_data(&defs, request.data, &Map::new(), Mode::Create, request.is_draft, request.form_required)
             .map_err(ItemError::Invalid)?;
-    let attach = resolve(tx, record.workspace_id, None, &mut checked).await?;
+    let attach = resolve(tx, record.workspace_id, None, author, &mut checked).await?;
     let now = now_ms();
     let mut data = checked.data;
     build_codes(tx, record.id, fields, &mut data, now).await?;
@@ -262,7 +271,7 @@ pub async fn update_in(
     let mut checked = check_data(&defs, request.data.unwrap_or(&empty), &item.data, Mode::Update, is_draft, &[])
         .map_err(ItemError::Invalid)?;
     // Only what this body named needs resolving; stored values were resolved when written.
-    let attach = resolve(tx, record.workspace_id, Some(item.id), &mut checked).await?;
+    let attach = resolve(tx, record.workspace_id, Some(item.id), author, &mut checked).await?;
     let status = request.status.unwrap_or(&item.status);
     let now = now_ms();
     let updated = items::update(tx, &item, &checked.data, status, is_draft, now)

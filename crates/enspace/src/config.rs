@@ -79,6 +79,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "ENSPACE_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+    /// Largest uploaded file, in bytes (each file of a `POST /ws/files`; at most 10 per request).
+    #[arg(long, env = "ENSPACE_FILE_SIZE_LIMIT", default_value_t = enspace_domain::files::DEFAULT_FILE_LIMIT)]
+    pub file_size_limit: usize,
     /// Largest `_limit` a list accepts (larger is a 400).
     #[arg(long, env = "ENSPACE_PAGE_SIZE_MAX", default_value_t = 1000)]
     pub page_size_max: u32,

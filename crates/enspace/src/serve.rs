@@ -32,6 +32,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path) -> anyhow
 
     let config = ApiConfig {
         body_limit: args.body_limit,
+        file_limit: args.file_size_limit,
         paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };

@@ -116,3 +116,21 @@ pub async fn detach_missing(tx: &mut Tx, workspace_id: i64, item_id: i64, kept: 
     }
     Ok(())
 }
+
+/// Removes files that no item names (an upload request that failed part-way); answers their
+/// storage keys for the bytes to be removed too.
+pub async fn remove_unattached(tx: &mut Tx, workspace_id: i64, ids: &[i64]) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for id in ids {
+        if let Some(row) = tx
+            .fetch_optional(
+                "DELETE FROM files WHERE workspace_id = $1 AND id = $2 AND item_id IS NULL RETURNING storage_key",
+                &params![workspace_id, *id],
+            )
+            .await?
+        {
+            keys.push(row.text("storage_key")?);
+        }
+    }
+    Ok(keys)
+}

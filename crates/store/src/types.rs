@@ -119,6 +119,17 @@ pub async fn get(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<TypeRe
     .transpose()
 }
 
+pub async fn by_id(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TypeRecord>> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND id = $2"),
+        &params![workspace_id, id],
+    )
+    .await?
+    .as_ref()
+    .map(TypeRecord::from_row)
+    .transpose()
+}
+
 pub struct TypeValues<'a> {
     pub name: &'a str,
     pub description: &'a str,

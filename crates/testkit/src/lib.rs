@@ -176,4 +176,43 @@ impl TestApp {
         tx.commit().await.unwrap();
         member.id
     }
+
+    /// Creates a role with permissions (`(reference, fields)`) directly in the store (roles get
+    /// their routes with the access milestone); answers the role id.
+    pub async fn role(&self, workspace_id: i64, permissions: &[(&str, Option<Value>)]) -> i64 {
+        let mut tx = self.db.begin().await.unwrap();
+        let role_id = tx
+            .fetch_one(
+                "INSERT INTO roles (workspace_id, name, created_at, updated_at) VALUES ($1, 'Role', 1, 1) RETURNING id",
+                &[workspace_id.into()],
+            )
+            .await
+            .unwrap()
+            .i64("id")
+            .unwrap();
+        for (reference, fields) in permissions {
+            tx.execute(
+                "INSERT INTO role_permissions (workspace_id, role_id, reference, fields, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 1, 1)",
+                &[
+                    workspace_id.into(),
+                    role_id.into(),
+                    (*reference).into(),
+                    fields.clone().unwrap_or_else(|| json!(["*"])).into(),
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        role_id
+    }
+
+    /// Gives a member a role directly in the store.
+    pub async fn assign_role(&self, member_id: i64, role_id: i64) {
+        self.db
+            .execute("UPDATE members SET role_id = $2 WHERE id = $1", &[member_id.into(), role_id.into()])
+            .await
+            .unwrap();
+    }
 }

@@ -42,6 +42,26 @@ impl<'a> TestRequest<'a> {
         self
     }
 
+    /// A `multipart/form-data` body of `(part name, file name, content)` parts.
+    pub fn multipart(self, parts: &[(&str, Option<&str>, &[u8])]) -> Self {
+        const BOUNDARY: &str = "enspace-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, filename, content) in parts {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+            );
+            if let Some(filename) = filename {
+                body.extend_from_slice(format!("; filename=\"{filename}\"").as_bytes());
+            }
+            // The client's claimed type, which the server must ignore.
+            body.extend_from_slice(b"\r\nContent-Type: image/png\r\n\r\n");
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        self.raw(&format!("multipart/form-data; boundary={BOUNDARY}"), body)
+    }
+
     pub async fn send(self) -> TestResponse {
         let request = self.builder.body(self.body).expect("valid test request");
         let response = self.router.clone().oneshot(request).await.expect("the router never fails");

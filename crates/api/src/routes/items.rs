@@ -7,7 +7,9 @@ use axum::{
 };
 use enspace_domain::{
     access::MemberAccess,
+    forms::required_ref_ids,
     items::{BULK_MAX, STATUSES},
+    user::check_email,
     Detail,
 };
 use enspace_engine::items::{self as engine, Author, CreateRequest, ItemError, UpdateRequest};
@@ -25,7 +27,10 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, workspace::allowed, ApiJson, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    routes::types::{data_action, TYPE_NOT_FOUND},
+    routes::{
+        forms::may_create_through,
+        types::{data_action, TYPE_NOT_FOUND},
+    },
     views::{HistoryView, ItemView},
     AppState,
 };
@@ -49,11 +54,17 @@ struct Scope {
 }
 
 async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiResult<Scope> {
+    let scope = unchecked_scope(state, ctx, slug).await?;
+    allowed(&scope.access, &data_action(slug, action))?;
+    Ok(scope)
+}
+
+/// The scope before any permission check: for creates, whose permission depends on the form.
+async fn unchecked_scope(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult<Scope> {
     let record = enspace_store::types::get(&state.db, ctx.workspace.id, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
     let access = ctx.access(state).await?;
-    allowed(&access, &data_action(slug, action))?;
     let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, record.id).await?;
     Ok(Scope { record, fields, access })
 }
@@ -158,17 +169,12 @@ fn check_status(details: &mut Vec<Detail>, path: &str, status: Option<&str>) {
     }
 }
 
-/// The form a create names (`default` or the id of one of the type's forms), with the refIds
-/// it marks required.
-async fn form_of(
-    state: &AppState,
-    record: &TypeRecord,
-    form: Option<&Value>,
-    path: &str,
-) -> ApiResult<(String, Vec<String>)> {
+/// The form a create names: `default`, or the id of one of the type's `create`/`general` forms
+/// (answered with the refIds it marks required).
+async fn form_of(state: &AppState, record: &TypeRecord, form: Option<&Value>, path: &str) -> ApiResult<FormChoice> {
     let id = match form {
-        None | Some(Value::Null) => return Ok(("default".into(), Vec::new())),
-        Some(Value::String(s)) if s == "default" => return Ok(("default".into(), Vec::new())),
+        None | Some(Value::Null) => return Ok(FormChoice::Default),
+        Some(Value::String(s)) if s == "default" => return Ok(FormChoice::Default),
         Some(Value::String(s)) => s.parse::<i64>().ok(),
         Some(Value::Number(n)) => n.as_i64(),
         _ => None,
@@ -177,18 +183,41 @@ async fn form_of(
         Some(id) => enspace_store::forms::get(&state.db, record.workspace_id, record.id, id).await?,
         None => None,
     };
-    let form = form.ok_or_else(|| {
-        ApiError::validation(vec![Detail::new(path, "expected \"default\" or the id of one of this type's forms")])
+    let form = form.filter(|f| matches!(f.form_type.as_str(), "create" | "general")).ok_or_else(|| {
+        ApiError::validation(vec![Detail::new(
+            path,
+            "expected \"default\" or the id of one of this type's create or general forms",
+        )])
     })?;
-    let required = form
-        .fields
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f.get("required").and_then(Value::as_bool) == Some(true))
-        .filter_map(|f| f.get("refId").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    Ok((form.id.to_string(), required))
+    Ok(FormChoice::Form { id: form.id, required: required_ref_ids(&form.fields) })
+}
+
+enum FormChoice {
+    Default,
+    Form { id: i64, required: Vec<String> },
+}
+
+impl FormChoice {
+    /// May the member create through this choice: the type's `create`, or the form's own.
+    fn authorize(&self, access: &MemberAccess, slug: &str) -> ApiResult<()> {
+        match self {
+            FormChoice::Form { id, .. } if may_create_through(access, slug, *id) => Ok(()),
+            _ => allowed(access, &data_action(slug, "create")),
+        }
+    }
+
+    fn parts(self) -> (String, Vec<String>) {
+        match self {
+            FormChoice::Default => ("default".into(), Vec::new()),
+            FormChoice::Form { id, required } => (id.to_string(), required),
+        }
+    }
+}
+
+fn check_request_email(details: &mut Vec<Detail>, path: &str, email: Option<&str>) {
+    if let Some(Err(message)) = email.map(check_email) {
+        details.push(Detail::new(path, message));
+    }
 }
 
 fn author<'a>(ctx: &WsCtx) -> Author<'a> {
@@ -205,14 +234,23 @@ pub async fn create_item(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<ItemInput>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
-    let scope = scope(&state, &ctx, &slug, "create").await?;
+    let scope = unchecked_scope(&state, &ctx, &slug).await?;
+    let choice = form_of(&state, &scope.record, input.form.as_ref(), "form").await;
+    match &choice {
+        Ok(choice) => choice.authorize(&scope.access, &slug)?,
+        Err(_) => allowed(&scope.access, &data_action(&slug, "create"))?,
+    }
     let mut details = Vec::new();
     if input.data.is_none() {
         details.push(Detail::new("data", "is required"));
     }
     check_status(&mut details, "status", input.status.as_deref());
+    check_request_email(&mut details, "request_email", input.request_email.as_deref());
+    if let Err(e) = &choice {
+        details.extend(e.details.iter().cloned());
+    }
     ApiError::check(details)?;
-    let (form, form_required) = form_of(&state, &scope.record, input.form.as_ref(), "form").await?;
+    let (form, form_required) = choice?.parts();
     let data = input.data.unwrap_or_default();
     let request = CreateRequest {
         data: &data,
@@ -334,9 +372,8 @@ pub async fn bulk_items(
             format!("expected 1 to {BULK_MAX} operations, got {total}"),
         )]));
     }
-    for (ops, action) in
-        [(input.create.len(), "create"), (input.update.len(), "update"), (input.delete.len(), "delete")]
-    {
+    // Creates are authorized per operation: a form's own permission may cover them.
+    for (ops, action) in [(input.update.len(), "update"), (input.delete.len(), "delete")] {
         if ops > 0 {
             allowed(&scope.access, &data_action(&slug, action))?;
         }
@@ -356,8 +393,12 @@ pub async fn bulk_items(
             problems.push(Detail::new("data", "is required"));
         }
         check_status(&mut problems, "status", op.status.as_deref());
+        check_request_email(&mut problems, "request_email", op.request_email.as_deref());
         let (form, required) = match form_of(&state, &scope.record, op.form.as_ref(), "form").await {
-            Ok(f) => f,
+            Ok(choice) => {
+                choice.authorize(&scope.access, &slug)?;
+                choice.parts()
+            }
             Err(e) => {
                 problems.extend(e.details);
                 ("default".into(), Vec::new())

@@ -2,6 +2,8 @@
 
 pub mod api_keys;
 pub mod fields;
+pub mod files;
+pub mod forms;
 pub mod items;
 pub mod ops;
 pub mod request_logs;

@@ -4,6 +4,8 @@
 mod api_keys;
 mod auth;
 mod errors;
+mod files;
+mod forms;
 mod isolation;
 mod items;
 mod lists;

@@ -44,6 +44,16 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("put", "/ws/types/{slug}/items/{reference}"),
     ("delete", "/ws/types/{slug}/items/{reference}"),
     ("get", "/ws/types/{slug}/items/{reference}/history"),
+    ("get", "/ws/types/{slug}/forms"),
+    ("post", "/ws/types/{slug}/forms"),
+    ("get", "/ws/types/{slug}/forms/create"),
+    ("get", "/ws/types/{slug}/forms/{id}"),
+    ("put", "/ws/types/{slug}/forms/{id}"),
+    ("delete", "/ws/types/{slug}/forms/{id}"),
+    ("get", "/public/forms/{hash}"),
+    ("post", "/public/forms/{hash}/answer"),
+    ("post", "/ws/files"),
+    ("get", "/ws/files/{id}"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
@@ -71,8 +81,12 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
         SPEC_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, expected, "the documented routes differ from the spec's");
     for (method, path) in &documented {
-        let concrete =
-            path.replace("{reference}", "AAAAAAAAAAAAAAAA").replace("{slug}", "nope").replace("{fieldId}", "1");
+        let concrete = path
+            .replace("{reference}", "AAAAAAAAAAAAAAAA")
+            .replace("{slug}", "nope")
+            .replace("{fieldId}", "1")
+            .replace("{id}", "1")
+            .replace("{hash}", "0123456789abcdef0123456789abcdef");
         let response = app.request(&method.to_uppercase(), &concrete).send().await;
         assert_ne!(response.status, 405, "{method} {path} is documented but not routed");
         assert!(!response.text().contains("Route not found"), "{method} {path} is documented but not routed");
