@@ -1,5 +1,6 @@
 //! Work beyond a single query: multi-step write paths and work that outlives a request.
 //!
+//! - [`indexes`]: background index builds and their resume at startup.
 //! - [`items`]: the item write path (check, resolve relations and files, codes, history).
 //! - [`request_log`]: the request log is written off the request path, in batches, and flushed
 //!   on graceful shutdown.
@@ -7,6 +8,7 @@
 //!   with several processes on one PostgreSQL each may run it without coordination.
 
 pub mod files;
+pub mod indexes;
 pub mod items;
 pub mod request_log;
 pub mod retention;

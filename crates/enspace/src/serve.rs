@@ -25,6 +25,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path) -> anyhow
         );
     }
 
+    enspace_engine::indexes::resume(&db).await.context("resuming index builds")?;
     let (sink, writer) = request_log::start(db.clone(), WriterSettings::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);

@@ -144,6 +144,16 @@ pub async fn set_index_status(db: &Db, field_id: i64, status: &str) -> Result<()
     Ok(())
 }
 
+/// Fields of every workspace whose index build had not finished (the process stopped during
+/// it): the one cross-workspace read, made by the server itself at startup.
+pub async fn building(db: &Db) -> Result<Vec<FieldRecord>> {
+    db.fetch_all(&format!("SELECT {COLUMNS} FROM fields WHERE index_status = 'building' ORDER BY id"), &[])
+        .await?
+        .iter()
+        .map(FieldRecord::from_row)
+        .collect()
+}
+
 /// Whether any item of the type holds a value for `ref_id`.
 pub async fn has_values(db: &Db, workspace_id: i64, type_id: i64, ref_id: &str) -> Result<bool> {
     let sql = match db.backend() {

@@ -180,19 +180,7 @@ async fn apply_index(
         }
         enspace_store::fields::set_index_status(&state.db, after.id, "ready").await?;
     } else if is_plain && !was_plain {
-        let (db, type_id, field_id, def) = (state.db.clone(), record.id, after.id, after.def.clone());
-        tokio::spawn(async move {
-            let status = match enspace_store::indexes::build(&db, type_id, field_id, &def).await {
-                Ok(()) => "ready",
-                Err(error) => {
-                    tracing::error!(%error, field_id, "index build failed");
-                    "failed"
-                }
-            };
-            if let Err(error) = enspace_store::fields::set_index_status(&db, field_id, status).await {
-                tracing::error!(%error, field_id, "could not record the index status");
-            }
-        });
+        enspace_engine::indexes::build_in_background(state.db.clone(), record.id, after.id, after.def.clone());
     }
     Ok(enspace_store::fields::get(&state.db, record.workspace_id, record.id, after.id)
         .await?

@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod files;
 mod forms;
+mod indexes;
 mod isolation;
 mod items;
 mod lists;
