@@ -106,7 +106,7 @@ pub async fn attach(tx: &mut Tx, workspace_id: i64, type_id: i64, item_id: i64, 
 /// Files of the item that its data no longer names go back to their uploader.
 pub async fn detach_missing(tx: &mut Tx, workspace_id: i64, item_id: i64, kept: &[i64]) -> Result<()> {
     let rows = tx
-        .fetch_all("SELECT id FROM files WHERE workspace_id = $1 AND item_id = $2", &params![workspace_id, item_id])
+        .fetch_all("SELECT id FROM files WHERE +workspace_id = $1 AND item_id = $2", &params![workspace_id, item_id])
         .await?;
     for row in rows {
         let id = row.i64("id")?;

@@ -10,7 +10,7 @@ use enspace_domain::{
 use serde_json::{Map, Value as Json};
 
 use crate::{
-    db::{Backend, Db, Reader, Row, Tx},
+    db::{Backend, Db, Reader, Row, Tx, Value},
     error::{Result, StoreError},
     fields::FieldRecord,
     indexes::{self, ValueColumn},
@@ -309,7 +309,7 @@ pub async fn update(
 pub async fn delete(tx: &mut Tx, item: &ItemRecord) -> Result<Vec<String>> {
     let keys = tx
         .fetch_all(
-            "DELETE FROM files WHERE workspace_id = $1 AND item_id = $2 RETURNING storage_key",
+            "DELETE FROM files WHERE +workspace_id = $1 AND item_id = $2 RETURNING storage_key",
             &params![item.workspace_id, item.id],
         )
         .await?
@@ -352,19 +352,30 @@ pub async fn related(
     if ids.is_empty() && references.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new(
-        "SELECT items.id, items.reference, items.type_id, types.slug AS type_slug, items.data \
-         FROM items JOIN types ON types.id = items.type_id WHERE items.workspace_id = ",
-    );
-    sql.bind(workspace_id).push(" AND (items.id IN (NULL");
-    for id in ids {
-        sql.push(", ").bind(*id);
+    // One branch per key, each found through its own unique index; the workspace is checked on
+    // the rows found (`+workspace_id`), never used to pick an index (it matches every item).
+    const HEAD: &str = "SELECT items.id, items.reference, items.type_id, types.slug AS type_slug, items.data \
+                        FROM items JOIN types ON types.id = items.type_id WHERE ";
+    let mut sql = Sql::new("");
+    for (column, keys) in [
+        ("items.id", ids.iter().map(|&id| Value::from(id)).collect::<Vec<_>>()),
+        ("items.reference", references.iter().map(Value::from).collect()),
+    ] {
+        if keys.is_empty() {
+            continue;
+        }
+        if !sql.text.is_empty() {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(HEAD).push(column).push(" IN (");
+        for (i, key) in keys.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(key);
+        }
+        sql.push(") AND +items.workspace_id = ").bind(workspace_id);
     }
-    sql.push(") OR items.reference IN (NULL");
-    for reference in references {
-        sql.push(", ").bind(reference);
-    }
-    sql.push("))");
     reader
         .fetch_all(&sql.text, &sql.params)
         .await?

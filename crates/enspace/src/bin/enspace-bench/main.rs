@@ -1,0 +1,324 @@
+//! `enspace-bench`: the item path under load, one command (docs/performance.md).
+//!
+//! Without `--url` it starts this same server on a fresh SQLite data directory; with `--url`
+//! and `--key` it targets a running server (PostgreSQL). It creates a type with a dozen fields
+//! of mixed kinds, then measures: item creates at 64 connections for 20 s; the load up to
+//! `--items` through the bulk route; lists with indexed filters and sorts at that size; a
+//! filtered count; gets by reference; and the server's resident memory.
+
+mod client;
+mod server;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use client::{Client, Samples, Target};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use serde_json::{json, Value};
+
+#[derive(Parser, Debug)]
+#[command(name = "enspace-bench", about = "Benchmarks the item path of an Enspace server")]
+struct Args {
+    /// A running server (e.g. on PostgreSQL) instead of a fresh embedded one.
+    #[arg(long)]
+    url: Option<String>,
+    /// The API key for `--url` (every scope).
+    #[arg(long, env = "ENSPACE_BENCH_KEY")]
+    key: Option<String>,
+    /// The server's process id with `--url`, to report its memory.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Items in the type when lists, counts and gets are measured.
+    #[arg(long, default_value_t = 1_000_000)]
+    items: usize,
+    /// Connections of the create phase.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of the create phase.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Requests of each latency measure (lists, gets).
+    #[arg(long, default_value_t = 1000)]
+    samples: usize,
+}
+
+/// Builds one list query string from the generator.
+type QueryMaker = Box<dyn Fn(&mut StdRng) -> String>;
+
+const ESTADOS: [&str; 5] = ["aberto", "em_andamento", "aguardando", "concluido", "cancelado"];
+const CLIENTES: usize = 200;
+
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args_os();
+    let program = args.next();
+    let rest: Vec<_> = args.collect();
+    // The child process: the real server.
+    if rest.first().is_some_and(|a| a == "__server") {
+        return enspace::main_with(program.into_iter().chain(rest.into_iter().skip(1)));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    match runtime.block_on(run(Args::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+struct Report {
+    rows: Vec<(String, String)>,
+}
+
+impl Report {
+    fn add(&mut self, measure: impl Into<String>, value: impl Into<String>) {
+        let (measure, value) = (measure.into(), value.into());
+        eprintln!("  {measure}: {value}");
+        self.rows.push((measure, value));
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let (server, addr, key, pid, backend) = match &args.url {
+        None => {
+            let server = server::Server::start().await?;
+            let (addr, key, pid) = (server.addr.clone(), server.key.clone(), Some(server.pid()));
+            (Some(server), addr, key, pid, "SQLite (embedded)")
+        }
+        Some(url) => {
+            let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+            let key = args.key.clone().context("--url needs --key")?;
+            (None, addr, key, args.pid, "the server at --url")
+        }
+    };
+    let result = measure(&args, addr, key, pid, backend).await;
+    if let Some(server) = server {
+        server.stop();
+    }
+    let report = result?;
+    println!("\n| measure | result |\n|---|---|");
+    for (measure, value) in report.rows {
+        println!("| {measure} | {value} |");
+    }
+    Ok(())
+}
+
+async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backend: &str) -> anyhow::Result<Report> {
+    let mut report = Report { rows: Vec::new() };
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    report.add("server", format!("{backend}, {cores} cores, load generator on the same machine"));
+    let mut target = Target { addr, key, workspace: String::new() };
+    let mut admin = Client::connect(&target).await?;
+    let name = format!("Bench {}", std::process::id());
+    let workspace =
+        admin.send("POST", "/workspaces", Some(&json!({ "name": name }))).await?.ok("creating the workspace")?;
+    target.workspace = workspace["reference"].as_str().context("workspace reference")?.to_string();
+    let mut admin = Client::connect(&target).await?;
+    let clientes = setup(&mut admin).await?;
+
+    eprintln!("creates: {} connections for {} s", args.connections, args.seconds);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut workers = Vec::new();
+    for worker in 0..args.connections {
+        let (target, clientes) = (target.clone(), clientes.clone());
+        workers.push(tokio::spawn(async move {
+            let mut client = Client::connect(&target).await?;
+            let mut rng = StdRng::seed_from_u64(worker as u64);
+            let (mut samples, mut references, mut failures) = (Samples::default(), Vec::new(), 0usize);
+            while Instant::now() < deadline {
+                let body = json!({ "data": item(&mut rng, &clientes) });
+                let answer = client.send("POST", "/ws/types/pedidos/items", Some(&body)).await?;
+                samples.0.push(answer.took);
+                if answer.status == 201 {
+                    if references.len() < 200 {
+                        references.push(answer.json()?["reference"].as_str().unwrap_or_default().to_string());
+                    }
+                } else {
+                    failures += 1;
+                    if failures == 1 {
+                        eprintln!("  a create failed: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+                    }
+                }
+            }
+            anyhow::Ok((samples, references, failures))
+        }));
+    }
+    let started = Instant::now();
+    let (mut samples, mut references, mut failures) = (Samples::default(), Vec::new(), 0);
+    for worker in workers {
+        let (s, r, f) = worker.await??;
+        samples.extend(s);
+        references.extend(r);
+        failures += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let created = samples.0.len() - failures;
+    report.add(
+        format!("item create, {} connections, {} s", args.connections, args.seconds),
+        format!(
+            "{:.0}/s, p50 {}, p99 {}{}",
+            created as f64 / elapsed,
+            ms(samples.percentile(50.0)),
+            ms(samples.percentile(99.0)),
+            if failures > 0 { format!(", {failures} failed") } else { String::new() }
+        ),
+    );
+    if let Some((now, peak)) = pid.and_then(server::rss_mib) {
+        report.add("server RSS after the create phase (now / peak)", format!("{now:.0} MiB / {peak:.0} MiB"));
+    }
+
+    load(args, &target, &clientes, created).await?;
+    let count = admin.send("GET", "/ws/types/pedidos/items/count", None).await?.ok("count")?;
+    report.add("items in the type", count.to_string());
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let queries: [(&str, QueryMaker); 2] = [
+        (
+            "list: `data.estado=<one of 5>`, `_sort=data.total:desc`, `_limit=100`",
+            Box::new(|rng: &mut StdRng| {
+                format!("data.estado={}&_sort=data.total:desc&_limit=100", ESTADOS[rng.gen_range(0..ESTADOS.len())])
+            }),
+        ),
+        (
+            "list: `data.total_gte=<x>`, `_sort=data.total:desc`, `_limit=100`",
+            Box::new(|rng: &mut StdRng| {
+                format!("data.total_gte={}&_sort=data.total:desc&_limit=100", rng.gen_range(0..9000))
+            }),
+        ),
+    ];
+    for (label, query) in &queries {
+        let mut samples = Samples::default();
+        for _ in 0..args.samples {
+            let answer = admin.send("GET", &format!("/ws/types/pedidos/items?{}", query(&mut rng)), None).await?;
+            anyhow::ensure!(answer.status == 200, "list: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+            samples.0.push(answer.took);
+        }
+        report.add(
+            label.to_string(),
+            format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+        );
+    }
+    let mut samples = Samples::default();
+    for i in 0..100 {
+        let path = format!("/ws/types/pedidos/items/count?data.estado={}", ESTADOS[i % ESTADOS.len()]);
+        let answer = admin.send("GET", &path, None).await?;
+        anyhow::ensure!(answer.status == 200, "count: {}", answer.status);
+        samples.0.push(answer.took);
+    }
+    report.add(
+        "count: `data.estado=<one of 5>` (~1/5 of the items)",
+        format!("p50 {}, max {}", ms(samples.percentile(50.0)), ms(samples.percentile(100.0))),
+    );
+    let mut samples = Samples::default();
+    for i in 0..args.samples {
+        let reference = &references[i % references.len().max(1)];
+        let answer = admin.send("GET", &format!("/ws/types/pedidos/items/{reference}"), None).await?;
+        anyhow::ensure!(answer.status == 200, "get: {}", answer.status);
+        samples.0.push(answer.took);
+    }
+    report
+        .add("get by reference", format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))));
+    if let Some((now, peak)) = pid.and_then(server::rss_mib) {
+        report.add("server RSS at the end (now / peak of the whole run)", format!("{now:.0} MiB / {peak:.0} MiB"));
+    }
+    Ok(report)
+}
+
+/// `clientes` with a name and 200 items; `pedidos` with twelve fields, two of them indexed.
+async fn setup(admin: &mut Client) -> anyhow::Result<Vec<i64>> {
+    admin.send("POST", "/ws/types", Some(&json!({ "name": "Clientes" }))).await?.ok("type clientes")?;
+    admin
+        .send("POST", "/ws/types/clientes/fields", Some(&json!({ "name": "Nome", "slug": "nome", "type": "text" })))
+        .await?
+        .ok("field nome")?;
+    let create: Vec<Value> = (0..CLIENTES).map(|i| json!({ "data": { "nome": format!("Cliente {i}") } })).collect();
+    let made = admin
+        .send("POST", "/ws/types/clientes/items/bulk", Some(&json!({ "create": create })))
+        .await?
+        .ok("clientes")?;
+    let clientes: Vec<i64> = made["create"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_i64()).collect();
+    admin.send("POST", "/ws/types", Some(&json!({ "name": "Pedidos" }))).await?.ok("type pedidos")?;
+    let fields = [
+        json!({ "name": "Título", "slug": "titulo", "type": "text", "required": true }),
+        json!({ "name": "Descrição", "slug": "descricao", "type": "text" }),
+        json!({ "name": "Quantidade", "slug": "quantidade", "type": "number", "config": { "integer": true, "min": 1 } }),
+        json!({ "name": "Valor", "slug": "valor", "type": "EnCurrency" }),
+        json!({ "name": "Total", "slug": "total", "type": "number", "indexed": true }),
+        json!({ "name": "Estado", "slug": "estado", "type": "select", "options": ESTADOS, "indexed": true }),
+        json!({ "name": "Prioridade", "slug": "prioridade", "type": "select", "options": ["baixa", "media", "alta"] }),
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date", "config": { "date_only": true } }),
+        json!({ "name": "Cliente", "slug": "cliente", "type": "EnRel", "config": { "rel": { "collection": "clientes", "displayString": "nome" } } }),
+        json!({ "name": "Email", "slug": "email", "type": "email" }),
+        json!({ "name": "Tags", "slug": "tags", "type": "EnlChips" }),
+        json!({ "name": "Urgente", "slug": "urgente", "type": "boolean" }),
+    ];
+    for field in fields {
+        admin.send("POST", "/ws/types/pedidos/fields", Some(&field)).await?.ok("field")?;
+    }
+    Ok(clientes)
+}
+
+fn item(rng: &mut StdRng, clientes: &[i64]) -> Value {
+    let n: u32 = rng.gen();
+    let valor = rng.gen_range(100..1_000_000) as f64 / 100.0;
+    let prioridade = ["baixa", "media", "alta"][rng.gen_range(0..3)];
+    json!({
+        "titulo": format!("Pedido {n:08x}"),
+        "descricao": "Entrega em duas etapas, conferir a nota antes de faturar.",
+        "quantidade": rng.gen_range(1..50),
+        "valor": { "currency": "BRL", "value": valor },
+        "total": rng.gen_range(0..10_000),
+        "estado": ESTADOS[rng.gen_range(0..ESTADOS.len())],
+        "prioridade": prioridade,
+        "prazo": format!("2026-{:02}-{:02}", rng.gen_range(1..13), rng.gen_range(1..29)),
+        "cliente": clientes[rng.gen_range(0..clientes.len())],
+        "email": format!("cliente{}@example.com", n % 1000),
+        "tags": ["b2b", "sul"],
+        "urgente": n.is_multiple_of(7),
+    })
+}
+
+/// Fills the type up to `args.items` through the bulk route (500 per request, 4 connections).
+async fn load(args: &Args, target: &Target, clientes: &[i64], present: usize) -> anyhow::Result<()> {
+    let missing = args.items.saturating_sub(present);
+    if missing == 0 {
+        return Ok(());
+    }
+    eprintln!("loading {missing} more items through the bulk route");
+    let started = Instant::now();
+    let batches = missing.div_ceil(500);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for worker in 0..4 {
+        let (target, clientes, next) = (target.clone(), clientes.to_vec(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut client = Client::connect(&target).await?;
+            let mut rng = StdRng::seed_from_u64(1000 + worker);
+            loop {
+                let batch = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if batch >= batches {
+                    return anyhow::Ok(());
+                }
+                let size = 500.min(missing - batch * 500);
+                let create: Vec<Value> = (0..size).map(|_| json!({ "data": item(&mut rng, &clientes) })).collect();
+                client
+                    .send("POST", "/ws/types/pedidos/items/bulk", Some(&json!({ "create": create })))
+                    .await?
+                    .ok("bulk")?;
+                if batch % 200 == 199 {
+                    eprintln!("  {} items in {:.0} s", (batch + 1) * 500, started.elapsed().as_secs_f64());
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await??;
+    }
+    eprintln!("  loaded {missing} items in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `enspace`: the Enspace API server, one binary. The command line lives here as a library so
+//! that the benchmark (`src/bin/enspace-bench`) runs the very same server in its child process.
+
+mod config;
+mod serve;
+mod users;
+
+use anyhow::Context;
+use clap::Parser;
+use config::{Cli, Command, GlobalArgs, LogFormat, UserCommand};
+use enspace_store::{Db, DbOptions};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(global: &GlobalArgs) {
+    let filter = EnvFilter::try_new(&global.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match global.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Opens the configured database (creating the data directory for SQLite) and migrates it.
+async fn open_database(global: &GlobalArgs) -> anyhow::Result<Db> {
+    if global.uses_sqlite() {
+        std::fs::create_dir_all(&global.data_dir)
+            .with_context(|| format!("creating data directory {}", global.data_dir.display()))?;
+    }
+    let db = Db::connect(&DbOptions { url: global.database_url(), max_connections: global.db_max_connections })
+        .await
+        .context("opening the database")?;
+    enspace_store::migrate::run(&db).await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// The `enspace` command with these arguments (the first is the program name).
+pub fn main_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> std::process::ExitCode {
+    let cli = Cli::parse_from(args);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes, one line, without a backtrace: this is for an operator.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&enspace_api::openapi())?);
+        }
+        Command::Migrate => {
+            init_logging(&cli.global);
+            open_database(&cli.global).await?.close().await;
+            tracing::info!("migrations applied");
+        }
+        Command::User(UserCommand::Create(args)) => {
+            init_logging(&cli.global);
+            let db = open_database(&cli.global).await?;
+            let result = users::create(&db, &args).await;
+            db.close().await;
+            println!("{}", result?);
+        }
+        Command::Serve(args) => {
+            init_logging(&cli.global);
+            let db = open_database(&cli.global).await?;
+            serve::run(db, &args, &cli.global.data_dir).await?;
+        }
+    }
+    Ok(())
+}
