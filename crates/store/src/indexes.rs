@@ -149,7 +149,10 @@ pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Resu
     let Some(expr) = index_expression(backend, def) else { return Ok(()) };
     let unique = def.unique;
     let name = index_name(field_id, unique);
-    let columns = if unique { expr } else { format!("{expr}, id") };
+    // Plain indexes carry the workspace (the tenant guard of every item query) before the id,
+    // so filtered counts are answered from the index alone and `ORDER BY expr, id` still reads
+    // in order (the workspace is an equality).
+    let columns = if unique { expr } else { format!("{expr}, workspace_id, id") };
     let concurrently = if backend == Backend::Postgres { "CONCURRENTLY " } else { "" };
     let create = format!(
         "CREATE {}INDEX {concurrently}IF NOT EXISTS {name} ON items ({columns}) WHERE type_id = {type_id}",

@@ -4,6 +4,7 @@
 //! indexes of [`crate::indexes`] apply; the workspace id is always a bound parameter beside it.
 
 use enspace_domain::{
+    catalogue::Shape,
     items::STATUSES,
     list::{FieldKind, ListQuery, ListSchema, Op, Sort},
 };
@@ -73,12 +74,21 @@ const NATIVE: [(&str, FieldKind, &str); 10] = [
     ("updated_at", FieldKind::Time, "updated_at"),
 ];
 
+struct IndexedField {
+    /// `data.<refId>`.
+    name: String,
+    index: String,
+    /// One of a few values (an option, a flag): an equality on it matches a large share of the
+    /// items, so it narrows less than reading in the sort's order does.
+    few_values: bool,
+}
+
 /// The list language of one type's items: natives plus `data.<refId>` for every field.
 pub struct ItemColumns {
     columns: Vec<ValueColumn>,
     search: Vec<String>,
-    /// SQLite only: list-language name → the name of the field's built index.
-    indexed: Vec<(String, String)>,
+    /// SQLite only: the fields with a built index.
+    indexed: Vec<IndexedField>,
 }
 
 impl ItemColumns {
@@ -100,7 +110,12 @@ impl ItemColumns {
                 && field.index_status == "ready"
                 && indexes::index_expression(backend, &field.def).is_some()
             {
-                indexed.push((format!("data.{}", field.def.ref_id), indexes::index_name(field.id, field.def.unique)));
+                indexed.push(IndexedField {
+                    name: format!("data.{}", field.def.ref_id),
+                    index: indexes::index_name(field.id, field.def.unique),
+                    few_values: !field.def.unique
+                        && matches!(field.def.shape(), Shape::Choice | Shape::Tree | Shape::Bool),
+                });
             }
             let cols = indexes::value_columns(backend, &field.def);
             if field.def.field_type.searchable() {
@@ -111,22 +126,29 @@ impl ItemColumns {
         ItemColumns { columns, search, indexed }
     }
 
-    /// The field index a SQLite query should use, if any. Without statistics SQLite rates the
-    /// `(type_id, id)` index (equality on the type) above a field index's range, and so sorts
-    /// every item of the type for a page of 100; we know better which index narrows or orders:
-    /// an equality on an indexed field first, then the first sort key (rows come in order and
-    /// the LIMIT stops early), then a range on an indexed field. PostgreSQL plans from its own
-    /// statistics, and gets no hint.
+    /// The field index a SQLite query should use, if any. Without statistics SQLite rates an
+    /// equality on the type above a field index's range, and so sorts every item of the type
+    /// for a page of 100; we know better which index narrows or orders: an equality on a field
+    /// of many values first, then the first sort key (rows come in order and the LIMIT stops
+    /// early), then an equality on a field of few values, then a range. PostgreSQL plans from
+    /// its own statistics and gets no hint.
     fn chosen_index(&self, query: &ListQuery, sorted: bool) -> Option<&str> {
-        let index_of = |name: &str| self.indexed.iter().find(|(n, _)| n == name).map(|(_, i)| i.as_str());
-        let equal = query.filters.iter().filter(|f| matches!(f.op, Op::Eq | Op::In)).find_map(|f| index_of(&f.field));
-        let sort = sorted.then(|| query.sort.first().and_then(|s| index_of(&s.field))).flatten();
+        let indexed = |name: &str| self.indexed.iter().find(|f| f.name == name);
+        let equal = |few: bool| {
+            query
+                .filters
+                .iter()
+                .filter(|f| matches!(f.op, Op::Eq | Op::In))
+                .filter_map(|f| indexed(&f.field))
+                .find(|f| f.few_values == few)
+        };
+        let sort = sorted.then(|| query.sort.first().and_then(|s| indexed(&s.field))).flatten();
         let range = query
             .filters
             .iter()
             .filter(|f| matches!(f.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte))
-            .find_map(|f| index_of(&f.field));
-        equal.or(sort).or(range)
+            .find_map(|f| indexed(&f.field));
+        equal(false).or(sort).or_else(|| equal(true)).or(range).map(|f| f.index.as_str())
     }
 }
 
@@ -155,16 +177,14 @@ impl Columns for ItemColumns {
 }
 
 /// `FROM items WHERE` the type (a literal, for partial indexes) and the workspace (the tenant
-/// guard). The guard is written `+workspace_id` so that no planner serves a list from the
-/// `(workspace_id, type_id)` index, which matches every item of the type; the type id already
-/// selects the rows, and the field indexes (partial on it) or `(type_id, id)` serve the order.
+/// guard, which every item index carries: `items_scope` and the field indexes).
 fn scoped(head: &str, index: Option<&str>, workspace_id: i64, type_id: i64) -> Sql {
     let mut sql = Sql::new(head);
     sql.push(" FROM items");
     if let Some(index) = index {
         sql.push(&format!(" INDEXED BY {index}"));
     }
-    sql.push(&format!(" WHERE type_id = {type_id} AND +workspace_id = ")).bind(workspace_id);
+    sql.push(&format!(" WHERE type_id = {type_id} AND workspace_id = ")).bind(workspace_id);
     sql
 }
 

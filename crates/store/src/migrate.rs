@@ -24,6 +24,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_data_engine.sql"),
         include_str!("../migrations/postgres/0002_data_engine.sql"),
     ),
+    (
+        3,
+        "item_scope",
+        include_str!("../migrations/sqlite/0003_item_scope.sql"),
+        include_str!("../migrations/postgres/0003_item_scope.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -236,6 +236,7 @@ pub async fn delete(tx: &mut Tx, record: &TypeRecord) -> Result<Vec<String>> {
     for field_id in crate::fields::ids_of_type(tx, ws, record.id).await? {
         crate::indexes::drop_in(tx, field_id).await?;
     }
+    tx.execute("DELETE FROM items WHERE workspace_id = $1 AND type_id = $2", &params![ws, record.id]).await?;
     tx.execute("DELETE FROM types WHERE workspace_id = $1 AND id = $2", &params![ws, record.id]).await?;
     Ok(keys)
 }
