@@ -249,10 +249,10 @@ pub async fn create(
     request: &CreateRequest<'_>,
     author: &Author<'_>,
 ) -> Result<ItemRecord> {
-    let mut tx = db.begin().await?;
-    let item = create_in(&mut tx, record, fields, request, author).await?;
-    tx.commit().await?;
-    Ok(item)
+    // Grouped: concurrent creates share one commit (one disk sync) on SQLite.
+    let mut batch = db.grouped().await?;
+    let result = create_in(batch.tx(), record, fields, request, author).await;
+    batch.finish(result).await
 }
 
 /// A partial update inside `tx`; `None` when the item does not exist.

@@ -281,7 +281,7 @@ fn bind_pg<'q>(sql: &'q str, params: &'q [Value]) -> PgQuery<'q> {
 /// The database handle, cheap to clone.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite { write: SqlitePool, read: SqlitePool, group: Arc<crate::group::Group> },
     Postgres(PgPool),
 }
 
@@ -314,7 +314,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(base.read_only(true))
             .await?;
-        Ok(Db::Sqlite { write, read })
+        Ok(Db::Sqlite { write, read, group: crate::group::Group::start() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -382,18 +382,26 @@ impl Db {
     /// Pool use for `/metrics`: (connections open, of which idle).
     pub fn pool_stats(&self) -> (u32, u32) {
         match self {
-            Db::Sqlite { write, read } => (write.size() + read.size(), (write.num_idle() + read.num_idle()) as u32),
+            Db::Sqlite { write, read, .. } => (write.size() + read.size(), (write.num_idle() + read.num_idle()) as u32),
             Db::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, group } => {
+                group.close().await;
                 read.close().await;
                 write.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) fn group(&self) -> Option<&Arc<crate::group::Group>> {
+        match self {
+            Db::Sqlite { group, .. } => Some(group),
+            Db::Postgres(_) => None,
         }
     }
 

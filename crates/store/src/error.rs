@@ -12,6 +12,9 @@ pub enum StoreError {
     Decode(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// A grouped write's batch could not be committed (or the database closed first).
+    #[error("commit failed: {0}")]
+    Commit(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod fields;
 pub mod files;
 pub mod forms;
+pub mod group;
 pub mod indexes;
 pub mod install;
 pub mod items;
@@ -22,3 +23,4 @@ pub mod workspaces;
 
 pub use db::{Backend, Db, DbOptions, Reader, Row, Tx, Value};
 pub use error::{Result, StoreError};
+pub use group::Batch;

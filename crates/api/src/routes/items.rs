@@ -287,11 +287,9 @@ pub async fn update_item(
     ApiError::check(details)?;
     let request =
         UpdateRequest { data: input.data.as_ref(), status: input.status.as_deref(), is_draft: input.is_draft };
-    let mut tx = state.db.begin().await?;
-    let item = engine::update_in(&mut tx, &scope.record, &scope.fields, &reference, &request, &author(&ctx))
-        .await?
-        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    tx.commit().await?;
+    let mut batch = state.db.grouped().await?;
+    let result = engine::update_in(batch.tx(), &scope.record, &scope.fields, &reference, &request, &author(&ctx)).await;
+    let item = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     Ok(Json(view(&state, &scope, item).await?))
 }
 
@@ -306,11 +304,9 @@ pub async fn delete_item(
     Path((slug, reference)): Path<(String, String)>,
 ) -> ApiResult<Json<ItemView>> {
     let scope = scope(&state, &ctx, &slug, "delete").await?;
-    let mut tx = state.db.begin().await?;
-    let (item, keys) = engine::delete_in(&mut tx, &scope.record, &reference, &author(&ctx))
-        .await?
-        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    tx.commit().await?;
+    let mut batch = state.db.grouped().await?;
+    let result = engine::delete_in(batch.tx(), &scope.record, &reference, &author(&ctx)).await;
+    let (item, keys) = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     state.files.remove_all(&keys).await;
     Ok(Json(view(&state, &scope, item).await?))
 }

@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod files;
 mod forms;
+mod grouped_writes;
 mod indexes;
 mod isolation;
 mod items;
