@@ -192,10 +192,8 @@ impl Batch {
             close_batch(&group, &mut guard, Some(error.to_string()));
             return Err(error.into());
         }
-        if result.is_err() {
-            // Dropping the write wakes the flusher, which ends the transaction.
-            return result;
-        }
+        // A failed write returns here; dropping it wakes the flusher, which ends the transaction.
+        let value = result?;
         guard.done += 1;
         let generation = guard.generation;
         let mut committed = group.committed.subscribe();
@@ -211,7 +209,7 @@ impl Batch {
             .map(|(_, e)| e.clone());
         match outcome {
             Some(error) => Err(StoreError::Commit(error).into()),
-            None => result,
+            None => Ok(value),
         }
     }
 }

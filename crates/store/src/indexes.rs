@@ -145,14 +145,27 @@ pub fn unique_field_in(message: &str) -> Option<i64> {
 /// on SQLite readers go on (WAL) and writers wait for the build. A unique index that existing
 /// values violate fails with [`StoreError::Conflict`] and leaves nothing behind.
 pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Result<()> {
+    // One build at a time in a process: on PostgreSQL a concurrent build and another build's
+    // ANALYZE wait on each other's locks until the deadlock detector cancels one (seen when a
+    // type gets several indexed fields at once). Builds are rare and long; queueing them costs
+    // nothing that matters.
+    static BUILDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = BUILDS.lock().await;
     let backend = db.backend();
     let Some(expr) = index_expression(backend, def) else { return Ok(()) };
     let unique = def.unique;
     let name = index_name(field_id, unique);
+    // Lists put NULLs first when ascending and last when descending (both backends); SQLite's
+    // indexes order them so already, PostgreSQL's must be told, or neither scan direction
+    // matches a sort and every list sorts all the type's items.
+    let value = match backend {
+        Backend::Postgres => format!("{expr} NULLS FIRST"),
+        Backend::Sqlite => expr.clone(),
+    };
     // Plain indexes carry the workspace (the tenant guard of every item query) before the id,
     // so filtered counts are answered from the index alone and `ORDER BY expr, id` still reads
     // in order (the workspace is an equality).
-    let columns = if unique { expr } else { format!("{expr}, workspace_id, id") };
+    let columns = if unique { value } else { format!("{value}, workspace_id, id") };
     let concurrently = if backend == Backend::Postgres { "CONCURRENTLY " } else { "" };
     let create = format!(
         "CREATE {}INDEX {concurrently}IF NOT EXISTS {name} ON items ({columns}) WHERE type_id = {type_id}",
@@ -171,6 +184,7 @@ pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Resu
         }
     }
     match db.execute_outside_transaction(&create).await {
+        Ok(()) if backend == Backend::Postgres => gather_statistics(db, field_id, &expr).await,
         Ok(()) => Ok(()),
         Err(error) => {
             if backend == Backend::Postgres {
@@ -184,10 +198,37 @@ pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Resu
     }
 }
 
-/// Drops the field's indexes (both kinds), inside the caller's transaction.
+/// PostgreSQL keeps no statistics for the expressions of partial indexes, so without help it
+/// guesses how many items an equality matches (0.5%) and picks the filter's index over the
+/// sort's even when the value matches a fifth of the type (measured: 670 ms instead of 2 ms
+/// for a page of 100 at a million items). Extended statistics on the expression (PostgreSQL
+/// 14+) give it the real distribution; the ANALYZE fills them now rather than at autovacuum's
+/// next pass (or never, where autovacuum is off). Failing here never fails the index: before
+/// PostgreSQL 14, or when builds of two fields analyze at once ("tuple concurrently updated"),
+/// plans are only less informed until the next ANALYZE.
+async fn gather_statistics(db: &Db, field_id: i64, expr: &str) -> Result<()> {
+    let create = format!("CREATE STATISTICS IF NOT EXISTS {} ON ({expr}) FROM items", statistics_name(field_id));
+    let result = match db.execute_outside_transaction(&create).await {
+        Ok(()) => db.execute_outside_transaction("ANALYZE items").await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = result {
+        tracing::warn!(%error, field_id, "could not gather statistics for an indexed field");
+    }
+    Ok(())
+}
+
+fn statistics_name(field_id: i64) -> String {
+    format!("items_s{field_id}")
+}
+
+/// Drops the field's indexes (both kinds) and statistics, inside the caller's transaction.
 pub async fn drop_in(tx: &mut Tx, field_id: i64) -> Result<()> {
     for unique in [false, true] {
         tx.execute(&format!("DROP INDEX IF EXISTS {}", index_name(field_id, unique)), &[]).await?;
+    }
+    if tx.backend() == Backend::Postgres {
+        tx.execute(&format!("DROP STATISTICS IF EXISTS {}", statistics_name(field_id)), &[]).await?;
     }
     Ok(())
 }
@@ -197,7 +238,11 @@ pub async fn drop_in(tx: &mut Tx, field_id: i64) -> Result<()> {
 pub async fn drop(db: &Db, field_id: i64, unique: bool) -> Result<()> {
     let concurrently = if db.backend() == Backend::Postgres { "CONCURRENTLY " } else { "" };
     db.execute_outside_transaction(&format!("DROP INDEX {concurrently}IF EXISTS {}", index_name(field_id, unique)))
-        .await
+        .await?;
+    if db.backend() == Backend::Postgres {
+        db.execute_outside_transaction(&format!("DROP STATISTICS IF EXISTS {}", statistics_name(field_id))).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

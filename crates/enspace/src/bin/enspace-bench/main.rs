@@ -26,6 +26,10 @@ struct Args {
     /// The API key for `--url` (every scope).
     #[arg(long, env = "ENSPACE_BENCH_KEY")]
     key: Option<String>,
+    /// Reuse this workspace (by reference) of an earlier run: its types and items stay, and the
+    /// load only tops the type up to `--items`.
+    #[arg(long)]
+    workspace: Option<String>,
     /// The server's process id with `--url`, to report its memory.
     #[arg(long)]
     pid: Option<u32>,
@@ -113,13 +117,27 @@ async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backe
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     report.add("server", format!("{backend}, {cores} cores, load generator on the same machine"));
     let mut target = Target { addr, key, workspace: String::new() };
+    let clientes = match &args.workspace {
+        Some(reference) => {
+            target.workspace = reference.clone();
+            let mut admin = Client::connect(&target).await?;
+            let found = admin.send("GET", "/ws/types/clientes/items?_limit=1000", None).await?.ok("clientes")?;
+            found.as_array().into_iter().flatten().filter_map(|c| c["id"].as_i64()).collect()
+        }
+        None => {
+            let mut admin = Client::connect(&target).await?;
+            let name = format!("Bench {}", std::process::id());
+            let workspace = admin
+                .send("POST", "/workspaces", Some(&json!({ "name": name })))
+                .await?
+                .ok("creating the workspace")?;
+            target.workspace = workspace["reference"].as_str().context("workspace reference")?.to_string();
+            let mut admin = Client::connect(&target).await?;
+            setup(&mut admin).await?
+        }
+    };
+    eprintln!("workspace {}", target.workspace);
     let mut admin = Client::connect(&target).await?;
-    let name = format!("Bench {}", std::process::id());
-    let workspace =
-        admin.send("POST", "/workspaces", Some(&json!({ "name": name }))).await?.ok("creating the workspace")?;
-    target.workspace = workspace["reference"].as_str().context("workspace reference")?.to_string();
-    let mut admin = Client::connect(&target).await?;
-    let clientes = setup(&mut admin).await?;
 
     eprintln!("creates: {} connections for {} s", args.connections, args.seconds);
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
@@ -172,7 +190,8 @@ async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backe
         report.add("server RSS after the create phase (now / peak)", format!("{now:.0} MiB / {peak:.0} MiB"));
     }
 
-    load(args, &target, &clientes, created).await?;
+    let present = admin.send("GET", "/ws/types/pedidos/items/count", None).await?.ok("count")?;
+    load(args, &target, &clientes, present.as_u64().unwrap_or_default() as usize).await?;
     let count = admin.send("GET", "/ws/types/pedidos/items/count", None).await?.ok("count")?;
     report.add("items in the type", count.to_string());
 
