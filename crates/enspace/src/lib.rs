@@ -5,6 +5,10 @@ mod config;
 mod serve;
 mod users;
 
+/// For every binary of this package (the server and the benchmark's child server).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use clap::Parser;
 use config::{Cli, Command, GlobalArgs, LogFormat, UserCommand};

@@ -1,22 +1,24 @@
 //! One storage interface over two backends.
 //!
-//! Store functions write SQL once, with `$1`-style placeholders (both SQLite and PostgreSQL
-//! accept them through sqlx), pass parameters as [`Value`]s and read results as [`Row`]s. Only
-//! this module knows the driver, so a backend's driver can be replaced (DESIGN.md asks for a
-//! measured choice on the item path) without touching the queries.
+//! Store functions write SQL once, with `$1`-style placeholders (both backends accept them),
+//! pass parameters as [`Value`]s and read results as [`Row`]s. Only this module and the
+//! backend's own (`sqlite.rs`) know the drivers: sqlx for PostgreSQL, rusqlite for SQLite
+//! (measured: docs/performance.md).
 //!
-//! SQLite runs with one writer connection and a pool of readers (WAL lets readers proceed while
+//! SQLite runs with one writer connection and a few readers (WAL lets readers proceed while
 //! the writer commits); PostgreSQL uses one pool for both.
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use sqlx::{
     postgres::{PgPoolOptions, PgRow},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
-    Column, PgPool, Postgres, Row as _, Sqlite, SqlitePool, TypeInfo, ValueRef,
+    Column, PgPool, Postgres, Row as _, TypeInfo, ValueRef,
 };
 
-use crate::error::{Result, StoreError};
+use crate::{
+    error::{Result, StoreError},
+    sqlite::{SqliteDb, SqliteTx},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -103,7 +105,7 @@ macro_rules! params {
 
 /// A decoded cell.
 #[derive(Debug, Clone, PartialEq)]
-enum Cell {
+pub(crate) enum Cell {
     Null,
     Int(i64),
     Real(f64),
@@ -121,6 +123,10 @@ pub struct Row {
 }
 
 impl Row {
+    pub(crate) fn new(columns: Arc<[String]>, cells: Vec<Cell>) -> Row {
+        Row { columns, cells }
+    }
+
     fn cell(&self, name: &str) -> Result<&Cell> {
         self.columns
             .iter()
@@ -200,26 +206,6 @@ fn columns_of<R: sqlx::Row>(row: &R) -> Arc<[String]> {
     row.columns().iter().map(|c| c.name().to_string()).collect()
 }
 
-fn sqlite_row(row: &SqliteRow, columns: &Arc<[String]>) -> Result<Row> {
-    let mut cells = Vec::with_capacity(columns.len());
-    for i in 0..columns.len() {
-        let raw = row.try_get_raw(i)?;
-        let cell = if raw.is_null() {
-            Cell::Null
-        } else {
-            // SQLite reports each value's storage class.
-            match raw.type_info().name() {
-                "INTEGER" | "BOOLEAN" => Cell::Int(row.try_get(i)?),
-                "REAL" => Cell::Real(row.try_get(i)?),
-                "TEXT" => Cell::Text(row.try_get(i)?),
-                other => return Err(StoreError::Decode(format!("unsupported SQLite value type {other}"))),
-            }
-        };
-        cells.push(cell);
-    }
-    Ok(Row { columns: columns.clone(), cells })
-}
-
 fn pg_row(row: &PgRow, columns: &Arc<[String]>) -> Result<Row> {
     let mut cells = Vec::with_capacity(columns.len());
     for i in 0..columns.len() {
@@ -250,7 +236,6 @@ fn convert<R: sqlx::Row>(rows: Vec<R>, f: impl Fn(&R, &Arc<[String]>) -> Result<
     rows.iter().map(|r| f(r, &columns)).collect()
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
 
 /// Binds every parameter with the Rust type that matches its variant; the same for both backends.
@@ -270,10 +255,6 @@ macro_rules! bind_all {
     }};
 }
 
-fn bind_sqlite<'q>(sql: &'q str, params: &'q [Value]) -> SqliteQuery<'q> {
-    bind_all!(sql, params)
-}
-
 fn bind_pg<'q>(sql: &'q str, params: &'q [Value]) -> PgQuery<'q> {
     bind_all!(sql, params)
 }
@@ -281,7 +262,7 @@ fn bind_pg<'q>(sql: &'q str, params: &'q [Value]) -> PgQuery<'q> {
 /// The database handle, cheap to clone.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { write: SqlitePool, read: SqlitePool, group: Arc<crate::group::Group> },
+    Sqlite { sqlite: Arc<SqliteDb>, group: Arc<crate::group::Group> },
     Postgres(PgPool),
 }
 
@@ -296,25 +277,8 @@ impl Db {
                 .await?;
             return Ok(Db::Postgres(pool));
         }
-        let base = SqliteConnectOptions::from_str(&options.url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before the client hears 201 (DESIGN: nothing answered
-            // as created may be lost by a crash). Grouping commits is how creates stay fast.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone())
-            .await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(base.read_only(true))
-            .await?;
-        Ok(Db::Sqlite { write, read, group: crate::group::Group::start() })
+        let sqlite = SqliteDb::open(&options.url, options.max_connections.min(8))?;
+        Ok(Db::Sqlite { sqlite: Arc::new(sqlite), group: crate::group::Group::start() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -327,9 +291,7 @@ impl Db {
     /// Reads on the reader pool.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
-            Db::Sqlite { read, .. } => {
-                convert(bind_sqlite(sql, params).fetch_all(read).await.map_err(StoreError::from_sqlx)?, sqlite_row)
-            }
+            Db::Sqlite { sqlite, .. } => sqlite.fetch_all(sql, params).await,
             Db::Postgres(pool) => {
                 convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)
             }
@@ -355,7 +317,7 @@ impl Db {
     /// A write transaction (on SQLite, on the single writer connection).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Sqlite { sqlite, .. } => Tx::Sqlite(sqlite.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -364,9 +326,7 @@ impl Db {
     /// CONCURRENTLY`); on SQLite it runs on the writer.
     pub async fn execute_outside_transaction(&self, sql: &str) -> Result<()> {
         match self {
-            Db::Sqlite { write, .. } => {
-                sqlx::raw_sql(sql).execute(write).await.map_err(StoreError::from_sqlx)?;
-            }
+            Db::Sqlite { sqlite, .. } => sqlite.execute_batch(sql).await?,
             Db::Postgres(pool) => {
                 sqlx::raw_sql(sql).execute(pool).await.map_err(StoreError::from_sqlx)?;
             }
@@ -382,17 +342,16 @@ impl Db {
     /// Pool use for `/metrics`: (connections open, of which idle).
     pub fn pool_stats(&self) -> (u32, u32) {
         match self {
-            Db::Sqlite { write, read, .. } => (write.size() + read.size(), (write.num_idle() + read.num_idle()) as u32),
+            Db::Sqlite { sqlite, .. } => sqlite.stats(),
             Db::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read, group } => {
+            Db::Sqlite { sqlite, group } => {
                 group.close().await;
-                read.close().await;
-                write.close().await;
+                sqlite.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
         }
@@ -405,9 +364,10 @@ impl Db {
         }
     }
 
-    pub(crate) fn sqlite_writer(&self) -> Option<&SqlitePool> {
+    /// The SQLite file, for the migrator.
+    pub(crate) fn sqlite_path(&self) -> Option<&std::path::Path> {
         match self {
-            Db::Sqlite { write, .. } => Some(write),
+            Db::Sqlite { sqlite, .. } => Some(&sqlite.path),
             Db::Postgres(_) => None,
         }
     }
@@ -441,7 +401,7 @@ impl Reader<'_> {
 
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -455,9 +415,7 @@ impl Tx {
 
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_sqlite(sql, params).execute(&mut **tx).await.map_err(StoreError::from_sqlx)?.rows_affected()
-            }
+            Tx::Sqlite(tx) => tx.execute(sql, params)?,
             Tx::Postgres(tx) => {
                 bind_pg(sql, params).execute(&mut **tx).await.map_err(StoreError::from_sqlx)?.rows_affected()
             }
@@ -466,9 +424,7 @@ impl Tx {
 
     pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
-            Tx::Sqlite(tx) => {
-                convert(bind_sqlite(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, sqlite_row)
-            }
+            Tx::Sqlite(tx) => tx.fetch_all(sql, params),
             Tx::Postgres(tx) => {
                 convert(bind_pg(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, pg_row)
             }
@@ -485,7 +441,7 @@ impl Tx {
 
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.commit()?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())

@@ -12,6 +12,8 @@ pub enum StoreError {
     Decode(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
     /// A grouped write's batch could not be committed (or the database closed first).
     #[error("commit failed: {0}")]
     Commit(String),

@@ -50,8 +50,18 @@ fn migrator(postgres: bool) -> Migrator {
 
 /// Applies every pending migration.
 pub async fn run(db: &Db) -> Result<()> {
-    if let Some(pool) = db.sqlite_writer() {
-        migrator(false).run(pool).await?;
+    if let Some(path) = db.sqlite_path() {
+        // sqlx's migrator on a connection of its own (the server's SQLite connections are
+        // rusqlite's), so that migrations keep their bookkeeping and checksums as before.
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        let result = migrator(false).run(&pool).await;
+        pool.close().await;
+        result?;
     }
     if let Some(pool) = db.pg_pool() {
         migrator(true).run(pool).await?;
