@@ -24,16 +24,28 @@ pub struct FieldRecord {
 
 const COLUMNS: &str = "id, type_id, position, def, index_status, created_at, updated_at";
 
+/// The columns as `f.<column> AS f_<column>`, for reading fields beside another table's row.
+pub(crate) fn prefixed_columns() -> String {
+    COLUMNS.split(", ").map(|c| format!("f.{c} AS f_{c}")).collect::<Vec<_>>().join(", ")
+}
+
 impl FieldRecord {
     fn from_row(row: &Row) -> Result<FieldRecord> {
+        Self::from_prefixed(row, "")
+    }
+
+    /// A field read under `prefixed_columns()` names (`prefix` = `f_`).
+    pub(crate) fn from_prefixed(row: &Row, prefix: &str) -> Result<FieldRecord> {
+        let name = |column: &str| format!("{prefix}{column}");
         Ok(FieldRecord {
-            id: row.i64("id")?,
-            type_id: row.i64("type_id")?,
-            position: row.i64("position")?,
-            def: serde_json::from_value(row.json("def")?).map_err(|e| StoreError::Decode(format!("field def: {e}")))?,
-            index_status: row.text("index_status")?,
-            created_at: row.i64("created_at")?,
-            updated_at: row.i64("updated_at")?,
+            id: row.i64(&name("id"))?,
+            type_id: row.i64(&name("type_id"))?,
+            position: row.i64(&name("position"))?,
+            def: serde_json::from_value(row.json(&name("def"))?)
+                .map_err(|e| StoreError::Decode(format!("field def: {e}")))?,
+            index_status: row.text(&name("index_status"))?,
+            created_at: row.i64(&name("created_at"))?,
+            updated_at: row.i64(&name("updated_at"))?,
         })
     }
 }

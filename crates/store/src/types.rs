@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use crate::{
     db::{Db, Row, Tx},
     error::{Result, StoreError},
+    fields::FieldRecord,
     list::{ListField, ListSpec, Sql},
     params,
 };
@@ -117,6 +118,32 @@ pub async fn get(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<TypeRe
     .as_ref()
     .map(TypeRecord::from_row)
     .transpose()
+}
+
+/// The type named by `slug` with its fields in order, in one query: every item request needs
+/// both, and a round trip is a tenth of a create's time on PostgreSQL.
+pub async fn with_fields(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<(TypeRecord, Vec<FieldRecord>)>> {
+    let type_columns = COLUMNS.split(", ").map(|c| format!("t.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT {type_columns}, {} FROM types t \
+                 LEFT JOIN fields f ON f.type_id = t.id AND f.workspace_id = t.workspace_id \
+                 WHERE t.workspace_id = $1 AND t.slug = $2 ORDER BY f.position, f.id",
+                crate::fields::prefixed_columns()
+            ),
+            &params![workspace_id, slug],
+        )
+        .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let record = TypeRecord::from_row(first)?;
+    let mut fields = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.opt_i64("f_id")?.is_some() {
+            fields.push(FieldRecord::from_prefixed(row, "f_")?);
+        }
+    }
+    Ok(Some((record, fields)))
 }
 
 pub async fn by_id(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TypeRecord>> {

@@ -61,11 +61,10 @@ async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiRe
 
 /// The scope before any permission check: for creates, whose permission depends on the form.
 async fn unchecked_scope(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult<Scope> {
-    let record = enspace_store::types::get(&state.db, ctx.workspace.id, slug)
+    let (record, fields) = enspace_store::types::with_fields(&state.db, ctx.workspace.id, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
     let access = ctx.access(state).await?;
-    let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, record.id).await?;
     Ok(Scope { record, fields, access })
 }
 
