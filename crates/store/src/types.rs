@@ -109,15 +109,20 @@ pub async fn all(db: &Db, workspace_id: i64) -> Result<Vec<TypeRecord>> {
         .collect()
 }
 
-pub async fn get(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<TypeRecord>> {
+/// One type of the workspace, by `key` (`slug` or `id`).
+async fn one(db: &Db, workspace_id: i64, key: &str, value: crate::db::Value) -> Result<Option<TypeRecord>> {
     db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND slug = $2"),
-        &params![workspace_id, slug],
+        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND {key} = $2"),
+        &[workspace_id.into(), value],
     )
     .await?
     .as_ref()
     .map(TypeRecord::from_row)
     .transpose()
+}
+
+pub async fn get(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<TypeRecord>> {
+    one(db, workspace_id, "slug", slug.into()).await
 }
 
 /// The type named by `slug` with its fields in order, in one query: every item request needs
@@ -147,14 +152,7 @@ pub async fn with_fields(db: &Db, workspace_id: i64, slug: &str) -> Result<Optio
 }
 
 pub async fn by_id(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TypeRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(TypeRecord::from_row)
-    .transpose()
+    one(db, workspace_id, "id", id.into()).await
 }
 
 pub struct TypeValues<'a> {

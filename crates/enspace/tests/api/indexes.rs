@@ -49,8 +49,8 @@ async fn plan(app: &TestApp, query: &str) -> String {
     enspace_store::items::explain_list(&app.db, 1, 1, &columns, &query).await.unwrap()
 }
 
-#[tokio::test]
-async fn indexed_fields_get_indexes_that_serve_lists() {
+/// Ana's Acme with type `pedidos` and its indexed number field `valor` (answered as created).
+async fn pedidos_with_indexed_valor() -> (TestApp, TestUser, Value) {
     let app = TestApp::new().await;
     let ana = app.user("ana@example.com").await;
     app.workspace(&ana, "Acme").await;
@@ -62,6 +62,12 @@ async fn indexed_fields_get_indexes_that_serve_lists() {
         json!({ "name": "Valor", "slug": "valor", "type": "number", "indexed": true }),
     )
     .await;
+    (app, ana, valor)
+}
+
+#[tokio::test]
+async fn indexed_fields_get_indexes_that_serve_lists() {
+    let (app, ana, valor) = pedidos_with_indexed_valor().await;
     let cliente = post(
         &app,
         &ana,
@@ -137,17 +143,7 @@ async fn index_status(app: &TestApp, user: &TestUser, id: i64) -> Value {
 
 #[tokio::test]
 async fn interrupted_builds_resume_at_startup() {
-    let app = TestApp::new().await;
-    let ana = app.user("ana@example.com").await;
-    app.workspace(&ana, "Acme").await;
-    post(&app, &ana, "/ws/types", json!({ "name": "Pedidos" })).await;
-    let valor = post(
-        &app,
-        &ana,
-        "/ws/types/pedidos/fields",
-        json!({ "name": "Valor", "slug": "valor", "type": "number", "indexed": true }),
-    )
-    .await;
+    let (app, ana, valor) = pedidos_with_indexed_valor().await;
     let valor = valor["id"].as_i64().unwrap();
     assert_eq!(ready(&app, &ana, valor).await, "ready");
     // A process stopped mid-build: the row says building and the index is not there.
