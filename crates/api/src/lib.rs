@@ -80,6 +80,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::items::routes())
         .merge(routes::forms::routes())
         .merge(routes::files::routes())
+        .merge(routes::roles::routes())
 }
 
 /// The OpenAPI document of every route.

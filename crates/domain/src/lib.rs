@@ -12,6 +12,7 @@ pub mod forms;
 pub mod items;
 pub mod key;
 pub mod list;
+pub mod permissions;
 pub mod time;
 pub mod types;
 pub mod user;

@@ -123,3 +123,12 @@ pub async fn delete(tx: &mut Tx, workspace_id: i64, form: &FormRecord) -> Result
     tx.execute("DELETE FROM forms WHERE workspace_id = $1 AND id = $2", &params![workspace_id, form.id]).await?;
     Ok(())
 }
+
+/// The ids of every form of the workspace (permission references name them).
+pub async fn ids_of_workspace(db: &Db, workspace_id: i64) -> Result<Vec<i64>> {
+    db.fetch_all("SELECT id FROM forms WHERE workspace_id = $1 ORDER BY id", &params![workspace_id])
+        .await?
+        .iter()
+        .map(|r| r.i64("id"))
+        .collect()
+}

@@ -17,6 +17,7 @@ pub mod list;
 pub mod members;
 pub mod migrate;
 pub mod request_logs;
+pub mod roles;
 mod sqlite;
 pub mod types;
 pub mod users;

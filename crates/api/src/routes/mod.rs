@@ -7,6 +7,7 @@ pub mod forms;
 pub mod items;
 pub mod ops;
 pub mod request_logs;
+pub mod roles;
 pub mod types;
 pub mod user;
 pub mod workspaces;

@@ -39,6 +39,15 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("PUT", "/ws/types/docs/forms/1".to_string(), Some(json!({ "name": "X" }))),
         ("DELETE", "/ws/types/docs/forms/1".to_string(), None),
         ("GET", "/ws/files/1".to_string(), None),
+        ("GET", "/ws/roles".to_string(), None),
+        ("GET", "/ws/roles/count".to_string(), None),
+        ("POST", "/ws/roles".to_string(), Some(json!({ "name": "X" }))),
+        ("GET", "/ws/roles/1".to_string(), None),
+        ("PUT", "/ws/roles/1".to_string(), Some(json!({ "name": "X" }))),
+        ("DELETE", "/ws/roles/1".to_string(), None),
+        ("GET", "/ws/roles/1/permissions".to_string(), None),
+        ("POST", "/ws/roles/1/permissions".to_string(), Some(json!({ "reference": "ai::chat::use" }))),
+        ("DELETE", "/ws/roles/1/permissions/1".to_string(), None),
     ]
 }
 

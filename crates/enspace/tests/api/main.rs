@@ -16,6 +16,7 @@ mod ops;
 mod process;
 mod rate_limits;
 mod request_log;
+mod roles;
 mod secrets;
 mod user;
 mod workspaces;

@@ -54,6 +54,15 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("post", "/public/forms/{hash}/answer"),
     ("post", "/ws/files"),
     ("get", "/ws/files/{id}"),
+    ("get", "/ws/roles"),
+    ("get", "/ws/roles/count"),
+    ("post", "/ws/roles"),
+    ("get", "/ws/roles/{roleId}"),
+    ("put", "/ws/roles/{roleId}"),
+    ("delete", "/ws/roles/{roleId}"),
+    ("get", "/ws/roles/{roleId}/permissions"),
+    ("post", "/ws/roles/{roleId}/permissions"),
+    ("delete", "/ws/roles/{roleId}/permissions/{permissionId}"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
@@ -86,6 +95,8 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
             .replace("{slug}", "nope")
             .replace("{fieldId}", "1")
             .replace("{id}", "1")
+            .replace("{roleId}", "1")
+            .replace("{permissionId}", "1")
             .replace("{hash}", "0123456789abcdef0123456789abcdef");
         let response = app.request(&method.to_uppercase(), &concrete).send().await;
         assert_ne!(response.status, 405, "{method} {path} is documented but not routed");
