@@ -167,14 +167,14 @@ impl Batch {
     /// Keeps the write (`Ok`) or undoes it (`Err`), and for a kept one returns once it is
     /// committed; a failed commit turns the result into that error.
     pub async fn finish<T, E: From<StoreError>>(self, result: std::result::Result<T, E>) -> std::result::Result<T, E> {
-        let (mut guard, group) = match self.0 {
+        let (mut guard, group, wake) = match self.0 {
             Inner::Postgres(tx) => {
                 if result.is_ok() {
                     tx.commit().await?;
                 }
                 return result;
             }
-            Inner::Sqlite { guard, group, _wake } => (guard, group),
+            Inner::Sqlite { guard, group, _wake } => (guard, group, _wake),
         };
         let tx = guard.tx.as_mut().expect("a batch holds its transaction");
         let ended = match &result {
@@ -198,7 +198,8 @@ impl Batch {
         let generation = guard.generation;
         let mut committed = group.committed.subscribe();
         drop(guard);
-        group.flush.notify_one();
+        // Wakes the flusher now, once, rather than again after the commit.
+        drop(wake);
         let outcome = committed
             .wait_for(|c| c.generation > generation)
             .await

@@ -195,10 +195,23 @@ pub async fn list(
     columns: &ItemColumns,
     query: &ListQuery,
 ) -> Result<Vec<ItemRecord>> {
-    let mut sql = scoped(&format!("SELECT {COLUMNS}"), columns.chosen_index(query, true), workspace_id, type_id);
-    push_conditions(columns, &mut sql, db.backend(), query);
-    push_page(columns, &mut sql, query);
+    let sql = list_sql("SELECT", db.backend(), workspace_id, type_id, columns, query);
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(ItemRecord::from_row).collect()
+}
+
+/// A list query after `verb` (`SELECT`, or `EXPLAIN … SELECT` for its plan: the same text).
+fn list_sql(
+    verb: &str,
+    backend: Backend,
+    workspace_id: i64,
+    type_id: i64,
+    columns: &ItemColumns,
+    query: &ListQuery,
+) -> Sql {
+    let mut sql = scoped(&format!("{verb} {COLUMNS}"), columns.chosen_index(query, true), workspace_id, type_id);
+    push_conditions(columns, &mut sql, backend, query);
+    push_page(columns, &mut sql, query);
+    sql
 }
 
 /// The database's plan for a list query, one line per step: how the benchmark and the tests
@@ -214,9 +227,7 @@ pub async fn explain_list(
         Backend::Sqlite => "EXPLAIN QUERY PLAN SELECT",
         Backend::Postgres => "EXPLAIN SELECT",
     };
-    let mut sql = scoped(&format!("{explain} {COLUMNS}"), columns.chosen_index(query, true), workspace_id, type_id);
-    push_conditions(columns, &mut sql, db.backend(), query);
-    push_page(columns, &mut sql, query);
+    let sql = list_sql(explain, db.backend(), workspace_id, type_id, columns, query);
     let column = match db.backend() {
         Backend::Sqlite => "detail",
         Backend::Postgres => "QUERY PLAN",

@@ -28,7 +28,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, workspace::allowed, ApiJson, Public, WsCtx},
     openapi::WorkspaceHeader,
-    routes::types::{data_action, managed_type, readable_type, TYPE_NOT_FOUND},
+    routes::types::{data_action, managed_type, may_read_type, readable_type, TYPE_NOT_FOUND},
     views::{FormView, PublicFormView},
     AppState,
 };
@@ -113,7 +113,7 @@ pub async fn get_form(
     let form = form_of_type(&state, &record, id).await?;
     let access = ctx.access(&state).await?;
     if !may_create_through(&access, &slug, form.id) {
-        readable_type(&state, &ctx, &slug).await?;
+        may_read_type(&access, &slug)?;
     }
     Ok(Json(form.into()))
 }

@@ -61,10 +61,16 @@ pub async fn readable_type(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResu
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
     let access = ctx.access(state).await?;
-    if allowed(&access, &Action::ManageSettings(SettingsArea::Structure)).is_err() {
-        allowed(&access, &data_action(slug, "read"))?;
-    }
+    may_read_type(&access, slug)?;
     Ok((record, access))
+}
+
+/// Reading a type (its definition, forms): its readers and the structure managers.
+pub fn may_read_type(access: &MemberAccess, slug: &str) -> ApiResult<()> {
+    if allowed(access, &Action::ManageSettings(SettingsArea::Structure)).is_err() {
+        allowed(access, &data_action(slug, "read"))?;
+    }
+    Ok(())
 }
 
 /// The type named in the path, for a structure change (`settings::structure::manage`).

@@ -44,16 +44,19 @@ async fn setup(app: &TestApp) -> TestUser {
 async fn roles_and_permissions_follow_the_wire_shape() {
     let app = TestApp::new().await;
     let ana = setup(&app).await;
+    let body = |form_permission: Value| {
+        json!({ "name": "Atendimento", "description": "Front desk", "icon": "i-lucide-headset", "permissions": [
+            { "reference": "types::orders::read" },
+            { "reference": "types::orders::update", "fields": ["data.status", "created_at"], "rules": [{ "field": "data.status", "op": "eq", "value": "open" }] },
+            form_permission
+        ] })
+    };
     let created = send(
         &app,
         &ana,
         "POST",
         "/ws/roles",
-        Some(json!({ "name": "Atendimento", "description": "Front desk", "icon": "i-lucide-headset", "permissions": [
-            { "reference": "types::orders::read" },
-            { "reference": "types::orders::update", "fields": ["data.status", "created_at"], "rules": [{ "field": "data.status", "op": "eq", "value": "open" }] },
-            { "reference": "forms::1::create", "role": "ignored-when-creating-is-not-allowed" }
-        ] })),
+        Some(body(json!({ "reference": "forms::1::create", "role": "ignored-when-creating-is-not-allowed" }))),
     )
     .await;
     // `role` in a permission must be the role's id: on create there is none yet.
@@ -62,18 +65,7 @@ async fn roles_and_permissions_follow_the_wire_shape() {
         validation(json!([{ "path": "permissions[2].role", "message": "must be this role's id, or absent" }])),
     );
 
-    let created = send(
-        &app,
-        &ana,
-        "POST",
-        "/ws/roles",
-        Some(json!({ "name": "Atendimento", "description": "Front desk", "icon": "i-lucide-headset", "permissions": [
-            { "reference": "types::orders::read" },
-            { "reference": "types::orders::update", "fields": ["data.status", "created_at"], "rules": [{ "field": "data.status", "op": "eq", "value": "open" }] },
-            { "reference": "forms::1::create" }
-        ] })),
-    )
-    .await;
+    let created = send(&app, &ana, "POST", "/ws/roles", Some(body(json!({ "reference": "forms::1::create" })))).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let role = created.json();
     let at = time(&role["created_at"]);
