@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use enspace_domain::time::format_ms;
+use enspace_domain::{access::FieldGrant, time::format_ms};
 use enspace_store::{api_keys::ApiKeyRecord, request_logs::RequestLog, users::UserRecord, workspaces::WorkspaceRecord};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -160,6 +160,9 @@ pub struct PermissionSummary {
     pub resource: String,
     pub resource_id: String,
     pub action: String,
+    /// The fields a type's `read` or `update` covers (`["*"]`: all) [ours].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -394,25 +397,83 @@ impl TypeDetailView {
     }
 }
 
-/// An item [wire].
+/// A value a field list may hide (access.md step 6): serialized as the value, or left out of
+/// its object altogether (with `skip_serializing_if = "Shown::is_hidden"`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown<T> {
+    Value(T),
+    Hidden,
+}
+
+impl<T> Shown<T> {
+    pub fn is_hidden(&self) -> bool {
+        matches!(self, Shown::Hidden)
+    }
+
+    fn hide_unless(&mut self, visible: bool) {
+        if !visible {
+            *self = Shown::Hidden;
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Value(value) => value.serialize(serializer),
+            Shown::Hidden => serializer.serialize_none(),
+        }
+    }
+}
+
+/// An item [wire]. Columns and fields the reader's field list leaves out are absent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemView {
     pub id: i64,
     /// 32 characters: three letters of the type, then 29 hex digits.
     pub reference: String,
-    pub created_at: String,
-    pub updated_at: String,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub created_at: Shown<String>,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub updated_at: Shown<String>,
     /// `active` or `inactive`.
-    pub status: String,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub status: Shown<String>,
     #[serde(rename = "isDraft")]
     pub is_draft: bool,
     /// `default` or a form id.
-    pub form: String,
-    pub request_email: Option<String>,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub form: Shown<String>,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = Option<String>)]
+    pub request_email: Shown<Option<String>>,
     /// The creator's user id.
-    pub user: Option<i64>,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = Option<i64>)]
+    pub user: Shown<Option<i64>>,
     #[schema(value_type = Object)]
     pub data: Map<String, Value>,
+}
+
+impl ItemView {
+    /// The item as a reader with `grant` sees it.
+    pub fn masked(mut self, grant: &FieldGrant) -> ItemView {
+        if grant.is_all() {
+            return self;
+        }
+        self.created_at.hide_unless(grant.covers("created_at"));
+        self.updated_at.hide_unless(grant.covers("updated_at"));
+        self.status.hide_unless(grant.covers("status"));
+        self.form.hide_unless(grant.covers("form"));
+        self.request_email.hide_unless(grant.covers("request_email"));
+        self.user.hide_unless(grant.covers("user"));
+        self.data.retain(|ref_id, _| grant.covers(&format!("data.{ref_id}")));
+        self
+    }
 }
 
 impl From<enspace_store::items::ItemRecord> for ItemView {
@@ -420,13 +481,13 @@ impl From<enspace_store::items::ItemRecord> for ItemView {
         ItemView {
             id: i.id,
             reference: i.reference,
-            created_at: format_ms(i.created_at),
-            updated_at: format_ms(i.updated_at),
-            status: i.status,
+            created_at: Shown::Value(format_ms(i.created_at)),
+            updated_at: Shown::Value(format_ms(i.updated_at)),
+            status: Shown::Value(i.status),
             is_draft: i.is_draft,
-            form: i.form,
-            request_email: i.request_email,
-            user: i.user_id,
+            form: Shown::Value(i.form),
+            request_email: Shown::Value(i.request_email),
+            user: Shown::Value(i.user_id),
             data: i.data,
         }
     }
@@ -445,6 +506,21 @@ pub struct HistoryView {
     /// `api`, `form`, `flow` or `system`.
     pub source: String,
     pub created_at: String,
+}
+
+impl HistoryView {
+    /// The entry as a reader with `grant` sees it: changes of fields it may not read are left
+    /// out (`status` is the native column, or a field of that refId: both must be readable).
+    pub fn masked(mut self, grant: &FieldGrant) -> HistoryView {
+        if !grant.is_all() {
+            self.changes.retain(|key, _| match key.as_str() {
+                "isDraft" => true,
+                "status" => grant.covers("status") && grant.covers("data.status"),
+                ref_id => grant.covers(&format!("data.{ref_id}")),
+            });
+        }
+        self
+    }
 }
 
 impl From<enspace_store::items::HistoryRecord> for HistoryView {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::{
-    access::{MemberAccess, MemberType},
+    access::{FieldGrant, MemberAccess, MemberType},
     fields::NATIVE_FIELDS,
     Detail,
 };
@@ -107,13 +107,21 @@ pub fn check_fields(
     out
 }
 
-/// Whether `granter` may put `reference` into a role: nobody grants what they do not hold
-/// (the owner and a role-less `full` member hold everything).
-pub fn may_grant(granter: &MemberAccess, reference: &str) -> bool {
-    match (granter.member_type, &granter.role) {
-        (MemberType::Owner, _) | (MemberType::Full, None) => true,
-        (MemberType::Full, Some(grants)) => grants.contains(reference),
-        _ => false,
+/// Whether `granter` may put `reference` with `fields` into a role or group: nobody grants what
+/// they do not hold (the owner and a role-less `full` member hold everything), field lists
+/// included: holding `data.a` does not let one grant `data.b` or `"*"`.
+pub fn may_grant(granter: &MemberAccess, reference: &str, fields: &[String]) -> bool {
+    if granter.unrestricted() {
+        return true;
+    }
+    if granter.member_type != MemberType::Full {
+        return false;
+    }
+    let Some(held) = granter.grants.as_ref().and_then(|g| g.get(reference)) else { return false };
+    let held = FieldGrant::from_list(held);
+    match held {
+        FieldGrant::All => true,
+        FieldGrant::Only(paths) => fields.iter().all(|f| f != "*" && paths.contains(f)),
     }
 }
 
@@ -188,15 +196,25 @@ mod tests {
 
     #[test]
     fn nobody_grants_what_they_do_not_hold() {
-        let grants = |refs: &[&str]| Some(refs.iter().map(|s| s.to_string()).collect());
-        let owner = MemberAccess { member_type: MemberType::Owner, role: grants(&[]) };
-        let admin = MemberAccess { member_type: MemberType::Full, role: None };
-        let limited = MemberAccess { member_type: MemberType::Full, role: grants(&["types::orders::read"]) };
-        let standard = MemberAccess { member_type: MemberType::Standard, role: grants(&["types::orders::read"]) };
-        assert!(may_grant(&owner, "settings::access::manage"));
-        assert!(may_grant(&admin, "types::orders::delete"));
-        assert!(may_grant(&limited, "types::orders::read"));
-        assert!(!may_grant(&limited, "types::orders::delete"));
-        assert!(!may_grant(&standard, "types::orders::read"));
+        let grants = |refs: &[(&str, &[&str])]| {
+            Some(refs.iter().map(|(r, f)| (r.to_string(), f.iter().map(|f| f.to_string()).collect())).collect())
+        };
+        let list = |f: &[&str]| f.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        let owner = MemberAccess { member_type: MemberType::Owner, grants: grants(&[]) };
+        let admin = MemberAccess { member_type: MemberType::Full, grants: None };
+        let limited = MemberAccess {
+            member_type: MemberType::Full,
+            grants: grants(&[("types::orders::read", &["*"]), ("types::orders::update", &["data.status"])]),
+        };
+        let standard =
+            MemberAccess { member_type: MemberType::Standard, grants: grants(&[("types::orders::read", &["*"])]) };
+        assert!(may_grant(&owner, "settings::access::manage", &[]));
+        assert!(may_grant(&admin, "types::orders::delete", &[]));
+        assert!(may_grant(&limited, "types::orders::read", &list(&["*"])));
+        assert!(may_grant(&limited, "types::orders::update", &list(&["data.status"])));
+        assert!(!may_grant(&limited, "types::orders::update", &list(&["data.status", "data.valor"])));
+        assert!(!may_grant(&limited, "types::orders::update", &list(&["*"])));
+        assert!(!may_grant(&limited, "types::orders::delete", &[]));
+        assert!(!may_grant(&standard, "types::orders::read", &list(&["*"])));
     }
 }

@@ -208,21 +208,23 @@ pub async fn delete(tx: &mut Tx, workspace_id: i64, type_slug: &str, field: &Fie
         }
     }
     let path = format!("data.{ref_id}");
-    let perms = tx
-        .fetch_all(
-            "SELECT id, fields FROM role_permissions WHERE workspace_id = $1 AND reference LIKE $2 ESCAPE '\\'",
-            &params![workspace_id, format!("types::{}::%", type_slug.replace('_', "\\_"))],
-        )
-        .await?;
-    for perm in perms {
-        let fields: Vec<String> = serde_json::from_value(perm.json("fields")?).unwrap_or_default();
-        if fields.contains(&path) {
-            let kept: Vec<&String> = fields.iter().filter(|f| **f != path).collect();
-            tx.execute(
-                "UPDATE role_permissions SET fields = $2 WHERE id = $1",
-                &params![perm.i64("id")?, serde_json::json!(kept)],
+    for table in crate::roles::PERMISSION_TABLES {
+        let perms = tx
+            .fetch_all(
+                &format!("SELECT id, fields FROM {table} WHERE workspace_id = $1 AND reference LIKE $2 ESCAPE '\\'"),
+                &params![workspace_id, format!("types::{}::%", type_slug.replace('_', "\\_"))],
             )
             .await?;
+        for perm in perms {
+            let fields: Vec<String> = serde_json::from_value(perm.json("fields")?).unwrap_or_default();
+            if fields.contains(&path) {
+                let kept: Vec<&String> = fields.iter().filter(|f| **f != path).collect();
+                tx.execute(
+                    &format!("UPDATE {table} SET fields = $2 WHERE id = $1"),
+                    &params![perm.i64("id")?, serde_json::json!(kept)],
+                )
+                .await?;
+            }
         }
     }
     let forms = tx

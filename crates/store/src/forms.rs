@@ -112,14 +112,16 @@ pub async fn update(tx: &mut Tx, form: &FormRecord, values: FormValues<'_>, now:
     FormRecord::from_row(&row)
 }
 
-/// Removes the form and the role permissions naming it. Items created through it keep its id
+/// Removes the form and the role and group permissions naming it. Items created through it keep its id
 /// in `form` as a record of where they came from.
 pub async fn delete(tx: &mut Tx, workspace_id: i64, form: &FormRecord) -> Result<()> {
-    tx.execute(
-        "DELETE FROM role_permissions WHERE workspace_id = $1 AND reference = $2",
-        &params![workspace_id, format!("forms::{}::create", form.id)],
-    )
-    .await?;
+    for table in crate::roles::PERMISSION_TABLES {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE workspace_id = $1 AND reference = $2"),
+            &params![workspace_id, format!("forms::{}::create", form.id)],
+        )
+        .await?;
+    }
     tx.execute("DELETE FROM forms WHERE workspace_id = $1 AND id = $2", &params![workspace_id, form.id]).await?;
     Ok(())
 }

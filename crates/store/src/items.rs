@@ -86,7 +86,8 @@ struct IndexedField {
 /// The list language of one type's items: natives plus `data.<refId>` for every field.
 pub struct ItemColumns {
     columns: Vec<ValueColumn>,
-    search: Vec<String>,
+    /// `_q`'s columns: (field path, SQL).
+    search: Vec<(String, String)>,
     /// SQLite only: the fields with a built index.
     indexed: Vec<IndexedField>,
 }
@@ -102,7 +103,7 @@ impl ItemColumns {
                 repr: Repr::Scalar,
             })
             .collect();
-        let mut search = vec!["reference".to_string()];
+        let mut search = vec![("reference".to_string(), "reference".to_string())];
         let mut indexed = Vec::new();
         for field in fields {
             if backend == Backend::Sqlite
@@ -119,11 +120,17 @@ impl ItemColumns {
             }
             let cols = indexes::value_columns(backend, &field.def);
             if field.def.field_type.searchable() {
-                search.push(cols[0].sql.clone());
+                search.push((format!("data.{}", field.def.ref_id), cols[0].sql.clone()));
             }
             columns.extend(cols);
         }
         ItemColumns { columns, search, indexed }
+    }
+
+    /// Keeps `_q` to the fields `readable` accepts, so that a search cannot probe hidden values.
+    pub fn search_only(mut self, readable: impl Fn(&str) -> bool) -> ItemColumns {
+        self.search.retain(|(path, _)| readable(path));
+        self
     }
 
     /// The field index a SQLite query should use, if any. Without statistics SQLite rates an
@@ -172,7 +179,7 @@ impl Columns for ItemColumns {
     }
 
     fn search(&self) -> Vec<&str> {
-        self.search.iter().map(String::as_str).collect()
+        self.search.iter().map(|(_, sql)| sql.as_str()).collect()
     }
 }
 

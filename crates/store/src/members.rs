@@ -20,6 +20,8 @@ pub struct MemberRecord {
     pub member_type: String,
     pub status: String,
     pub role_id: Option<i64>,
+    /// v1 mode: a `standard` member is limited by its groups' permissions instead of a role.
+    pub v1_compatibility: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -27,7 +29,7 @@ pub struct MemberRecord {
 /// The member columns as `member_*`, from the table aliased `alias` (empty for RETURNING).
 pub(crate) fn member_columns(alias: &str) -> String {
     let p = if alias.is_empty() { String::new() } else { format!("{alias}.") };
-    ["id", "workspace_id", "user_id", "type", "status", "role_id", "created_at", "updated_at"]
+    ["id", "workspace_id", "user_id", "type", "status", "role_id", "v1_compatibility", "created_at", "updated_at"]
         .iter()
         .map(|c| format!("{p}{c} AS member_{c}"))
         .collect::<Vec<_>>()
@@ -45,6 +47,7 @@ impl MemberRecord {
             member_type: row.text("member_type")?,
             status: row.text("member_status")?,
             role_id: row.opt_i64("member_role_id")?,
+            v1_compatibility: row.bool("member_v1_compatibility")?,
             created_at: row.i64("member_created_at")?,
             updated_at: row.i64("member_updated_at")?,
         }))
@@ -83,15 +86,35 @@ pub async fn group_ids(db: &Db, workspace_id: i64, member_id: i64) -> Result<Vec
     rows.iter().map(|r| r.i64("group_id")).collect()
 }
 
-/// The permission references of a role, sorted.
-pub async fn role_permissions(db: &Db, workspace_id: i64, role_id: i64) -> Result<Vec<String>> {
-    let rows = db
-        .fetch_all(
-            "SELECT reference FROM role_permissions WHERE workspace_id = $1 AND role_id = $2 ORDER BY reference",
-            &params![workspace_id, role_id],
+/// The permissions that limit a member, as (reference, fields): its role's (nothing while the
+/// role is inactive), or in v1 mode for `standard` the union of its groups'. `None` when
+/// nothing limits it: no role, or v1 `full`, which ignores its role [wire].
+pub async fn grants(db: &Db, member: &MemberRecord) -> Result<Option<Vec<(String, Vec<String>)>>> {
+    let rows = if member.v1_compatibility {
+        if member.member_type != MemberType::Standard.as_str() {
+            return Ok(None);
+        }
+        db.fetch_all(
+            "SELECT p.reference, p.fields FROM member_group_permissions p \
+             JOIN member_group_members g ON g.group_id = p.group_id \
+             WHERE g.workspace_id = $1 AND g.member_id = $2 AND p.workspace_id = $1",
+            &params![member.workspace_id, member.id],
         )
-        .await?;
-    rows.iter().map(|r| r.text("reference")).collect()
+        .await?
+    } else {
+        let Some(role_id) = member.role_id else { return Ok(None) };
+        db.fetch_all(
+            "SELECT p.reference, p.fields FROM role_permissions p JOIN roles r ON r.id = p.role_id \
+             WHERE p.workspace_id = $1 AND p.role_id = $2 AND r.status = 'active'",
+            &params![member.workspace_id, role_id],
+        )
+        .await?
+    };
+    let grants = rows
+        .iter()
+        .map(|r| Ok((r.text("reference")?, serde_json::from_value(r.json("fields")?).unwrap_or_default())))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(grants))
 }
 
 /// Removes a member (leaving the workspace). What the member created stays.

@@ -30,6 +30,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_item_scope.sql"),
         include_str!("../migrations/postgres/0003_item_scope.sql"),
     ),
+    (
+        4,
+        "access",
+        include_str!("../migrations/sqlite/0004_access.sql"),
+        include_str!("../migrations/postgres/0004_access.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -10,6 +10,9 @@ use crate::{
     params,
 };
 
+/// The tables holding permissions with field lists: roles', and member groups' (v1 mode).
+pub const PERMISSION_TABLES: [&str; 2] = ["role_permissions", "member_group_permissions"];
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleRecord {
     pub id: i64,

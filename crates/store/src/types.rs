@@ -243,12 +243,16 @@ pub async fn update(tx: &mut Tx, record: &TypeRecord, values: TypeValues<'_>, no
 /// files attached to its items (their storage keys are returned, to delete after commit).
 pub async fn delete(tx: &mut Tx, record: &TypeRecord) -> Result<Vec<String>> {
     let ws = record.workspace_id;
-    tx.execute(
-        "DELETE FROM role_permissions WHERE workspace_id = $1 AND (reference LIKE $2 ESCAPE '\\' OR reference IN \
-         (SELECT 'forms::' || CAST(id AS TEXT) || '::create' FROM forms WHERE workspace_id = $1 AND type_id = $3))",
-        &params![ws, format!("types::{}::%", record.slug.replace('_', "\\_")), record.id],
-    )
-    .await?;
+    for table in crate::roles::PERMISSION_TABLES {
+        tx.execute(
+            &format!(
+                "DELETE FROM {table} WHERE workspace_id = $1 AND (reference LIKE $2 ESCAPE '\\' OR reference IN \
+                 (SELECT 'forms::' || CAST(id AS TEXT) || '::create' FROM forms WHERE workspace_id = $1 AND type_id = $3))"
+            ),
+            &params![ws, format!("types::{}::%", record.slug.replace('_', "\\_")), record.id],
+        )
+        .await?;
+    }
     let keys = tx
         .fetch_all(
             "DELETE FROM files WHERE workspace_id = $1 AND type_id = $2 RETURNING storage_key",

@@ -444,6 +444,8 @@ pub async fn delete(db: &Db, workspace_id: i64) -> Result<DeletionCounts> {
     removed.insert("api_keys_narrowed", narrowed as i64);
     tx.execute("DELETE FROM member_group_members WHERE workspace_id = $1", &params![workspace_id]).await?;
     tx.execute("DELETE FROM role_permissions WHERE workspace_id = $1", &params![workspace_id]).await?;
+    tx.execute("DELETE FROM member_group_permissions WHERE workspace_id = $1", &params![workspace_id]).await?;
+    tx.execute("DELETE FROM invitations WHERE workspace_id = $1", &params![workspace_id]).await?;
     for (kind, table) in DELETION_ORDER {
         let n = tx.execute(&format!("DELETE FROM {table} WHERE workspace_id = $1"), &params![workspace_id]).await?;
         removed.insert(kind, n as i64);

@@ -1,7 +1,5 @@
 //! The workspace of a request (`en-workspace`), checked in the order of spec/README.md.
 
-use std::collections::HashSet;
-
 use axum::{extract::FromRequestParts, http::request::Parts};
 use enspace_domain::access::{self, Action, MemberAccess, MemberType};
 use enspace_store::{
@@ -69,19 +67,15 @@ impl WsCtx {
         MemberType::parse(&self.member.member_type).unwrap_or(MemberType::Viewer)
     }
 
-    /// The member as the decision sees it, with its role's grants loaded when it has a role.
+    /// The member as the decision sees it, with what limits it (its role, or its groups in v1
+    /// mode) loaded.
     pub async fn access(&self, state: &AppState) -> Result<MemberAccess, ApiError> {
         let member_type = self.member_type();
-        let role = match (member_type, self.member.role_id) {
-            (MemberType::Owner, _) | (_, None) => None,
-            (_, Some(role_id)) => Some(
-                enspace_store::members::role_permissions(&state.db, self.workspace.id, role_id)
-                    .await?
-                    .into_iter()
-                    .collect::<HashSet<_>>(),
-            ),
+        let grants = match member_type {
+            MemberType::Owner => None,
+            _ => enspace_store::members::grants(&state.db, &self.member).await?.map(access::grants_from),
         };
-        Ok(MemberAccess { member_type, role })
+        Ok(MemberAccess { member_type, grants })
     }
 
     /// The one access decision (spec/access.md), with the role's grants loaded when needed.
@@ -95,5 +89,3 @@ impl WsCtx {
 pub fn allowed(access: &MemberAccess, action: &Action) -> Result<(), ApiError> {
     access::decide(access, action).map_err(|denied| ApiError::forbidden(format!("Permission denied: {}", denied.0)))
 }
-
-impl WsCtx {}

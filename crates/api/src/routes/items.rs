@@ -6,9 +6,10 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    access::MemberAccess,
+    access::{permission_path, FieldGrant, MemberAccess},
     forms::required_ref_ids,
     items::{BULK_MAX, STATUSES},
+    list::ListQuery,
     user::check_email,
     Detail,
 };
@@ -46,11 +47,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 pub const ITEM_NOT_FOUND: &str = "Item not found";
 
-/// The type, its fields, and the caller's access, after checking `action` on the type.
+/// The type, its fields, the caller's access and the fields it may read, after checking
+/// `action` on the type.
 struct Scope {
     record: TypeRecord,
     fields: Vec<FieldRecord>,
     access: MemberAccess,
+    readable: FieldGrant,
 }
 
 async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiResult<Scope> {
@@ -65,7 +68,51 @@ async fn unchecked_scope(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
     let access = ctx.access(state).await?;
-    Ok(Scope { record, fields, access })
+    let readable = access.fields(slug, "read");
+    Ok(Scope { record, fields, access, readable })
+}
+
+impl Scope {
+    /// The list language for this reader: filters and sorts only on fields it may read (a 403
+    /// naming the field otherwise, so hidden values cannot be probed), `_q` only over them.
+    fn list_query(&self, state: &AppState, query: &QueryPairs) -> ApiResult<(ItemColumns, ListQuery)> {
+        let columns = ItemColumns::new(state.db.backend(), &self.fields);
+        let parsed = query.list(state, &columns, &[])?;
+        let names = parsed.filters.iter().map(|f| &f.field).chain(parsed.sort.iter().map(|s| &s.field));
+        for name in names {
+            if !self.readable.covers(name) {
+                return Err(field_denied(&self.record.slug, "read", "", permission_path(name)));
+            }
+        }
+        let columns =
+            if self.readable.is_all() { columns } else { columns.search_only(|path| self.readable.covers(path)) };
+        Ok((columns, parsed))
+    }
+
+    /// 403 unless the caller may `update` every field a change writes.
+    fn check_writable(&self, prefix: &str, data: Option<&Map<String, Value>>, status: Option<&str>) -> ApiResult<()> {
+        let writable = self.access.fields(&self.record.slug, "update");
+        if writable.is_all() {
+            return Ok(());
+        }
+        let mut paths = data.into_iter().flat_map(|d| d.keys()).map(|k| format!("data.{k}"));
+        if let Some(path) = paths.find(|p| !writable.covers(p)) {
+            return Err(field_denied(&self.record.slug, "update", prefix, &path));
+        }
+        if status.is_some() && !writable.covers("status") {
+            return Err(field_denied(&self.record.slug, "update", prefix, "status"));
+        }
+        Ok(())
+    }
+}
+
+/// `Permission denied: types::<slug>::<action> does not cover data.valor`, with the field's path.
+fn field_denied(slug: &str, action: &str, prefix: &str, path: &str) -> ApiError {
+    let at = if prefix.is_empty() { path.to_string() } else { format!("{prefix}.{path}") };
+    ApiError {
+        details: vec![Detail::new(at, format!("you may not {action} this field"))],
+        ..ApiError::forbidden(format!("Permission denied: types::{slug}::{action} does not cover {path}"))
+    }
 }
 
 impl From<ItemError> for ApiError {
@@ -82,11 +129,22 @@ impl From<ItemError> for ApiError {
 
 async fn views(state: &AppState, scope: &Scope, mut items: Vec<ItemRecord>) -> ApiResult<Vec<ItemView>> {
     engine::present(&state.db, scope.record.workspace_id, &scope.fields, &mut items).await?;
-    Ok(items.into_iter().map(Into::into).collect())
+    Ok(items.into_iter().map(|item| ItemView::from(item).masked(&scope.readable)).collect())
 }
 
 async fn view(state: &AppState, scope: &Scope, item: ItemRecord) -> ApiResult<ItemView> {
     Ok(views(state, scope, vec![item]).await?.remove(0))
+}
+
+/// A created item as its creator sees it: what it may read, plus what its own request set (a
+/// form filler without `read` learns nothing it did not send, computed values excepted).
+async fn created_view(state: &AppState, scope: &Scope, item: ItemRecord, sent: &ItemInput) -> ApiResult<ItemView> {
+    let mut items = vec![item];
+    engine::present(&state.db, scope.record.workspace_id, &scope.fields, &mut items).await?;
+    let sent_paths = sent.data.iter().flat_map(|d| d.keys()).map(|k| format!("data.{k}"));
+    let natives = ["form", "status", "request_email"].map(String::from);
+    let grant = scope.readable.with(sent_paths.chain(natives));
+    Ok(ItemView::from(items.remove(0)).masked(&grant))
 }
 
 /// List [wire route]. Filters: built-in columns by name (`id`, `reference`, `status`,
@@ -103,8 +161,7 @@ pub async fn list_items(
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<ItemView>>> {
     let scope = scope(&state, &ctx, &slug, "read").await?;
-    let columns = ItemColumns::new(state.db.backend(), &scope.fields);
-    let query = query.list(&state, &columns, &[])?;
+    let (columns, query) = scope.list_query(&state, &query)?;
     let items = enspace_store::items::list(&state.db, ctx.workspace.id, scope.record.id, &columns, &query).await?;
     Ok(Json(views(&state, &scope, items).await?))
 }
@@ -120,8 +177,7 @@ pub async fn count_items(
     query: QueryPairs,
 ) -> ApiResult<Json<i64>> {
     let scope = scope(&state, &ctx, &slug, "read").await?;
-    let columns = ItemColumns::new(state.db.backend(), &scope.fields);
-    let query = query.list(&state, &columns, &[])?;
+    let (columns, query) = scope.list_query(&state, &query)?;
     Ok(Json(enspace_store::items::count(&state.db, ctx.workspace.id, scope.record.id, &columns, &query).await?))
 }
 
@@ -250,9 +306,9 @@ pub async fn create_item(
     }
     ApiError::check(details)?;
     let (form, form_required) = choice?.parts();
-    let data = input.data.unwrap_or_default();
+    let empty = Map::new();
     let request = CreateRequest {
-        data: &data,
+        data: input.data.as_ref().unwrap_or(&empty),
         status: input.status.as_deref().unwrap_or("active"),
         is_draft: input.is_draft.unwrap_or(false),
         form,
@@ -260,7 +316,7 @@ pub async fn create_item(
         form_required: &form_required,
     };
     let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &author(&ctx)).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &scope, item).await?)))
+    Ok((StatusCode::CREATED, Json(created_view(&state, &scope, item, &input).await?)))
 }
 
 /// Partial update [wire behaviour]: keys present in `data` replace those values, `null` clears
@@ -284,6 +340,7 @@ pub async fn update_item(
         ));
     }
     ApiError::check(details)?;
+    scope.check_writable("", input.data.as_ref(), input.status.as_deref())?;
     let request =
         UpdateRequest { data: input.data.as_ref(), status: input.status.as_deref(), is_draft: input.is_draft };
     let mut batch = state.db.grouped().await?;
@@ -372,6 +429,9 @@ pub async fn bulk_items(
         if ops > 0 {
             allowed(&scope.access, &data_action(&slug, action))?;
         }
+    }
+    for (i, op) in input.update.iter().enumerate() {
+        scope.check_writable(&format!("update[{i}]"), op.data.as_ref(), op.status.as_deref())?;
     }
     let author = author(&ctx);
     let mut details = Vec::new();
@@ -484,7 +544,7 @@ pub async fn item_history(
         .await?
         .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     let entries = enspace_store::items::history(&state.db, ctx.workspace.id, item.id, query.limit, query.start).await?;
-    Ok(Json(entries.into_iter().map(Into::into).collect()))
+    Ok(Json(entries.into_iter().map(|entry| HistoryView::from(entry).masked(&scope.readable)).collect()))
 }
 
 /// History pages only (`_limit`, `_start`): no filters, newest first.

@@ -155,7 +155,7 @@ fn check_permissions(
             }
         }
         if details.len() == before {
-            if !may_grant(granter, reference) {
+            if !may_grant(granter, reference, &fields) {
                 refused.push(reference.to_string());
             }
             out.push((reference.to_string(), Value::from(fields), rules));

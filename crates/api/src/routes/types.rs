@@ -6,7 +6,7 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    access::{Action, MemberAccess, MemberType, SettingsArea},
+    access::{Action, MemberAccess, SettingsArea},
     catalogue::Shape,
     time::now_ms,
     types::{self, check_slug, reference_prefix},
@@ -47,7 +47,7 @@ pub fn data_action(slug: &str, action: &str) -> Action {
 
 /// The slugs a member may read, or None when it may read every type.
 fn readable(access: &MemberAccess, all: &[TypeRecord]) -> Option<Vec<String>> {
-    if matches!((access.member_type, &access.role), (MemberType::Owner, _) | (MemberType::Full, None)) {
+    if access.unrestricted() {
         return None;
     }
     Some(

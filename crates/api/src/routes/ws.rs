@@ -3,7 +3,7 @@
 
 use axum::{extract::State, Json};
 use enspace_domain::{
-    access::{describe_permission, Action, MemberType, SettingsArea},
+    access::{self, Action, MemberType, SettingsArea},
     time::now_ms,
     workspace::{self, check_text},
     Detail,
@@ -39,20 +39,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, body = ContextView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn context(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<ContextView>> {
     let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
-    let unrestricted =
-        matches!((ctx.member_type(), ctx.member.role_id), (MemberType::Owner, _) | (MemberType::Full, None));
-    let permissions = match ctx.member.role_id {
-        _ if unrestricted => {
-            vec![PermissionSummary { resource: "*".into(), resource_id: "*".into(), action: "*".into() }]
-        }
-        None => Vec::new(),
-        Some(role_id) => enspace_store::members::role_permissions(&state.db, ctx.workspace.id, role_id)
-            .await?
-            .iter()
-            .filter_map(|r| describe_permission(r))
-            .map(|(resource, resource_id, action)| PermissionSummary { resource, resource_id, action })
-            .collect(),
-    };
+    let access = ctx.access(&state).await?;
+    let permissions = access::effective(&access, &ctx.principal.key.scopes)
+        .into_iter()
+        .map(|e| PermissionSummary {
+            resource: e.resource,
+            resource_id: e.resource_id,
+            action: e.action,
+            fields: e.fields,
+        })
+        .collect();
     let key = &ctx.principal.key;
     Ok(Json(ContextView {
         user: (&ctx.principal.user).into(),

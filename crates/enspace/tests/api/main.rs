@@ -4,6 +4,7 @@
 mod api_keys;
 mod auth;
 mod errors;
+mod field_access;
 mod files;
 mod forms;
 mod grouped_writes;

@@ -120,10 +120,11 @@ async fn context_tells_a_client_what_to_draw() {
         )
         .await
         .unwrap();
-    for reference in ["types::orders::read", "settings::system::manage"] {
+    for (reference, fields) in [("types::orders::read", json!(["data.total"])), ("settings::system::manage", json!([]))]
+    {
         app.db.execute(
-            "INSERT INTO role_permissions (workspace_id, role_id, reference, created_at, updated_at) VALUES (1, 1, $1, $2, $2)",
-            &[reference.into(), now.into()],
+            "INSERT INTO role_permissions (workspace_id, role_id, reference, fields, created_at, updated_at) VALUES (1, 1, $1, $2, $3, $3)",
+            &[reference.into(), fields.into(), now.into()],
         ).await.unwrap();
     }
     app.db.execute("UPDATE members SET role_id = 1 WHERE id = $1", &[bia_member.into()]).await.unwrap();
@@ -155,9 +156,9 @@ async fn context_tells_a_client_what_to_draw() {
             "user": { "id": bia.id, "created_at": time(&body["user"]["created_at"]), "email": "bia@example.com",
                 "meta": { "fname": "Test", "lname": "User" } },
             "member": { "id": bia_member, "type": "standard", "status": "active", "role": 1, "groups": [1] },
+            // Effective permissions: a standard member's role cannot open settings.
             "permissions": [
-                { "resource": "settings", "resource_id": "system", "action": "manage" },
-                { "resource": "type", "resource_id": "orders", "action": "read" }
+                { "resource": "type", "resource_id": "orders", "action": "read", "fields": ["data.total"] }
             ],
             "key": { "reference": key_reference, "scope": { "global": ["read", "write", "delete"], "workspaces": ["*"] } }
         }),
