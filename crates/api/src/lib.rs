@@ -24,6 +24,8 @@ use utoipa_axum::router::OpenApiRouter;
 /// The API's settings, from the server configuration.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
+    /// Where clients reach this server (invitation links are built from it).
+    pub public_url: String,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// Largest uploaded file, in bytes.
@@ -35,6 +37,7 @@ pub struct ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
+            public_url: "http://127.0.0.1:8080".into(),
             body_limit: 1024 * 1024,
             file_limit: enspace_domain::files::DEFAULT_FILE_LIMIT,
             paging: Paging::default(),
@@ -81,6 +84,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::forms::routes())
         .merge(routes::files::routes())
         .merge(routes::roles::routes())
+        .merge(routes::members::routes())
+        .merge(routes::member_groups::routes())
+        .merge(routes::auth::routes())
 }
 
 /// The OpenAPI document of every route.

@@ -52,9 +52,16 @@ pub struct Decision {
     pub retry_after: Option<u64>,
 }
 
+/// Whose bucket an authenticated request draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Caller {
+    Key(i64),
+    Session(i64),
+}
+
 pub struct RateLimits {
     settings: RateSettings,
-    keys: Limiter<i64>,
+    keys: Limiter<Caller>,
     addresses: Limiter<IpAddr>,
     checks: AtomicU64,
 }
@@ -75,8 +82,8 @@ impl RateLimits {
         }
     }
 
-    pub fn check_key(&self, key_id: i64) -> Decision {
-        self.check(&self.keys, &key_id)
+    pub fn check_caller(&self, caller: Caller) -> Decision {
+        self.check(&self.keys, &caller)
     }
 
     pub fn check_address(&self, address: IpAddr) -> Decision {
@@ -111,12 +118,12 @@ mod tests {
     #[test]
     fn a_bucket_per_key_with_burst_then_refusal() {
         let limits = RateLimits::new(RateSettings::per_second(1, 3));
-        let seen: Vec<u32> = (0..3).map(|_| limits.check_key(7).remaining).collect();
+        let seen: Vec<u32> = (0..3).map(|_| limits.check_caller(Caller::Key(7)).remaining).collect();
         assert_eq!(seen, [2, 1, 0]);
-        let refused = limits.check_key(7);
+        let refused = limits.check_caller(Caller::Key(7));
         assert_eq!(refused, Decision { limit: 3, remaining: 0, reset: 3, retry_after: Some(1) });
         // Another key has its own bucket.
-        assert_eq!(limits.check_key(8).remaining, 2);
+        assert_eq!(limits.check_caller(Caller::Key(8)).remaining, 2);
         assert_eq!(limits.check_address("127.0.0.1".parse().unwrap()).retry_after, None);
     }
 }

@@ -637,3 +637,88 @@ impl From<enspace_store::roles::PermissionRecord> for PermissionView {
         }
     }
 }
+
+/// A member [wire shape].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub user: UserView,
+    pub email: String,
+    /// `owner`, `full`, `standard` or `viewer`.
+    #[serde(rename = "type")]
+    pub member_type: String,
+    pub role: Option<i64>,
+    pub groups: Vec<i64>,
+    /// `active`, `inactive` or `blocked`.
+    pub status: String,
+    pub v1_compatibility: bool,
+}
+
+impl From<enspace_store::members::MemberDetail> for MemberView {
+    fn from(d: enspace_store::members::MemberDetail) -> Self {
+        MemberView {
+            id: d.member.id,
+            created_at: format_ms(d.member.created_at),
+            updated_at: format_ms(d.member.updated_at),
+            email: d.user.email.clone(),
+            user: (&d.user).into(),
+            member_type: d.member.member_type,
+            role: d.member.role_id,
+            groups: d.groups,
+            status: d.member.status,
+            v1_compatibility: d.member.v1_compatibility,
+        }
+    }
+}
+
+/// A new member; `invitation_url` when the user must still accept (set a password) and no
+/// email integration sent it [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitedMemberView {
+    #[serde(flatten)]
+    pub member: MemberView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_url: Option<String>,
+}
+
+/// A member group [wire shape]; `permissions` apply to its v1 compatibility members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub members: Vec<i64>,
+    pub permissions: Vec<GroupPermissionView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupPermissionView {
+    pub id: i64,
+    pub reference: String,
+    #[schema(value_type = Vec<String>)]
+    pub fields: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Value,
+}
+
+impl From<enspace_store::member_groups::GroupRecord> for GroupView {
+    fn from(g: enspace_store::member_groups::GroupRecord) -> Self {
+        GroupView {
+            id: g.id,
+            name: g.name,
+            description: g.description,
+            members: g.members,
+            permissions: g
+                .permissions
+                .into_iter()
+                .map(|p| GroupPermissionView { id: p.id, reference: p.reference, fields: p.fields, rules: p.rules })
+                .collect(),
+            created_at: format_ms(g.created_at),
+            updated_at: format_ms(g.updated_at),
+        }
+    }
+}

@@ -16,7 +16,7 @@ pub const KEY_PREFIX: &str = "en.";
 pub const KEY_SECRET_LEN: usize = 34;
 pub const KEY_REFERENCE_LEN: usize = 16;
 
-fn random_alphanumeric(len: usize) -> String {
+pub(crate) fn random_alphanumeric(len: usize) -> String {
     OsRng.sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 

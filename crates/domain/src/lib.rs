@@ -12,6 +12,8 @@ pub mod forms;
 pub mod items;
 pub mod key;
 pub mod list;
+pub mod members;
+pub mod password;
 pub mod permissions;
 pub mod time;
 pub mod types;

@@ -32,6 +32,12 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path) -> anyhow
     let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx);
 
     let config = ApiConfig {
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.addr))
+            .trim_end_matches('/')
+            .to_string(),
         body_limit: args.body_limit,
         file_limit: args.file_size_limit,
         paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },

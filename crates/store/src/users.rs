@@ -48,6 +48,63 @@ pub async fn create(tx: &mut Tx, email: &str, fname: Option<&str>, lname: Option
     UserRecord::from_row(&row)
 }
 
+/// A user invited by email who has not yet set a password: `status` is `invited` until the
+/// invitation is accepted.
+pub async fn create_invited(tx: &mut Tx, email: &str, fname: Option<&str>, lname: Option<&str>) -> Result<UserRecord> {
+    let user = create(tx, email, fname, lname).await?;
+    tx.execute("UPDATE users SET status = 'invited' WHERE id = $1", &params![user.id]).await?;
+    Ok(user)
+}
+
+/// What a login needs: the user, its password hash (absent until one is set) and its status.
+pub struct Credentials {
+    pub user: UserRecord,
+    pub password_hash: Option<String>,
+    pub status: String,
+}
+
+pub async fn credentials(db: &Db, email: &str) -> Result<Option<Credentials>> {
+    let row = db
+        .fetch_optional(
+            &format!("SELECT {USER_COLUMNS}, password_hash, status FROM users WHERE email_normalized = $1"),
+            &params![normalize_email(email)],
+        )
+        .await?;
+    row.map(|r| {
+        Ok(Credentials {
+            user: UserRecord::from_row(&r)?,
+            password_hash: r.opt_text("password_hash")?,
+            status: r.text("status")?,
+        })
+    })
+    .transpose()
+}
+
+/// Whether the user has set a password (an invited user has not).
+pub async fn has_password(tx: &mut Tx, id: i64) -> Result<bool> {
+    let row = tx.fetch_one("SELECT password_hash FROM users WHERE id = $1", &params![id]).await?;
+    Ok(row.opt_text("password_hash")?.is_some())
+}
+
+/// Sets the password hash and the names of a user who has no password yet, and makes it
+/// active; answers false (changing nothing) when the user already has a password.
+pub async fn activate(
+    tx: &mut Tx,
+    id: i64,
+    password_hash: &str,
+    fname: Option<&str>,
+    lname: Option<&str>,
+) -> Result<bool> {
+    let changed = tx
+        .execute(
+            "UPDATE users SET password_hash = $2, status = 'active', fname = COALESCE($3, fname), \
+             lname = COALESCE($4, lname), updated_at = $5 WHERE id = $1 AND password_hash IS NULL",
+            &params![id, password_hash, fname, lname, now_ms()],
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>> {
     db.fetch_optional(
         &format!("SELECT {USER_COLUMNS} FROM users WHERE email_normalized = $1"),

@@ -1,36 +1,63 @@
-//! Authentication: the key checks of spec/README.md, in their order, with their exact messages.
+//! Authentication: the key checks of spec/README.md, in their order, with their exact messages,
+//! and login sessions (`Authorization: Bearer ens.…`, spec/access.md).
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use enspace_domain::{
-    key::{self, Scope},
+    key::{self, Scope, Scopes},
+    password::{self, SESSION_PREFIX},
     time::now_ms,
 };
-use enspace_store::{
-    api_keys::{ApiKeyRecord, KeyWithUser},
-    users::UserRecord,
-};
+use enspace_store::{api_keys::ApiKeyRecord, users::UserRecord};
 
 use crate::{
     error::ApiError,
     middleware::{client_address, RequestSlot},
+    rate_limit::Caller,
     AppState,
 };
 
 pub const INVALID_KEY: &str = "Invalid or missing API key";
 pub const EXPIRED_KEY: &str = "API key expired";
 
-/// The authenticated caller: a user and the key it presented.
+/// How the caller authenticated.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Key(ApiKeyRecord),
+    /// A login session: all the user's rights in all its workspaces (no scope narrowing).
+    Session {
+        id: i64,
+    },
+}
+
+/// The authenticated caller: a user and the credential it presented.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user: UserRecord,
-    pub key: ApiKeyRecord,
+    pub credential: Credential,
 }
 
 impl Principal {
-    /// `Token missing scope: <scope>` unless the key holds what `method` needs.
+    pub fn key(&self) -> Option<&ApiKeyRecord> {
+        match &self.credential {
+            Credential::Key(key) => Some(key),
+            Credential::Session { .. } => None,
+        }
+    }
+
+    /// The key's scopes; a session holds every scope.
+    pub fn scopes(&self) -> Scopes {
+        self.key().map_or(Scopes::EVERY, |k| k.scopes)
+    }
+
+    /// The key's id when it lists particular workspaces (lookups must then be narrowed to them).
+    pub fn listing_key(&self) -> Option<i64> {
+        self.key().filter(|k| !k.all_workspaces).map(|k| k.id)
+    }
+
+    /// `Token missing scope: <scope>` unless the credential holds what `method` needs.
     pub fn require_scope_for(&self, method: &str) -> Result<(), ApiError> {
         let needed = Scope::for_method(method);
-        if self.key.scopes.has(needed) {
+        if self.scopes().has(needed) {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!("Token missing scope: {}", needed.as_str())))
@@ -48,9 +75,19 @@ fn presented_key(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The key checks: `Ok(Err(refusal))` for a credential that is refused.
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<KeyWithUser, ApiError>, ApiError> {
-    let Some(presented) = presented_key(parts).filter(|k| key::is_well_formed(k)) else {
+/// The key checks: `Ok(Err(refusal))` for a credential that is refused. A session token is
+/// refused with the same message as a bad key, so the answer says nothing about which it was.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<Principal, ApiError>, ApiError> {
+    let presented = presented_key(parts);
+    if let Some(token) = presented.filter(|t| password::is_token(t, SESSION_PREFIX)) {
+        let digest = key::digest(token);
+        let found = enspace_store::sessions::find(&state.db, &digest, now_ms()).await?;
+        return Ok(match found.filter(|(_, stored, _)| key::digests_equal(stored, &digest)) {
+            Some((id, _, user)) => Ok(Principal { user, credential: Credential::Session { id } }),
+            None => Err(ApiError::unauthorized(INVALID_KEY)),
+        });
+    }
+    let Some(presented) = presented.filter(|k| key::is_well_formed(k)) else {
         return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
     };
     let digest = key::digest(presented);
@@ -64,7 +101,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<KeyWithU
     if found.key.expires_at.is_some_and(|at| at <= now_ms()) {
         return Ok(Err(ApiError::unauthorized(EXPIRED_KEY)));
     }
-    Ok(Ok(found))
+    Ok(Ok(Principal { user: found.user, credential: Credential::Key(found.key) }))
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -75,8 +112,8 @@ impl FromRequestParts<AppState> for Principal {
             return Ok(principal.clone());
         }
         let slot = parts.extensions.get::<RequestSlot>().cloned().unwrap_or_default();
-        let found = match authenticate(parts, state).await? {
-            Ok(found) => found,
+        let principal = match authenticate(parts, state).await? {
+            Ok(principal) => principal,
             Err(refusal) => {
                 // A missing or refused credential counts against the client's address, which
                 // slows key guessing.
@@ -84,17 +121,20 @@ impl FromRequestParts<AppState> for Principal {
                 return Err(refusal);
             }
         };
-        let decision = state.rate_limits.check_key(found.key.id);
+        let caller = match &principal.credential {
+            Credential::Key(key) => Caller::Key(key.id),
+            Credential::Session { id } => Caller::Session(*id),
+        };
+        let decision = state.rate_limits.check_caller(caller);
         slot.update(|info| {
-            info.user_id = Some(found.user.id);
-            info.key_id = Some(found.key.id);
-            info.key_reference = Some(found.key.reference.clone());
+            info.user_id = Some(principal.user.id);
+            info.key_id = principal.key().map(|k| k.id);
+            info.key_reference = principal.key().map(|k| k.reference.clone());
             info.rate = Some(decision);
         });
         if let Some(seconds) = decision.retry_after {
             return Err(ApiError::too_many_requests(seconds));
         }
-        let principal = Principal { user: found.user, key: found.key };
         parts.extensions.insert(principal.clone());
         Ok(principal)
     }
@@ -114,15 +154,16 @@ fn charge_address(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
 
 /// A request to a route that needs no key, rate-limited by client address whatever headers it
 /// carries (a made-up key must not buy a way around the limit).
+/// It carries the client's address.
 #[derive(Debug, Clone, Copy)]
-pub struct Public;
+pub struct Public(pub std::net::IpAddr);
 
 impl FromRequestParts<AppState> for Public {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         charge_address(parts, state)?;
-        Ok(Public)
+        Ok(Public(client_address(&parts.extensions)))
     }
 }
 

@@ -6,7 +6,7 @@ pub mod json;
 pub mod query;
 pub mod workspace;
 
-pub use auth::{Authed, Principal, Public};
+pub use auth::{Authed, Credential, Principal, Public};
 pub use json::ApiJson;
 pub use query::QueryPairs;
 pub use workspace::WsCtx;

@@ -42,13 +42,13 @@ impl FromRequestParts<AppState> for WsCtx {
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| ApiError::bad_request(MISSING_HEADER))?;
-        let key_id = (!principal.key.all_workspaces).then_some(principal.key.id);
+        let key_id = principal.listing_key();
         let access =
             enspace_store::workspaces::resolve(&state.db, &selector(header), principal.user.id, key_id).await?;
         // A key that lists particular workspaces learns nothing about any other, existing or not.
         let access = match access {
             Some(access) if access.key_listed => access,
-            None if principal.key.all_workspaces => return Err(ApiError::not_found(NOT_FOUND)),
+            None if key_id.is_none() => return Err(ApiError::not_found(NOT_FOUND)),
             _ => return Err(ApiError::forbidden(NOT_AUTHORIZED)),
         };
         if let Some(slot) = parts.extensions.get::<RequestSlot>() {
@@ -78,10 +78,11 @@ impl WsCtx {
         Ok(MemberAccess { member_type, grants })
     }
 
-    /// The one access decision (spec/access.md), with the role's grants loaded when needed.
-    pub async fn authorize(&self, state: &AppState, action: Action) -> Result<(), ApiError> {
+    /// The one access decision (spec/access.md); answers the member's access when allowed.
+    pub async fn authorize(&self, state: &AppState, action: Action) -> Result<MemberAccess, ApiError> {
         let access = self.access(state).await?;
-        allowed(&access, &action)
+        allowed(&access, &action)?;
+        Ok(access)
     }
 }
 

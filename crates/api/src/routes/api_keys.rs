@@ -92,7 +92,7 @@ async fn check_scope(
         let path = format!("scope.global[{i}]");
         match Scope::parse(name) {
             None => details.push(Detail::new(path, format!("expected read, write or delete, got {name:?}"))),
-            Some(s) if !principal.key.scopes.has(s) => {
+            Some(s) if !principal.scopes().has(s) => {
                 details.push(Detail::new(path, format!("the key making this request lacks the {name} scope")))
             }
             Some(s) => wanted.push(s),
@@ -105,7 +105,7 @@ async fn check_scope(
     } else if all {
         if scope.workspaces.len() > 1 {
             details.push(Detail::new("scope.workspaces", "\"*\" stands alone"));
-        } else if !principal.key.all_workspaces {
+        } else if principal.listing_key().is_some() {
             details.push(Detail::new(
                 "scope.workspaces[0]",
                 "the key making this request is not valid for every workspace",
@@ -120,8 +120,10 @@ async fn check_scope(
                 None => {
                     details.push(Detail::new(path, format!("{reference:?} is not a workspace you are a member of")))
                 }
-                Some(_) if !principal.key.all_workspaces && !principal.key.workspaces.contains(reference) => details
-                    .push(Detail::new(path, format!("the key making this request is not valid for {reference:?}"))),
+                Some(_) if principal.key().is_some_and(|k| !k.all_workspaces && !k.workspaces.contains(reference)) => {
+                    details
+                        .push(Detail::new(path, format!("the key making this request is not valid for {reference:?}")))
+                }
                 Some(id) => ids.push(*id),
             }
         }

@@ -1,10 +1,13 @@
 //! One module per resource; each exposes `routes()` with its documented handlers.
 
 pub mod api_keys;
+pub mod auth;
 pub mod fields;
 pub mod files;
 pub mod forms;
 pub mod items;
+pub mod member_groups;
+pub mod members;
 pub mod ops;
 pub mod request_logs;
 pub mod roles;
@@ -14,6 +17,16 @@ pub mod workspaces;
 pub mod ws;
 
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// An id sent as a number or as a string of digits [wire: the product's screens send strings].
+pub(crate) fn id_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
 
 /// For `Option<Option<T>>` fields: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
 pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {

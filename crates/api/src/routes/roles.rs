@@ -39,11 +39,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 pub const ROLE_NOT_FOUND: &str = "Role not found";
 
-/// The caller, after checking it manages access settings.
-async fn manager(state: &AppState, ctx: &WsCtx) -> ApiResult<MemberAccess> {
-    let access = ctx.access(state).await?;
-    crate::extract::workspace::allowed(&access, &Action::ManageSettings(SettingsArea::Access))?;
-    Ok(access)
+/// The caller, after checking it manages access settings (members, roles, groups).
+pub(crate) async fn manager(state: &AppState, ctx: &WsCtx) -> ApiResult<MemberAccess> {
+    ctx.authorize(state, Action::ManageSettings(SettingsArea::Access)).await
 }
 
 async fn role_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<RoleRecord> {
@@ -95,10 +93,10 @@ pub struct PermissionInput {
 impl Input for PermissionInput {}
 
 /// A checked permission: reference, fields, rules.
-type Checked = (String, Value, Value);
+pub(crate) type Checked = (String, Value, Value);
 
 /// What the workspace holds that references may name.
-async fn known(state: &AppState, workspace_id: i64) -> ApiResult<(Vec<(String, Vec<String>)>, Vec<i64>)> {
+pub(crate) async fn known(state: &AppState, workspace_id: i64) -> ApiResult<(Vec<(String, Vec<String>)>, Vec<i64>)> {
     let types = enspace_store::types::all(&state.db, workspace_id).await?;
     let fields = enspace_store::fields::of_workspace(&state.db, workspace_id).await?;
     let types = types
@@ -112,7 +110,7 @@ async fn known(state: &AppState, workspace_id: i64) -> ApiResult<(Vec<(String, V
 }
 
 /// Checks permissions against what exists and what the granter holds; every problem at once.
-fn check_permissions(
+pub(crate) fn check_permissions(
     details: &mut Vec<Detail>,
     prefix: &str,
     inputs: &[PermissionInput],
@@ -145,9 +143,7 @@ fn check_permissions(
         };
         let named = match &input.role {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.trim().parse::<i64>().ok()),
-            Some(Value::Number(n)) => Some(n.as_i64()),
-            Some(_) => Some(None),
+            Some(value) => Some(crate::routes::id_of(value)),
         };
         if let Some(named) = named {
             if named.is_none() || (role_id.is_some() && named != role_id) {
@@ -164,7 +160,7 @@ fn check_permissions(
     (out, refused)
 }
 
-fn refuse(refused: Vec<String>) -> ApiResult<()> {
+pub(crate) fn refuse(refused: Vec<String>) -> ApiResult<()> {
     match refused.first() {
         None => Ok(()),
         Some(reference) => Err(ApiError::forbidden(format!(

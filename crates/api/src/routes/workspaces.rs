@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn key_filter(principal: &crate::extract::Principal) -> Option<i64> {
-    (!principal.key.all_workspaces).then_some(principal.key.id)
+    principal.listing_key()
 }
 
 /// The workspaces the caller is an active member of, narrowed to those its key lists.

@@ -40,7 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub async fn context(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<ContextView>> {
     let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
     let access = ctx.access(&state).await?;
-    let permissions = access::effective(&access, &ctx.principal.key.scopes)
+    let permissions = access::effective(&access, &ctx.principal.scopes())
         .into_iter()
         .map(|e| PermissionSummary {
             resource: e.resource,
@@ -49,7 +49,6 @@ pub async fn context(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Jso
             fields: e.fields,
         })
         .collect();
-    let key = &ctx.principal.key;
     Ok(Json(ContextView {
         user: (&ctx.principal.user).into(),
         member: MemberSummary {
@@ -60,7 +59,7 @@ pub async fn context(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Jso
             groups,
         },
         permissions,
-        key: Some(ContextKeyView { reference: key.reference.clone(), scope: key.into() }),
+        key: ctx.principal.key().map(|key| ContextKeyView { reference: key.reference.clone(), scope: key.into() }),
         workspace: ctx.workspace.into(),
     }))
 }

@@ -63,6 +63,23 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/ws/roles/{roleId}/permissions"),
     ("post", "/ws/roles/{roleId}/permissions"),
     ("delete", "/ws/roles/{roleId}/permissions/{permissionId}"),
+    ("get", "/ws/members"),
+    ("get", "/ws/members/count"),
+    ("post", "/ws/members"),
+    ("get", "/ws/members/{memberId}"),
+    ("put", "/ws/members/{memberId}"),
+    ("delete", "/ws/members/{memberId}"),
+    ("get", "/ws/member-groups"),
+    ("get", "/ws/member-groups/count"),
+    ("post", "/ws/member-groups"),
+    ("get", "/ws/member-groups/{groupId}"),
+    ("put", "/ws/member-groups/{groupId}"),
+    ("delete", "/ws/member-groups/{groupId}"),
+    ("post", "/ws/member-groups/{groupId}/add-users"),
+    ("post", "/ws/member-groups/{groupId}/remove-users"),
+    ("post", "/auth/login"),
+    ("post", "/auth/logout"),
+    ("post", "/auth/accept-invite"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
@@ -97,6 +114,8 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
             .replace("{id}", "1")
             .replace("{roleId}", "1")
             .replace("{permissionId}", "1")
+            .replace("{memberId}", "1")
+            .replace("{groupId}", "1")
             .replace("{hash}", "0123456789abcdef0123456789abcdef");
         let response = app.request(&method.to_uppercase(), &concrete).send().await;
         assert_ne!(response.status, 405, "{method} {path} is documented but not routed");

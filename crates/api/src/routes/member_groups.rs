@@ -1,0 +1,297 @@
+//! Member groups (the `access` settings area) at `/ws/member-groups`: people organised
+//! together, and in v1 compatibility mode the permissions of their `standard` members.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    access::{grants_from, MemberAccess, MemberType},
+    members::may_confer,
+    permissions::ROLE_NAME_MAX,
+    time::now_ms,
+    workspace::check_text,
+    Detail,
+};
+use enspace_store::member_groups::{GroupRecord, LIST};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    routes::{
+        id_of,
+        roles::{check_permissions, known, manager, refuse, Checked, PermissionInput},
+    },
+    views::GroupView,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(count_groups))
+        .routes(routes!(get_group, update_group, delete_group))
+        .routes(routes!(add_users))
+        .routes(routes!(remove_users))
+}
+
+pub const GROUP_NOT_FOUND: &str = "Member group not found";
+const DESCRIPTION_MAX: usize = 2000;
+
+async fn group_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<GroupRecord> {
+    enspace_store::member_groups::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(GROUP_NOT_FOUND))
+}
+
+/// Putting someone in a group gives them the group's permissions (v1 mode): nobody does that
+/// with permissions they do not hold.
+fn may_hand_out(manager: &MemberAccess, group: &GroupRecord) -> ApiResult<()> {
+    let rows = group.permissions.iter().map(|p| {
+        let fields = serde_json::from_value(p.fields.clone()).unwrap_or_default();
+        (p.reference.clone(), fields)
+    });
+    let target = MemberAccess { member_type: MemberType::Standard, grants: Some(grants_from(rows)) };
+    if may_confer(manager, &target) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "Permission denied: this group grants permissions you do not hold, so you cannot change its members",
+        ))
+    }
+}
+
+/// Member ids as sent, each a member of this workspace.
+async fn check_members(
+    state: &AppState,
+    ctx: &WsCtx,
+    details: &mut Vec<Detail>,
+    sent: &[Value],
+) -> ApiResult<Vec<i64>> {
+    let ids: Vec<i64> = sent.iter().filter_map(id_of).collect();
+    let found = enspace_store::member_groups::member_ids_in(&state.db, ctx.workspace.id, &ids).await?;
+    let mut out = Vec::new();
+    for (i, value) in sent.iter().enumerate() {
+        match id_of(value).filter(|id| found.contains(id)) {
+            Some(id) if !out.contains(&id) => out.push(id),
+            Some(_) => {}
+            None => details.push(Detail::new(format!("members[{i}]"), format!("no member {value} in this workspace"))),
+        }
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/ws/member-groups", tag = "member-groups", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [GroupView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_groups(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<GroupView>>> {
+    manager(&state, &ctx).await?;
+    let query = query.list(&state, &LIST, &[])?;
+    let groups = enspace_store::member_groups::list(&state.db, ctx.workspace.id, &query).await?;
+    Ok(Json(groups.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/ws/member-groups/count", tag = "member-groups", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn count_groups(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
+    manager(&state, &ctx).await?;
+    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(enspace_store::member_groups::count(&state.db, ctx.workspace.id, &query).await?))
+}
+
+#[utoipa::path(get, path = "/ws/member-groups/{groupId}", tag = "member-groups", params(WorkspaceHeader, ("groupId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = GroupView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_group(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Json<GroupView>> {
+    manager(&state, &ctx).await?;
+    Ok(Json(group_of(&state, &ctx, id).await?.into()))
+}
+
+/// `{name*, description, members}` [wire]; `permissions` (the role permission shape) is ours:
+/// the reference names no route that sets a group's v1 permissions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Member ids (create only; then Add Users / Remove Users).
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub members: Option<Vec<Value>>,
+    /// Replaces the group's permissions when given.
+    pub permissions: Option<Vec<PermissionInput>>,
+}
+
+impl Input for GroupInput {}
+
+async fn check_group(
+    state: &AppState,
+    ctx: &WsCtx,
+    manager: &MemberAccess,
+    details: &mut Vec<Detail>,
+    input: &GroupInput,
+    creating: bool,
+) -> ApiResult<(Option<Vec<Checked>>, Vec<String>)> {
+    if creating || input.name.is_some() {
+        check_text(details, "name", input.name.as_deref(), true, ROLE_NAME_MAX);
+    }
+    check_text(details, "description", input.description.as_deref(), false, DESCRIPTION_MAX);
+    let Some(permissions) = &input.permissions else { return Ok((None, Vec::new())) };
+    let (types, forms) = known(state, ctx.workspace.id).await?;
+    let (checked, refused) = check_permissions(details, "permissions", permissions, None, &types, &forms, manager);
+    Ok((Some(checked), refused))
+}
+
+#[utoipa::path(post, path = "/ws/member-groups", tag = "member-groups", params(WorkspaceHeader), request_body = GroupInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = GroupView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(input): ApiJson<GroupInput>,
+) -> ApiResult<(StatusCode, Json<GroupView>)> {
+    let manager = manager(&state, &ctx).await?;
+    let mut details = Vec::new();
+    let (permissions, refused) = check_group(&state, &ctx, &manager, &mut details, &input, true).await?;
+    let members = check_members(&state, &ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
+    ApiError::check(details)?;
+    refuse(refused)?;
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let name = input.name.as_deref().unwrap_or_default().trim();
+    let id = enspace_store::member_groups::create(
+        &mut tx,
+        ctx.workspace.id,
+        name,
+        input.description.as_deref().unwrap_or_default(),
+        now,
+    )
+    .await?;
+    enspace_store::member_groups::set_permissions(&mut tx, ctx.workspace.id, id, &permissions.unwrap_or_default(), now)
+        .await?;
+    enspace_store::member_groups::add_members(&mut tx, ctx.workspace.id, id, &members).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(group_of(&state, &ctx, id).await?.into())))
+}
+
+/// `{name, description}` [wire], and `permissions` [ours] (replaced when given). Changing
+/// the permissions of a group changes what its members hold, so it needs the manager to hold
+/// what the group held before as well.
+#[utoipa::path(put, path = "/ws/member-groups/{groupId}", tag = "member-groups", params(WorkspaceHeader, ("groupId" = i64, Path)), request_body = GroupInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = GroupView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_group(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<GroupInput>,
+) -> ApiResult<Json<GroupView>> {
+    let manager = manager(&state, &ctx).await?;
+    let group = group_of(&state, &ctx, id).await?;
+    let mut details = Vec::new();
+    if input.members.is_some() {
+        details.push(Detail::new("members", "change them with add-users and remove-users"));
+    }
+    let (permissions, refused) = check_group(&state, &ctx, &manager, &mut details, &input, false).await?;
+    ApiError::check(details)?;
+    refuse(refused)?;
+    if permissions.is_some() {
+        may_hand_out(&manager, &group)?;
+    }
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let name = input.name.as_deref().map(str::trim).unwrap_or(&group.name);
+    let description = input.description.as_deref().unwrap_or(&group.description);
+    enspace_store::member_groups::update(&mut tx, ctx.workspace.id, id, name, description, now).await?;
+    if let Some(permissions) = permissions {
+        enspace_store::member_groups::set_permissions(&mut tx, ctx.workspace.id, id, &permissions, now).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(group_of(&state, &ctx, id).await?.into()))
+}
+
+/// Deletes the group; its members stay members. Answers the group as it was.
+#[utoipa::path(delete, path = "/ws/member-groups/{groupId}", tag = "member-groups", params(WorkspaceHeader, ("groupId" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = GroupView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_group(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<GroupView>> {
+    let manager = manager(&state, &ctx).await?;
+    let group = group_of(&state, &ctx, id).await?;
+    may_hand_out(&manager, &group)?;
+    let mut tx = state.db.begin().await?;
+    enspace_store::member_groups::delete(&mut tx, ctx.workspace.id, id).await?;
+    tx.commit().await?;
+    Ok(Json(group.into()))
+}
+
+/// `{members: [memberId]}` [wire].
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMembersInput {
+    #[schema(value_type = Vec<i64>)]
+    pub members: Option<Vec<Value>>,
+}
+
+impl Input for GroupMembersInput {}
+
+async fn change_members(
+    state: &AppState,
+    ctx: &WsCtx,
+    id: i64,
+    input: GroupMembersInput,
+    adding: bool,
+) -> ApiResult<Json<GroupView>> {
+    let manager = manager(state, ctx).await?;
+    let group = group_of(state, ctx, id).await?;
+    let mut details = Vec::new();
+    if input.members.is_none() {
+        details.push(Detail::new("members", "is required"));
+    }
+    let members = check_members(state, ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
+    ApiError::check(details)?;
+    may_hand_out(&manager, &group)?;
+    let mut tx = state.db.begin().await?;
+    if adding {
+        enspace_store::member_groups::add_members(&mut tx, ctx.workspace.id, id, &members).await?;
+    } else {
+        enspace_store::member_groups::remove_members(&mut tx, ctx.workspace.id, id, &members).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(group_of(state, ctx, id).await?.into()))
+}
+
+/// Add Users: members already in the group are fine.
+#[utoipa::path(post, path = "/ws/member-groups/{groupId}/add-users", tag = "member-groups", params(WorkspaceHeader, ("groupId" = i64, Path)),
+    request_body = GroupMembersInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = GroupView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_users(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<GroupMembersInput>,
+) -> ApiResult<Json<GroupView>> {
+    change_members(&state, &ctx, id, input, true).await
+}
+
+/// Remove Users: members not in the group are fine.
+#[utoipa::path(post, path = "/ws/member-groups/{groupId}/remove-users", tag = "member-groups", params(WorkspaceHeader, ("groupId" = i64, Path)),
+    request_body = GroupMembersInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = GroupView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_users(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<GroupMembersInput>,
+) -> ApiResult<Json<GroupView>> {
+    change_members(&state, &ctx, id, input, false).await
+}

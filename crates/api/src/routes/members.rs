@@ -1,0 +1,359 @@
+//! Members (the `access` settings area): list, count, get, invite, update, remove.
+//!
+//! Nobody gives a member more than they hold, nor changes or removes a member who holds more
+//! than they do (`domain::members::may_confer`).
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    access::{grants_from, MemberAccess, MemberStatus, MemberType},
+    members::{check_type_change, invitable_type, may_confer},
+    password::{issue_token, INVITATION_PREFIX},
+    time::now_ms,
+    user::check_email,
+    workspace::check_text,
+    Detail,
+};
+use enspace_store::{
+    error::StoreError,
+    members::{MemberDetail, MemberValues, LIST},
+};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    routes::{id_of, roles::manager},
+    views::{InvitedMemberView, MemberView},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_members, invite_member)).routes(routes!(count_members)).routes(routes!(
+        get_member,
+        update_member,
+        remove_member
+    ))
+}
+
+pub const MEMBER_NOT_FOUND: &str = "Member not found";
+/// How long an invitation link stays valid [ours].
+const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+const NAME_MAX: usize = 100;
+
+async fn member_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<MemberDetail> {
+    enspace_store::members::detail(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(MEMBER_NOT_FOUND))
+}
+
+/// A member as the decision would see it with `values` and, in v1 mode, `groups`.
+async fn access_as(state: &AppState, ws: i64, values: &MemberValues, groups: &[i64]) -> ApiResult<MemberAccess> {
+    let grants = match (values.member_type, values.v1_compatibility, values.role_id) {
+        (MemberType::Owner, _, _) | (MemberType::Full, true, _) => None,
+        (_, true, _) => Some(enspace_store::members::group_grants(&state.db, ws, groups).await?),
+        (_, false, Some(role_id)) => Some(enspace_store::members::role_grants(&state.db, ws, role_id).await?),
+        (_, false, None) => None,
+    };
+    Ok(MemberAccess { member_type: values.member_type, grants: grants.map(grants_from) })
+}
+
+fn values_of(detail: &MemberDetail) -> MemberValues {
+    MemberValues {
+        member_type: MemberType::parse(&detail.member.member_type).unwrap_or(MemberType::Viewer),
+        status: MemberStatus::parse(&detail.member.status).unwrap_or(MemberStatus::Inactive),
+        role_id: detail.member.role_id,
+        v1_compatibility: detail.member.v1_compatibility,
+    }
+}
+
+fn beyond_you() -> ApiError {
+    ApiError::forbidden("Permission denied: a member cannot be given, or be changed by someone with, fewer rights")
+}
+
+/// 403 unless `manager` holds everything the member with `values` (and `groups`) would hold.
+async fn confer(
+    state: &AppState,
+    ctx: &WsCtx,
+    manager: &MemberAccess,
+    values: &MemberValues,
+    groups: &[i64],
+) -> ApiResult<()> {
+    let target = access_as(state, ctx.workspace.id, values, groups).await?;
+    if may_confer(manager, &target) {
+        Ok(())
+    } else {
+        Err(beyond_you())
+    }
+}
+
+/// `role` as sent: absent, `null`, or a role of this workspace (as a number or a string).
+async fn check_role(
+    state: &AppState,
+    ctx: &WsCtx,
+    details: &mut Vec<Detail>,
+    role: Option<&Value>,
+) -> ApiResult<Option<Option<i64>>> {
+    let Some(value) = role else { return Ok(None) };
+    if value.is_null() {
+        return Ok(Some(None));
+    }
+    let found = match id_of(value) {
+        Some(id) => enspace_store::roles::get(&state.db, ctx.workspace.id, id).await?,
+        None => None,
+    };
+    match found {
+        Some(role) => Ok(Some(Some(role.id))),
+        None => {
+            details.push(Detail::new("role", format!("no role {value} in this workspace")));
+            Ok(None)
+        }
+    }
+}
+
+/// Group ids as sent, each one of this workspace's groups.
+async fn check_groups(
+    state: &AppState,
+    ctx: &WsCtx,
+    details: &mut Vec<Detail>,
+    path: &str,
+    groups: &[Value],
+) -> ApiResult<Vec<i64>> {
+    let existing = enspace_store::member_groups::ids(&state.db, ctx.workspace.id).await?;
+    let mut out = Vec::new();
+    for (i, value) in groups.iter().enumerate() {
+        match id_of(value).filter(|id| existing.contains(id)) {
+            Some(id) if !out.contains(&id) => out.push(id),
+            Some(_) => {}
+            None => details.push(Detail::new(format!("{path}[{i}]"), format!("no group {value} in this workspace"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Filters: `type`, `status`, `role`, `email_contains` (and the other text operators on
+/// `email`), `created_at`, `updated_at`; `_q` over email and names.
+#[utoipa::path(get, path = "/ws/members", tag = "members", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [MemberView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_members(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<MemberView>>> {
+    manager(&state, &ctx).await?;
+    let query = query.list(&state, &LIST, &[])?;
+    let members = enspace_store::members::list(&state.db, ctx.workspace.id, &query).await?;
+    Ok(Json(members.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/ws/members/count", tag = "members", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn count_members(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
+    manager(&state, &ctx).await?;
+    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(enspace_store::members::count(&state.db, ctx.workspace.id, &query).await?))
+}
+
+#[utoipa::path(get, path = "/ws/members/{memberId}", tag = "members", params(WorkspaceHeader, ("memberId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_member(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Json<MemberView>> {
+    manager(&state, &ctx).await?;
+    Ok(Json(member_of(&state, &ctx, id).await?.into()))
+}
+
+/// An invitation [wire]: `mgroups` is the deprecated name of `groups`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteInput {
+    pub email: Option<String>,
+    /// `full`, `standard` or `viewer` (v1: `full` or `standard`).
+    #[serde(rename = "type")]
+    pub member_type: Option<String>,
+    /// A role id, as a number or a string.
+    #[schema(value_type = Option<i64>)]
+    pub role: Option<Value>,
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub groups: Option<Vec<Value>>,
+    /// Deprecated alias of `groups`.
+    #[schema(value_type = Option<Vec<i64>>)]
+    pub mgroups: Option<Vec<Value>>,
+    pub fname: Option<String>,
+    pub lname: Option<String>,
+    #[serde(default)]
+    pub v1_compatibility: bool,
+}
+
+impl Input for InviteInput {}
+
+/// Invites someone by email: creates the user if the email is new (it accepts the invitation
+/// to set its password) and the member; 409 if already a member.
+#[utoipa::path(post, path = "/ws/members", tag = "members", params(WorkspaceHeader), request_body = InviteInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = InvitedMemberView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn invite_member(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(input): ApiJson<InviteInput>,
+) -> ApiResult<(StatusCode, Json<InvitedMemberView>)> {
+    let manager = manager(&state, &ctx).await?;
+    let mut details = Vec::new();
+    let email = input.email.as_deref().map(str::trim).unwrap_or_default();
+    if input.email.is_none() {
+        details.push(Detail::new("email", "is required"));
+    } else if let Err(message) = check_email(email) {
+        details.push(Detail::new("email", message));
+    }
+    let member_type = match input.member_type.as_deref() {
+        None => {
+            details.push(Detail::new("type", "is required"));
+            None
+        }
+        Some(text) => invitable_type(text, input.v1_compatibility)
+            .map_err(|message| details.push(Detail::new("type", message)))
+            .ok(),
+    };
+    check_text(&mut details, "fname", input.fname.as_deref(), false, NAME_MAX);
+    check_text(&mut details, "lname", input.lname.as_deref(), false, NAME_MAX);
+    let role = check_role(&state, &ctx, &mut details, input.role.as_ref()).await?.flatten();
+    let groups = match (&input.groups, &input.mgroups) {
+        (Some(_), Some(_)) => {
+            details.push(Detail::new("mgroups", "is the old name of groups: send one of them"));
+            Vec::new()
+        }
+        (Some(list), None) => check_groups(&state, &ctx, &mut details, "groups", list).await?,
+        (None, Some(list)) => check_groups(&state, &ctx, &mut details, "mgroups", list).await?,
+        (None, None) => Vec::new(),
+    };
+    ApiError::check(details)?;
+    let member_type = member_type.expect("checked above");
+    // v1: `full` ignores its role, `standard` is limited by its groups instead [wire].
+    let role_id = if input.v1_compatibility { None } else { role };
+    let values =
+        MemberValues { member_type, status: MemberStatus::Active, role_id, v1_compatibility: input.v1_compatibility };
+    confer(&state, &ctx, &manager, &values, &groups).await?;
+
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let user = match enspace_store::users::find_by_email(&state.db, email).await? {
+        Some(user) => user,
+        None => {
+            enspace_store::users::create_invited(&mut tx, email, input.fname.as_deref(), input.lname.as_deref()).await?
+        }
+    };
+    let member = match enspace_store::members::insert(&mut tx, ctx.workspace.id, user.id, &values).await {
+        Err(StoreError::Conflict(_)) => return Err(ApiError::conflict("Already a member of this workspace")),
+        other => other?,
+    };
+    enspace_store::members::join_groups(&mut tx, ctx.workspace.id, member.id, &groups).await?;
+    let invitation_url = if enspace_store::users::has_password(&mut tx, user.id).await? {
+        None
+    } else {
+        let (token, digest) = issue_token(INVITATION_PREFIX);
+        enspace_store::sessions::create_invitation(
+            &mut tx,
+            ctx.workspace.id,
+            member.id,
+            user.id,
+            &digest,
+            now,
+            now + INVITATION_TTL_MS,
+        )
+        .await?;
+        Some(format!("{}/auth/accept-invite?token={token}", state.config.public_url))
+    };
+    tx.commit().await?;
+    let member = member_of(&state, &ctx, member.id).await?;
+    Ok((StatusCode::CREATED, Json(InvitedMemberView { member: member.into(), invitation_url })))
+}
+
+/// `{type, role, status}` [wire]. `user`, `email`, `groups` and the rest are not writable here.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberUpdate {
+    #[serde(rename = "type")]
+    pub member_type: Option<String>,
+    /// A role id (number or string), or `null` to remove the role.
+    #[schema(value_type = Option<i64>)]
+    pub role: Option<Value>,
+    pub status: Option<String>,
+}
+
+impl Input for MemberUpdate {}
+
+#[utoipa::path(put, path = "/ws/members/{memberId}", tag = "members", params(WorkspaceHeader, ("memberId" = i64, Path)), request_body = MemberUpdate,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = MemberView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_member(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<MemberUpdate>,
+) -> ApiResult<Json<MemberView>> {
+    let manager = manager(&state, &ctx).await?;
+    let target = member_of(&state, &ctx, id).await?;
+    let current = values_of(&target);
+    let mut next = current;
+    let mut details = Vec::new();
+    let is_owner = current.member_type == MemberType::Owner;
+    if let Some(text) = input.member_type.as_deref() {
+        match MemberType::parse(text) {
+            None => details.push(Detail::new("type", format!("expected full, standard or viewer, got {text:?}"))),
+            Some(to) => match check_type_change(current.member_type, to, current.v1_compatibility) {
+                Ok(()) => next.member_type = to,
+                Err(message) => details.push(Detail::new("type", message)),
+            },
+        }
+    }
+    if let Some(text) = input.status.as_deref() {
+        match MemberStatus::parse(text) {
+            None => details.push(Detail::new("status", format!("expected active, inactive or blocked, got {text:?}"))),
+            Some(status) if is_owner && status != current.status => {
+                details.push(Detail::new("status", "the owner's status cannot change"))
+            }
+            Some(status) => next.status = status,
+        }
+    }
+    if let Some(role) = check_role(&state, &ctx, &mut details, input.role.as_ref()).await? {
+        if is_owner && role.is_some() {
+            details.push(Detail::new("role", "the owner has no role: no role can reduce it"));
+        } else if current.v1_compatibility && role.is_some() {
+            details.push(Detail::new("role", "a v1 compatibility member has its groups' permissions, not a role"));
+        } else {
+            next.role_id = role;
+        }
+    }
+    ApiError::check(details)?;
+    let groups = target.groups.clone();
+    confer(&state, &ctx, &manager, &current, &groups).await?;
+    confer(&state, &ctx, &manager, &next, &groups).await?;
+    let mut tx = state.db.begin().await?;
+    enspace_store::members::update(&mut tx, &target.member, &next).await?;
+    tx.commit().await?;
+    Ok(Json(member_of(&state, &ctx, id).await?.into()))
+}
+
+/// Removes a member (what it created stays); the owner cannot be removed. Answers the member
+/// as it was.
+#[utoipa::path(delete, path = "/ws/members/{memberId}", tag = "members", params(WorkspaceHeader, ("memberId" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = MemberView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MemberView>> {
+    let manager = manager(&state, &ctx).await?;
+    let target = member_of(&state, &ctx, id).await?;
+    if target.member.member_type == MemberType::Owner.as_str() {
+        return Err(ApiError::bad_request("The owner cannot be removed from the workspace"));
+    }
+    confer(&state, &ctx, &manager, &values_of(&target), &target.groups).await?;
+    enspace_store::members::remove(&state.db, ctx.workspace.id, id).await?;
+    Ok(Json(target.into()))
+}
