@@ -83,7 +83,8 @@ pub async fn locked_until(db: &Db, key: &str, now: i64) -> Result<Option<i64>> {
 /// failures all count); at `max` failures in one window the key is locked for `lock_ms`.
 /// Answers the failures counted in the current window.
 pub async fn record_failure(db: &Db, key: &str, now: i64, window_ms: i64, max: i64, lock_ms: i64) -> Result<i64> {
-    let failures = db
+    let mut tx = db.begin().await?;
+    let failures = tx
         .fetch_one(
             "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2) \
              ON CONFLICT (key) DO UPDATE SET \
@@ -95,8 +96,9 @@ pub async fn record_failure(db: &Db, key: &str, now: i64, window_ms: i64, max: i
         .await?
         .i64("failures")?;
     if failures >= max {
-        db.execute("UPDATE login_failures SET locked_until = $2 WHERE key = $1", &params![key, now + lock_ms]).await?;
+        tx.execute("UPDATE login_failures SET locked_until = $2 WHERE key = $1", &params![key, now + lock_ms]).await?;
     }
+    tx.commit().await?;
     Ok(failures)
 }
 

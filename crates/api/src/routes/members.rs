@@ -279,8 +279,9 @@ pub struct MemberUpdate {
     #[serde(rename = "type")]
     pub member_type: Option<String>,
     /// A role id (number or string), or `null` to remove the role.
+    #[serde(default, deserialize_with = "crate::routes::present")]
     #[schema(value_type = Option<i64>)]
-    pub role: Option<Value>,
+    pub role: Option<Option<Value>>,
     pub status: Option<String>,
 }
 
@@ -319,7 +320,8 @@ pub async fn update_member(
             Some(status) => next.status = status,
         }
     }
-    if let Some(role) = check_role(&state, &ctx, &mut details, input.role.as_ref()).await? {
+    let sent_role = input.role.as_ref().map(|r| r.as_ref().unwrap_or(&Value::Null));
+    if let Some(role) = check_role(&state, &ctx, &mut details, sent_role).await? {
         if is_owner && role.is_some() {
             details.push(Detail::new("role", "the owner has no role: no role can reduce it"));
         } else if current.v1_compatibility && role.is_some() {

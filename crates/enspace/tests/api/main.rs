@@ -12,6 +12,7 @@ mod indexes;
 mod isolation;
 mod items;
 mod lists;
+mod members;
 mod openapi;
 mod ops;
 mod process;
