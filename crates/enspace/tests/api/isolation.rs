@@ -1,6 +1,9 @@
 //! A key for one workspace can neither read nor detect another workspace by any route.
 
-use enspace_domain::key::Scopes;
+use enspace_domain::{
+    access::{MemberStatus, MemberType},
+    key::Scopes,
+};
 use enspace_testkit::TestApp;
 use serde_json::{json, Value};
 
@@ -48,6 +51,20 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/ws/roles/1/permissions".to_string(), None),
         ("POST", "/ws/roles/1/permissions".to_string(), Some(json!({ "reference": "ai::chat::use" }))),
         ("DELETE", "/ws/roles/1/permissions/1".to_string(), None),
+        ("GET", "/ws/members".to_string(), None),
+        ("GET", "/ws/members/count".to_string(), None),
+        ("POST", "/ws/members".to_string(), Some(json!({ "email": "x@example.com", "type": "full" }))),
+        ("GET", "/ws/members/1".to_string(), None),
+        ("PUT", "/ws/members/1".to_string(), Some(json!({ "status": "blocked" }))),
+        ("DELETE", "/ws/members/1".to_string(), None),
+        ("GET", "/ws/member-groups".to_string(), None),
+        ("GET", "/ws/member-groups/count".to_string(), None),
+        ("POST", "/ws/member-groups".to_string(), Some(json!({ "name": "X" }))),
+        ("GET", "/ws/member-groups/1".to_string(), None),
+        ("PUT", "/ws/member-groups/1".to_string(), Some(json!({ "name": "X" }))),
+        ("DELETE", "/ws/member-groups/1".to_string(), None),
+        ("POST", "/ws/member-groups/1/add-users".to_string(), Some(json!({ "members": [1] }))),
+        ("POST", "/ws/member-groups/1/remove-users".to_string(), Some(json!({ "members": [1] }))),
     ]
 }
 
@@ -60,8 +77,7 @@ async fn a_narrow_key_cannot_read_or_detect_another_workspace() {
     let secret = app.workspace(&bia, "Secret").await;
     let secret_id = secret["id"].as_i64().unwrap().to_string();
     // Ana is even a member of Secret, but her key lists only Acme.
-    app.add_member(2, ana.id, enspace_domain::access::MemberType::Full, enspace_domain::access::MemberStatus::Active)
-        .await;
+    app.add_member(2, ana.id, MemberType::Full, MemberStatus::Active).await;
     let narrow = app.key(ana.id, Scopes::EVERY, Some(&[1])).await;
 
     for target in ["secret", secret_id.as_str(), "does-not-exist", "424242"] {
@@ -157,4 +173,110 @@ async fn another_workspaces_data_is_not_found_through_ones_own() {
     // Secret's item is intact.
     let kept = in_secret("GET", &format!("/ws/types/docs/items/{reference}"), json!({})).await;
     assert_eq!(kept.json()["data"], json!({ "a": "segredo" }));
+}
+
+/// Every route that takes an id or a slug, given another workspace's, answers exactly what it
+/// answers for one that does not exist, and changes nothing there.
+#[tokio::test]
+async fn another_workspaces_ids_answer_like_missing_ones() {
+    let app = TestApp::new().await;
+    let ana = app.user("ana@example.com").await;
+    let bia = app.user("bia@example.com").await;
+    app.workspace(&ana, "Acme").await;
+    app.workspace(&bia, "Secret").await;
+    async fn create(app: &TestApp, key: &str, ws: &str, path: &str, body: Value) -> Value {
+        let response = app.post(path).key(key).ws(ws).json(&body).send().await;
+        assert_eq!(response.status, 201, "{path}: {}", response.text());
+        response.json()
+    }
+    // Both have type `docs` with a field, so the type exists on Ana's side and only the ids differ.
+    for key_ws in [(&ana.key, "acme"), (&bia.key, "secret")] {
+        create(&app, key_ws.0, key_ws.1, "/ws/types", json!({ "name": "Docs" })).await;
+        create(&app, key_ws.0, key_ws.1, "/ws/types/docs/fields", json!({ "name": "A", "slug": "a", "type": "text" }))
+            .await;
+        create(
+            &app,
+            key_ws.0,
+            key_ws.1,
+            "/ws/roles",
+            json!({ "name": "R", "permissions": [{ "reference": "types::docs::read" }] }),
+        )
+        .await;
+    }
+    create(&app, &bia.key, "secret", "/ws/types", json!({ "name": "Classified" })).await;
+    let field = app.get("/ws/types/docs/fields").key(&bia.key).ws("secret").send().await.json()[0]["id"].clone();
+    let item = create(&app, &bia.key, "secret", "/ws/types/docs/items", json!({ "data": { "a": "x" } })).await;
+    let form = create(&app, &bia.key, "secret", "/ws/types/docs/forms", json!({ "name": "F" })).await;
+    let role = app.get("/ws/roles").key(&bia.key).ws("secret").send().await.json()[0].clone();
+    let permission =
+        app.get(&format!("/ws/roles/{}/permissions", role["id"])).key(&bia.key).ws("secret").send().await.json()[0]
+            ["id"]
+            .clone();
+    let group = create(&app, &bia.key, "secret", "/ws/member-groups", json!({ "name": "G" })).await;
+    let carla = app.user("carla@example.com").await;
+    let member = app.add_member(2, carla.id, MemberType::Standard, MemberStatus::Active).await;
+    let acme_role = app.get("/ws/roles").key(&ana.key).ws("acme").send().await.json()[0]["id"].clone();
+    let ids = |id: &Value| [id.to_string().trim_matches('"').to_string(), "987654".to_string()];
+    let routes: Vec<(&str, String, Option<Value>)> = {
+        let mut out = Vec::new();
+        let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
+            for (i, id) in ids(id).into_iter().enumerate() {
+                out.push((method, template.replace("{}", &id), body.clone(), i));
+            }
+        };
+        let slug = json!("classified");
+        both("GET", "/ws/types/{}", &slug, None);
+        both("PUT", "/ws/types/{}", &slug, Some(json!({ "name": "pwned" })));
+        both("DELETE", "/ws/types/{}", &slug, None);
+        both("GET", "/ws/types/{}/fields", &slug, None);
+        both("GET", "/ws/types/{}/items", &slug, None);
+        both("GET", "/ws/types/docs/fields/{}", &field, None);
+        both("PUT", "/ws/types/docs/fields/{}", &field, Some(json!({ "name": "pwned" })));
+        both("DELETE", "/ws/types/docs/fields/{}", &field, None);
+        both("GET", "/ws/types/docs/items/{}", &item["reference"], None);
+        both("PUT", "/ws/types/docs/items/{}", &item["reference"], Some(json!({ "data": { "a": "pwned" } })));
+        both("DELETE", "/ws/types/docs/items/{}", &item["reference"], None);
+        both("GET", "/ws/types/docs/items/{}/history", &item["reference"], None);
+        both("GET", "/ws/types/docs/forms/{}", &form["id"], None);
+        both("PUT", "/ws/types/docs/forms/{}", &form["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/ws/types/docs/forms/{}", &form["id"], None);
+        both("GET", "/ws/roles/{}", &role["id"], None);
+        both("PUT", "/ws/roles/{}", &role["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/ws/roles/{}", &role["id"], None);
+        both("GET", "/ws/roles/{}/permissions", &role["id"], None);
+        both("POST", "/ws/roles/{}/permissions", &role["id"], Some(json!({ "reference": "types::docs::read" })));
+        both("DELETE", &format!("/ws/roles/{acme_role}/permissions/{{}}"), &permission, None);
+        both("GET", "/ws/members/{}", &json!(member), None);
+        both("PUT", "/ws/members/{}", &json!(member), Some(json!({ "status": "blocked" })));
+        both("DELETE", "/ws/members/{}", &json!(member), None);
+        both("GET", "/ws/member-groups/{}", &group["id"], None);
+        both("PUT", "/ws/member-groups/{}", &group["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/ws/member-groups/{}", &group["id"], None);
+        both("POST", "/ws/member-groups/{}/add-users", &group["id"], Some(json!({ "members": [] })));
+        both("POST", "/ws/member-groups/{}/remove-users", &group["id"], Some(json!({ "members": [] })));
+        out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
+    };
+    for pair in routes.chunks(2) {
+        let mut answers = Vec::new();
+        for (method, path, body) in pair {
+            let mut request = app.request(method, path).key(&ana.key).ws("acme");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await;
+            answers.push((response.status, response.json()));
+        }
+        assert_eq!(answers[0].0, 404, "{} {}: {:?}", pair[0].0, pair[0].1, answers[0]);
+        assert_eq!(answers[0], answers[1], "{} {} differs from a missing id", pair[0].0, pair[0].1);
+    }
+    // Nothing changed in Secret.
+    let secret = |path: String| app.get(&path).key(&bia.key).ws("secret").send();
+    assert_eq!(secret(format!("/ws/roles/{}", role["id"])).await.json()["name"], "R");
+    assert_eq!(secret(format!("/ws/members/{member}")).await.json()["status"], "active");
+    assert_eq!(secret(format!("/ws/member-groups/{}", group["id"])).await.json()["name"], "G");
+    assert_eq!(
+        secret(format!("/ws/types/docs/items/{}", item["reference"].as_str().unwrap())).await.json()["data"],
+        json!({ "a": "x" })
+    );
+    assert_eq!(secret("/ws/types/classified".into()).await.status, 200);
 }

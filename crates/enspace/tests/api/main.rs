@@ -1,6 +1,7 @@
 //! The integration suite: every route through the real router, on SQLite, and on PostgreSQL
 //! when `ENSPACE_TEST_DATABASE_URL` is set (each test on a fresh database).
 
+mod access_matrix;
 mod api_keys;
 mod auth;
 mod errors;
