@@ -4,7 +4,8 @@ use enspace_domain::time::now_ms;
 use enspace_store::Db;
 use tokio::{sync::watch, task::JoinHandle};
 
-/// Prunes request-log rows older than `retention` every `every`, until `stop` changes.
+/// Prunes request-log rows older than `retention`, and expired sessions, invitations and login
+/// failure counters, every `every`, until `stop` changes.
 pub fn start(db: Db, retention: Duration, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -13,6 +14,11 @@ pub fn start(db: Db, retention: Duration, every: Duration, mut stop: watch::Rece
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned request log"),
                 Err(error) => tracing::warn!(%error, "request log pruning failed"),
+            }
+            match enspace_store::sessions::prune(&db, now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned expired sessions, invitations and login counters"),
+                Err(error) => tracing::warn!(%error, "session pruning failed"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

@@ -103,6 +103,15 @@ pub struct ServeArgs {
 pub enum UserCommand {
     /// Create a user if new, and print a fresh API key for it (once).
     Create(UserCreateArgs),
+    /// Set a user's login password, read from the first line of standard input (never from
+    /// an argument, which other local users could read in the process list).
+    SetPassword(UserSetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserSetPasswordArgs {
+    #[arg(long)]
+    pub email: String,
 }
 
 #[derive(Debug, Args)]

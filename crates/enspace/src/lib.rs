@@ -74,6 +74,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.close().await;
             println!("{}", result?);
         }
+        Command::User(UserCommand::SetPassword(args)) => {
+            init_logging(&cli.global);
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let db = open_database(&cli.global).await?;
+            let result = users::set_password(&db, &args.email, line.trim_end_matches(['\r', '\n'])).await;
+            db.close().await;
+            result?;
+            eprintln!("password set for {}", args.email);
+        }
         Command::Serve(args) => {
             init_logging(&cli.global);
             let db = open_database(&cli.global).await?;

@@ -1,4 +1,4 @@
-//! `enspace user create`, and the first-run administrator.
+//! `enspace user create`, `enspace user set-password`, and the first-run administrator.
 
 use anyhow::{bail, Context};
 use enspace_domain::key::{self, Scope, Scopes};
@@ -45,6 +45,19 @@ pub async fn create(db: &Db, args: &UserCreateArgs) -> anyhow::Result<String> {
         issue_key(&mut tx, &user, &args.key_description, Scopes::from_list(&scopes), all, &workspace_ids).await?;
     tx.commit().await?;
     Ok(secret)
+}
+
+/// Sets (or replaces) the login password of an existing user, and makes an invited user active.
+pub async fn set_password(db: &Db, email: &str, password: &str) -> anyhow::Result<()> {
+    if let Err(message) = enspace_domain::password::check_password(password) {
+        bail!("the password {message}");
+    }
+    let user = enspace_store::users::find_by_email(db, email).await?.with_context(|| format!("no user {email:?}"))?;
+    let hash = enspace_domain::password::hash_password(password);
+    let mut tx = db.begin().await?;
+    enspace_store::users::set_password(&mut tx, user.id, &hash).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn issue_key(

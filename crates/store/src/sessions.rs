@@ -36,11 +36,21 @@ pub async fn delete(db: &Db, id: i64) -> Result<bool> {
     Ok(db.execute("DELETE FROM sessions WHERE id = $1", &params![id]).await? == 1)
 }
 
-/// Drops expired sessions and spent invitations (the retention task calls it).
+/// Failure counters older than this are forgotten by [`prune`] (longer than any window or lock).
+const FAILURES_KEPT_MS: i64 = 24 * 3600 * 1000;
+
+/// Drops expired sessions, expired invitations and stale login failure counters (the retention
+/// task calls it).
 pub async fn prune(db: &Db, now: i64) -> Result<u64> {
     let sessions = db.execute("DELETE FROM sessions WHERE expires_at <= $1", &params![now]).await?;
     let invitations = db.execute("DELETE FROM invitations WHERE expires_at <= $1", &params![now]).await?;
-    Ok(sessions + invitations)
+    let failures = db
+        .execute(
+            "DELETE FROM login_failures WHERE window_start <= $1 AND (locked_until IS NULL OR locked_until <= $2)",
+            &params![now - FAILURES_KEPT_MS, now],
+        )
+        .await?;
+    Ok(sessions + invitations + failures)
 }
 
 pub async fn create_invitation(

@@ -105,6 +105,16 @@ pub async fn activate(
     Ok(changed == 1)
 }
 
+/// Sets or replaces the password (an operator's command), making an invited user active.
+pub async fn set_password(tx: &mut Tx, id: i64, password_hash: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET password_hash = $2, status = 'active', updated_at = $3 WHERE id = $1",
+        &params![id, password_hash, now_ms()],
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<UserRecord>> {
     db.fetch_optional(
         &format!("SELECT {USER_COLUMNS} FROM users WHERE email_normalized = $1"),

@@ -34,6 +34,7 @@ const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 /// (429) for a while after many [ours].
 const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 const FAILURES_BEFORE_SLOWING: i64 = 3;
+const SLOWED_BY: Duration = Duration::from_millis(200);
 const FAILURES_BEFORE_LOCK: i64 = 10;
 const LOCK_MS: i64 = 15 * 60 * 1000;
 
@@ -121,8 +122,7 @@ pub async fn login(
                 worst = worst.max(failures);
             }
             if worst > FAILURES_BEFORE_SLOWING {
-                let delay = 250 * (worst - FAILURES_BEFORE_SLOWING).min(8) as u64;
-                tokio::time::sleep(Duration::from_millis(delay)).await;
+                tokio::time::sleep(SLOWED_BY).await;
             }
             Err(ApiError::unauthorized(BAD_LOGIN))
         }

@@ -168,6 +168,15 @@ async fn wrong_email_and_wrong_password_look_alike_and_are_then_refused() {
     assert_eq!(locked.status, 429, "{}", locked.text());
     let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
+    // Retention forgets counters, sessions and invitations once they are stale.
+    let count = |table: &'static str| {
+        let db = app.db.clone();
+        async move { db.fetch_one(&format!("SELECT COUNT(*) AS n FROM {table}"), &[]).await.unwrap().i64("n").unwrap() }
+    };
+    assert_eq!((count("login_failures").await, count("sessions").await, count("invitations").await), (3, 1, 1));
+    let later = enspace_domain::time::now_ms() + 40 * 24 * 3600 * 1000;
+    assert_eq!(enspace_store::sessions::prune(&app.db, later).await.unwrap(), 5);
+    assert_eq!((count("login_failures").await, count("sessions").await, count("invitations").await), (0, 0, 0));
 }
 
 #[tokio::test]

@@ -291,8 +291,28 @@ async fn the_command_line() {
     let refused = enspace(&with(&["user", "create", "--email", "a@b.co", "--scopes", "admin"]));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--scopes: unknown scope \"admin\""));
 
+    // A password from standard input (too short is refused and sets nothing).
+    let set_password = |password: &'static str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_enspace"))
+            .args(with(&["user", "set-password", "--email", "ops@example.com"]))
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let short = set_password("short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("the password must have at least 8 characters"));
+    let set = set_password("an operator's password");
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+
     // The CLI-made user exists before the first serve, so the first run creates no administrator.
     let server = Server::start(dir.path(), &url).await;
+    let login = r#"{"email":"OPS@example.com","password":"an operator's password"}"#;
+    let (status, body) = http(server.port, "POST", "/auth/login", None, Some(login)).await.unwrap();
+    assert_eq!(status, 200, "{body}");
     assert_eq!(server.first_run_key(), None, "{}", server.stdout());
     let (status, body) = http(server.port, "GET", "/user", Some(&key), None).await.unwrap();
     assert_eq!(status, 200);

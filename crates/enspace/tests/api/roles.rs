@@ -231,7 +231,16 @@ async fn nobody_grants_what_they_do_not_hold() {
     // Caio is a full member whose role manages access and reads orders, and nothing else.
     let caio = app.user("caio@example.com").await;
     let member = app.add_member(1, caio.id, MemberType::Full, MemberStatus::Active).await;
-    let own = app.role(1, &[("settings::access::manage", None), ("types::orders::read", None)]).await;
+    let own = app
+        .role(
+            1,
+            &[
+                ("settings::access::manage", None),
+                ("types::orders::read", None),
+                ("types::orders::update", Some(json!(["data.status"]))),
+            ],
+        )
+        .await;
     app.assign_role(member, own).await;
     let role = send(
         &app,
@@ -251,7 +260,14 @@ async fn nobody_grants_what_they_do_not_hold() {
         ),
         ("POST", format!("/ws/roles/{id}/permissions"), json!({ "reference": "settings::system::manage" })),
         // Not even into his own role.
-        ("POST", format!("/ws/roles/{own}/permissions"), json!({ "reference": "types::orders::update" })),
+        ("POST", format!("/ws/roles/{own}/permissions"), json!({ "reference": "types::orders::delete" })),
+        // Nor more fields than his own list covers ("*" included).
+        ("POST", format!("/ws/roles/{id}/permissions"), json!({ "reference": "types::orders::update" })),
+        (
+            "POST",
+            format!("/ws/roles/{id}/permissions"),
+            json!({ "reference": "types::orders::update", "fields": ["data.status", "created_at"] }),
+        ),
     ] {
         let refused = send(&app, &caio, method, &path, Some(body.clone())).await;
         let reference = body.get("reference").or_else(|| body["permissions"][0].get("reference")).unwrap();
@@ -263,6 +279,15 @@ async fn nobody_grants_what_they_do_not_hold() {
             ),
         );
     }
+    let within = send(
+        &app,
+        &caio,
+        "POST",
+        &format!("/ws/roles/{id}/permissions"),
+        Some(json!({ "reference": "types::orders::update", "fields": ["data.status"] })),
+    )
+    .await;
+    assert_eq!(within.status, 201, "{}", within.text());
     // Standard members and viewers never manage roles, whatever their role says.
     let dora = app.user("dora@example.com").await;
     let member = app.add_member(1, dora.id, MemberType::Standard, MemberStatus::Active).await;
