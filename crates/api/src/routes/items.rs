@@ -127,9 +127,19 @@ impl From<ItemError> for ApiError {
     }
 }
 
-async fn views(state: &AppState, scope: &Scope, mut items: Vec<ItemRecord>) -> ApiResult<Vec<ItemView>> {
+async fn views(state: &AppState, scope: &Scope, items: Vec<ItemRecord>) -> ApiResult<Vec<ItemView>> {
+    views_as(state, scope, items, &scope.readable).await
+}
+
+/// The items as a reader with `grant` sees them.
+async fn views_as(
+    state: &AppState,
+    scope: &Scope,
+    mut items: Vec<ItemRecord>,
+    grant: &FieldGrant,
+) -> ApiResult<Vec<ItemView>> {
     engine::present(&state.db, scope.record.workspace_id, &scope.fields, &mut items).await?;
-    Ok(items.into_iter().map(|item| ItemView::from(item).masked(&scope.readable)).collect())
+    Ok(items.into_iter().map(|item| ItemView::from(item).masked(grant)).collect())
 }
 
 async fn view(state: &AppState, scope: &Scope, item: ItemRecord) -> ApiResult<ItemView> {
@@ -139,12 +149,10 @@ async fn view(state: &AppState, scope: &Scope, item: ItemRecord) -> ApiResult<It
 /// A created item as its creator sees it: what it may read, plus what its own request set (a
 /// form filler without `read` learns nothing it did not send, computed values excepted).
 async fn created_view(state: &AppState, scope: &Scope, item: ItemRecord, sent: &ItemInput) -> ApiResult<ItemView> {
-    let mut items = vec![item];
-    engine::present(&state.db, scope.record.workspace_id, &scope.fields, &mut items).await?;
     let sent_paths = sent.data.iter().flat_map(|d| d.keys()).map(|k| format!("data.{k}"));
     let natives = ["form", "status", "request_email"].map(String::from);
     let grant = scope.readable.with(sent_paths.chain(natives));
-    Ok(ItemView::from(items.remove(0)).masked(&grant))
+    Ok(views_as(state, scope, vec![item], &grant).await?.remove(0))
 }
 
 /// List [wire route]. Filters: built-in columns by name (`id`, `reference`, `status`,
