@@ -405,14 +405,8 @@ pub async fn related(
         if !sql.text.is_empty() {
             sql.push(" UNION ALL ");
         }
-        sql.push(HEAD).push(column).push(" IN (");
-        for (i, key) in keys.into_iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(key);
-        }
-        sql.push(") AND +items.workspace_id = ").bind(workspace_id);
+        sql.push(HEAD).push(column).push(" IN ").bind_list(keys);
+        sql.push(" AND +items.workspace_id = ").bind(workspace_id);
     }
     reader
         .fetch_all(&sql.text, &sql.params)

@@ -28,6 +28,19 @@ impl Sql {
         self.text.push_str(&format!("${}", self.params.len()));
         self
     }
+
+    /// Appends `(placeholder, placeholder, …)` for the values of an `IN` list (at least one).
+    pub fn bind_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        self.text.push('(');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(value);
+        }
+        self.text.push(')');
+        self
+    }
 }
 
 /// A filterable field: its name in the list language, its kind, and its SQL expression.
@@ -201,14 +214,11 @@ fn push_filter(sql: &mut Sql, backend: Backend, column: &str, repr: Repr, filter
             if filter.op == Op::Nin {
                 sql.push("(").push(column).push(" IS NULL OR ");
             }
-            sql.push(column).push(if filter.op == Op::In { " IN (" } else { " NOT IN (" });
-            for (i, v) in filter.values.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(stored(v, repr));
+            sql.push(column).push(if filter.op == Op::In { " IN " } else { " NOT IN " });
+            sql.bind_list(filter.values.iter().map(|v| stored(v, repr)));
+            if filter.op == Op::Nin {
+                sql.push(")");
             }
-            sql.push(if filter.op == Op::Nin { "))" } else { ")" });
         }
         Op::Contains => push_icontains(sql, backend, column, &text(first)),
         Op::Ncontains => {

@@ -75,11 +75,7 @@ async fn complete(db: &Db, workspace_id: i64, rows: Vec<Row>) -> Result<Vec<Grou
     let group_ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
     let in_groups = |head: &str, tail: &str| {
         let mut sql = Sql::new(head);
-        sql.bind(workspace_id).push(" AND group_id IN (");
-        for (i, id) in group_ids.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind(*id);
-        }
-        sql.push(")").push(tail);
+        sql.bind(workspace_id).push(" AND group_id IN ").bind_list(group_ids.iter().copied()).push(tail);
         sql
     };
     let sql =
@@ -223,10 +219,6 @@ pub async fn member_ids_in(db: &Db, workspace_id: i64, ids: &[i64]) -> Result<Ve
         return Ok(Vec::new());
     }
     let mut sql = Sql::new("SELECT id FROM members WHERE workspace_id = ");
-    sql.bind(workspace_id).push(" AND id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).bind(*id);
-    }
-    sql.push(")");
+    sql.bind(workspace_id).push(" AND id IN ").bind_list(ids.iter().copied());
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(|r| r.i64("id")).collect()
 }

@@ -175,14 +175,8 @@ async fn with_groups(db: &Db, workspace_id: i64, rows: Vec<Row>) -> Result<Vec<M
         return Ok(out);
     }
     let mut sql = Sql::new("SELECT member_id, group_id FROM member_group_members WHERE workspace_id = ");
-    sql.bind(workspace_id).push(" AND member_id IN (");
-    for (i, detail) in out.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(detail.member.id);
-    }
-    sql.push(") ORDER BY group_id");
+    sql.bind(workspace_id).push(" AND member_id IN ").bind_list(out.iter().map(|d| d.member.id));
+    sql.push(" ORDER BY group_id");
     for row in db.fetch_all(&sql.text, &sql.params).await? {
         let member_id = row.i64("member_id")?;
         if let Some(detail) = out.iter_mut().find(|d| d.member.id == member_id) {
@@ -266,11 +260,7 @@ pub async fn group_grants(db: &Db, workspace_id: i64, group_ids: &[i64]) -> Resu
         return Ok(Vec::new());
     }
     let mut sql = Sql::new("SELECT reference, fields FROM member_group_permissions WHERE workspace_id = ");
-    sql.bind(workspace_id).push(" AND group_id IN (");
-    for (i, id) in group_ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).bind(*id);
-    }
-    sql.push(")");
+    sql.bind(workspace_id).push(" AND group_id IN ").bind_list(group_ids.iter().copied());
     grant_rows(db.fetch_all(&sql.text, &sql.params).await?)
 }
 
