@@ -7,6 +7,7 @@
 //! shows as a disagreement. Denials are asserted exactly (403 and message); an allowed request
 //! may answer anything but 401/403 (a 400 for a deliberately invalid body, a 404 for a target
 //! an earlier allowed case deleted). Each route runs on a fresh workspace, denials first.
+//! Routes outside any workspace (user, keys, request log, workspaces) run by key scope alone.
 
 use enspace_domain::{
     access::{MemberStatus, MemberType},
@@ -351,6 +352,50 @@ async fn matrix_items() {
 async fn matrix_access_settings() {
     let (routes, cases) = run(|r| r.path.starts_with("/ws/roles") || r.path.starts_with("/ws/member")).await;
     assert_eq!((routes, cases), (23, 23 * 36));
+}
+
+/// Routes outside any workspace have no license type: the key's scope alone decides, so each
+/// runs with every scope, only the needed one, and all but it.
+#[tokio::test]
+async fn matrix_user_routes_by_key_scope() {
+    let app = TestApp::new().await;
+    let ana = app.user("ana@example.com").await;
+    let routes: [(&str, &str, Option<Value>); 11] = [
+        ("GET", "/user", None),
+        ("PUT", "/user", Some(json!({ "language": "xx" }))),
+        ("GET", "/user-api-keys", None),
+        ("GET", "/user-api-keys/count", None),
+        ("POST", "/user-api-keys", Some(json!({ "description": "" }))),
+        ("DELETE", "/user-api-keys/AAAAAAAAAAAAAAAA", None),
+        ("GET", "/user/request-logs", None),
+        ("GET", "/user/request-logs/count", None),
+        ("GET", "/workspaces", None),
+        ("GET", "/workspaces/count", None),
+        ("POST", "/workspaces", Some(json!({ "name": "" }))),
+    ];
+    let mut cases = 0;
+    for (method, path, body) in routes {
+        let needed = Scope::for_method(method);
+        for variant in [KeyScope::Every, KeyScope::OnlyNeeded, KeyScope::AllButNeeded] {
+            let key = app.key(ana.id, scopes(variant, needed), None).await;
+            let mut request = app.request(method, path).key(&key);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let response = request.send().await;
+            match expect(MemberType::Owner, Role::None, variant, needed, &Need::Member) {
+                Err(message) => response.assert_error(403, &message),
+                Ok(()) => assert!(
+                    ![401, 403].contains(&response.status),
+                    "{method} {path} with {variant:?}: {} {}",
+                    response.status,
+                    response.text()
+                ),
+            }
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 33);
 }
 
 /// The oracle itself, on a few cases read straight off the spec.
