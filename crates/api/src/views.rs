@@ -638,7 +638,7 @@ impl From<enspace_store::roles::PermissionRecord> for PermissionView {
     }
 }
 
-/// A member [wire shape].
+/// A member [wire shape, exactly: `v1_compatibility` shows only in what the member may do].
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub id: i64,
@@ -653,7 +653,6 @@ pub struct MemberView {
     pub groups: Vec<i64>,
     /// `active`, `inactive` or `blocked`.
     pub status: String,
-    pub v1_compatibility: bool,
 }
 
 impl From<enspace_store::members::MemberDetail> for MemberView {
@@ -668,7 +667,6 @@ impl From<enspace_store::members::MemberDetail> for MemberView {
             role: d.member.role_id,
             groups: d.groups,
             status: d.member.status,
-            v1_compatibility: d.member.v1_compatibility,
         }
     }
 }

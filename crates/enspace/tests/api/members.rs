@@ -64,8 +64,7 @@ async fn an_invitation_creates_the_member_and_its_acceptance_a_session() {
     let member = json!({ "id": 2, "created_at": at, "updated_at": at,
         "user": { "id": 2, "created_at": time(&body["user"]["created_at"]), "email": "Carla@Example.com",
             "meta": { "fname": "Carla", "lname": "Souza" } },
-        "email": "Carla@Example.com", "type": "standard", "role": 1, "groups": [1], "status": "active",
-        "v1_compatibility": false });
+        "email": "Carla@Example.com", "type": "standard", "role": 1, "groups": [1], "status": "active" });
     let mut expected = member.clone();
     expected["invitation_url"] = json!(url);
     assert_eq!(body, expected);
@@ -302,11 +301,8 @@ async fn groups_carry_v1_permissions() {
     )
     .await;
     assert_eq!(invited.status, 201, "{}", invited.text());
-    // Dan already had an account (and a password would make the link unnecessary); v1 ignores the role.
-    assert_eq!(
-        (invited.json()["role"].clone(), invited.json()["v1_compatibility"].clone()),
-        (Value::Null, json!(true))
-    );
+    // v1 ignores the role: the groups decide what Dan may do.
+    assert_eq!(invited.json()["role"], Value::Null);
     let member = invited.json()["id"].as_i64().unwrap();
     let items = || send(&app, &dan.key, "GET", "/ws/types/orders/items", None);
     items().await.assert_error(403, "Permission denied: types::orders::read");
