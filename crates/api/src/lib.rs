@@ -15,7 +15,7 @@ pub mod views;
 use std::sync::Arc;
 
 use axum::{extract::DefaultBodyLimit, Router};
-use enspace_domain::list::Paging;
+use enspace_domain::{list::Paging, secrets::Keyring};
 use enspace_engine::{files::FileStore, request_log::RequestLogSink};
 use enspace_store::Db;
 use rate_limit::{RateLimits, RateSettings};
@@ -54,13 +54,16 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     pub rate_limits: Arc<RateLimits>,
     pub files: FileStore,
+    /// The master keys integration secrets are sealed with.
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: ApiConfig, request_log: RequestLogSink, files: FileStore) -> AppState {
+    pub fn new(db: Db, config: ApiConfig, request_log: RequestLogSink, files: FileStore, keyring: Keyring) -> AppState {
         AppState {
             db,
             files,
+            keyring: Arc::new(keyring),
             rate_limits: Arc::new(RateLimits::new(config.rate)),
             config: Arc::new(config),
             request_log,
@@ -87,6 +90,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::members::routes())
         .merge(routes::member_groups::routes())
         .merge(routes::auth::routes())
+        .merge(routes::integrations::routes())
 }
 
 /// The OpenAPI document of every route.

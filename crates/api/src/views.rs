@@ -720,3 +720,46 @@ impl From<enspace_store::member_groups::GroupRecord> for GroupView {
         }
     }
 }
+
+/// A catalogue entry: the integration type object [wire] with the JSON Schema of its `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogueEntry {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub kind: Value,
+    #[schema(value_type = Object)]
+    pub schema: Value,
+}
+
+/// An installed integration [wire]; secrets never appear, `configured_secrets` names the set ones.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrationView {
+    pub id: i64,
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub integration: Value,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub configured_secrets: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl IntegrationView {
+    pub fn new(
+        record: enspace_store::integrations::IntegrationRecord,
+        kind: Value,
+        configured_secrets: Vec<String>,
+    ) -> Self {
+        IntegrationView {
+            id: record.id,
+            data: record.data,
+            integration: kind,
+            status: record.status,
+            configured_secrets,
+            created_at: format_ms(record.created_at),
+            updated_at: format_ms(record.updated_at),
+        }
+    }
+}

@@ -31,6 +31,18 @@ pub struct GlobalArgs {
     /// Log filter, in tracing's `EnvFilter` syntax (`info`, `enspace_api=debug`, …).
     #[arg(long, env = "ENSPACE_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// The file holding the master key that seals integration secrets (64 hex digits); created
+    /// with owner-only permissions on first start. Default: `<data-dir>/master.key`.
+    #[arg(long, env = "ENSPACE_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+    /// The master key itself (64 hex digits), instead of the file: what several processes on
+    /// one PostgreSQL database share. Set it in the environment, not on the command line.
+    #[arg(long, env = "ENSPACE_MASTER_KEY", hide_env_values = true, global = true)]
+    pub master_key: Option<String>,
+    /// During a rotation with `ENSPACE_MASTER_KEY`: the key being replaced, so that rows not yet
+    /// re-sealed still open.
+    #[arg(long, env = "ENSPACE_PREVIOUS_MASTER_KEY", hide_env_values = true, global = true)]
+    pub previous_master_key: Option<String>,
 }
 
 impl GlobalArgs {
@@ -43,6 +55,10 @@ impl GlobalArgs {
 
     pub fn uses_sqlite(&self) -> bool {
         !self.database_url().starts_with("postgres")
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 }
 
@@ -63,6 +79,9 @@ pub enum Command {
     User(UserCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage the master key of integration secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +116,15 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "ENSPACE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every integration secret under a new master key. With the key file, the new key
+    /// replaces it (safe to re-run if interrupted); with `ENSPACE_MASTER_KEY`, the new key is
+    /// printed for you to configure (keep the old one as `ENSPACE_PREVIOUS_MASTER_KEY` until
+    /// every process runs with the new one).
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! that the benchmark (`src/bin/enspace-bench`) runs the very same server in its child process.
 
 mod config;
+mod master_key;
 mod serve;
 mod users;
 
@@ -11,7 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context;
 use clap::Parser;
-use config::{Cli, Command, GlobalArgs, LogFormat, UserCommand};
+use config::{Cli, Command, GlobalArgs, LogFormat, SecretsCommand, UserCommand};
 use enspace_store::{Db, DbOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -84,10 +85,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             result?;
             eprintln!("password set for {}", args.email);
         }
-        Command::Serve(args) => {
+        Command::Secrets(SecretsCommand::Rotate) => {
             init_logging(&cli.global);
             let db = open_database(&cli.global).await?;
-            serve::run(db, &args, &cli.global.data_dir).await?;
+            let result = master_key::rotate(&db, &cli.global).await;
+            db.close().await;
+            println!("{}", result?);
+        }
+        Command::Serve(args) => {
+            init_logging(&cli.global);
+            let keyring = master_key::load(&cli.global)?;
+            let db = open_database(&cli.global).await?;
+            serve::run(db, &args, &cli.global.data_dir, keyring).await?;
         }
     }
     Ok(())

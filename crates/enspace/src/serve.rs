@@ -4,14 +4,14 @@ use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use enspace_api::{rate_limit::RateSettings, ApiConfig, AppState};
-use enspace_domain::list::Paging;
+use enspace_domain::{list::Paging, secrets::Keyring};
 use enspace_engine::request_log::{self, WriterSettings};
 use enspace_store::Db;
 use tokio::sync::watch;
 
 use crate::config::ServeArgs;
 
-pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
+pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: Keyring) -> anyhow::Result<()> {
     if let Some((user, secret)) = crate::users::first_run(&db, &args.admin_email).await? {
         // Printed once, to the terminal only, never through the logger.
         println!(
@@ -44,7 +44,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path) -> anyhow
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
     let files = enspace_engine::files::FileStore::local(data_dir);
-    let state = AppState::new(db.clone(), config, sink, files);
+    let state = AppState::new(db.clone(), config, sink, files, keyring);
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod group;
 pub mod indexes;
 pub mod install;
+pub mod integrations;
 pub mod items;
 pub mod list;
 pub mod member_groups;

@@ -36,6 +36,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_access.sql"),
         include_str!("../migrations/postgres/0004_access.sql"),
     ),
+    (
+        5,
+        "integrations",
+        include_str!("../migrations/sqlite/0005_integrations.sql"),
+        include_str!("../migrations/postgres/0005_integrations.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

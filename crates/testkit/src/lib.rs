@@ -75,7 +75,8 @@ impl TestAppBuilder {
         let (sink, writer) = request_log::start(db.clone(), settings);
         let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let files = enspace_engine::files::FileStore::local(files_dir.path());
-        let state = AppState::new(db.clone(), self.config, sink, files);
+        let keyring = enspace_domain::secrets::Keyring::new(enspace_domain::secrets::MasterKey::generate());
+        let state = AppState::new(db.clone(), self.config, sink, files, keyring);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
         TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }
     }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod fields;
 pub mod files;
 pub mod forms;
+pub mod integrations;
 pub mod items;
 pub mod member_groups;
 pub mod members;

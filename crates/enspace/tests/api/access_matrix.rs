@@ -108,6 +108,7 @@ const EVERY_PERMISSION: &[&str] = &[
     "settings::system::manage",
     "settings::structure::manage",
     "settings::access::manage",
+    "settings::integrations::manage",
 ];
 
 struct Route {
@@ -198,6 +199,11 @@ fn workspace_routes() -> Vec<Route> {
         route("DELETE", "/ws/member-groups/1", None, access()),
         route("POST", "/ws/member-groups/1/add-users", Some(json!({ "members": [] })), access()),
         route("POST", "/ws/member-groups/1/remove-users", Some(json!({ "members": [] })), access()),
+        route("GET", "/integrations", None, Member),
+        route("POST", "/integrations", Some(json!({ "integration": 99, "data": {} })), Settings("integrations")),
+        route("GET", "/integrations/1", None, Member),
+        route("PUT", "/integrations/1", Some(json!({ "status": "paused" })), Settings("integrations")),
+        route("DELETE", "/integrations/1", None, Settings("integrations")),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -205,7 +211,8 @@ fn workspace_routes() -> Vec<Route> {
 
 /// The world a route runs in: Ana owns Acme with type `docs` (text field `a`, file field
 /// `f`), an item with an attached file (file 1), form 1, roles 1 (every permission above),
-/// 2 (an unrelated one) and 3 (held by nobody), group 1 and a standard member to act on.
+/// 2 (an unrelated one) and 3 (held by nobody), group 1, integration 1 (OpenAI) and a standard
+/// member to act on.
 struct World {
     ana: TestUser,
     item: String,
@@ -228,6 +235,7 @@ async fn world(app: &TestApp) -> World {
         ("/ws/roles", json!({ "name": "Unrelated", "permissions": [{ "reference": "ai::chat::use" }] })),
         ("/ws/roles", json!({ "name": "Spare" })),
         ("/ws/member-groups", json!({ "name": "G" })),
+        ("/integrations", json!({ "integration": 7, "data": { "api_key": "sk-test" } })),
     ];
     for (path, body) in setup {
         let response = post(path, body).await;
@@ -339,7 +347,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (25, 25 * 36));
+    assert_eq!((routes, cases), (30, 30 * 36));
 }
 
 #[tokio::test]
@@ -360,7 +368,8 @@ async fn matrix_access_settings() {
 async fn matrix_user_routes_by_key_scope() {
     let app = TestApp::new().await;
     let ana = app.user("ana@example.com").await;
-    let routes: [(&str, &str, Option<Value>); 11] = [
+    let routes: [(&str, &str, Option<Value>); 12] = [
+        ("GET", "/integrations/catalog", None),
         ("GET", "/user", None),
         ("PUT", "/user", Some(json!({ "language": "xx" }))),
         ("GET", "/user-api-keys", None),
@@ -395,7 +404,7 @@ async fn matrix_user_routes_by_key_scope() {
             cases += 1;
         }
     }
-    assert_eq!(cases, 33);
+    assert_eq!(cases, 36);
 }
 
 /// The oracle itself, on a few cases read straight off the spec.

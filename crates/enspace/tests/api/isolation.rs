@@ -65,6 +65,11 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("DELETE", "/ws/member-groups/1".to_string(), None),
         ("POST", "/ws/member-groups/1/add-users".to_string(), Some(json!({ "members": [1] }))),
         ("POST", "/ws/member-groups/1/remove-users".to_string(), Some(json!({ "members": [1] }))),
+        ("GET", "/integrations".to_string(), None),
+        ("POST", "/integrations".to_string(), Some(json!({ "integration": 6, "data": { "phone_number": "1" } }))),
+        ("GET", "/integrations/1".to_string(), None),
+        ("PUT", "/integrations/1".to_string(), Some(json!({ "status": "inactive" }))),
+        ("DELETE", "/integrations/1".to_string(), None),
     ]
 }
 
@@ -213,6 +218,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
             ["id"]
             .clone();
     let group = create(&app, &bia.key, "secret", "/ws/member-groups", json!({ "name": "G" })).await;
+    let integration =
+        create(&app, &bia.key, "secret", "/integrations", json!({ "integration": 7, "data": { "api_key": "sk-x" } }))
+            .await;
     let carla = app.user("carla@example.com").await;
     let member = app.add_member(2, carla.id, MemberType::Standard, MemberStatus::Active).await;
     let acme_role = app.get("/ws/roles").key(&ana.key).ws("acme").send().await.json()[0]["id"].clone();
@@ -254,6 +262,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("DELETE", "/ws/member-groups/{}", &group["id"], None);
         both("POST", "/ws/member-groups/{}/add-users", &group["id"], Some(json!({ "members": [] })));
         both("POST", "/ws/member-groups/{}/remove-users", &group["id"], Some(json!({ "members": [] })));
+        both("GET", "/integrations/{}", &integration["id"], None);
+        both("PUT", "/integrations/{}", &integration["id"], Some(json!({ "status": "inactive" })));
+        both("DELETE", "/integrations/{}", &integration["id"], None);
         out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
     };
     for pair in routes.chunks(2) {
@@ -279,4 +290,5 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         json!({ "a": "x" })
     );
     assert_eq!(secret("/ws/types/classified".into()).await.status, 200);
+    assert_eq!(secret(format!("/integrations/{}", integration["id"])).await.json()["status"], "active");
 }

@@ -10,6 +10,7 @@ mod files;
 mod forms;
 mod grouped_writes;
 mod indexes;
+mod integrations;
 mod isolation;
 mod items;
 mod lists;

@@ -115,6 +115,18 @@ async fn http(
     key: Option<&str>,
     body: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
+    http_in(port, method, path, key, None, body).await
+}
+
+/// [`http`] with an `en-workspace` header.
+async fn http_in(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    workspace: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
     let body = body.unwrap_or("");
     let mut request = format!(
@@ -123,6 +135,9 @@ async fn http(
     );
     if let Some(key) = key {
         request.push_str(&format!("x-api-key: {key}\r\n"));
+    }
+    if let Some(workspace) = workspace {
+        request.push_str(&format!("en-workspace: {workspace}\r\n"));
     }
     if !body.is_empty() {
         request.push_str("Content-Type: application/json\r\n");
@@ -350,4 +365,55 @@ fn help_documents_every_option() {
     for command in ["serve", "migrate", "user", "openapi"] {
         assert!(top.contains(command), "--help lacks {command}");
     }
+}
+
+/// Integration secrets survive a master-key rotation: the key file is generated owner-only on
+/// first start, `enspace secrets rotate` replaces it, and the restarted server still opens every
+/// secret; neither the secret nor any key reaches the database file or the log in the clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_survive_a_master_key_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let base = ["--data-dir", dir.path().to_str().unwrap(), "--database-url", url.as_str()];
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = server.first_run_key().unwrap();
+    let key_file = dir.path().join("master.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let first_key = std::fs::read_to_string(&key_file).unwrap();
+    let (status, _) = http(server.port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap();
+    assert_eq!(status, 201);
+    let secret = "SG.do-not-leak-7f3a9c";
+    let install = format!(
+        r#"{{"integration":4,"data":{{"environment":"stage","api_key":"{secret}","from_email":"no-reply@acme.com"}}}}"#
+    );
+    let (status, body) =
+        http_in(server.port, "POST", "/integrations", Some(&key), Some("acme"), Some(&install)).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains(r#""configured_secrets":["api_key"]"#) && !body.contains(secret), "{body}");
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    assert!(!server.stderr().contains(secret), "the secret reached the log");
+    if !url.starts_with("postgres") {
+        for file in ["enspace.db", "enspace.db-wal"] {
+            let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{file} holds the secret");
+            assert!(!bytes.windows(64).any(|w| w == first_key.trim().as_bytes()), "{file} holds the master key");
+        }
+    }
+
+    let rotated = Command::new(env!("CARGO_BIN_EXE_enspace")).args(base).args(["secrets", "rotate"]).output().unwrap();
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("re-sealed 1 integration(s)"));
+    let second_key = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(first_key, second_key);
+    assert!(!dir.path().join("master.key.next").exists());
+
+    let server = Server::start(dir.path(), &url).await;
+    let (status, body) = http_in(server.port, "GET", "/integrations/1", Some(&key), Some("acme"), None).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""configured_secrets":["api_key"]"#), "{body}");
 }

@@ -1,0 +1,284 @@
+//! Integrations: the catalogue, and a workspace's installed integrations (install, list, get,
+//! update with merge and status, uninstall). Secrets are sealed before they reach the store and
+//! never leave it in any answer, log line or error.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    access::{Action, SettingsArea},
+    integrations::{self, IntegrationType, Settings},
+    time::now_ms,
+    Detail,
+};
+use enspace_store::{
+    error::StoreError,
+    integrations::{IntegrationRecord, LIST},
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, Authed, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    views::{CatalogueEntry, IntegrationView},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(catalogue)).routes(routes!(list_integrations, install)).routes(routes!(
+        get_integration,
+        update_integration,
+        uninstall
+    ))
+}
+
+pub const INTEGRATION_NOT_FOUND: &str = "Integration not found";
+
+/// The eight types with the JSON Schema of their `data` [ours].
+#[utoipa::path(get, path = "/integrations/catalog", tag = "integrations", security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [CatalogueEntry]), (status = 401, body = ErrorBody)))]
+pub async fn catalogue(_: Authed) -> Json<Vec<CatalogueEntry>> {
+    Json(integrations::CATALOGUE.iter().map(|t| CatalogueEntry { kind: t.wire(), schema: t.schema() }).collect())
+}
+
+fn kind_of(record: &IntegrationRecord) -> ApiResult<&'static IntegrationType> {
+    integrations::by_id(record.integration_type)
+        .ok_or_else(|| ApiError::internal(format!("integration {} has unknown type", record.id)))
+}
+
+/// The stored secrets, opened.
+fn open_secrets(state: &AppState, record: &IntegrationRecord) -> ApiResult<Map<String, Value>> {
+    let Some(sealed) = &record.secrets else { return Ok(Map::new()) };
+    let aad = IntegrationRecord::aad(record.workspace_id, record.id);
+    let plain =
+        state.keyring.open(sealed, &aad).map_err(|e| ApiError::internal(format!("integration {}: {e}", record.id)))?;
+    serde_json::from_slice(&plain).map_err(|e| ApiError::internal(format!("integration {}: {e}", record.id)))
+}
+
+fn seal(state: &AppState, workspace_id: i64, id: i64, secrets: &Map<String, Value>) -> Option<String> {
+    (!secrets.is_empty()).then(|| {
+        let plain = serde_json::to_vec(secrets).expect("a JSON map serializes");
+        state.keyring.seal(&plain, &IntegrationRecord::aad(workspace_id, id))
+    })
+}
+
+fn view(state: &AppState, record: IntegrationRecord) -> ApiResult<IntegrationView> {
+    let kind = kind_of(&record)?;
+    let secrets = open_secrets(state, &record)?;
+    let configured_secrets = kind.secret_keys().filter(|k| secrets.contains_key(*k)).map(String::from).collect();
+    Ok(IntegrationView::new(record, kind.wire(), configured_secrets))
+}
+
+async fn integration_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<IntegrationRecord> {
+    enspace_store::integrations::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))
+}
+
+fn webhook_url(state: &AppState, kind: &IntegrationType) -> String {
+    format!("{}/webhooks/{}", state.config.public_url, kind.slug)
+}
+
+fn conflict(kind: &IntegrationType) -> ApiError {
+    if kind.id == integrations::WHATSAPP_TWILIO {
+        ApiError::conflict("This workspace already has a Whatsapp Twilio integration for this phone number")
+    } else {
+        ApiError::conflict(format!("This workspace already has a {} integration", kind.name))
+    }
+}
+
+/// The workspace's installed integrations, a bare array; filters `integration` (type id) and
+/// `status`. Any member reads them (secrets never show); changing needs
+/// `settings::integrations::manage`.
+#[utoipa::path(get, path = "/integrations", tag = "integrations", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [IntegrationView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_integrations(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<IntegrationView>>> {
+    let query = query.list(&state, &LIST, &[])?;
+    let records = enspace_store::integrations::list(&state.db, ctx.workspace.id, &query).await?;
+    Ok(Json(records.into_iter().map(|r| view(&state, r)).collect::<ApiResult<_>>()?))
+}
+
+#[utoipa::path(get, path = "/integrations/{id}", tag = "integrations", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = IntegrationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_integration(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<IntegrationView>> {
+    Ok(Json(view(&state, integration_of(&state, &ctx, id).await?)?))
+}
+
+/// `{integration*: <type id>, data*: {...}}` [wire]. Values are taken as raw JSON and checked
+/// by hand, so that no parser message can ever quote a secret back.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallInput {
+    #[schema(value_type = i64)]
+    pub integration: Option<Value>,
+    #[schema(value_type = Object)]
+    pub data: Option<Value>,
+}
+
+impl Input for InstallInput {}
+
+fn data_object<'a>(
+    details: &mut Vec<Detail>,
+    data: Option<&'a Value>,
+    required: bool,
+) -> Option<&'a Map<String, Value>> {
+    match data {
+        Some(Value::Object(map)) => Some(map),
+        None | Some(Value::Null) if !required => None,
+        None | Some(Value::Null) => {
+            details.push(Detail::new("data", "is required"));
+            None
+        }
+        Some(_) => {
+            details.push(Detail::new("data", "expected an object of settings"));
+            None
+        }
+    }
+}
+
+/// Installs an integration (`settings::integrations::manage`): one per type per workspace, and
+/// for WhatsApp one per phone number (409 otherwise).
+#[utoipa::path(post, path = "/integrations", tag = "integrations", params(WorkspaceHeader), request_body = InstallInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = IntegrationView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn install(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(input): ApiJson<InstallInput>,
+) -> ApiResult<(StatusCode, Json<IntegrationView>)> {
+    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    let mut details = Vec::new();
+    let kind = match &input.integration {
+        None | Some(Value::Null) => {
+            details.push(Detail::new("integration", "is required"));
+            None
+        }
+        Some(value) => {
+            let found = crate::routes::id_of(value).and_then(integrations::by_id);
+            if found.is_none() {
+                details.push(Detail::new(
+                    "integration",
+                    format!("no integration type {value}; see /integrations/catalog"),
+                ));
+            }
+            found
+        }
+    };
+    let data = data_object(&mut details, input.data.as_ref(), true);
+    let merged = match (kind, data) {
+        (Some(kind), Some(data)) => {
+            match integrations::merge(kind, &Settings::default(), data, &webhook_url(&state, kind)) {
+                Ok(merged) => Some(merged),
+                Err(problems) => {
+                    details.extend(problems);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    ApiError::check(details)?;
+    let (kind, merged) = (kind.expect("checked"), merged.expect("checked"));
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let unique = integrations::unique_key(kind, &merged.public);
+    let id = match enspace_store::integrations::insert(&mut tx, ctx.workspace.id, kind.id, &unique, &merged.public, now)
+        .await
+    {
+        Err(StoreError::Conflict(_)) => return Err(conflict(kind)),
+        other => other?,
+    };
+    let sealed = seal(&state, ctx.workspace.id, id, &merged.secrets);
+    enspace_store::integrations::set_secrets(&mut tx, ctx.workspace.id, id, sealed.as_deref()).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view(&state, integration_of(&state, &ctx, id).await?)?)))
+}
+
+/// `{data, status}` [ours]: `data` merges key by key (`null` clears an optional setting; an
+/// absent secret keeps its stored value); `status` is `active` or `inactive`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInput {
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<Value>,
+    pub status: Option<String>,
+}
+
+impl Input for UpdateInput {
+    const READ_ONLY: &'static [&'static str] = &["integration", "configured_secrets"];
+}
+
+#[utoipa::path(put, path = "/integrations/{id}", tag = "integrations", params(WorkspaceHeader, ("id" = i64, Path)), request_body = UpdateInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = IntegrationView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_integration(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<UpdateInput>,
+) -> ApiResult<Json<IntegrationView>> {
+    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    let mut record = integration_of(&state, &ctx, id).await?;
+    let kind = kind_of(&record)?;
+    let mut details = Vec::new();
+    if let Some(status) = input.status.as_deref() {
+        if !["active", "inactive"].contains(&status) {
+            details.push(Detail::new("status", format!("expected active or inactive, got {status:?}")));
+        }
+    }
+    let sent = data_object(&mut details, input.data.as_ref(), false).cloned().unwrap_or_default();
+    let stored = Settings { public: record.data.clone(), secrets: open_secrets(&state, &record)? };
+    let merged = match integrations::merge(kind, &stored, &sent, &webhook_url(&state, kind)) {
+        Ok(merged) => Some(merged),
+        Err(problems) => {
+            details.extend(problems);
+            None
+        }
+    };
+    ApiError::check(details)?;
+    let merged = merged.expect("checked");
+    record.data = merged.public;
+    if let Some(status) = input.status {
+        record.status = status;
+    }
+    let unique = integrations::unique_key(kind, &record.data);
+    let sealed = seal(&state, ctx.workspace.id, id, &merged.secrets);
+    let mut tx = state.db.begin().await?;
+    match enspace_store::integrations::update(&mut tx, &record, &unique, sealed.as_deref(), now_ms()).await {
+        Err(StoreError::Conflict(_)) => return Err(conflict(kind)),
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok(Json(view(&state, integration_of(&state, &ctx, id).await?)?))
+}
+
+/// Uninstalls: the row and its sealed secrets are destroyed. Answers the integration as it was.
+#[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = IntegrationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn uninstall(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<IntegrationView>> {
+    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    let record = integration_of(&state, &ctx, id).await?;
+    let answer = view(&state, record)?;
+    let mut tx = state.db.begin().await?;
+    enspace_store::integrations::delete(&mut tx, ctx.workspace.id, id).await?;
+    tx.commit().await?;
+    Ok(Json(answer))
+}
