@@ -11,6 +11,7 @@ pub mod files;
 pub mod forms;
 pub mod integrations;
 pub mod items;
+pub mod jobs;
 pub mod key;
 pub mod list;
 pub mod members;

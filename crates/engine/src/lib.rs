@@ -10,5 +10,6 @@
 pub mod files;
 pub mod indexes;
 pub mod items;
+pub mod jobs;
 pub mod request_log;
 pub mod retention;

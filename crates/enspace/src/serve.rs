@@ -29,7 +29,10 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let (sink, writer) = request_log::start(db.clone(), WriterSettings::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);
-    let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx);
+    let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx.clone());
+    // The job worker: provider calls and timed work register their handlers here as they land.
+    let jobs = enspace_engine::jobs::Jobs::new(Vec::new());
+    let worker = jobs.start(db.clone(), enspace_engine::jobs::WorkerSettings::default(), stop_rx);
 
     let config = ApiConfig {
         public_url: args
@@ -67,6 +70,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     writer.shutdown().await;
     let _ = stop_tx.send(true);
     let _ = pruner.await;
+    let _ = worker.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

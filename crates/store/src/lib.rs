@@ -14,6 +14,7 @@ pub mod indexes;
 pub mod install;
 pub mod integrations;
 pub mod items;
+pub mod jobs;
 pub mod list;
 pub mod member_groups;
 pub mod members;

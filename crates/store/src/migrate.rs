@@ -42,6 +42,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_integrations.sql"),
         include_str!("../migrations/postgres/0005_integrations.sql"),
     ),
+    (
+        6,
+        "jobs",
+        include_str!("../migrations/sqlite/0006_jobs.sql"),
+        include_str!("../migrations/postgres/0006_jobs.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

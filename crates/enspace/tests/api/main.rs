@@ -13,6 +13,7 @@ mod indexes;
 mod integrations;
 mod isolation;
 mod items;
+mod jobs;
 mod lists;
 mod members;
 mod openapi;

@@ -1,0 +1,137 @@
+//! The job worker: claims due jobs from the database queue (`store::jobs`), runs each with the
+//! handler registered for its kind, and records the outcome: done, queued again after a backoff
+//! (or the provider's `Retry-After`), or failed for good with its last error.
+//!
+//! Several processes may run workers on one PostgreSQL database; each job is claimed by one of
+//! them at a time, under a lease that a crashed process lets expire.
+
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use enspace_domain::{jobs::retry_delay_ms, time::now_ms};
+use enspace_store::{jobs::JobRecord, Db};
+use tokio::{
+    sync::{watch, Notify},
+    task::JoinHandle,
+};
+
+/// How a run went wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobError {
+    /// Worth another attempt (a timeout, a 5xx, a 429), optionally not before `after`.
+    Retry { message: String, after: Option<Duration> },
+    /// No attempt will succeed (bad credentials, a refused request): failed now.
+    Fatal(String),
+}
+
+pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+
+/// What runs the jobs of one kind.
+pub trait Handler: Send + Sync {
+    fn run<'a>(&'a self, job: &'a JobRecord) -> JobFuture<'a>;
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Identifies this process's claims (`locked_by`).
+    pub worker_id: String,
+    /// How long a claim holds before another worker may take the job.
+    pub lease: Duration,
+    /// Jobs claimed at once.
+    pub batch: i64,
+    /// The longest sleep between looks at the queue (jobs enqueued by another process, or due
+    /// later, are picked up within it).
+    pub poll: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            worker_id: format!("{}-{}", std::process::id(), ulid::Ulid::new()),
+            lease: Duration::from_secs(300),
+            batch: 16,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The handlers by kind, and a bell that wakes the worker when this process enqueues.
+#[derive(Clone, Default)]
+pub struct Jobs {
+    handlers: Arc<HashMap<&'static str, Arc<dyn Handler>>>,
+    wake: Arc<Notify>,
+}
+
+impl Jobs {
+    pub fn new(handlers: Vec<(&'static str, Arc<dyn Handler>)>) -> Jobs {
+        Jobs { handlers: Arc::new(handlers.into_iter().collect()), wake: Arc::default() }
+    }
+
+    /// Call after committing an enqueue, so the job runs now rather than at the next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Claims and runs one batch of due jobs; answers how many ran.
+    pub async fn run_due(&self, db: &Db, settings: &WorkerSettings) -> enspace_store::Result<usize> {
+        let lease_ms = settings.lease.as_millis() as i64;
+        let jobs = enspace_store::jobs::claim(db, &settings.worker_id, now_ms(), lease_ms, settings.batch).await?;
+        for job in &jobs {
+            let outcome = match self.handlers.get(job.kind.as_str()) {
+                Some(handler) => handler.run(job).await,
+                None => Err(JobError::Fatal(format!("no handler for jobs of kind {:?}", job.kind))),
+            };
+            let now = now_ms();
+            let recorded = match outcome {
+                Ok(()) => enspace_store::jobs::complete(db, job.id, &settings.worker_id, now).await?,
+                Err(error) => {
+                    let (message, retry_at) = match error {
+                        JobError::Retry { message, .. } if job.attempts >= job.max_attempts => (message, None),
+                        JobError::Retry { message, after } => {
+                            let wait =
+                                after.map(|d| d.as_millis() as i64).unwrap_or(0).max(retry_delay_ms(job.attempts));
+                            (message, Some(now + wait))
+                        }
+                        JobError::Fatal(message) => (message, None),
+                    };
+                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, retry_at, error = %message, "job attempt failed");
+                    enspace_store::jobs::fail(db, job.id, &settings.worker_id, &message, retry_at, now).await?
+                }
+            };
+            if !recorded {
+                tracing::warn!(
+                    job = job.id,
+                    "job outcome not recorded: its lease expired and another worker claimed it"
+                );
+            }
+        }
+        Ok(jobs.len())
+    }
+
+    /// Runs the worker until `stop` changes: a batch, then (when the queue had nothing) a sleep
+    /// until the next due job, the poll interval, or a wake.
+    pub fn start(self, db: Db, settings: WorkerSettings, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                let ran = match self.run_due(&db, &settings).await {
+                    Ok(n) => n,
+                    Err(error) => {
+                        tracing::warn!(%error, "job queue unavailable");
+                        0
+                    }
+                };
+                if ran > 0 {
+                    continue;
+                }
+                let until_due = match enspace_store::jobs::next_due(&db).await {
+                    Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64),
+                    _ => settings.poll,
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(until_due.min(settings.poll)) => {}
+                    _ = self.wake.notified() => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        })
+    }
+}
