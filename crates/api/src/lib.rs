@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::{extract::DefaultBodyLimit, Router};
 use enspace_domain::{list::Paging, secrets::Keyring};
-use enspace_engine::{files::FileStore, request_log::RequestLogSink};
+use enspace_engine::{files::FileStore, jobs::Jobs, request_log::RequestLogSink};
 use enspace_store::Db;
 use rate_limit::{RateLimits, RateSettings};
 use utoipa_axum::router::OpenApiRouter;
@@ -56,14 +56,24 @@ pub struct AppState {
     pub files: FileStore,
     /// The master keys integration secrets are sealed with.
     pub keyring: Arc<Keyring>,
+    /// The job handlers; routes ring it after enqueueing.
+    pub jobs: Jobs,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: ApiConfig, request_log: RequestLogSink, files: FileStore, keyring: Keyring) -> AppState {
+    pub fn new(
+        db: Db,
+        config: ApiConfig,
+        request_log: RequestLogSink,
+        files: FileStore,
+        keyring: Arc<Keyring>,
+        jobs: Jobs,
+    ) -> AppState {
         AppState {
             db,
             files,
-            keyring: Arc::new(keyring),
+            keyring,
+            jobs,
             rate_limits: Arc::new(RateLimits::new(config.rate)),
             config: Arc::new(config),
             request_log,
@@ -91,6 +101,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::member_groups::routes())
         .merge(routes::auth::routes())
         .merge(routes::integrations::routes())
+        .merge(routes::emails::routes())
 }
 
 /// The OpenAPI document of every route.

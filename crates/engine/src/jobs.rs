@@ -7,7 +7,8 @@
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use enspace_domain::{jobs::retry_delay_ms, time::now_ms};
+use enspace_domain::{jobs::retry_delay_ms, secrets::Keyring, time::now_ms};
+use enspace_integrations::Providers;
 use enspace_store::{jobs::JobRecord, Db};
 use tokio::{
     sync::{watch, Notify},
@@ -62,6 +63,12 @@ pub struct Jobs {
 }
 
 impl Jobs {
+    /// Every handler the server has, for `enspace serve` and the tests alike.
+    pub fn standard(db: &Db, keyring: Arc<Keyring>, providers: Providers) -> Jobs {
+        let send_email = crate::emails::SendEmail { db: db.clone(), keyring, providers };
+        Jobs::new(vec![(crate::emails::KIND, Arc::new(send_email) as Arc<dyn Handler>)])
+    }
+
     pub fn new(handlers: Vec<(&'static str, Arc<dyn Handler>)>) -> Jobs {
         Jobs { handlers: Arc::new(handlers.into_iter().collect()), wake: Arc::default() }
     }

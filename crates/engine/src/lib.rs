@@ -4,11 +4,15 @@
 //! - [`items`]: the item write path (check, resolve relations and files, codes, history).
 //! - [`request_log`]: the request log is written off the request path, in batches, and flushed
 //!   on graceful shutdown.
+//! - [`jobs`]: the job worker over the database queue; [`emails`] is its first handler (the
+//!   outbox through SendGrid); [`integrations`] opens and seals an installation's secrets.
 //! - [`retention`]: old request-log rows are pruned periodically. The prune is idempotent, so
 //!   with several processes on one PostgreSQL each may run it without coordination.
 
+pub mod emails;
 pub mod files;
 pub mod indexes;
+pub mod integrations;
 pub mod items;
 pub mod jobs;
 pub mod request_log;

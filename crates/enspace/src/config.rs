@@ -113,6 +113,9 @@ pub struct ServeArgs {
     /// Days request-log rows are kept.
     #[arg(long, env = "ENSPACE_REQUEST_LOG_RETENTION_DAYS", default_value_t = 90)]
     pub request_log_retention_days: u32,
+    /// SendGrid's API base URL (an on-premise relay, or a local fake in tests).
+    #[arg(long, env = "ENSPACE_SENDGRID_URL", default_value = "https://api.sendgrid.com")]
+    pub sendgrid_url: String,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "ENSPACE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,

@@ -30,9 +30,12 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let (stop_tx, stop_rx) = watch::channel(false);
     let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);
     let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx.clone());
-    // The job worker: provider calls and timed work register their handlers here as they land.
-    let jobs = enspace_engine::jobs::Jobs::new(Vec::new());
-    let worker = jobs.start(db.clone(), enspace_engine::jobs::WorkerSettings::default(), stop_rx);
+    let keyring = std::sync::Arc::new(keyring);
+    let providers = enspace_integrations::Providers::new(enspace_integrations::ProviderUrls {
+        sendgrid: args.sendgrid_url.clone(),
+    });
+    let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers);
+    let worker = jobs.clone().start(db.clone(), enspace_engine::jobs::WorkerSettings::default(), stop_rx);
 
     let config = ApiConfig {
         public_url: args
@@ -47,7 +50,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
     let files = enspace_engine::files::FileStore::local(data_dir);
-    let state = AppState::new(db.clone(), config, sink, files, keyring);
+    let state = AppState::new(db.clone(), config, sink, files, keyring, jobs);
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");

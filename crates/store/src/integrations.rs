@@ -83,6 +83,21 @@ pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<Integrati
     .transpose()
 }
 
+/// The workspace's active installation of a type (the first, for types with several).
+pub async fn active_of_type(db: &Db, workspace_id: i64, integration_type: i64) -> Result<Option<IntegrationRecord>> {
+    db.fetch_optional(
+        &format!(
+            "SELECT {COLUMNS} FROM integrations i WHERE i.workspace_id = $1 AND i.integration_type = $2 \
+             AND i.status = 'active' ORDER BY i.id LIMIT 1"
+        ),
+        &params![workspace_id, integration_type],
+    )
+    .await?
+    .as_ref()
+    .map(IntegrationRecord::from_row)
+    .transpose()
+}
+
 /// Inserts an installation without its secrets (they are sealed against the new row's id and
 /// set with [`set_secrets`] in the same transaction); a second one with the same `unique_key`
 /// is a `Conflict`.

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod db;
+pub mod emails;
 pub mod error;
 pub mod fields;
 pub mod files;

@@ -48,6 +48,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_jobs.sql"),
         include_str!("../migrations/postgres/0006_jobs.sql"),
     ),
+    (
+        7,
+        "emails",
+        include_str!("../migrations/sqlite/0007_emails.sql"),
+        include_str!("../migrations/postgres/0007_emails.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

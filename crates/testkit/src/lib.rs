@@ -5,6 +5,7 @@
 //! Requests go through the whole router and middleware in-process.
 
 mod database;
+mod fake;
 mod logs;
 mod request;
 
@@ -14,11 +15,19 @@ use enspace_domain::{
     access::{MemberStatus, MemberType},
     key::{self, Scopes},
 };
-use enspace_engine::request_log::{self, RequestLogWriter, WriterSettings};
+use std::sync::Arc;
+
+use enspace_domain::secrets::{Keyring, MasterKey};
+use enspace_engine::{
+    jobs::{Jobs, WorkerSettings},
+    request_log::{self, RequestLogWriter, WriterSettings},
+};
+use enspace_integrations::{ProviderUrls, Providers};
 use enspace_store::{api_keys::NewApiKey, Db};
 use serde_json::{json, Value};
 
 pub use database::TestDatabase;
+pub use fake::{FakeProvider, Received, Reply};
 pub use logs::captured_logs;
 pub use request::{TestRequest, TestResponse};
 
@@ -42,19 +51,33 @@ pub struct TestUser {
 pub struct TestAppBuilder {
     config: ApiConfig,
     extra: Option<Router<AppState>>,
+    providers: ProviderUrls,
 }
 
 impl Default for TestAppBuilder {
     fn default() -> Self {
         // Tests send bursts far above the production default; rate-limit tests set their own.
         let rate = RateSettings::per_second(100_000, 100_000);
-        TestAppBuilder { config: ApiConfig { rate, ..ApiConfig::default() }, extra: None }
+        // Providers point at a closed local port unless a test starts a fake for them, so no
+        // test ever reaches a real provider.
+        let nowhere = "http://127.0.0.1:9".to_string();
+        TestAppBuilder {
+            config: ApiConfig { rate, ..ApiConfig::default() },
+            extra: None,
+            providers: ProviderUrls { sendgrid: nowhere },
+        }
     }
 }
 
 impl TestAppBuilder {
     pub fn config(mut self, f: impl FnOnce(&mut ApiConfig)) -> Self {
         f(&mut self.config);
+        self
+    }
+
+    /// Where the provider clients go (usually a [`FakeProvider`]'s `url`).
+    pub fn providers(mut self, f: impl FnOnce(&mut ProviderUrls)) -> Self {
+        f(&mut self.providers);
         self
     }
 
@@ -75,8 +98,9 @@ impl TestAppBuilder {
         let (sink, writer) = request_log::start(db.clone(), settings);
         let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let files = enspace_engine::files::FileStore::local(files_dir.path());
-        let keyring = enspace_domain::secrets::Keyring::new(enspace_domain::secrets::MasterKey::generate());
-        let state = AppState::new(db.clone(), self.config, sink, files, keyring);
+        let keyring = Arc::new(Keyring::new(MasterKey::generate()));
+        let jobs = Jobs::standard(&db, keyring.clone(), Providers::new(self.providers));
+        let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
         TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }
     }
@@ -85,6 +109,20 @@ impl TestAppBuilder {
 impl TestApp {
     pub async fn new() -> TestApp {
         TestApp::builder().build().await
+    }
+
+    /// Runs every due job (as the server's worker would), until none is left; answers how many
+    /// ran. Tests call it where the server would have run them in the background.
+    pub async fn run_jobs(&self) -> usize {
+        let settings = WorkerSettings { worker_id: "test-worker".into(), ..WorkerSettings::default() };
+        let mut total = 0;
+        loop {
+            let ran = self.state.jobs.run_due(&self.db, &settings).await.expect("the job queue works");
+            if ran == 0 {
+                return total;
+            }
+            total += ran;
+        }
     }
 
     pub fn builder() -> TestAppBuilder {

@@ -54,18 +54,11 @@ fn kind_of(record: &IntegrationRecord) -> ApiResult<&'static IntegrationType> {
 
 /// The stored secrets, opened.
 fn open_secrets(state: &AppState, record: &IntegrationRecord) -> ApiResult<Map<String, Value>> {
-    let Some(sealed) = &record.secrets else { return Ok(Map::new()) };
-    let aad = IntegrationRecord::aad(record.workspace_id, record.id);
-    let plain =
-        state.keyring.open(sealed, &aad).map_err(|e| ApiError::internal(format!("integration {}: {e}", record.id)))?;
-    serde_json::from_slice(&plain).map_err(|e| ApiError::internal(format!("integration {}: {e}", record.id)))
+    enspace_engine::integrations::open_secrets(&state.keyring, record).map_err(ApiError::internal)
 }
 
 fn seal(state: &AppState, workspace_id: i64, id: i64, secrets: &Map<String, Value>) -> Option<String> {
-    (!secrets.is_empty()).then(|| {
-        let plain = serde_json::to_vec(secrets).expect("a JSON map serializes");
-        state.keyring.seal(&plain, &IntegrationRecord::aad(workspace_id, id))
-    })
+    enspace_engine::integrations::seal_secrets(&state.keyring, workspace_id, id, secrets)
 }
 
 fn view(state: &AppState, record: IntegrationRecord) -> ApiResult<IntegrationView> {

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod emails;
 pub mod fields;
 pub mod files;
 pub mod forms;

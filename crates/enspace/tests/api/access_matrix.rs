@@ -109,6 +109,7 @@ const EVERY_PERMISSION: &[&str] = &[
     "settings::structure::manage",
     "settings::access::manage",
     "settings::integrations::manage",
+    "settings::emails::manage",
 ];
 
 struct Route {
@@ -204,6 +205,9 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/integrations/1", None, Member),
         route("PUT", "/integrations/1", Some(json!({ "status": "paused" })), Settings("integrations")),
         route("DELETE", "/integrations/1", None, Settings("integrations")),
+        route("GET", "/ws/emails", None, Settings("emails")),
+        route("POST", "/ws/emails", Some(json!({ "to": [] })), Settings("emails")),
+        route("GET", "/ws/emails/1", None, Settings("emails")),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -347,7 +351,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (30, 30 * 36));
+    assert_eq!((routes, cases), (33, 33 * 36));
 }
 
 #[tokio::test]

@@ -70,6 +70,9 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/integrations/1".to_string(), None),
         ("PUT", "/integrations/1".to_string(), Some(json!({ "status": "inactive" }))),
         ("DELETE", "/integrations/1".to_string(), None),
+        ("GET", "/ws/emails".to_string(), None),
+        ("POST", "/ws/emails".to_string(), Some(json!({ "to": ["a@b.co"], "subject": "x", "text": "y" }))),
+        ("GET", "/ws/emails/1".to_string(), None),
     ]
 }
 
@@ -221,6 +224,17 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     let integration =
         create(&app, &bia.key, "secret", "/integrations", json!({ "integration": 7, "data": { "api_key": "sk-x" } }))
             .await;
+    let sendgrid =
+        json!({ "integration": 4, "data": { "environment": "stage", "api_key": "SG.x", "from_email": "a@b.co" } });
+    create(&app, &bia.key, "secret", "/integrations", sendgrid).await;
+    let email = app
+        .post("/ws/emails")
+        .key(&bia.key)
+        .ws("secret")
+        .json(&json!({ "to": ["c@d.co"], "subject": "s", "text": "t" }))
+        .send()
+        .await
+        .json();
     let carla = app.user("carla@example.com").await;
     let member = app.add_member(2, carla.id, MemberType::Standard, MemberStatus::Active).await;
     let acme_role = app.get("/ws/roles").key(&ana.key).ws("acme").send().await.json()[0]["id"].clone();
@@ -265,6 +279,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/integrations/{}", &integration["id"], None);
         both("PUT", "/integrations/{}", &integration["id"], Some(json!({ "status": "inactive" })));
         both("DELETE", "/integrations/{}", &integration["id"], None);
+        both("GET", "/ws/emails/{}", &email["id"], None);
         out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
     };
     for pair in routes.chunks(2) {

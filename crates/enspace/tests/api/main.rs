@@ -4,6 +4,7 @@
 mod access_matrix;
 mod api_keys;
 mod auth;
+mod emails;
 mod errors;
 mod field_access;
 mod files;

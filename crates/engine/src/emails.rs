@@ -1,0 +1,96 @@
+//! Sending the outbox: the `email.send` job, through the workspace's active SendGrid
+//! integration (sandbox mode in its `stage` environment).
+
+use std::sync::Arc;
+
+use enspace_domain::{integrations::SENDGRID, secrets::Keyring, time::now_ms};
+use enspace_integrations::{sendgrid, ProviderError, Providers};
+use enspace_store::{jobs::JobRecord, Db};
+use serde_json::{json, Value};
+
+use crate::jobs::{Handler, JobError, JobFuture};
+
+pub const KIND: &str = "email.send";
+
+/// The payload of an `email.send` job.
+pub fn payload(email_id: i64) -> Value {
+    json!({ "email": email_id })
+}
+
+pub struct SendEmail {
+    pub db: Db,
+    pub keyring: Arc<Keyring>,
+    pub providers: Providers,
+}
+
+fn store(e: enspace_store::StoreError) -> JobError {
+    JobError::Retry { message: format!("database: {e}"), after: None }
+}
+
+impl SendEmail {
+    /// One attempt; every failure is also written on the email (`failed` once final).
+    async fn attempt(&self, job: &JobRecord) -> Result<(), JobError> {
+        let (Some(workspace_id), Some(email_id)) = (job.workspace_id, job.payload["email"].as_i64()) else {
+            return Err(JobError::Fatal("an email.send job names a workspace and an email".into()));
+        };
+        let result = self.send(workspace_id, email_id).await;
+        if let Err(error) = &result {
+            let (message, final_attempt) = match error {
+                JobError::Fatal(message) => (message, true),
+                JobError::Retry { message, .. } => (message, job.attempts >= job.max_attempts),
+            };
+            enspace_store::emails::mark_error(&self.db, workspace_id, email_id, message, final_attempt, now_ms())
+                .await
+                .map_err(store)?;
+        }
+        result
+    }
+
+    async fn send(&self, workspace_id: i64, email_id: i64) -> Result<(), JobError> {
+        let Some(email) = enspace_store::emails::get(&self.db, workspace_id, email_id).await.map_err(store)? else {
+            return Err(JobError::Fatal(format!("email {email_id} no longer exists")));
+        };
+        if email.status == "sent" {
+            return Ok(());
+        }
+        let integration = enspace_store::integrations::active_of_type(&self.db, workspace_id, SENDGRID)
+            .await
+            .map_err(store)?
+            .ok_or_else(|| JobError::Fatal("the workspace has no active SendGrid integration".into()))?;
+        let secrets = crate::integrations::open_secrets(&self.keyring, &integration).map_err(JobError::Fatal)?;
+        let text = |key: &str| integration.data.get(key).and_then(Value::as_str).map(str::to_string);
+        let api_key = secrets
+            .get("api_key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| JobError::Fatal("SendGrid api_key is not set".into()))?;
+        let from_email = text("from_email").ok_or_else(|| JobError::Fatal("SendGrid from_email is not set".into()))?;
+        let from_name = text("from_name");
+        let reference = email.id.to_string();
+        let mail = sendgrid::Mail {
+            from_email: &from_email,
+            from_name: from_name.as_deref(),
+            to: &email.to,
+            reply_to: email.reply_to.as_deref(),
+            subject: &email.subject,
+            text: email.text.as_deref(),
+            html: email.html.as_deref(),
+            reference: &reference,
+        };
+        let sandbox = text("environment").as_deref() != Some("production");
+        match sendgrid::send(&self.providers, api_key, &mail, sandbox).await {
+            Ok(message_id) => {
+                enspace_store::emails::mark_sent(&self.db, workspace_id, email.id, message_id.as_deref(), now_ms())
+                    .await
+                    .map_err(store)
+            }
+            Err(ProviderError::Retry { message, retry_after }) => Err(JobError::Retry { message, after: retry_after }),
+            Err(ProviderError::Fatal { message }) => Err(JobError::Fatal(message)),
+        }
+    }
+}
+
+impl Handler for SendEmail {
+    fn run<'a>(&'a self, job: &'a JobRecord) -> JobFuture<'a> {
+        Box::pin(self.attempt(job))
+    }
+}

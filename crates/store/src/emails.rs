@@ -1,0 +1,135 @@
+//! The workspace email outbox.
+
+use enspace_domain::list::{FieldKind, ListQuery};
+use serde_json::Value;
+
+use crate::{
+    db::{Db, Row, Tx},
+    error::Result,
+    list::{ListField, ListSpec, Sql},
+    params,
+};
+
+pub const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub reply_to: Option<String>,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    pub provider_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, workspace_id, recipients, subject, text_body, html_body, reply_to, status, \
+     provider_message_id, last_error, created_by, created_at, updated_at, sent_at";
+
+impl EmailRecord {
+    fn from_row(row: &Row) -> Result<EmailRecord> {
+        Ok(EmailRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            to: serde_json::from_value(row.json("recipients")?).unwrap_or_default(),
+            subject: row.text("subject")?,
+            text: row.opt_text("text_body")?,
+            html: row.opt_text("html_body")?,
+            reply_to: row.opt_text("reply_to")?,
+            status: row.text("status")?,
+            provider_message_id: row.opt_text("provider_message_id")?,
+            last_error: row.opt_text("last_error")?,
+            created_by: row.opt_i64("created_by")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+            sent_at: row.opt_i64("sent_at")?,
+        })
+    }
+}
+
+pub const LIST: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "id" },
+        ListField { name: "status", kind: FieldKind::Enum(&STATUSES), sql: "status" },
+        ListField { name: "subject", kind: FieldKind::Text, sql: "subject" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "created_at" },
+        ListField { name: "sent_at", kind: FieldKind::Time, sql: "sent_at" },
+    ],
+    search: &["subject"],
+    default_sort: ("id", true),
+};
+
+pub struct NewEmail<'a> {
+    pub to: &'a [String],
+    pub subject: &'a str,
+    pub text: Option<&'a str>,
+    pub html: Option<&'a str>,
+    pub reply_to: Option<&'a str>,
+    pub created_by: Option<i64>,
+}
+
+pub async fn insert(tx: &mut Tx, workspace_id: i64, email: NewEmail<'_>, now: i64) -> Result<i64> {
+    tx.fetch_one(
+        "INSERT INTO emails (workspace_id, recipients, subject, text_body, html_body, reply_to, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        &params![
+            workspace_id,
+            Value::from(email.to.to_vec()),
+            email.subject,
+            email.text,
+            email.html,
+            email.reply_to,
+            email.created_by,
+            now
+        ],
+    )
+    .await?
+    .i64("id")
+}
+
+pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<EmailRecord>> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM emails WHERE workspace_id = $1 AND id = $2"),
+        &params![workspace_id, id],
+    )
+    .await?
+    .as_ref()
+    .map(EmailRecord::from_row)
+    .transpose()
+}
+
+pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<EmailRecord>> {
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM emails WHERE workspace_id = "));
+    sql.bind(workspace_id);
+    LIST.push_conditions(&mut sql, db.backend(), query);
+    LIST.push_page(&mut sql, query);
+    db.fetch_all(&sql.text, &sql.params).await?.iter().map(EmailRecord::from_row).collect()
+}
+
+pub async fn mark_sent(db: &Db, workspace_id: i64, id: i64, provider_message_id: Option<&str>, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE emails SET status = 'sent', provider_message_id = $3, last_error = NULL, sent_at = $4, updated_at = $4 \
+         WHERE workspace_id = $1 AND id = $2",
+        &params![workspace_id, id, provider_message_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; `failed` for good when `final_attempt`, else still `queued`.
+pub async fn mark_error(db: &Db, workspace_id: i64, id: i64, error: &str, final_attempt: bool, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE emails SET status = $3, last_error = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2",
+        &params![workspace_id, id, if final_attempt { "failed" } else { "queued" }, error, now],
+    )
+    .await?;
+    Ok(())
+}
