@@ -60,3 +60,54 @@ mod tests {
         assert!(details.is_empty());
     }
 }
+
+/// Where an email's text carries a link that must not be stored in the clear (an invitation
+/// token): the row keeps this placeholder, the sending job carries the link sealed.
+pub const LINK_PLACEHOLDER: &str = "{{link}}";
+
+/// The invitation email in the workspace's language (`pt`, `en`, `es`; anything else `pt`):
+/// subject, text and html, with [`LINK_PLACEHOLDER`] where the acceptance link goes.
+pub fn invitation(language: &str, workspace: &str, inviter: &str) -> (String, String, String) {
+    let (subject, intro, action, validity) = match language {
+        "en" => (
+            format!("You are invited to {workspace}"),
+            format!("{inviter} invited you to the workspace {workspace} on Enspace."),
+            "Accept the invitation",
+            "The link is valid for 7 days.",
+        ),
+        "es" => (
+            format!("Has sido invitado a {workspace}"),
+            format!("{inviter} te invitó al workspace {workspace} en Enspace."),
+            "Acepta la invitación",
+            "El enlace es válido por 7 días.",
+        ),
+        _ => (
+            format!("Você foi convidado para {workspace}"),
+            format!("{inviter} convidou você para o workspace {workspace} no Enspace."),
+            "Aceite o convite",
+            "O link vale por 7 dias.",
+        ),
+    };
+    let text = format!("{intro}\n\n{action}: {LINK_PLACEHOLDER}\n\n{validity}\n");
+    let html =
+        format!("<p>{}</p><p><a href=\"{LINK_PLACEHOLDER}\">{action}</a></p><p>{validity}</p>", escape_html(&intro));
+    (subject, text, html)
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod invitation_tests {
+    use super::*;
+
+    #[test]
+    fn invitations_speak_the_workspace_language_and_escape_names() {
+        let (subject, text, html) = invitation("en", "Acme", "Ana <ana@x.co>");
+        assert_eq!(subject, "You are invited to Acme");
+        assert!(text.contains("Accept the invitation: {{link}}"));
+        assert!(html.contains("Ana &lt;ana@x.co&gt;") && html.contains(r#"href="{{link}}""#));
+        assert_eq!(invitation("xx", "Acme", "Ana").0, "Você foi convidado para Acme");
+    }
+}

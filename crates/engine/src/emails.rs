@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use enspace_domain::{integrations::SENDGRID, secrets::Keyring, time::now_ms};
+use enspace_domain::{emails::LINK_PLACEHOLDER, integrations::SENDGRID, secrets::Keyring, time::now_ms};
 use enspace_integrations::{sendgrid, ProviderError, Providers};
 use enspace_store::{jobs::JobRecord, Db};
 use serde_json::{json, Value};
@@ -15,6 +15,16 @@ pub const KIND: &str = "email.send";
 /// The payload of an `email.send` job.
 pub fn payload(email_id: i64) -> Value {
     json!({ "email": email_id })
+}
+
+fn link_aad(workspace_id: i64, email_id: i64) -> String {
+    format!("enspace email link {workspace_id}/{email_id}")
+}
+
+/// The payload of an email whose text holds `LINK_PLACEHOLDER`: the link travels sealed, so
+/// neither the email row nor the job row holds it in the clear.
+pub fn payload_with_link(keyring: &Keyring, workspace_id: i64, email_id: i64, link: &str) -> Value {
+    json!({ "email": email_id, "link": keyring.seal(link.as_bytes(), &link_aad(workspace_id, email_id)) })
 }
 
 pub struct SendEmail {
@@ -33,7 +43,15 @@ impl SendEmail {
         let (Some(workspace_id), Some(email_id)) = (job.workspace_id, job.payload["email"].as_i64()) else {
             return Err(JobError::Fatal("an email.send job names a workspace and an email".into()));
         };
-        let result = self.send(workspace_id, email_id).await;
+        let link = match job.payload["link"].as_str() {
+            Some(sealed) => {
+                let opened = self.keyring.open(sealed, &link_aad(workspace_id, email_id));
+                let bytes = opened.map_err(|e| JobError::Fatal(format!("the email's link does not open: {e}")))?;
+                Some(String::from_utf8(bytes).map_err(|_| JobError::Fatal("the email's link is not text".into()))?)
+            }
+            None => None,
+        };
+        let result = self.send(workspace_id, email_id, link.as_deref()).await;
         if let Err(error) = &result {
             let (message, final_attempt) = match error {
                 JobError::Fatal(message) => (message, true),
@@ -46,7 +64,7 @@ impl SendEmail {
         result
     }
 
-    async fn send(&self, workspace_id: i64, email_id: i64) -> Result<(), JobError> {
+    async fn send(&self, workspace_id: i64, email_id: i64, link: Option<&str>) -> Result<(), JobError> {
         let Some(email) = enspace_store::emails::get(&self.db, workspace_id, email_id).await.map_err(store)? else {
             return Err(JobError::Fatal(format!("email {email_id} no longer exists")));
         };
@@ -66,14 +84,16 @@ impl SendEmail {
         let from_email = text("from_email").ok_or_else(|| JobError::Fatal("SendGrid from_email is not set".into()))?;
         let from_name = text("from_name");
         let reference = email.id.to_string();
+        let fill = |body: &Option<String>| body.as_ref().map(|b| b.replace(LINK_PLACEHOLDER, link.unwrap_or_default()));
+        let (text_body, html_body) = (fill(&email.text), fill(&email.html));
         let mail = sendgrid::Mail {
             from_email: &from_email,
             from_name: from_name.as_deref(),
             to: &email.to,
             reply_to: email.reply_to.as_deref(),
             subject: &email.subject,
-            text: email.text.as_deref(),
-            html: email.html.as_deref(),
+            text: text_body.as_deref(),
+            html: html_body.as_deref(),
             reference: &reference,
         };
         let sandbox = text("environment").as_deref() != Some("production");

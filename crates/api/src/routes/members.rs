@@ -10,6 +10,9 @@ use axum::{
 };
 use enspace_domain::{
     access::{grants_from, MemberAccess, MemberStatus, MemberType},
+    emails::invitation,
+    integrations::SENDGRID,
+    jobs::DEFAULT_MAX_ATTEMPTS,
     members::{check_type_change, invitable_type, may_confer},
     password::{issue_token, INVITATION_PREFIX},
     time::now_ms,
@@ -18,7 +21,9 @@ use enspace_domain::{
     Detail,
 };
 use enspace_store::{
+    emails::NewEmail,
     error::StoreError,
+    jobs::NewJob,
     members::{MemberDetail, MemberValues, LIST},
 };
 use serde::Deserialize;
@@ -193,7 +198,9 @@ pub struct InviteInput {
 impl Input for InviteInput {}
 
 /// Invites someone by email: creates the user if the email is new (it accepts the invitation
-/// to set its password) and the member; 409 if already a member.
+/// to set its password) and the member; 409 if already a member. The acceptance link is
+/// emailed through the workspace's active SendGrid integration, or else answered as
+/// `invitation_url`.
 #[utoipa::path(post, path = "/ws/members", tag = "members", params(WorkspaceHeader), request_body = InviteInput, security(("api_key" = []), ("bearer" = [])),
     responses((status = 201, body = InvitedMemberView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn invite_member(
@@ -265,9 +272,38 @@ pub async fn invite_member(
             now + INVITATION_TTL_MS,
         )
         .await?;
-        Some(format!("{}/auth/accept-invite?token={token}", state.config.public_url))
+        let url = format!("{}/auth/accept-invite?token={token}", state.config.public_url);
+        // With an active SendGrid integration the link goes by email (sealed in the job, never
+        // stored in the clear) and is not shown to the inviter [spec].
+        if enspace_store::integrations::active_of_type(&state.db, ctx.workspace.id, SENDGRID).await?.is_some() {
+            let inviter = ctx.principal.user.fname.clone().unwrap_or_else(|| ctx.principal.user.email.clone());
+            let (subject, text, html) = invitation(&ctx.workspace.language, &ctx.workspace.name, &inviter);
+            let to = [user.email.clone()];
+            let new = NewEmail {
+                to: &to,
+                subject: &subject,
+                text: Some(&text),
+                html: Some(&html),
+                reply_to: None,
+                created_by: Some(ctx.principal.user.id),
+            };
+            let email_id = enspace_store::emails::insert(&mut tx, ctx.workspace.id, new, now).await?;
+            let job = NewJob {
+                workspace_id: Some(ctx.workspace.id),
+                kind: enspace_engine::emails::KIND,
+                payload: enspace_engine::emails::payload_with_link(&state.keyring, ctx.workspace.id, email_id, &url),
+                run_at: now,
+                max_attempts: DEFAULT_MAX_ATTEMPTS,
+                dedupe_key: None,
+            };
+            enspace_store::jobs::enqueue(&mut tx, job, now).await?;
+            None
+        } else {
+            Some(url)
+        }
     };
     tx.commit().await?;
+    state.jobs.wake();
     let member = member_of(&state, &ctx, member.id).await?;
     Ok((StatusCode::CREATED, Json(InvitedMemberView { member: member.into(), invitation_url })))
 }

@@ -162,3 +162,42 @@ async fn an_email_needs_an_active_sendgrid_and_valid_fields() {
         .await
         .assert_error(403, "Permission denied: settings::emails::manage");
 }
+
+#[tokio::test]
+async fn an_invitation_goes_out_by_email_and_its_link_is_never_stored_in_the_clear() {
+    let (app, ana, fake) = app_with_sendgrid("stage").await;
+    fake.reply("POST", "/v3/mail/send", vec![Reply::status(202).header("x-message-id", "inv-1")]);
+    let invited = app
+        .post("/ws/members")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "email": "dora@example.com", "type": "viewer" }))
+        .send()
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text());
+    assert!(invited.json().get("invitation_url").is_none(), "the link went by email, not to the inviter");
+    app.run_jobs().await;
+    let mail = fake.received()[0].json();
+    assert_eq!(mail["personalizations"], json!([{ "to": [{ "email": "dora@example.com" }] }]));
+    assert_eq!(mail["subject"], "Você foi convidado para Acme");
+    let text = mail["content"][0]["value"].as_str().unwrap();
+    let token = text
+        .split("token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no link in {text}"))
+        .to_string();
+    assert!(token.starts_with("eni."), "{token}");
+    assert!(mail["content"][1]["value"].as_str().unwrap().contains(&token));
+    // The outbox shows the placeholder; no row anywhere holds the token.
+    let outbox = app.get("/ws/emails").key(&ana.key).ws("acme").send().await.json();
+    assert!(outbox[0]["text"].as_str().unwrap().contains("{{link}}"));
+    for table in ["emails", "jobs", "invitations"] {
+        let rows = app.db.fetch_all(&format!("SELECT * FROM {table}"), &[]).await.unwrap();
+        assert!(!format!("{rows:?}").contains(&token), "{table} holds the token");
+    }
+    // And the emailed link works.
+    let accepted =
+        app.post("/auth/accept-invite").json(&json!({ "token": token, "password": "dora's password" })).send().await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+}
