@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::{extract::DefaultBodyLimit, Router};
 use enspace_domain::{list::Paging, secrets::Keyring};
 use enspace_engine::{files::FileStore, jobs::Jobs, request_log::RequestLogSink};
+use enspace_integrations::Providers;
 use enspace_store::Db;
 use rate_limit::{RateLimits, RateSettings};
 use utoipa_axum::router::OpenApiRouter;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// The job handlers; routes ring it after enqueueing.
     pub jobs: Jobs,
+    /// Provider clients and server-wide accounts (webhook verification uses the latter).
+    pub providers: Providers,
 }
 
 impl AppState {
@@ -68,12 +71,14 @@ impl AppState {
         files: FileStore,
         keyring: Arc<Keyring>,
         jobs: Jobs,
+        providers: Providers,
     ) -> AppState {
         AppState {
             db,
             files,
             keyring,
             jobs,
+            providers,
             rate_limits: Arc::new(RateLimits::new(config.rate)),
             config: Arc::new(config),
             request_log,
@@ -102,6 +107,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::auth::routes())
         .merge(routes::integrations::routes())
         .merge(routes::emails::routes())
+        .merge(routes::conversations::routes())
+        .merge(routes::webhooks::routes())
 }
 
 /// The OpenAPI document of every route.

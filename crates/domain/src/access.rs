@@ -103,6 +103,8 @@ pub enum Action {
     /// Upload a file: any member who may write anything (not a viewer). What the file may be
     /// attached to is decided when an item names it.
     UploadFile,
+    /// Write in a WhatsApp conversation (send, close): any member but a viewer [ours].
+    Converse,
     /// Act on data, named by a permission reference such as `types::orders::read`.
     Data { reference: String, read_only: bool },
 }
@@ -240,7 +242,7 @@ pub fn decide(member: &MemberAccess, action: &Action) -> Result<(), Denied> {
         return Err(Denied(what(action)));
     }
     match action {
-        Action::ReadWorkspace | Action::UploadFile => Ok(()),
+        Action::ReadWorkspace | Action::UploadFile | Action::Converse => Ok(()),
         Action::DeleteWorkspace => Err(Denied(what(action))),
         Action::ManageSettings(area) if member.member_type == Full && member.holds(&area.permission()) => Ok(()),
         Action::ManageSettings(_) => Err(Denied(what(action))),
@@ -253,6 +255,7 @@ fn what(action: &Action) -> String {
     match action {
         Action::ReadWorkspace => "read workspace".into(),
         Action::UploadFile => "upload files".into(),
+        Action::Converse => "write in conversations".into(),
         Action::ManageSettings(area) => area.permission(),
         Action::DeleteWorkspace => "only the owner can delete the workspace".into(),
         Action::Data { reference, .. } => reference.clone(),

@@ -24,6 +24,7 @@ pub mod types;
 pub mod user;
 pub mod validation;
 pub mod values;
+pub mod whatsapp;
 pub mod workspace;
 
 pub use validation::Detail;

@@ -63,10 +63,19 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    /// Every handler the server has, for `enspace serve` and the tests alike.
-    pub fn standard(db: &Db, keyring: Arc<Keyring>, providers: Providers) -> Jobs {
-        let send_email = crate::emails::SendEmail { db: db.clone(), keyring, providers };
-        Jobs::new(vec![(crate::emails::KIND, Arc::new(send_email) as Arc<dyn Handler>)])
+    /// Every handler the server has, for `enspace serve` and the tests alike. `public_url` is
+    /// where providers call back.
+    pub fn standard(db: &Db, keyring: Arc<Keyring>, providers: Providers, public_url: &str) -> Jobs {
+        let send_email =
+            crate::emails::SendEmail { db: db.clone(), keyring: keyring.clone(), providers: providers.clone() };
+        let whatsapp: Arc<dyn Handler> =
+            Arc::new(crate::whatsapp::WhatsApp { db: db.clone(), keyring, providers, public_url: public_url.into() });
+        Jobs::new(vec![
+            (crate::emails::KIND, Arc::new(send_email) as Arc<dyn Handler>),
+            (crate::whatsapp::SEND, whatsapp.clone()),
+            (crate::whatsapp::WARN, whatsapp.clone()),
+            (crate::whatsapp::CLOSE, whatsapp),
+        ])
     }
 
     pub fn new(handlers: Vec<(&'static str, Arc<dyn Handler>)>) -> Jobs {

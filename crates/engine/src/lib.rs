@@ -17,3 +17,4 @@ pub mod items;
 pub mod jobs;
 pub mod request_log;
 pub mod retention;
+pub mod whatsapp;

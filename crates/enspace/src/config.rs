@@ -116,6 +116,15 @@ pub struct ServeArgs {
     /// SendGrid's API base URL (an on-premise relay, or a local fake in tests).
     #[arg(long, env = "ENSPACE_SENDGRID_URL", default_value = "https://api.sendgrid.com")]
     pub sendgrid_url: String,
+    /// Twilio's API base URL.
+    #[arg(long, env = "ENSPACE_TWILIO_URL", default_value = "https://api.twilio.com")]
+    pub twilio_url: String,
+    /// The server-wide Twilio account, for WhatsApp integrations installed without their own.
+    #[arg(long, env = "ENSPACE_TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+    /// Its auth token (set it in the environment, not on the command line).
+    #[arg(long, env = "ENSPACE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "ENSPACE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,

@@ -31,26 +31,29 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);
     let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx.clone());
     let keyring = std::sync::Arc::new(keyring);
-    let providers = enspace_integrations::Providers::new(enspace_integrations::ProviderUrls {
-        sendgrid: args.sendgrid_url.clone(),
-    });
-    let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers);
+    let public_url =
+        args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.addr)).trim_end_matches('/').to_string();
+    let twilio_account = match (&args.twilio_account_sid, &args.twilio_auth_token) {
+        (Some(sid), Some(token)) => {
+            Some(enspace_integrations::TwilioAccount { sid: sid.clone(), token: token.clone() })
+        }
+        _ => None,
+    };
+    let urls =
+        enspace_integrations::ProviderUrls { sendgrid: args.sendgrid_url.clone(), twilio: args.twilio_url.clone() };
+    let providers = enspace_integrations::Providers::new(urls).with_twilio_account(twilio_account);
+    let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), &public_url);
     let worker = jobs.clone().start(db.clone(), enspace_engine::jobs::WorkerSettings::default(), stop_rx);
 
     let config = ApiConfig {
-        public_url: args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", args.addr))
-            .trim_end_matches('/')
-            .to_string(),
+        public_url,
         body_limit: args.body_limit,
         file_limit: args.file_size_limit,
         paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
     let files = enspace_engine::files::FileStore::local(data_dir);
-    let state = AppState::new(db.clone(), config, sink, files, keyring, jobs);
+    let state = AppState::new(db.clone(), config, sink, files, keyring, jobs, providers);
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");

@@ -4,6 +4,7 @@
 //! on-premise providers and to the tests' local fakes.
 
 pub mod sendgrid;
+pub mod twilio;
 
 use std::time::Duration;
 
@@ -11,25 +12,45 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderUrls {
     pub sendgrid: String,
+    pub twilio: String,
 }
 
 impl Default for ProviderUrls {
     fn default() -> Self {
-        ProviderUrls { sendgrid: "https://api.sendgrid.com".into() }
+        ProviderUrls { sendgrid: "https://api.sendgrid.com".into(), twilio: "https://api.twilio.com".into() }
     }
 }
 
-/// The shared HTTP client and the providers' addresses.
+/// The server-wide Twilio account, used by WhatsApp integrations installed without their own.
+#[derive(Clone)]
+pub struct TwilioAccount {
+    pub sid: String,
+    pub token: String,
+}
+
+impl std::fmt::Debug for TwilioAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TwilioAccount({})", self.sid)
+    }
+}
+
+/// The shared HTTP client, the providers' addresses and server-wide accounts.
 #[derive(Debug, Clone)]
 pub struct Providers {
     client: reqwest::Client,
     pub urls: ProviderUrls,
+    pub twilio_account: Option<TwilioAccount>,
 }
 
 /// How long one provider call may take [ours].
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Providers {
+    pub fn with_twilio_account(mut self, account: Option<TwilioAccount>) -> Providers {
+        self.twilio_account = account;
+        self
+    }
+
     pub fn new(urls: ProviderUrls) -> Providers {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -37,7 +58,7 @@ impl Providers {
             .user_agent(concat!("enspace/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with rustls and default settings builds");
-        Providers { client, urls }
+        Providers { client, urls, twilio_account: None }
     }
 }
 

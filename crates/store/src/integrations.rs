@@ -83,6 +83,16 @@ pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<Integrati
     .transpose()
 }
 
+/// An installation by id alone: only for provider webhooks, which name their integration in
+/// the path and are then authenticated by the provider's signature against its credentials.
+pub async fn for_webhook(db: &Db, id: i64) -> Result<Option<IntegrationRecord>> {
+    db.fetch_optional(&format!("SELECT {COLUMNS} FROM integrations i WHERE i.id = $1"), &params![id])
+        .await?
+        .as_ref()
+        .map(IntegrationRecord::from_row)
+        .transpose()
+}
+
 /// The workspace's active installation of a type (the first, for types with several).
 pub async fn active_of_type(db: &Db, workspace_id: i64, integration_type: i64) -> Result<Option<IntegrationRecord>> {
     db.fetch_optional(
@@ -151,8 +161,15 @@ pub async fn set_secrets(tx: &mut Tx, workspace_id: i64, id: i64, sealed: Option
     Ok(())
 }
 
-/// Uninstalls: the row and its sealed secrets go.
+/// Uninstalls: the row and its sealed secrets go, with the conversations held through it.
 pub async fn delete(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<()> {
+    for table in ["conversation_messages", "conversations"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE workspace_id = $1 AND integration_id = $2"),
+            &params![workspace_id, id],
+        )
+        .await?;
+    }
     tx.execute("DELETE FROM integrations WHERE workspace_id = $1 AND id = $2", &params![workspace_id, id]).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! tenant's row by id alone.
 
 pub mod api_keys;
+pub mod conversations;
 pub mod db;
 pub mod emails;
 pub mod error;

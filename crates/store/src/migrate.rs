@@ -54,6 +54,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_emails.sql"),
         include_str!("../migrations/postgres/0007_emails.sql"),
     ),
+    (
+        8,
+        "whatsapp",
+        include_str!("../migrations/sqlite/0008_whatsapp.sql"),
+        include_str!("../migrations/postgres/0008_whatsapp.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -22,7 +22,7 @@ use enspace_engine::{
     jobs::{Jobs, WorkerSettings},
     request_log::{self, RequestLogWriter, WriterSettings},
 };
-use enspace_integrations::{ProviderUrls, Providers};
+use enspace_integrations::{ProviderUrls, Providers, TwilioAccount};
 use enspace_store::{api_keys::NewApiKey, Db};
 use serde_json::{json, Value};
 
@@ -52,6 +52,7 @@ pub struct TestAppBuilder {
     config: ApiConfig,
     extra: Option<Router<AppState>>,
     providers: ProviderUrls,
+    twilio_account: Option<TwilioAccount>,
 }
 
 impl Default for TestAppBuilder {
@@ -64,7 +65,8 @@ impl Default for TestAppBuilder {
         TestAppBuilder {
             config: ApiConfig { rate, ..ApiConfig::default() },
             extra: None,
-            providers: ProviderUrls { sendgrid: nowhere },
+            providers: ProviderUrls { sendgrid: nowhere.clone(), twilio: nowhere },
+            twilio_account: None,
         }
     }
 }
@@ -78,6 +80,12 @@ impl TestAppBuilder {
     /// Where the provider clients go (usually a [`FakeProvider`]'s `url`).
     pub fn providers(mut self, f: impl FnOnce(&mut ProviderUrls)) -> Self {
         f(&mut self.providers);
+        self
+    }
+
+    /// The server-wide Twilio account.
+    pub fn twilio_account(mut self, sid: &str, token: &str) -> Self {
+        self.twilio_account = Some(TwilioAccount { sid: sid.into(), token: token.into() });
         self
     }
 
@@ -99,8 +107,9 @@ impl TestAppBuilder {
         let files_dir = tempfile::tempdir().expect("a temporary directory for files");
         let files = enspace_engine::files::FileStore::local(files_dir.path());
         let keyring = Arc::new(Keyring::new(MasterKey::generate()));
-        let jobs = Jobs::standard(&db, keyring.clone(), Providers::new(self.providers));
-        let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs);
+        let providers = Providers::new(self.providers).with_twilio_account(self.twilio_account);
+        let jobs = Jobs::standard(&db, keyring.clone(), providers.clone(), &self.config.public_url);
+        let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs, providers);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
         TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }
     }

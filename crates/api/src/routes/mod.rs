@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod conversations;
 pub mod emails;
 pub mod fields;
 pub mod files;
@@ -15,6 +16,7 @@ pub mod request_logs;
 pub mod roles;
 pub mod types;
 pub mod user;
+pub mod webhooks;
 pub mod workspaces;
 pub mod ws;
 

@@ -25,6 +25,8 @@ enum Need {
     Owner,
     /// Anyone but a viewer.
     Writer,
+    /// Anyone but a viewer, in conversations.
+    Converser,
     /// `settings::<area>::manage`.
     Settings(&'static str),
     /// A data permission; `true` when it only reads.
@@ -78,6 +80,8 @@ fn expect(t: MemberType, role: Role, key: KeyScope, needed: Scope, need: &Need) 
         Need::Owner => Err("Permission denied: only the owner can delete the workspace".into()),
         Need::Writer if t != MemberType::Viewer => Ok(()),
         Need::Writer => Err("Permission denied: upload files".into()),
+        Need::Converser if t != MemberType::Viewer => Ok(()),
+        Need::Converser => Err("Permission denied: write in conversations".into()),
         Need::Settings(area) => {
             if owner || (t == MemberType::Full && holds) {
                 Ok(())
@@ -208,6 +212,11 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws/emails", None, Settings("emails")),
         route("POST", "/ws/emails", Some(json!({ "to": [] })), Settings("emails")),
         route("GET", "/ws/emails/1", None, Settings("emails")),
+        route("GET", "/ws/conversations", None, Member),
+        route("GET", "/ws/conversations/1", None, Member),
+        route("GET", "/ws/conversations/1/messages", None, Member),
+        route("POST", "/ws/conversations/1/messages", Some(json!({ "body": "" })), Converser),
+        route("POST", "/ws/conversations/1/close", None, Converser),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -351,7 +360,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (33, 33 * 36));
+    assert_eq!((routes, cases), (38, 38 * 36));
 }
 
 #[tokio::test]

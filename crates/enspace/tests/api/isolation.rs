@@ -73,6 +73,11 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/ws/emails".to_string(), None),
         ("POST", "/ws/emails".to_string(), Some(json!({ "to": ["a@b.co"], "subject": "x", "text": "y" }))),
         ("GET", "/ws/emails/1".to_string(), None),
+        ("GET", "/ws/conversations".to_string(), None),
+        ("GET", "/ws/conversations/1".to_string(), None),
+        ("GET", "/ws/conversations/1/messages".to_string(), None),
+        ("POST", "/ws/conversations/1/messages".to_string(), Some(json!({ "body": "x" }))),
+        ("POST", "/ws/conversations/1/close".to_string(), None),
     ]
 }
 
@@ -235,6 +240,26 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         .send()
         .await
         .json();
+    // A WhatsApp conversation in Secret, opened by a signed inbound message.
+    let whatsapp = json!({ "integration": 6, "data": { "phone_number": "21 3333-4444", "account_sid": "AC1", "auth_token": "tok" } });
+    let wa = create(&app, &bia.key, "secret", "/integrations", whatsapp).await;
+    let url = format!("http://127.0.0.1:8080/webhooks/whatsapp_twilio/{}", wa["id"]);
+    let params: Vec<(String, String)> =
+        [("MessageSid", "SM1"), ("From", "whatsapp:+5521999990000"), ("Body", "segredo")]
+            .map(|(k, v)| (k.into(), v.into()))
+            .into();
+    let signature = enspace_integrations::twilio::signature("tok", &url, &params);
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+    let path = url.strip_prefix("http://127.0.0.1:8080").unwrap();
+    let received = app
+        .post(path)
+        .header("x-twilio-signature", &signature)
+        .raw("application/x-www-form-urlencoded", body)
+        .send()
+        .await;
+    assert_eq!(received.status, 200, "{}", received.text());
+    let conversation =
+        app.get("/ws/conversations").key(&bia.key).ws("secret").send().await.json()[0]["id"].as_i64().unwrap();
     let carla = app.user("carla@example.com").await;
     let member = app.add_member(2, carla.id, MemberType::Standard, MemberStatus::Active).await;
     let acme_role = app.get("/ws/roles").key(&ana.key).ws("acme").send().await.json()[0]["id"].clone();
@@ -280,6 +305,10 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("PUT", "/integrations/{}", &integration["id"], Some(json!({ "status": "inactive" })));
         both("DELETE", "/integrations/{}", &integration["id"], None);
         both("GET", "/ws/emails/{}", &email["id"], None);
+        both("GET", "/ws/conversations/{}", &json!(conversation), None);
+        both("GET", "/ws/conversations/{}/messages", &json!(conversation), None);
+        both("POST", "/ws/conversations/{}/messages", &json!(conversation), Some(json!({ "body": "pwned" })));
+        both("POST", "/ws/conversations/{}/close", &json!(conversation), None);
         out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
     };
     for pair in routes.chunks(2) {
@@ -306,4 +335,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     );
     assert_eq!(secret("/ws/types/classified".into()).await.status, 200);
     assert_eq!(secret(format!("/integrations/{}", integration["id"])).await.json()["status"], "active");
+    let kept = secret(format!("/ws/conversations/{conversation}")).await.json();
+    assert_eq!(kept["status"], "open");
+    assert_eq!(secret(format!("/ws/conversations/{conversation}/messages")).await.json().as_array().unwrap().len(), 1);
 }

@@ -25,6 +25,7 @@ mod request_log;
 mod roles;
 mod secrets;
 mod user;
+mod whatsapp;
 mod workspaces;
 
 use serde_json::Value;

@@ -89,6 +89,13 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/ws/emails"),
     ("post", "/ws/emails"),
     ("get", "/ws/emails/{id}"),
+    ("get", "/ws/conversations"),
+    ("get", "/ws/conversations/{id}"),
+    ("get", "/ws/conversations/{id}/messages"),
+    ("post", "/ws/conversations/{id}/messages"),
+    ("post", "/ws/conversations/{id}/close"),
+    ("post", "/webhooks/whatsapp_twilio/{integrationId}"),
+    ("post", "/webhooks/whatsapp_twilio/{integrationId}/status"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
@@ -125,6 +132,7 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
             .replace("{permissionId}", "1")
             .replace("{memberId}", "1")
             .replace("{groupId}", "1")
+            .replace("{integrationId}", "1")
             .replace("{hash}", "0123456789abcdef0123456789abcdef");
         let response = app.request(&method.to_uppercase(), &concrete).send().await;
         assert_ne!(response.status, 405, "{method} {path} is documented but not routed");

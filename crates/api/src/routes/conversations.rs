@@ -1,0 +1,150 @@
+//! WhatsApp conversations [ours]: list, get, messages, send, close. Every member reads them;
+//! writing needs a member who may write (not a viewer).
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{access::Action, time::now_ms, Detail};
+use enspace_store::conversations::{ConversationRecord, LIST, MESSAGES};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    views::{ConversationMessageView, ConversationView},
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations))
+        .routes(routes!(get_conversation))
+        .routes(routes!(list_messages, send_message))
+        .routes(routes!(close_conversation))
+}
+
+pub const CONVERSATION_NOT_FOUND: &str = "Conversation not found";
+/// Longest message body [ours]: WhatsApp's limit for a text message.
+const BODY_MAX: usize = 4096;
+
+async fn conversation_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<ConversationRecord> {
+    enspace_store::conversations::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(CONVERSATION_NOT_FOUND))
+}
+
+/// Newest first. Filters: `status` (`open`, `closed`), `contact`, `integration`.
+#[utoipa::path(get, path = "/ws/conversations", tag = "conversations", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [ConversationView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<ConversationView>>> {
+    let query = query.list(&state, &LIST, &[])?;
+    let list = enspace_store::conversations::list(&state.db, ctx.workspace.id, &query).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/ws/conversations/{id}", tag = "conversations", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ConversationView>> {
+    Ok(Json(conversation_of(&state, &ctx, id).await?.into()))
+}
+
+/// Oldest first.
+#[utoipa::path(get, path = "/ws/conversations/{id}/messages", tag = "conversations", params(WorkspaceHeader, ("id" = i64, Path), ListParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [ConversationMessageView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<ConversationMessageView>>> {
+    let conversation = conversation_of(&state, &ctx, id).await?;
+    let query = query.list(&state, &MESSAGES, &[])?;
+    let messages = enspace_store::conversations::messages(&state.db, ctx.workspace.id, conversation.id, &query).await?;
+    Ok(Json(messages.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    pub body: Option<String>,
+}
+
+impl Input for MessageInput {}
+
+/// Queues a message to the contact (sent through Twilio's Messages API by the job worker);
+/// 202 with the `queued` message. 409 when the conversation is closed.
+#[utoipa::path(post, path = "/ws/conversations/{id}/messages", tag = "conversations", params(WorkspaceHeader, ("id" = i64, Path)), request_body = MessageInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 202, body = ConversationMessageView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<MessageInput>,
+) -> ApiResult<(StatusCode, Json<ConversationMessageView>)> {
+    ctx.authorize(&state, Action::Converse).await?;
+    let conversation = conversation_of(&state, &ctx, id).await?;
+    let body = input.body.as_deref().unwrap_or_default();
+    match body.chars().count() {
+        0 => return Err(ApiError::validation(vec![Detail::new("body", "is required")])),
+        n if n > BODY_MAX => {
+            return Err(ApiError::validation(vec![Detail::new(
+                "body",
+                format!("must have at most {BODY_MAX} characters"),
+            )]))
+        }
+        _ => {}
+    }
+    if conversation.status != "open" {
+        return Err(ApiError::conflict("The conversation is closed"));
+    }
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let message_id = enspace_engine::whatsapp::queue_outbound(
+        &mut tx,
+        &conversation,
+        body,
+        "message",
+        Some(ctx.principal.user.id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.jobs.wake();
+    let message = enspace_store::conversations::message(&state.db, ctx.workspace.id, message_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(CONVERSATION_NOT_FOUND))?;
+    Ok((StatusCode::ACCEPTED, Json(message.into())))
+}
+
+/// Closes the conversation now (no automatic message); the contact's next message opens a new
+/// one. Closing a closed conversation changes nothing.
+#[utoipa::path(post, path = "/ws/conversations/{id}/close", tag = "conversations", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn close_conversation(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ConversationView>> {
+    ctx.authorize(&state, Action::Converse).await?;
+    let conversation = conversation_of(&state, &ctx, id).await?;
+    let mut tx = state.db.begin().await?;
+    enspace_store::conversations::close(&mut tx, ctx.workspace.id, conversation.id, None, now_ms()).await?;
+    tx.commit().await?;
+    Ok(Json(conversation_of(&state, &ctx, id).await?.into()))
+}

@@ -1,0 +1,129 @@
+//! Provider callbacks (`/webhooks/...`): no API key; each is authenticated the provider's way
+//! before anything is stored. Twilio WhatsApp: inbound messages and delivery statuses, signed
+//! with `X-Twilio-Signature` over this server's exact public URL.
+
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use enspace_domain::{integrations::WHATSAPP_TWILIO, time::now_ms, whatsapp::status_advances, Detail};
+use enspace_engine::whatsapp::{self, Inbound};
+use enspace_integrations::twilio;
+use enspace_store::integrations::IntegrationRecord;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::Public,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(twilio_inbound)).routes(routes!(twilio_status))
+}
+
+pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
+const TWIML_EMPTY: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+/// The integration a callback names, after checking Twilio signed exactly this request.
+async fn verified(
+    state: &AppState,
+    id: i64,
+    url: &str,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+) -> ApiResult<IntegrationRecord> {
+    let integration = enspace_store::integrations::for_webhook(&state.db, id)
+        .await?
+        .filter(|i| i.integration_type == WHATSAPP_TWILIO)
+        .ok_or_else(|| ApiError::not_found("Integration not found"))?;
+    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+    let token = match whatsapp::account(&state.keyring, &state.providers, &integration) {
+        Ok((_, token)) => token,
+        Err(reason) => {
+            tracing::warn!(integration = id, %reason, "a Twilio callback arrived for an integration without an account");
+            return Err(ApiError::forbidden(BAD_SIGNATURE));
+        }
+    };
+    if !twilio::verify(&token, url, params, signature) {
+        return Err(ApiError::forbidden(BAD_SIGNATURE));
+    }
+    Ok(integration)
+}
+
+fn form(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn twiml() -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], TWIML_EMPTY).into_response()
+}
+
+/// Inbound WhatsApp message (form-encoded, as Twilio posts it): joins the contact's open
+/// conversation or opens one; a `MessageSid` already stored is acknowledged and ignored. 403
+/// and nothing stored without a valid signature. Answers an empty TwiML `<Response/>`.
+#[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}", tag = "webhooks", params(("integrationId" = i64, Path)),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = String, content_type = "text/xml"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn twilio_inbound(
+    _: Public,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let params = form(&body);
+    let url = whatsapp::inbound_url(&state.config.public_url, id);
+    let integration = verified(&state, id, &url, &headers, &params).await?;
+    let (Some(sid), Some(from)) = (field(&params, "MessageSid"), field(&params, "From")) else {
+        return Err(ApiError::validation(vec![Detail::new("MessageSid", "MessageSid and From are required")]));
+    };
+    if integration.status != "active" {
+        // Switched off: acknowledged, not processed.
+        return Ok(twiml());
+    }
+    let message = Inbound {
+        sid,
+        from,
+        profile_name: field(&params, "ProfileName"),
+        body: field(&params, "Body").unwrap_or_default(),
+    };
+    let mut tx = state.db.begin().await?;
+    if whatsapp::receive(&mut tx, &integration, &message, now_ms()).await?.is_some() {
+        tx.commit().await?;
+    }
+    Ok(twiml())
+}
+
+/// Delivery status of an outbound message (`MessageSid`, `MessageStatus`, `ErrorCode`): a
+/// status never moves back (callbacks arrive out of order). Unknown messages are acknowledged
+/// and change nothing.
+#[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}/status", tag = "webhooks", params(("integrationId" = i64, Path)),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn twilio_status(
+    _: Public,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let params = form(&body);
+    let url = whatsapp::status_url(&state.config.public_url, id);
+    let integration = verified(&state, id, &url, &headers, &params).await?;
+    if let (Some(sid), Some(status)) = (field(&params, "MessageSid"), field(&params, "MessageStatus")) {
+        if let Some(message) = enspace_store::conversations::outbound_by_sid(&state.db, integration.id, sid).await? {
+            if status_advances(&message.status, status) {
+                let code = field(&params, "ErrorCode").filter(|c| !c.is_empty());
+                enspace_store::conversations::set_status(&state.db, &message, status, code, now_ms()).await?;
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
