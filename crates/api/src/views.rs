@@ -876,3 +876,18 @@ impl From<enspace_store::conversations::MessageRecord> for ConversationMessageVi
         }
     }
 }
+
+/// A chat completion [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatView {
+    pub content: String,
+    pub model: String,
+    pub usage: ChatUsage,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatUsage {
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+}

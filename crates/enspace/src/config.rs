@@ -116,6 +116,9 @@ pub struct ServeArgs {
     /// SendGrid's API base URL (an on-premise relay, or a local fake in tests).
     #[arg(long, env = "ENSPACE_SENDGRID_URL", default_value = "https://api.sendgrid.com")]
     pub sendgrid_url: String,
+    /// OpenAI's API root (`/v1` included); an integration's `base_url` overrides it.
+    #[arg(long, env = "ENSPACE_OPENAI_URL", default_value = "https://api.openai.com/v1")]
+    pub openai_url: String,
     /// Twilio's API base URL.
     #[arg(long, env = "ENSPACE_TWILIO_URL", default_value = "https://api.twilio.com")]
     pub twilio_url: String,

@@ -39,8 +39,11 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         }
         _ => None,
     };
-    let urls =
-        enspace_integrations::ProviderUrls { sendgrid: args.sendgrid_url.clone(), twilio: args.twilio_url.clone() };
+    let urls = enspace_integrations::ProviderUrls {
+        sendgrid: args.sendgrid_url.clone(),
+        twilio: args.twilio_url.clone(),
+        openai: args.openai_url.clone(),
+    };
     let providers = enspace_integrations::Providers::new(urls).with_twilio_account(twilio_account);
     let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), &public_url);
     let worker = jobs.clone().start(db.clone(), enspace_engine::jobs::WorkerSettings::default(), stop_rx);

@@ -3,6 +3,7 @@
 //! message ever carries a credential. Base URLs are configuration, so the same clients talk to
 //! on-premise providers and to the tests' local fakes.
 
+pub mod openai;
 pub mod sendgrid;
 pub mod twilio;
 
@@ -13,11 +14,17 @@ use std::time::Duration;
 pub struct ProviderUrls {
     pub sendgrid: String,
     pub twilio: String,
+    /// The API root, `/v1` included (an integration's `base_url` overrides it).
+    pub openai: String,
 }
 
 impl Default for ProviderUrls {
     fn default() -> Self {
-        ProviderUrls { sendgrid: "https://api.sendgrid.com".into(), twilio: "https://api.twilio.com".into() }
+        ProviderUrls {
+            sendgrid: "https://api.sendgrid.com".into(),
+            twilio: "https://api.twilio.com".into(),
+            openai: "https://api.openai.com/v1".into(),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Functions for workspace data take the workspace id first; there is no way to read a
 //! tenant's row by id alone.
 
+pub mod ai_usage;
 pub mod api_keys;
 pub mod conversations;
 pub mod db;

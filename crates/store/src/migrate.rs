@@ -60,6 +60,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_whatsapp.sql"),
         include_str!("../migrations/postgres/0008_whatsapp.sql"),
     ),
+    (
+        9,
+        "ai_usage",
+        include_str!("../migrations/sqlite/0009_ai_usage.sql"),
+        include_str!("../migrations/postgres/0009_ai_usage.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

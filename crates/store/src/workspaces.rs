@@ -448,6 +448,7 @@ pub async fn delete(db: &Db, workspace_id: i64) -> Result<DeletionCounts> {
     tx.execute("DELETE FROM invitations WHERE workspace_id = $1", &params![workspace_id]).await?;
     tx.execute("DELETE FROM jobs WHERE workspace_id = $1", &params![workspace_id]).await?;
     tx.execute("DELETE FROM emails WHERE workspace_id = $1", &params![workspace_id]).await?;
+    tx.execute("DELETE FROM ai_usage WHERE workspace_id = $1", &params![workspace_id]).await?;
     tx.execute("DELETE FROM conversation_messages WHERE workspace_id = $1", &params![workspace_id]).await?;
     tx.execute("DELETE FROM conversations WHERE workspace_id = $1", &params![workspace_id]).await?;
     for (kind, table) in DELETION_ORDER {

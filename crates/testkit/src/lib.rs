@@ -65,7 +65,7 @@ impl Default for TestAppBuilder {
         TestAppBuilder {
             config: ApiConfig { rate, ..ApiConfig::default() },
             extra: None,
-            providers: ProviderUrls { sendgrid: nowhere.clone(), twilio: nowhere },
+            providers: ProviderUrls { sendgrid: nowhere.clone(), twilio: nowhere.clone(), openai: nowhere },
             twilio_account: None,
         }
     }

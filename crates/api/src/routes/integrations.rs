@@ -26,16 +26,16 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Authed, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::{CatalogueEntry, IntegrationView},
+    views::{CatalogueEntry, ChatUsage, ChatView, IntegrationView},
     AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(catalogue)).routes(routes!(list_integrations, install)).routes(routes!(
-        get_integration,
-        update_integration,
-        uninstall
-    ))
+    OpenApiRouter::new()
+        .routes(routes!(catalogue))
+        .routes(routes!(list_integrations, install))
+        .routes(routes!(get_integration, update_integration, uninstall))
+        .routes(routes!(chat))
 }
 
 pub const INTEGRATION_NOT_FOUND: &str = "Integration not found";
@@ -274,4 +274,111 @@ pub async fn uninstall(
     enspace_store::integrations::delete(&mut tx, ctx.workspace.id, id).await?;
     tx.commit().await?;
     Ok(Json(answer))
+}
+
+/// A chat request [ours]: `messages` as `{role, content}` with role `system`, `user` or
+/// `assistant`; `model` defaults to the integration's.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatInput {
+    pub messages: Option<Vec<ChatMessage>>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMessage {
+    pub role: Option<String>,
+    pub content: Option<String>,
+}
+
+impl Input for ChatInput {}
+
+/// Messages per chat request [ours].
+const CHAT_MESSAGES_MAX: usize = 100;
+
+/// Calls the chat-completions API synchronously (`ai::chat::use`) and answers
+/// `{content, model, usage}`; the tokens are recorded for the workspace. A provider failure is
+/// a 502 with the provider's message, never a 500.
+#[utoipa::path(post, path = "/integrations/{id}/chat", tag = "integrations", params(WorkspaceHeader, ("id" = i64, Path)), request_body = ChatInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ChatView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn chat(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ChatInput>,
+) -> ApiResult<Json<ChatView>> {
+    ctx.authorize(&state, Action::Data { reference: "ai::chat::use".into(), read_only: false }).await?;
+    let record = integration_of(&state, &ctx, id).await?;
+    if record.integration_type != integrations::OPENAI {
+        return Err(ApiError::not_found(INTEGRATION_NOT_FOUND));
+    }
+    let mut details = Vec::new();
+    let mut messages = Vec::new();
+    match &input.messages {
+        None => details.push(Detail::new("messages", "is required")),
+        Some(list) if list.is_empty() || list.len() > CHAT_MESSAGES_MAX => details
+            .push(Detail::new("messages", format!("expected 1 to {CHAT_MESSAGES_MAX} messages, got {}", list.len()))),
+        Some(list) => {
+            for (i, m) in list.iter().enumerate() {
+                let role = m.role.as_deref().unwrap_or_default();
+                if !["system", "user", "assistant"].contains(&role) {
+                    details.push(Detail::new(
+                        format!("messages[{i}].role"),
+                        format!("expected system, user or assistant, got {role:?}"),
+                    ));
+                }
+                match m.content.as_deref() {
+                    Some(c) if !c.is_empty() => messages.push((role.to_string(), c.to_string())),
+                    _ => details.push(Detail::new(format!("messages[{i}].content"), "is required")),
+                }
+            }
+        }
+    }
+    if input.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+        details.push(Detail::new("temperature", "must be between 0 and 2"));
+    }
+    if input.max_tokens.is_some_and(|m| !(1..=1_000_000).contains(&m)) {
+        details.push(Detail::new("max_tokens", "must be between 1 and 1000000"));
+    }
+    ApiError::check(details)?;
+    if record.status != "active" {
+        return Err(ApiError::conflict("The integration is inactive"));
+    }
+    let secrets = open_secrets(&state, &record)?;
+    let api_key = secrets.get("api_key").and_then(Value::as_str).unwrap_or_default();
+    let setting = |k: &str| record.data.get(k).and_then(Value::as_str);
+    let base = setting("base_url").unwrap_or(&state.providers.urls.openai).to_string();
+    let model = input.model.as_deref().or(setting("model")).unwrap_or("gpt-4o-mini").to_string();
+    let request = enspace_integrations::openai::ChatRequest {
+        model: &model,
+        messages: &messages,
+        temperature: input.temperature,
+        max_tokens: input.max_tokens,
+    };
+    let answer =
+        enspace_integrations::openai::chat(&state.providers, &base, api_key, setting("organization"), &request)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
+    let usage = enspace_store::ai_usage::NewUsage {
+        integration_id: record.id,
+        user_id: Some(ctx.principal.user.id),
+        model: &answer.model,
+        prompt_tokens: answer.usage.prompt_tokens,
+        completion_tokens: answer.usage.completion_tokens,
+        total_tokens: answer.usage.total_tokens,
+    };
+    enspace_store::ai_usage::record(&state.db, ctx.workspace.id, usage, now_ms()).await?;
+    Ok(Json(ChatView {
+        content: answer.content,
+        model: answer.model,
+        usage: ChatUsage {
+            prompt_tokens: answer.usage.prompt_tokens,
+            completion_tokens: answer.usage.completion_tokens,
+            total_tokens: answer.usage.total_tokens,
+        },
+    }))
 }

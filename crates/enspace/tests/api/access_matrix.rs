@@ -114,6 +114,7 @@ const EVERY_PERMISSION: &[&str] = &[
     "settings::access::manage",
     "settings::integrations::manage",
     "settings::emails::manage",
+    "ai::chat::use",
 ];
 
 struct Route {
@@ -209,6 +210,7 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/integrations/1", None, Member),
         route("PUT", "/integrations/1", Some(json!({ "status": "paused" })), Settings("integrations")),
         route("DELETE", "/integrations/1", None, Settings("integrations")),
+        route("POST", "/integrations/1/chat", Some(json!({ "messages": [] })), Data("ai::chat::use", false)),
         route("GET", "/ws/emails", None, Settings("emails")),
         route("POST", "/ws/emails", Some(json!({ "to": [] })), Settings("emails")),
         route("GET", "/ws/emails/1", None, Settings("emails")),
@@ -245,7 +247,7 @@ async fn world(app: &TestApp) -> World {
         ("/ws/types/docs/fields", json!({ "name": "F", "slug": "f", "type": "uploadFile" })),
         ("/ws/types/docs/forms", json!({ "name": "New" })),
         ("/ws/roles", json!({ "name": "Holding", "permissions": every })),
-        ("/ws/roles", json!({ "name": "Unrelated", "permissions": [{ "reference": "ai::chat::use" }] })),
+        ("/ws/roles", json!({ "name": "Unrelated", "permissions": [{ "reference": "calendar::*::read" }] })),
         ("/ws/roles", json!({ "name": "Spare" })),
         ("/ws/member-groups", json!({ "name": "G" })),
         ("/integrations", json!({ "integration": 7, "data": { "api_key": "sk-test" } })),
@@ -360,7 +362,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (38, 38 * 36));
+    assert_eq!((routes, cases), (39, 39 * 36));
 }
 
 #[tokio::test]

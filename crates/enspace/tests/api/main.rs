@@ -2,6 +2,7 @@
 //! when `ENSPACE_TEST_DATABASE_URL` is set (each test on a fresh database).
 
 mod access_matrix;
+mod ai;
 mod api_keys;
 mod auth;
 mod emails;
