@@ -128,6 +128,10 @@ pub struct ServeArgs {
     /// Its auth token (set it in the environment, not on the command line).
     #[arg(long, env = "ENSPACE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
     pub twilio_auth_token: Option<String>,
+    /// Seconds a background job stays claimed by a process before another may take it over (a
+    /// crashed process's jobs resume after this).
+    #[arg(long, env = "ENSPACE_JOB_LEASE_SECONDS", default_value_t = 300)]
+    pub job_lease_seconds: u64,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "ENSPACE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,

@@ -46,7 +46,11 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     };
     let providers = enspace_integrations::Providers::new(urls).with_twilio_account(twilio_account);
     let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), &public_url);
-    let worker = jobs.clone().start(db.clone(), enspace_engine::jobs::WorkerSettings::default(), stop_rx);
+    let worker_settings = enspace_engine::jobs::WorkerSettings {
+        lease: Duration::from_secs(args.job_lease_seconds.max(1)),
+        ..enspace_engine::jobs::WorkerSettings::default()
+    };
+    let worker = jobs.clone().start(db.clone(), worker_settings, stop_rx);
 
     let config = ApiConfig {
         public_url,

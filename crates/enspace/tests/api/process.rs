@@ -43,6 +43,10 @@ fn collect(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
 
 impl Server {
     async fn start(data_dir: &std::path::Path, database_url: &str) -> Server {
+        Server::start_with(data_dir, database_url, &[]).await
+    }
+
+    async fn start_with(data_dir: &std::path::Path, database_url: &str, extra: &[&str]) -> Server {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_enspace"))
             .args(["--data-dir", data_dir.to_str().unwrap(), "--database-url", database_url, "--log", "debug"])
@@ -55,6 +59,7 @@ impl Server {
                 "--rate-limit-burst",
                 "100000",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -416,4 +421,64 @@ async fn secrets_survive_a_master_key_rotation() {
     let (status, body) = http_in(server.port, "GET", "/integrations/1", Some(&key), Some("acme"), None).await.unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""configured_secrets":["api_key"]"#), "{body}");
+}
+
+/// Emails accepted (202) before the server is killed mid-sending are all sent after a restart:
+/// nothing accepted is lost. SendGrid has no idempotency key, so the one email whose request
+/// was in flight at the kill may go twice (it is retried after the job lease); no other is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_emails_survive_a_kill_and_are_sent_after_the_restart() {
+    let fake = enspace_testkit::FakeProvider::start().await;
+    fake.reply(
+        "POST",
+        "/v3/mail/send",
+        vec![enspace_testkit::Reply::status(202).header("x-message-id", "m").delay(Duration::from_millis(40))],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let args = ["--sendgrid-url", fake.url.as_str(), "--job-lease-seconds", "2"];
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    let key = server.first_run_key().unwrap();
+    let port = server.port;
+    assert_eq!(http(port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
+    let install = r#"{"integration":4,"data":{"environment":"stage","api_key":"SG.k","from_email":"a@acme.com"}}"#;
+    assert_eq!(http_in(port, "POST", "/integrations", Some(&key), Some("acme"), Some(install)).await.unwrap().0, 201);
+    let total = 40;
+    for i in 0..total {
+        let email = format!(r#"{{"to":["p{i}@example.com"],"subject":"n{i}","text":"t"}}"#);
+        let (status, body) = http_in(port, "POST", "/ws/emails", Some(&key), Some("acme"), Some(&email)).await.unwrap();
+        assert_eq!(status, 202, "{body}");
+    }
+    let started = Instant::now();
+    while fake.received().len() < 8 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the worker is not sending");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL, mid-sending
+    server.child.wait().unwrap();
+    let before_restart = fake.received().len();
+    assert!(before_restart < total, "the kill came after everything was sent");
+
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    let started = Instant::now();
+    loop {
+        let (_, sent) =
+            http_in(server.port, "GET", "/ws/emails?status=sent&_limit=1000", Some(&key), Some("acme"), None)
+                .await
+                .unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+        if sent.as_array().map(Vec::len) == Some(total) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "not every email was sent after the restart: {sent}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut times = std::collections::BTreeMap::<String, usize>::new();
+    for request in fake.received() {
+        *times.entry(request.json()["custom_args"]["enspace_email"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    assert_eq!(times.len(), total, "every email reached SendGrid");
+    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.len() <= 1 && twice.iter().all(|(_, n)| **n == 2), "only the email in flight may repeat: {twice:?}");
 }
