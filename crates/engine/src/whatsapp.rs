@@ -185,22 +185,40 @@ impl WhatsApp {
             .ok_or_else(|| JobError::Fatal(format!("the integration's phone number {phone:?} is not a number")))?;
         let callback = status_url(&self.public_url, integration.id);
         let account = twilio::Account { sid: &sid, token: &token };
-        match twilio::send_message(
-            &self.providers,
-            account,
-            &address(&from),
-            &address(&conversation.contact),
-            &message.body,
-            &callback,
-        )
-        .await
-        {
-            Ok(sent) => conversations::mark_sent(&self.db, workspace_id, message.id, &sent.sid, &sent.status, now_ms())
-                .await
-                .map_err(store),
-            Err(ProviderError::Retry { message, retry_after }) => Err(JobError::Retry { message, after: retry_after }),
-            Err(ProviderError::Fatal { message }) => Err(JobError::Fatal(message)),
+        let (from, to) = (address(&from), address(&conversation.contact));
+        let provider = |e: ProviderError| match e {
+            ProviderError::Retry { message, retry_after } => JobError::Retry { message, after: retry_after },
+            ProviderError::Fatal { message } => JobError::Fatal(message),
+        };
+        // An earlier attempt that started and never recorded its outcome (the process died) may
+        // have reached Twilio: look for it there before sending again, so it is sent once.
+        if let Some(started) = message.attempt_started_at {
+            let found = match twilio::find_sent(&self.providers, account, &from, &to, &message.body, started).await {
+                Ok(found) => found,
+                Err(e @ ProviderError::Retry { .. }) => return Err(provider(e)),
+                // A listing the provider refuses (an account without it, a compatible service
+                // that lacks it) must not block the message: send again, at least once.
+                Err(ProviderError::Fatal { message: why }) => {
+                    tracing::warn!(message = message.id, %why, "could not check whether an interrupted send reached Twilio");
+                    Vec::new()
+                }
+            };
+            let sids: Vec<String> = found.iter().map(|s| s.sid.clone()).collect();
+            let known = conversations::known_sids(&self.db, integration.id, &sids).await.map_err(store)?;
+            if let Some(sent) = found.into_iter().find(|s| !known.contains(&s.sid)) {
+                tracing::info!(message = message.id, sid = %sent.sid, "an interrupted send had reached Twilio; not sending again");
+                return conversations::mark_sent(&self.db, workspace_id, message.id, &sent.sid, &sent.status, now_ms())
+                    .await
+                    .map_err(store);
+            }
         }
+        conversations::start_attempt(&self.db, workspace_id, message.id, now_ms()).await.map_err(store)?;
+        let sent = twilio::send_message(&self.providers, account, &from, &to, &message.body, &callback)
+            .await
+            .map_err(provider)?;
+        conversations::mark_sent(&self.db, workspace_id, message.id, &sent.sid, &sent.status, now_ms())
+            .await
+            .map_err(store)
     }
 
     /// The warning or the closing of the window armed by one inbound message: applied once, in

@@ -93,6 +93,61 @@ pub async fn send_message(
     Err(refused("Twilio", status, &headers, &detail))
 }
 
+/// A message Twilio has from `from` to `to` with exactly `body`, created at or after `since_ms`,
+/// other than the sids in `exclude`: how a send interrupted by a crash finds out whether Twilio
+/// got it (the Messages list, filtered by To, From and `DateSent>`, newest first).
+pub async fn find_sent(
+    providers: &Providers,
+    account: Account<'_>,
+    from: &str,
+    to: &str,
+    body: &str,
+    since_ms: i64,
+) -> Result<Vec<Sent>, ProviderError> {
+    let day = chrono::DateTime::from_timestamp_millis(since_ms - 86_400_000)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string();
+    let url =
+        format!("{}/2010-04-01/Accounts/{}/Messages.json", providers.urls.twilio.trim_end_matches('/'), account.sid);
+    let response = providers
+        .client
+        .get(url)
+        .basic_auth(account.sid, Some(account.token))
+        .query(&[("To", to), ("From", from), ("DateSent>", day.as_str()), ("PageSize", "100")])
+        .send()
+        .await
+        .map_err(|e| unreachable("Twilio", e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(refused("Twilio", status, &headers, &text));
+    }
+    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    // Twilio's times are RFC 2822 with second precision.
+    let since = since_ms.div_euclid(1000) * 1000;
+    let found = json["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["body"].as_str() == Some(body))
+        .filter(|m| {
+            m["date_created"]
+                .as_str()
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                .is_some_and(|d| d.timestamp_millis() >= since)
+        })
+        .filter_map(|m| {
+            Some(Sent {
+                sid: m["sid"].as_str()?.to_string(),
+                status: m["status"].as_str().unwrap_or("queued").to_string(),
+            })
+        })
+        .collect();
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

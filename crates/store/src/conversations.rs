@@ -66,13 +66,15 @@ pub struct MessageRecord {
     pub error_code: Option<String>,
     pub last_error: Option<String>,
     pub created_by: Option<i64>,
+    /// When the last send attempt started (outbound, not yet recorded as sent).
+    pub attempt_started_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const MESSAGE: &str =
     "id, workspace_id, conversation_id, integration_id, direction, kind, body, provider_sid, status, \
-     error_code, last_error, created_by, created_at, updated_at";
+     error_code, last_error, created_by, attempt_started_at, created_at, updated_at";
 
 impl MessageRecord {
     fn from_row(row: &Row) -> Result<MessageRecord> {
@@ -89,6 +91,7 @@ impl MessageRecord {
             error_code: row.opt_text("error_code")?,
             last_error: row.opt_text("last_error")?,
             created_by: row.opt_i64("created_by")?,
+            attempt_started_at: row.opt_i64("attempt_started_at")?,
             created_at: row.i64("created_at")?,
             updated_at: row.i64("updated_at")?,
         })
@@ -298,6 +301,26 @@ pub async fn messages(
     MESSAGES.push_conditions(&mut sql, db.backend(), query);
     MESSAGES.push_page(&mut sql, query);
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(MessageRecord::from_row).collect()
+}
+
+/// Records that a send attempt starts now (committed before the provider is called).
+pub async fn start_attempt(db: &Db, workspace_id: i64, id: i64, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE conversation_messages SET attempt_started_at = $3, updated_at = $3 WHERE workspace_id = $1 AND id = $2",
+        &params![workspace_id, id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The provider sids already recorded for an integration among `sids`.
+pub async fn known_sids(db: &Db, integration_id: i64, sids: &[String]) -> Result<Vec<String>> {
+    if sids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT provider_sid FROM conversation_messages WHERE integration_id = ");
+    sql.bind(integration_id).push(" AND provider_sid IN ").bind_list(sids.iter().cloned());
+    db.fetch_all(&sql.text, &sql.params).await?.iter().map(|r| r.text("provider_sid")).collect()
 }
 
 /// Twilio accepted an outbound message.

@@ -66,6 +66,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_ai_usage.sql"),
         include_str!("../migrations/postgres/0009_ai_usage.sql"),
     ),
+    (
+        10,
+        "send_attempts",
+        include_str!("../migrations/sqlite/0010_send_attempts.sql"),
+        include_str!("../migrations/postgres/0010_send_attempts.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -27,6 +27,8 @@ pub struct Received {
     /// Lower-case names.
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
+    /// When it arrived, in milliseconds since the epoch.
+    pub at_ms: i64,
 }
 
 impl Received {
@@ -83,11 +85,16 @@ impl Reply {
     }
 }
 
+/// An answer computed from the request and everything received before it (a stateful fake,
+/// such as a list that shows what was created).
+pub type Responder = Arc<dyn Fn(&Received, &[Received]) -> Reply + Send + Sync>;
+
 #[derive(Default)]
 struct Script {
     received: Vec<Received>,
     /// Per "METHOD /path": answers used in order; the last one repeats.
     replies: HashMap<String, VecDeque<Reply>>,
+    responders: HashMap<String, Responder>,
 }
 
 #[derive(Clone)]
@@ -109,15 +116,21 @@ async fn answer(State(script): State<Arc<Mutex<Script>>>, request: Request) -> R
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
             .collect(),
         body,
+        at_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0),
     };
     let key = format!("{} {}", received.method, received.path);
     let reply = {
         let mut script = script.lock().unwrap();
+        let computed = script.responders.get(&key).map(|respond| respond(&received, &script.received));
         script.received.push(received);
-        match script.replies.get_mut(&key) {
-            Some(queue) if queue.len() > 1 => queue.pop_front(),
-            Some(queue) => queue.front().cloned(),
-            None => None,
+        match (computed, script.replies.get_mut(&key)) {
+            (Some(reply), _) => Some(reply),
+            (None, Some(queue)) if queue.len() > 1 => queue.pop_front(),
+            (None, Some(queue)) => queue.front().cloned(),
+            (None, None) => None,
         }
     };
     let reply = reply
@@ -153,6 +166,11 @@ impl FakeProvider {
     pub fn reply(&self, method: &str, path: &str, replies: Vec<Reply>) {
         let mut script = self.script.lock().unwrap();
         script.replies.insert(format!("{method} {path}"), replies.into());
+    }
+
+    /// Answers `method path` with `respond`, computed per request.
+    pub fn respond_with(&self, method: &str, path: &str, respond: Responder) {
+        self.script.lock().unwrap().responders.insert(format!("{method} {path}"), respond);
     }
 
     /// Everything received so far, in order.

@@ -27,7 +27,7 @@ use enspace_store::{api_keys::NewApiKey, Db};
 use serde_json::{json, Value};
 
 pub use database::TestDatabase;
-pub use fake::{FakeProvider, Received, Reply};
+pub use fake::{FakeProvider, Received, Reply, Responder};
 pub use logs::captured_logs;
 pub use request::{TestRequest, TestResponse};
 

@@ -482,3 +482,114 @@ async fn queued_emails_survive_a_kill_and_are_sent_after_the_restart() {
     let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.len() <= 1 && twice.iter().all(|(_, n)| **n == 2), "only the email in flight may repeat: {twice:?}");
 }
+
+/// One form-encoded POST signed the way Twilio signs its webhooks.
+async fn twilio_post(port: u16, path: &str, token: &str, params: &[(&str, &str)]) -> (u16, String) {
+    let params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let signature = enspace_integrations::twilio::signature(token, &url, &params);
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         X-Twilio-Signature: {signature}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    (text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), text)
+}
+
+/// WhatsApp messages accepted before a SIGKILL mid-sending are each sent exactly once after the
+/// restart: the one in flight at the kill is found in Twilio's message list and not sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
+    let fake = enspace_testkit::FakeProvider::start().await;
+    let path = "/2010-04-01/Accounts/AC1/Messages.json";
+    let posts = |all: &[enspace_testkit::Received]| -> Vec<enspace_testkit::Received> {
+        all.iter().filter(|r| r.method == "POST").cloned().collect()
+    };
+    let message = |n: usize, r: &enspace_testkit::Received| {
+        let form: std::collections::HashMap<String, String> = r.form().into_iter().collect();
+        let created = chrono::DateTime::from_timestamp_millis(r.at_ms).unwrap().to_rfc2822();
+        serde_json::json!({ "sid": format!("SM{n:032}"), "status": "queued", "body": form["Body"], "to": form["To"],
+            "from": form["From"], "date_created": created })
+    };
+    fake.respond_with(
+        "POST",
+        path,
+        std::sync::Arc::new(move |request, before| {
+            let n = posts(before).len() + 1;
+            enspace_testkit::Reply::json(201, message(n, request)).delay(Duration::from_millis(40))
+        }),
+    );
+    fake.respond_with(
+        "GET",
+        path,
+        std::sync::Arc::new(move |_, before| {
+            let list: Vec<serde_json::Value> =
+                posts(before).iter().enumerate().map(|(i, r)| message(i + 1, r)).rev().collect();
+            enspace_testkit::Reply::json(200, serde_json::json!({ "messages": list }))
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let args = ["--twilio-url", fake.url.as_str(), "--job-lease-seconds", "2"];
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    let key = server.first_run_key().unwrap();
+    let port = server.port;
+    assert_eq!(http(port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
+    let install = r#"{"integration":6,"data":{"phone_number":"21 3333-4444","account_sid":"AC1","auth_token":"tok"}}"#;
+    assert_eq!(http_in(port, "POST", "/integrations", Some(&key), Some("acme"), Some(install)).await.unwrap().0, 201);
+    let inbound = [("MessageSid", "SMin1"), ("From", "whatsapp:+5521999990000"), ("Body", "Oi")];
+    let (status, text) = twilio_post(port, "/webhooks/whatsapp_twilio/1", "tok", &inbound).await;
+    assert_eq!(status, 200, "{text}");
+    let total = 30;
+    for i in 0..total {
+        let body = format!(r#"{{"body":"resposta {i}"}}"#);
+        let (status, text) =
+            http_in(port, "POST", "/ws/conversations/1/messages", Some(&key), Some("acme"), Some(&body)).await.unwrap();
+        assert_eq!(status, 202, "{text}");
+    }
+    let started = Instant::now();
+    while posts(&fake.received()).len() < 8 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the worker is not sending");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL, mid-sending
+    server.child.wait().unwrap();
+    assert!(posts(&fake.received()).len() < total, "the kill came after everything was sent");
+
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    let started = Instant::now();
+    loop {
+        let (_, list) = http_in(
+            server.port,
+            "GET",
+            "/ws/conversations/1/messages?direction=outbound&_limit=1000",
+            Some(&key),
+            Some("acme"),
+            None,
+        )
+        .await
+        .unwrap();
+        let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let sent = list.as_array().unwrap().iter().filter(|m| !m["provider_sid"].is_null()).count();
+        if sent == total {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{sent} of {total} sent after the restart");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut times = std::collections::BTreeMap::<String, usize>::new();
+    for request in posts(&fake.received()) {
+        let body = request.form().into_iter().find(|(k, _)| k == "Body").unwrap().1;
+        *times.entry(body).or_default() += 1;
+    }
+    assert_eq!(times.len(), total, "every message reached Twilio");
+    let repeated: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "sent more than once: {repeated:?}");
+}
