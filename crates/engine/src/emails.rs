@@ -3,38 +3,57 @@
 
 use std::sync::Arc;
 
-use enspace_domain::{emails::LINK_PLACEHOLDER, integrations::SENDGRID, secrets::Keyring, time::now_ms};
-use enspace_integrations::{sendgrid, ProviderError, Providers};
-use enspace_store::{jobs::JobRecord, Db};
+use enspace_domain::{
+    emails::LINK_PLACEHOLDER, integrations::SENDGRID, jobs::DEFAULT_MAX_ATTEMPTS, secrets::Keyring, time::now_ms,
+};
+use enspace_integrations::{sendgrid, Providers};
+use enspace_store::{
+    emails::NewEmail,
+    jobs::{JobRecord, NewJob},
+    Db, Tx,
+};
 use serde_json::{json, Value};
 
 use crate::jobs::{Handler, JobError, JobFuture};
 
 pub const KIND: &str = "email.send";
 
-/// The payload of an `email.send` job.
-pub fn payload(email_id: i64) -> Value {
-    json!({ "email": email_id })
-}
-
 fn link_aad(workspace_id: i64, email_id: i64) -> String {
     format!("enspace email link {workspace_id}/{email_id}")
 }
 
-/// The payload of an email whose text holds `LINK_PLACEHOLDER`: the link travels sealed, so
-/// neither the email row nor the job row holds it in the clear.
-pub fn payload_with_link(keyring: &Keyring, workspace_id: i64, email_id: i64, link: &str) -> Value {
-    json!({ "email": email_id, "link": keyring.seal(link.as_bytes(), &link_aad(workspace_id, email_id)) })
+/// Writes an email and its `email.send` job in the caller's transaction. With `link`, the
+/// email's text holds `LINK_PLACEHOLDER` and the link travels sealed in the job, so neither the
+/// email row nor the job row holds it in the clear.
+pub async fn queue(
+    tx: &mut Tx,
+    keyring: &Keyring,
+    workspace_id: i64,
+    email: NewEmail<'_>,
+    link: Option<&str>,
+    now: i64,
+) -> enspace_store::Result<i64> {
+    let id = enspace_store::emails::insert(tx, workspace_id, email, now).await?;
+    let mut payload = json!({ "email": id });
+    if let Some(link) = link {
+        payload["link"] = json!(keyring.seal(link.as_bytes(), &link_aad(workspace_id, id)));
+    }
+    let job = NewJob {
+        workspace_id: Some(workspace_id),
+        kind: KIND,
+        payload,
+        run_at: now,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+        dedupe_key: None,
+    };
+    enspace_store::jobs::enqueue(tx, job, now).await?;
+    Ok(id)
 }
 
 pub struct SendEmail {
     pub db: Db,
     pub keyring: Arc<Keyring>,
     pub providers: Providers,
-}
-
-fn store(e: enspace_store::StoreError) -> JobError {
-    JobError::Retry { message: format!("database: {e}"), after: None }
 }
 
 impl SendEmail {
@@ -53,27 +72,22 @@ impl SendEmail {
         };
         let result = self.send(workspace_id, email_id, link.as_deref()).await;
         if let Err(error) = &result {
-            let (message, final_attempt) = match error {
-                JobError::Fatal(message) => (message, true),
-                JobError::Retry { message, .. } => (message, job.attempts >= job.max_attempts),
-            };
+            let (message, final_attempt) = error.outcome(job);
             enspace_store::emails::mark_error(&self.db, workspace_id, email_id, message, final_attempt, now_ms())
-                .await
-                .map_err(store)?;
+                .await?;
         }
         result
     }
 
     async fn send(&self, workspace_id: i64, email_id: i64, link: Option<&str>) -> Result<(), JobError> {
-        let Some(email) = enspace_store::emails::get(&self.db, workspace_id, email_id).await.map_err(store)? else {
+        let Some(email) = enspace_store::emails::get(&self.db, workspace_id, email_id).await? else {
             return Err(JobError::Fatal(format!("email {email_id} no longer exists")));
         };
         if email.status == "sent" {
             return Ok(());
         }
         let integration = enspace_store::integrations::active_of_type(&self.db, workspace_id, SENDGRID)
-            .await
-            .map_err(store)?
+            .await?
             .ok_or_else(|| JobError::Fatal("the workspace has no active SendGrid integration".into()))?;
         let secrets = crate::integrations::open_secrets(&self.keyring, &integration).map_err(JobError::Fatal)?;
         let text = |key: &str| integration.data.get(key).and_then(Value::as_str).map(str::to_string);
@@ -97,15 +111,8 @@ impl SendEmail {
             reference: &reference,
         };
         let sandbox = text("environment").as_deref() != Some("production");
-        match sendgrid::send(&self.providers, api_key, &mail, sandbox).await {
-            Ok(message_id) => {
-                enspace_store::emails::mark_sent(&self.db, workspace_id, email.id, message_id.as_deref(), now_ms())
-                    .await
-                    .map_err(store)
-            }
-            Err(ProviderError::Retry { message, retry_after }) => Err(JobError::Retry { message, after: retry_after }),
-            Err(ProviderError::Fatal { message }) => Err(JobError::Fatal(message)),
-        }
+        let message_id = sendgrid::send(&self.providers, api_key, &mail, sandbox).await?;
+        Ok(enspace_store::emails::mark_sent(&self.db, workspace_id, email.id, message_id.as_deref(), now_ms()).await?)
     }
 }
 

@@ -8,7 +8,7 @@
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use enspace_domain::{jobs::retry_delay_ms, secrets::Keyring, time::now_ms};
-use enspace_integrations::Providers;
+use enspace_integrations::{ProviderError, Providers};
 use enspace_store::{jobs::JobRecord, Db};
 use tokio::{
     sync::{watch, Notify},
@@ -22,6 +22,33 @@ pub enum JobError {
     Retry { message: String, after: Option<Duration> },
     /// No attempt will succeed (bad credentials, a refused request): failed now.
     Fatal(String),
+}
+
+impl JobError {
+    /// The message of a failed attempt, and whether it ends the job (fatal, or the last
+    /// attempt): what a handler writes on the row it sends for.
+    pub fn outcome(&self, job: &JobRecord) -> (&str, bool) {
+        match self {
+            JobError::Fatal(message) => (message, true),
+            JobError::Retry { message, .. } => (message, job.attempts >= job.max_attempts),
+        }
+    }
+}
+
+/// A database failure is worth another attempt.
+impl From<enspace_store::StoreError> for JobError {
+    fn from(e: enspace_store::StoreError) -> Self {
+        JobError::Retry { message: format!("database: {e}"), after: None }
+    }
+}
+
+impl From<ProviderError> for JobError {
+    fn from(e: ProviderError) -> Self {
+        match e {
+            ProviderError::Retry { message, retry_after } => JobError::Retry { message, after: retry_after },
+            ProviderError::Fatal { message } => JobError::Fatal(message),
+        }
+    }
 }
 
 pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;

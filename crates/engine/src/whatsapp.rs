@@ -135,15 +135,10 @@ pub struct WhatsApp {
     pub public_url: String,
 }
 
-fn store(e: enspace_store::StoreError) -> JobError {
-    JobError::Retry { message: format!("database: {e}"), after: None }
-}
-
 impl WhatsApp {
     async fn integration(&self, workspace_id: i64, id: i64) -> Result<IntegrationRecord, JobError> {
         enspace_store::integrations::get(&self.db, workspace_id, id)
-            .await
-            .map_err(store)?
+            .await?
             .ok_or_else(|| JobError::Fatal(format!("integration {id} no longer exists")))
     }
 
@@ -151,7 +146,7 @@ impl WhatsApp {
         let (Some(workspace_id), Some(message_id)) = (job.workspace_id, job.payload["message"].as_i64()) else {
             return Err(JobError::Fatal("a whatsapp.send job names a workspace and a message".into()));
         };
-        let Some(message) = conversations::message(&self.db, workspace_id, message_id).await.map_err(store)? else {
+        let Some(message) = conversations::message(&self.db, workspace_id, message_id).await? else {
             return Err(JobError::Fatal(format!("message {message_id} no longer exists")));
         };
         if message.provider_sid.is_some() {
@@ -159,13 +154,8 @@ impl WhatsApp {
         }
         let result = self.send_message(workspace_id, &message).await;
         if let Err(error) = &result {
-            let (text, final_attempt) = match error {
-                JobError::Fatal(text) => (text, true),
-                JobError::Retry { message, .. } => (message, job.attempts >= job.max_attempts),
-            };
-            conversations::mark_error(&self.db, workspace_id, message_id, text, final_attempt, now_ms())
-                .await
-                .map_err(store)?;
+            let (text, final_attempt) = error.outcome(job);
+            conversations::mark_error(&self.db, workspace_id, message_id, text, final_attempt, now_ms()).await?;
         }
         result
     }
@@ -176,8 +166,7 @@ impl WhatsApp {
             return Err(JobError::Fatal("the WhatsApp integration is inactive".into()));
         }
         let conversation = conversations::get(&self.db, workspace_id, message.conversation_id)
-            .await
-            .map_err(store)?
+            .await?
             .ok_or_else(|| JobError::Fatal("the conversation no longer exists".into()))?;
         let (sid, token) = account(&self.keyring, &self.providers, &integration).map_err(JobError::Fatal)?;
         let phone = setting(&integration, "phone_number").unwrap_or_default();
@@ -186,16 +175,12 @@ impl WhatsApp {
         let callback = status_url(&self.public_url, integration.id);
         let account = twilio::Account { sid: &sid, token: &token };
         let (from, to) = (address(&from), address(&conversation.contact));
-        let provider = |e: ProviderError| match e {
-            ProviderError::Retry { message, retry_after } => JobError::Retry { message, after: retry_after },
-            ProviderError::Fatal { message } => JobError::Fatal(message),
-        };
         // An earlier attempt that started and never recorded its outcome (the process died) may
         // have reached Twilio: look for it there before sending again, so it is sent once.
         if let Some(started) = message.attempt_started_at {
             let found = match twilio::find_sent(&self.providers, account, &from, &to, &message.body, started).await {
                 Ok(found) => found,
-                Err(e @ ProviderError::Retry { .. }) => return Err(provider(e)),
+                Err(e @ ProviderError::Retry { .. }) => return Err(e.into()),
                 // A listing the provider refuses (an account without it, a compatible service
                 // that lacks it) must not block the message: send again, at least once.
                 Err(ProviderError::Fatal { message: why }) => {
@@ -204,21 +189,23 @@ impl WhatsApp {
                 }
             };
             let sids: Vec<String> = found.iter().map(|s| s.sid.clone()).collect();
-            let known = conversations::known_sids(&self.db, integration.id, &sids).await.map_err(store)?;
+            let known = conversations::known_sids(&self.db, integration.id, &sids).await?;
             if let Some(sent) = found.into_iter().find(|s| !known.contains(&s.sid)) {
                 tracing::info!(message = message.id, sid = %sent.sid, "an interrupted send had reached Twilio; not sending again");
-                return conversations::mark_sent(&self.db, workspace_id, message.id, &sent.sid, &sent.status, now_ms())
-                    .await
-                    .map_err(store);
+                return Ok(conversations::mark_sent(
+                    &self.db,
+                    workspace_id,
+                    message.id,
+                    &sent.sid,
+                    &sent.status,
+                    now_ms(),
+                )
+                .await?);
             }
         }
-        conversations::start_attempt(&self.db, workspace_id, message.id, now_ms()).await.map_err(store)?;
-        let sent = twilio::send_message(&self.providers, account, &from, &to, &message.body, &callback)
-            .await
-            .map_err(provider)?;
-        conversations::mark_sent(&self.db, workspace_id, message.id, &sent.sid, &sent.status, now_ms())
-            .await
-            .map_err(store)
+        conversations::start_attempt(&self.db, workspace_id, message.id, now_ms()).await?;
+        let sent = twilio::send_message(&self.providers, account, &from, &to, &message.body, &callback).await?;
+        Ok(conversations::mark_sent(&self.db, workspace_id, message.id, &sent.sid, &sent.status, now_ms()).await?)
     }
 
     /// The warning or the closing of the window armed by one inbound message: applied once, in
@@ -230,9 +217,8 @@ impl WhatsApp {
             return Err(JobError::Fatal("an auto-close job names a workspace, a conversation and a message".into()));
         };
         let now = now_ms();
-        let mut tx = self.db.begin().await.map_err(store)?;
-        let Some(conversation) = conversations::get_in(&mut tx, workspace_id, conversation_id).await.map_err(store)?
-        else {
+        let mut tx = self.db.begin().await?;
+        let Some(conversation) = conversations::get_in(&mut tx, workspace_id, conversation_id).await? else {
             return Ok(());
         };
         let integration = self.integration(workspace_id, conversation.integration_id).await?;
@@ -240,16 +226,15 @@ impl WhatsApp {
             conversations::close(&mut tx, workspace_id, conversation_id, Some(armed_by), now).await
         } else {
             conversations::mark_warned(&mut tx, workspace_id, conversation_id, armed_by, now).await
-        }
-        .map_err(store)?;
+        }?;
         let text_key = if closing { "post_autoclose_message" } else { "autoclose_message" };
         if applied {
             if let Some(text) = setting(&integration, text_key) {
                 let kind = if closing { "autoclose_closing" } else { "autoclose_warning" };
-                queue_outbound(&mut tx, &conversation, text, kind, None, now).await.map_err(store)?;
+                queue_outbound(&mut tx, &conversation, text, kind, None, now).await?;
             }
         }
-        tx.commit().await.map_err(store)?;
+        tx.commit().await?;
         Ok(())
     }
 }

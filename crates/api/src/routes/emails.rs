@@ -9,13 +9,9 @@ use axum::{
 use enspace_domain::{
     access::{Action, SettingsArea},
     integrations::SENDGRID,
-    jobs::DEFAULT_MAX_ATTEMPTS,
     time::now_ms,
 };
-use enspace_store::{
-    emails::{NewEmail, LIST},
-    jobs::NewJob,
-};
+use enspace_store::emails::{NewEmail, LIST};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -87,16 +83,7 @@ pub async fn queue_email(
         reply_to: input.reply_to.as_deref(),
         created_by: Some(ctx.principal.user.id),
     };
-    let id = enspace_store::emails::insert(&mut tx, ctx.workspace.id, email, now).await?;
-    let job = NewJob {
-        workspace_id: Some(ctx.workspace.id),
-        kind: enspace_engine::emails::KIND,
-        payload: enspace_engine::emails::payload(id),
-        run_at: now,
-        max_attempts: DEFAULT_MAX_ATTEMPTS,
-        dedupe_key: None,
-    };
-    enspace_store::jobs::enqueue(&mut tx, job, now).await?;
+    let id = enspace_engine::emails::queue(&mut tx, &state.keyring, ctx.workspace.id, email, None, now).await?;
     tx.commit().await?;
     state.jobs.wake();
     let email = enspace_store::emails::get(&state.db, ctx.workspace.id, id)

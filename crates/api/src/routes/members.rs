@@ -12,7 +12,6 @@ use enspace_domain::{
     access::{grants_from, MemberAccess, MemberStatus, MemberType},
     emails::invitation,
     integrations::SENDGRID,
-    jobs::DEFAULT_MAX_ATTEMPTS,
     members::{check_type_change, invitable_type, may_confer},
     password::{issue_token, INVITATION_PREFIX},
     time::now_ms,
@@ -23,7 +22,6 @@ use enspace_domain::{
 use enspace_store::{
     emails::NewEmail,
     error::StoreError,
-    jobs::NewJob,
     members::{MemberDetail, MemberValues, LIST},
 };
 use serde::Deserialize;
@@ -287,16 +285,7 @@ pub async fn invite_member(
                 reply_to: None,
                 created_by: Some(ctx.principal.user.id),
             };
-            let email_id = enspace_store::emails::insert(&mut tx, ctx.workspace.id, new, now).await?;
-            let job = NewJob {
-                workspace_id: Some(ctx.workspace.id),
-                kind: enspace_engine::emails::KIND,
-                payload: enspace_engine::emails::payload_with_link(&state.keyring, ctx.workspace.id, email_id, &url),
-                run_at: now,
-                max_attempts: DEFAULT_MAX_ATTEMPTS,
-                dedupe_key: None,
-            };
-            enspace_store::jobs::enqueue(&mut tx, job, now).await?;
+            enspace_engine::emails::queue(&mut tx, &state.keyring, ctx.workspace.id, new, Some(&url), now).await?;
             None
         } else {
             Some(url)
