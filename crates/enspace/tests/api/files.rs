@@ -5,12 +5,10 @@ use enspace_domain::access::{MemberStatus, MemberType};
 use enspace_testkit::{TestApp, TestUser};
 use serde_json::{json, Value};
 
+use crate::validation;
+
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 const TEXT: &[u8] = b"id;nome\n1;Ana\n";
-
-fn validation(details: Value) -> Value {
-    json!({ "statusCode": 400, "error": "Bad Request", "message": "Validation failed", "details": details })
-}
 
 async fn upload(app: &TestApp, user: &TestUser, parts: &[(&str, Option<&str>, &[u8])]) -> Value {
     let response = app.post("/ws/files").key(&user.key).ws("acme").multipart(parts).send().await;

@@ -6,16 +6,12 @@ use enspace_domain::access::{MemberStatus, MemberType};
 use enspace_testkit::{TestApp, TestUser};
 use serde_json::{json, Value};
 
-use crate::time;
+use crate::{time, validation};
 
 async fn post(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value {
     let response = app.post(path).key(&user.key).ws("acme").json(&body).send().await;
     assert_eq!(response.status, 201, "POST {path}: {}", response.text());
     response.json()
-}
-
-fn validation(details: Value) -> Value {
-    json!({ "statusCode": 400, "error": "Bad Request", "message": "Validation failed", "details": details })
 }
 
 /// `chamados` with `tipo` (required select), `descricao` and `interno`.

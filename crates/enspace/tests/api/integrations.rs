@@ -7,11 +7,7 @@ use enspace_domain::access::{MemberStatus, MemberType};
 use enspace_testkit::{TestApp, TestUser};
 use serde_json::{json, Value};
 
-use crate::time;
-
-fn validation(details: Value) -> Value {
-    json!({ "statusCode": 400, "error": "Bad Request", "message": "Validation failed", "details": details })
-}
+use crate::{time, validation};
 
 fn kind(id: i64, name: &str, slug: &str) -> Value {
     json!({ "id": id, "name": name, "description": format!("integrations.{slug}.description"),

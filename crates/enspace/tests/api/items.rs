@@ -4,6 +4,8 @@
 use enspace_testkit::{TestApp, TestUser};
 use serde_json::{json, Value};
 
+use crate::validation;
+
 async fn setup() -> (TestApp, TestUser) {
     let app = TestApp::new().await;
     let ana = app.user("ana@example.com").await;
@@ -15,10 +17,6 @@ async fn post(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value 
     let response = app.post(path).key(&user.key).ws("acme").json(&body).send().await;
     assert_eq!(response.status, 201, "POST {path}: {}", response.text());
     response.json()
-}
-
-fn validation(details: Value) -> Value {
-    json!({ "statusCode": 400, "error": "Bad Request", "message": "Validation failed", "details": details })
 }
 
 /// Two types: `clientes` (nome, unique cpf) and `contratos` with a field of many kinds.

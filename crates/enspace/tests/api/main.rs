@@ -29,7 +29,12 @@ mod user;
 mod whatsapp;
 mod workspaces;
 
-use serde_json::Value;
+use serde_json::{json, Value};
+
+/// The 400 body of a rejected input with its `details`.
+pub fn validation(details: Value) -> Value {
+    json!({ "statusCode": 400, "error": "Bad Request", "message": "Validation failed", "details": details })
+}
 
 /// Asserts that `value` is a wire timestamp (`2026-03-12T20:46:40.548Z`) and returns it.
 #[track_caller]
