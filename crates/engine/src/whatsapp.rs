@@ -16,7 +16,7 @@ use enspace_store::{
     conversations::{self, ConversationRecord},
     integrations::IntegrationRecord,
     jobs::{JobRecord, NewJob},
-    Db, Tx,
+    Db, Reader, Tx,
 };
 use serde_json::{json, Value};
 
@@ -165,7 +165,7 @@ impl WhatsApp {
         if integration.status != "active" {
             return Err(JobError::Fatal("the WhatsApp integration is inactive".into()));
         }
-        let conversation = conversations::get(&self.db, workspace_id, message.conversation_id)
+        let conversation = conversations::get(&mut Reader::Db(&self.db), workspace_id, message.conversation_id)
             .await?
             .ok_or_else(|| JobError::Fatal("the conversation no longer exists".into()))?;
         let (sid, token) = account(&self.keyring, &self.providers, &integration).map_err(JobError::Fatal)?;
@@ -218,7 +218,8 @@ impl WhatsApp {
         };
         let now = now_ms();
         let mut tx = self.db.begin().await?;
-        let Some(conversation) = conversations::get_in(&mut tx, workspace_id, conversation_id).await? else {
+        let Some(conversation) = conversations::get(&mut Reader::Tx(&mut tx), workspace_id, conversation_id).await?
+        else {
             return Ok(());
         };
         let integration = self.integration(workspace_id, conversation.integration_id).await?;

@@ -3,7 +3,7 @@
 use enspace_domain::list::{FieldKind, ListQuery};
 
 use crate::{
-    db::{Db, Row, Tx},
+    db::{Db, Reader, Row, Tx},
     error::Result,
     list::{ListField, ListSpec, Sql},
     params,
@@ -132,26 +132,17 @@ pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<C
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(ConversationRecord::from_row).collect()
 }
 
-pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<ConversationRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {CONVERSATION} FROM conversations WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(ConversationRecord::from_row)
-    .transpose()
-}
-
-pub async fn get_in(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<Option<ConversationRecord>> {
-    tx.fetch_optional(
-        &format!("SELECT {CONVERSATION} FROM conversations WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(ConversationRecord::from_row)
-    .transpose()
+/// One conversation, from the database or inside a transaction.
+pub async fn get(reader: &mut Reader<'_>, workspace_id: i64, id: i64) -> Result<Option<ConversationRecord>> {
+    reader
+        .fetch_optional(
+            &format!("SELECT {CONVERSATION} FROM conversations WHERE workspace_id = $1 AND id = $2"),
+            &params![workspace_id, id],
+        )
+        .await?
+        .as_ref()
+        .map(ConversationRecord::from_row)
+        .transpose()
 }
 
 /// The open conversation with `contact` on an integration, or a new one.

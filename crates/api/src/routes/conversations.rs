@@ -7,7 +7,10 @@ use axum::{
     Json,
 };
 use enspace_domain::{access::Action, time::now_ms, Detail};
-use enspace_store::conversations::{ConversationRecord, LIST, MESSAGES};
+use enspace_store::{
+    conversations::{ConversationRecord, LIST, MESSAGES},
+    Reader,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -33,7 +36,7 @@ pub const CONVERSATION_NOT_FOUND: &str = "Conversation not found";
 const BODY_MAX: usize = 4096;
 
 async fn conversation_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<ConversationRecord> {
-    enspace_store::conversations::get(&state.db, ctx.workspace.id, id)
+    enspace_store::conversations::get(&mut Reader::Db(&state.db), ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(CONVERSATION_NOT_FOUND))
 }
