@@ -25,7 +25,7 @@ use crate::{
     extract::{json::Input, ApiJson, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        id_of,
+        id_of, known_ids,
         roles::{check_permissions, known, manager, refuse, Checked, PermissionInput},
     },
     views::GroupView,
@@ -76,15 +76,7 @@ async fn check_members(
 ) -> ApiResult<Vec<i64>> {
     let ids: Vec<i64> = sent.iter().filter_map(id_of).collect();
     let found = enspace_store::member_groups::member_ids_in(&state.db, ctx.workspace.id, &ids).await?;
-    let mut out = Vec::new();
-    for (i, value) in sent.iter().enumerate() {
-        match id_of(value).filter(|id| found.contains(id)) {
-            Some(id) if !out.contains(&id) => out.push(id),
-            Some(_) => {}
-            None => details.push(Detail::new(format!("members[{i}]"), format!("no member {value} in this workspace"))),
-        }
-    }
-    Ok(out)
+    Ok(known_ids(details, "members", sent, &found, "member"))
 }
 
 #[utoipa::path(get, path = "/ws/member-groups", tag = "member-groups", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),

@@ -33,7 +33,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    routes::{id_of, roles::manager},
+    routes::{id_of, known_ids, roles::manager},
     views::{InvitedMemberView, MemberView},
     AppState,
 };
@@ -130,15 +130,7 @@ async fn check_groups(
     groups: &[Value],
 ) -> ApiResult<Vec<i64>> {
     let existing = enspace_store::member_groups::ids(&state.db, ctx.workspace.id).await?;
-    let mut out = Vec::new();
-    for (i, value) in groups.iter().enumerate() {
-        match id_of(value).filter(|id| existing.contains(id)) {
-            Some(id) if !out.contains(&id) => out.push(id),
-            Some(_) => {}
-            None => details.push(Detail::new(format!("{path}[{i}]"), format!("no group {value} in this workspace"))),
-        }
-    }
-    Ok(out)
+    Ok(known_ids(details, path, groups, &existing, "group"))
 }
 
 /// Filters: `type`, `status`, `role`, `email_contains` (and the other text operators on

@@ -23,6 +23,29 @@ pub mod ws;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+/// The ids sent at `path` (numbers or strings), each one of `known`, without repeats; every
+/// other value is reported as `no <noun> <value> in this workspace`.
+pub(crate) fn known_ids(
+    details: &mut Vec<enspace_domain::Detail>,
+    path: &str,
+    sent: &[Value],
+    known: &[i64],
+    noun: &str,
+) -> Vec<i64> {
+    let mut out = Vec::new();
+    for (i, value) in sent.iter().enumerate() {
+        match id_of(value).filter(|id| known.contains(id)) {
+            Some(id) if !out.contains(&id) => out.push(id),
+            Some(_) => {}
+            None => details.push(enspace_domain::Detail::new(
+                format!("{path}[{i}]"),
+                format!("no {noun} {value} in this workspace"),
+            )),
+        }
+    }
+    out
+}
+
 /// An id sent as a number or as a string of digits [wire: the product's screens send strings].
 pub(crate) fn id_of(value: &Value) -> Option<i64> {
     match value {
