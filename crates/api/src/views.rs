@@ -891,3 +891,10 @@ pub struct ChatUsage {
     pub completion_tokens: i64,
     pub total_tokens: i64,
 }
+
+/// What `POST /integrations/{id}/test` found [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrationTestView {
+    pub ok: bool,
+    pub message: String,
+}

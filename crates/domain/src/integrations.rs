@@ -51,9 +51,16 @@ const WEBHOOK: Setting = setting("webhookCatcherEndpoint", Kind::Url, false, fal
 const MINUTES: Kind = Kind::Int { min: 0, max: 59 };
 const COUNT: Kind = Kind::Int { min: 0, max: 1_000_000 };
 
+pub const CERTISIGN: i64 = 1;
+pub const ADOBE_SIGN: i64 = 2;
+pub const D4SIGN: i64 = 3;
+pub const CLICKSIGN: i64 = 5;
+pub const DOCUSIGN: i64 = 8;
 pub const WHATSAPP_TWILIO: i64 = 6;
 pub const SENDGRID: i64 = 4;
 pub const OPENAI: i64 = 7;
+/// The model an OpenAI integration uses when none is set [ours].
+pub const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
 
 /// The catalogue [wire ids, slugs and names where the reference shows them].
 pub const CATALOGUE: [IntegrationType; 8] = [
@@ -127,7 +134,13 @@ pub const CATALOGUE: [IntegrationType; 8] = [
         name: "OpenAi",
         settings: &[
             setting("api_key", Kind::Text, true, true),
-            Setting { key: "model", kind: Kind::Text, required: false, secret: false, default: Some("gpt-4o-mini") },
+            Setting {
+                key: "model",
+                kind: Kind::Text,
+                required: false,
+                secret: false,
+                default: Some(OPENAI_DEFAULT_MODEL),
+            },
             setting("organization", Kind::Text, false, false),
             setting("base_url", Kind::Url, false, false),
             CHANGE_KEYS,

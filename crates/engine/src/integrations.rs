@@ -1,7 +1,11 @@
 //! An installation's secrets, opened and sealed with the server's keyring (the one place that
-//! does, for the routes and the job handlers alike).
+//! does, for the routes and the job handlers alike), and the check of its credentials against
+//! the provider.
 
-use enspace_domain::secrets::Keyring;
+use enspace_domain::{integrations as types, secrets::Keyring};
+use enspace_integrations::{
+    adobe_sign, certisign, clicksign, d4sign, docusign, openai, sendgrid, twilio, Checked, Environment, Providers,
+};
 use enspace_store::integrations::IntegrationRecord;
 use serde_json::{Map, Value};
 
@@ -19,4 +23,68 @@ pub fn seal_secrets(keyring: &Keyring, workspace_id: i64, id: i64, secrets: &Map
         let plain = serde_json::to_vec(secrets).expect("a JSON map serializes");
         keyring.seal(&plain, &IntegrationRecord::aad(workspace_id, id))
     })
+}
+
+/// Checks an installation's stored credentials against its provider with one harmless call.
+/// Every failure is an answer (`ok: false` with the reason), never an error, and no answer
+/// carries a secret, even one a provider echoed back.
+pub async fn check(keyring: &Keyring, providers: &Providers, record: &IntegrationRecord) -> Checked {
+    if record.status != "active" {
+        return Checked { ok: false, message: "The integration is inactive: nothing was sent to the provider".into() };
+    }
+    let secrets = match open_secrets(keyring, record) {
+        Ok(secrets) => secrets,
+        Err(e) => return Checked { ok: false, message: format!("The stored secrets cannot be opened ({e})") },
+    };
+    let outcome = match call_provider(keyring, providers, record, &secrets).await {
+        Ok(checked) => checked,
+        Err(message) => Checked { ok: false, message },
+    };
+    let mut message = outcome.message;
+    for secret in secrets.values().filter_map(Value::as_str).filter(|s| s.len() >= 4) {
+        message = message.replace(secret, "[secret]");
+    }
+    Checked { ok: outcome.ok, message }
+}
+
+async fn call_provider(
+    keyring: &Keyring,
+    providers: &Providers,
+    record: &IntegrationRecord,
+    secrets: &Map<String, Value>,
+) -> Result<Checked, String> {
+    let setting = |key: &str| record.data.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let secret =
+        |key: &str| secrets.get(key).and_then(Value::as_str).ok_or_else(|| format!("The {key} secret is not set"));
+    let env = Environment::of(setting("environment"));
+    let urls = &providers.urls;
+    let checked = match record.integration_type {
+        types::SENDGRID => sendgrid::check(providers, secret("api_key")?).await,
+        types::WHATSAPP_TWILIO => {
+            let (sid, token) = crate::whatsapp::account(keyring, providers, record)?;
+            twilio::check(providers, twilio::Account { sid: &sid, token: &token }).await
+        }
+        types::OPENAI => {
+            let base = setting("base_url").unwrap_or(&urls.openai);
+            let model = setting("model").unwrap_or(types::OPENAI_DEFAULT_MODEL);
+            openai::check(providers, base, secret("api_key")?, setting("organization"), model).await
+        }
+        types::CERTISIGN => certisign::check(providers, &urls.certisign(env), secret("token")?).await,
+        types::D4SIGN => d4sign::check(providers, &urls.d4sign(env), secret("token")?, secret("crypt_key")?).await,
+        types::CLICKSIGN => clicksign::check(providers, &urls.clicksign(env), secret("token")?).await,
+        types::DOCUSIGN => {
+            let account_id = setting("account_id").ok_or("The account_id setting is not set")?;
+            docusign::check(providers, &urls.docusign_auth(env), secret("access_token")?, account_id).await
+        }
+        types::ADOBE_SIGN => {
+            let credentials = adobe_sign::Credentials {
+                client_id: setting("client_id").ok_or("The client_id setting is not set")?,
+                client_secret: secret("client_secret")?,
+                refresh_token: secret("refresh_token")?,
+            };
+            adobe_sign::check(providers, &urls.adobe_sign(env, setting("api_access_point")), credentials).await
+        }
+        other => return Err(format!("Integration type {other} has no check")),
+    };
+    checked.map_err(|e| e.to_string())
 }

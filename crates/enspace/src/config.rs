@@ -71,7 +71,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (applies pending migrations first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage users.
@@ -122,6 +122,23 @@ pub struct ServeArgs {
     /// Twilio's API base URL.
     #[arg(long, env = "ENSPACE_TWILIO_URL", default_value = "https://api.twilio.com")]
     pub twilio_url: String,
+    /// Certisign's API root, replacing both the sandbox and the live address (default: by the
+    /// integration's environment, `https://api[-sbx].portaldeassinaturas.com.br/api/v2`).
+    #[arg(long, env = "ENSPACE_CERTISIGN_URL")]
+    pub certisign_url: Option<String>,
+    /// D4Sign's API root (default: `https://{sandbox|secure}.d4sign.com.br/api/v1`).
+    #[arg(long, env = "ENSPACE_D4SIGN_URL")]
+    pub d4sign_url: Option<String>,
+    /// Clicksign's API root (default: `https://{sandbox|app}.clicksign.com/api/v3`).
+    #[arg(long, env = "ENSPACE_CLICKSIGN_URL")]
+    pub clicksign_url: Option<String>,
+    /// Docusign's authentication service (default: `https://account[-d].docusign.com`).
+    #[arg(long, env = "ENSPACE_DOCUSIGN_AUTH_URL")]
+    pub docusign_auth_url: Option<String>,
+    /// Adobe Acrobat Sign's API access point when an integration sets none (default:
+    /// `https://api.na1.adobesign[sandbox].com`).
+    #[arg(long, env = "ENSPACE_ADOBE_SIGN_URL")]
+    pub adobe_sign_url: Option<String>,
     /// The server-wide Twilio account, for WhatsApp integrations installed without their own.
     #[arg(long, env = "ENSPACE_TWILIO_ACCOUNT_SID")]
     pub twilio_account_sid: Option<String>,

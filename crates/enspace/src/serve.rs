@@ -43,6 +43,11 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         sendgrid: args.sendgrid_url.clone(),
         twilio: args.twilio_url.clone(),
         openai: args.openai_url.clone(),
+        certisign: args.certisign_url.clone(),
+        d4sign: args.d4sign_url.clone(),
+        clicksign: args.clicksign_url.clone(),
+        docusign_auth: args.docusign_auth_url.clone(),
+        adobe_sign: args.adobe_sign_url.clone(),
     };
     let providers = enspace_integrations::Providers::new(urls).with_twilio_account(twilio_account);
     let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), &public_url);

@@ -3,19 +3,63 @@
 //! message ever carries a credential. Base URLs are configuration, so the same clients talk to
 //! on-premise providers and to the tests' local fakes.
 
+pub mod adobe_sign;
+pub mod certisign;
+pub mod clicksign;
+pub mod d4sign;
+pub mod docusign;
 pub mod openai;
 pub mod sendgrid;
 pub mod twilio;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Where each provider is reached.
+use serde_json::Value;
+
+/// An integration's `environment`: the provider's sandbox (`stage`) or live endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Stage,
+    Production,
+}
+
+impl Environment {
+    /// Anything but `production` is the sandbox: a setting gone missing never reaches live.
+    pub fn of(setting: Option<&str>) -> Environment {
+        if setting == Some("production") {
+            Environment::Production
+        } else {
+            Environment::Stage
+        }
+    }
+
+    fn pick(self, stage: &str, production: &str) -> String {
+        match self {
+            Environment::Stage => stage.into(),
+            Environment::Production => production.into(),
+        }
+    }
+}
+
+/// Where each provider is reached. The e-signature providers have a sandbox and a live address
+/// each, chosen by the integration's `environment`; a configured override replaces both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderUrls {
     pub sendgrid: String,
     pub twilio: String,
     /// The API root, `/v1` included (an integration's `base_url` overrides it).
     pub openai: String,
+    /// Certisign's Portal de Assinaturas API root (`/api/v2` included).
+    pub certisign: Option<String>,
+    /// D4Sign's API root (`/api/v1` included).
+    pub d4sign: Option<String>,
+    /// Clicksign's API root (`/api/v3` included).
+    pub clicksign: Option<String>,
+    /// Docusign's authentication service (`/oauth/userinfo` lives there; the account's own
+    /// eSignature address comes from its answer).
+    pub docusign_auth: Option<String>,
+    /// Adobe Acrobat Sign's API access point (an integration's `api_access_point` overrides it).
+    pub adobe_sign: Option<String>,
 }
 
 impl Default for ProviderUrls {
@@ -24,6 +68,45 @@ impl Default for ProviderUrls {
             sendgrid: "https://api.sendgrid.com".into(),
             twilio: "https://api.twilio.com".into(),
             openai: "https://api.openai.com/v1".into(),
+            certisign: None,
+            d4sign: None,
+            clicksign: None,
+            docusign_auth: None,
+            adobe_sign: None,
+        }
+    }
+}
+
+impl ProviderUrls {
+    fn or(over: &Option<String>, env: Environment, stage: &str, production: &str) -> String {
+        over.clone().unwrap_or_else(|| env.pick(stage, production)).trim_end_matches('/').to_string()
+    }
+
+    pub fn certisign(&self, env: Environment) -> String {
+        let (stage, live) =
+            ("https://api-sbx.portaldeassinaturas.com.br/api/v2", "https://api.portaldeassinaturas.com.br/api/v2");
+        Self::or(&self.certisign, env, stage, live)
+    }
+
+    pub fn d4sign(&self, env: Environment) -> String {
+        Self::or(&self.d4sign, env, "https://sandbox.d4sign.com.br/api/v1", "https://secure.d4sign.com.br/api/v1")
+    }
+
+    pub fn clicksign(&self, env: Environment) -> String {
+        Self::or(&self.clicksign, env, "https://sandbox.clicksign.com/api/v3", "https://app.clicksign.com/api/v3")
+    }
+
+    pub fn docusign_auth(&self, env: Environment) -> String {
+        Self::or(&self.docusign_auth, env, "https://account-d.docusign.com", "https://account.docusign.com")
+    }
+
+    /// The integration's `api_access_point` when set, else the configured one, else Adobe's
+    /// North America shard (sandbox or live).
+    pub fn adobe_sign(&self, env: Environment, access_point: Option<&str>) -> String {
+        let (stage, live) = ("https://api.na1.adobesignsandbox.com", "https://api.na1.adobesign.com");
+        match access_point {
+            Some(point) => point.trim_end_matches('/').to_string(),
+            None => Self::or(&self.adobe_sign, env, stage, live),
         }
     }
 }
@@ -78,6 +161,65 @@ pub enum ProviderError {
     /// Another attempt would fail the same way.
     #[error("{message}")]
     Fatal { message: String },
+}
+
+/// A provider's answer, read whole (these APIs answer small JSON documents).
+#[derive(Debug)]
+struct Answer {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    text: String,
+    /// `Null` when the body is not JSON.
+    json: Value,
+}
+
+impl Answer {
+    /// The error for a non-success answer, with the provider's own `detail`.
+    fn refused(&self, provider: &str, detail: Option<String>) -> ProviderError {
+        refused(provider, self.status, &self.headers, detail.filter(|d| !d.is_empty()).as_deref().unwrap_or(&self.text))
+    }
+}
+
+/// Sends one request and records the attempt in the log (provider, operation, status,
+/// duration; never the address, a header or a body, which may hold credentials).
+async fn call(
+    provider: &'static str,
+    operation: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, ProviderError> {
+    let started = Instant::now();
+    let sent = request.send().await;
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let response = match sent {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::info!(target: "enspace::provider", provider, operation, duration_ms, outcome = "unreachable", "provider call");
+            return Err(unreachable(provider, error));
+        }
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    tracing::info!(target: "enspace::provider", provider, operation, duration_ms, status = status.as_u16(), "provider call");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Ok(Answer { status, headers, text, json })
+}
+
+/// What a credentials check found: whether the provider accepted them, and in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub ok: bool,
+    pub message: String,
+}
+
+impl Checked {
+    fn ok(message: impl Into<String>) -> Checked {
+        Checked { ok: true, message: message.into() }
+    }
+
+    fn failed(message: impl Into<String>) -> Checked {
+        Checked { ok: false, message: message.into() }
+    }
 }
 
 /// The provider's `Retry-After` in seconds (the HTTP-date form is not used by these providers).

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{refused, unreachable, ProviderError, Providers};
+use crate::{call, Checked, ProviderError, Providers};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest<'a> {
@@ -41,6 +41,25 @@ pub fn body(request: &ChatRequest<'_>) -> Value {
     body
 }
 
+/// OpenAI's errors: `{"error": {"message", "type", "code"}}`.
+fn detail(json: &Value) -> Option<String> {
+    json["error"]["message"].as_str().map(str::to_string)
+}
+
+fn authorized(
+    providers: &Providers,
+    method: reqwest::Method,
+    url: String,
+    api_key: &str,
+    organization: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let request = providers.client.request(method, url).bearer_auth(api_key);
+    match organization {
+        Some(org) => request.header("OpenAI-Organization", org),
+        None => request,
+    }
+}
+
 /// One chat completion. `base` is the API root (`https://api.openai.com/v1` or a compatible one).
 pub async fn chat(
     providers: &Providers,
@@ -49,21 +68,13 @@ pub async fn chat(
     organization: Option<&str>,
     request: &ChatRequest<'_>,
 ) -> Result<ChatAnswer, ProviderError> {
-    let mut call =
-        providers.client.post(format!("{}/chat/completions", base.trim_end_matches('/'))).bearer_auth(api_key);
-    if let Some(org) = organization {
-        call = call.header("OpenAI-Organization", org);
+    let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    let call_request = authorized(providers, reqwest::Method::POST, url, api_key, organization).json(&body(request));
+    let answer = call("OpenAI", "chat.completions", call_request).await?;
+    if !answer.status.is_success() {
+        return Err(answer.refused("OpenAI", detail(&answer.json)));
     }
-    let response = call.json(&body(request)).send().await.map_err(|e| unreachable("OpenAI", e))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if !status.is_success() {
-        // OpenAI's errors: {"error": {"message", "type", "code"}}.
-        let detail = json["error"]["message"].as_str().map(str::to_string).unwrap_or(text);
-        return Err(refused("OpenAI", status, &headers, &detail));
-    }
+    let json = &answer.json;
     let content = json["choices"][0]["message"]["content"].as_str().unwrap_or_default().to_string();
     let tokens = |k: &str| json["usage"][k].as_i64().unwrap_or(0);
     Ok(ChatAnswer {
@@ -74,5 +85,29 @@ pub async fn chat(
             completion_tokens: tokens("completion_tokens"),
             total_tokens: tokens("total_tokens"),
         },
+    })
+}
+
+/// Checks a key with `GET <base>/models`, and that `model` is among the models it may use
+/// (an endpoint that lists none is taken at its word).
+pub async fn check(
+    providers: &Providers,
+    base: &str,
+    api_key: &str,
+    organization: Option<&str>,
+    model: &str,
+) -> Result<Checked, ProviderError> {
+    let url = format!("{}/models", base.trim_end_matches('/'));
+    let answer =
+        call("OpenAI", "models", authorized(providers, reqwest::Method::GET, url, api_key, organization)).await?;
+    if !answer.status.is_success() {
+        return Err(answer.refused("OpenAI", detail(&answer.json)));
+    }
+    let models: Vec<&str> =
+        answer.json["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()).collect();
+    Ok(if models.is_empty() || models.contains(&model) {
+        Checked::ok(format!("OpenAI accepted the API key; model {model} is available"))
+    } else {
+        Checked::failed(format!("OpenAI accepted the API key, but model {model} is not among the models it may use"))
     })
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::{refused, unreachable, ProviderError, Providers};
+use crate::{call, Checked, ProviderError, Providers};
 
 /// One email.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +51,16 @@ pub fn body(mail: &Mail<'_>, sandbox: bool) -> Value {
     body
 }
 
+/// SendGrid's errors: `{"errors": [{"message", "field", "help"}]}`.
+fn detail(json: &Value) -> Option<String> {
+    let errors = json["errors"].as_array()?;
+    Some(errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; "))
+}
+
+fn url(providers: &Providers, path: &str) -> String {
+    format!("{}{path}", providers.urls.sendgrid.trim_end_matches('/'))
+}
+
 /// Sends one email; answers SendGrid's message id.
 pub async fn send(
     providers: &Providers,
@@ -58,33 +68,28 @@ pub async fn send(
     mail: &Mail<'_>,
     sandbox: bool,
 ) -> Result<Option<String>, ProviderError> {
-    let url = format!("{}/v3/mail/send", providers.urls.sendgrid.trim_end_matches('/'));
-    let response = providers
-        .client
-        .post(url)
-        .bearer_auth(api_key)
-        .json(&body(mail, sandbox))
-        .send()
-        .await
-        .map_err(|e| unreachable("SendGrid", e))?;
-    let status = response.status();
-    if status.is_success() {
-        let id = response.headers().get("x-message-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-        return Ok(id);
+    let request =
+        providers.client.post(url(providers, "/v3/mail/send")).bearer_auth(api_key).json(&body(mail, sandbox));
+    let answer = call("SendGrid", "mail.send", request).await?;
+    if !answer.status.is_success() {
+        return Err(answer.refused("SendGrid", detail(&answer.json)));
     }
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    // SendGrid's errors: {"errors": [{"message", "field", "help"}]}.
-    let detail = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| {
-            v["errors"]
-                .as_array()
-                .map(|errors| errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; "))
-        })
-        .filter(|d| !d.is_empty())
-        .unwrap_or(text);
-    Err(refused("SendGrid", status, &headers, &detail))
+    Ok(answer.headers.get("x-message-id").and_then(|v| v.to_str().ok()).map(str::to_string))
+}
+
+/// Checks an API key: `GET /v3/scopes` lists what it may do, and sending needs `mail.send`.
+pub async fn check(providers: &Providers, api_key: &str) -> Result<Checked, ProviderError> {
+    let answer =
+        call("SendGrid", "scopes", providers.client.get(url(providers, "/v3/scopes")).bearer_auth(api_key)).await?;
+    if !answer.status.is_success() {
+        return Err(answer.refused("SendGrid", detail(&answer.json)));
+    }
+    let scopes = answer.json["scopes"].as_array().map(Vec::as_slice).unwrap_or_default();
+    Ok(if scopes.iter().any(|s| s == "mail.send") {
+        Checked::ok("SendGrid accepted the API key, which may send mail")
+    } else {
+        Checked::failed("SendGrid accepted the API key, but it lacks the mail.send permission")
+    })
 }
 
 #[cfg(test)]

@@ -5,11 +5,10 @@
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde_json::Value;
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
-use crate::{refused, unreachable, ProviderError, Providers};
+use crate::{call, Answer, Checked, ProviderError, Providers};
 
 /// An account's credentials.
 #[derive(Clone, Copy)]
@@ -62,35 +61,53 @@ pub async fn send_message(
     body: &str,
     status_callback: &str,
 ) -> Result<Sent, ProviderError> {
-    let url =
-        format!("{}/2010-04-01/Accounts/{}/Messages.json", providers.urls.twilio.trim_end_matches('/'), account.sid);
     let form = [("To", to), ("From", from), ("Body", body), ("StatusCallback", status_callback)];
-    let response = providers
-        .client
-        .post(url)
-        .basic_auth(account.sid, Some(account.token))
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| unreachable("Twilio", e))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status.is_success() {
-        let sid = json["sid"].as_str().ok_or_else(|| ProviderError::Retry {
-            message: "Twilio accepted the message without a sid".into(),
-            retry_after: None,
-        })?;
-        return Ok(Sent { sid: sid.into(), status: json["status"].as_str().unwrap_or("queued").into() });
+    let request = providers.client.post(messages_url(providers, account)).basic_auth(account.sid, Some(account.token));
+    let answer = call("Twilio", "messages.create", request.form(&form)).await?;
+    if !answer.status.is_success() {
+        return Err(refusal(&answer));
     }
-    // Twilio's errors: {"code", "message", "more_info", "status"}.
-    let detail = match (json["code"].as_i64(), json["message"].as_str()) {
-        (Some(code), Some(message)) => format!("{message} (code {code})"),
-        (None, Some(message)) => message.to_string(),
-        _ => text,
+    let sid = answer.json["sid"].as_str().ok_or_else(|| ProviderError::Retry {
+        message: "Twilio accepted the message without a sid".into(),
+        retry_after: None,
+    })?;
+    Ok(Sent { sid: sid.into(), status: answer.json["status"].as_str().unwrap_or("queued").into() })
+}
+
+fn account_url(providers: &Providers, account: Account<'_>) -> String {
+    format!("{}/2010-04-01/Accounts/{}", providers.urls.twilio.trim_end_matches('/'), account.sid)
+}
+
+fn messages_url(providers: &Providers, account: Account<'_>) -> String {
+    format!("{}/Messages.json", account_url(providers, account))
+}
+
+/// Twilio's errors: `{"code", "message", "more_info", "status"}`.
+fn refusal(answer: &Answer) -> ProviderError {
+    let detail = match (answer.json["code"].as_i64(), answer.json["message"].as_str()) {
+        (Some(code), Some(message)) => Some(format!("{message} (code {code})")),
+        (None, Some(message)) => Some(message.to_string()),
+        _ => None,
     };
-    Err(refused("Twilio", status, &headers, &detail))
+    answer.refused("Twilio", detail)
+}
+
+/// Checks an account's credentials with `GET /2010-04-01/Accounts/{sid}.json`; only an
+/// `active` account can send.
+pub async fn check(providers: &Providers, account: Account<'_>) -> Result<Checked, ProviderError> {
+    let request = providers
+        .client
+        .get(format!("{}.json", account_url(providers, account)))
+        .basic_auth(account.sid, Some(account.token));
+    let answer = call("Twilio", "accounts.fetch", request).await?;
+    if !answer.status.is_success() {
+        return Err(refusal(&answer));
+    }
+    let name = answer.json["friendly_name"].as_str().unwrap_or(account.sid);
+    Ok(match answer.json["status"].as_str() {
+        Some("active") => Checked::ok(format!("Twilio account {name} is active")),
+        other => Checked::failed(format!("Twilio account {name} is {}", other.unwrap_or("in an unknown state"))),
+    })
 }
 
 /// A message Twilio has from `from` to `to` with exactly `body`, created at or after `since_ms`,
@@ -108,23 +125,16 @@ pub async fn find_sent(
         .unwrap_or_default()
         .format("%Y-%m-%d")
         .to_string();
-    let url =
-        format!("{}/2010-04-01/Accounts/{}/Messages.json", providers.urls.twilio.trim_end_matches('/'), account.sid);
-    let response = providers
+    let request = providers
         .client
-        .get(url)
+        .get(messages_url(providers, account))
         .basic_auth(account.sid, Some(account.token))
-        .query(&[("To", to), ("From", from), ("DateSent>", day.as_str()), ("PageSize", "100")])
-        .send()
-        .await
-        .map_err(|e| unreachable("Twilio", e))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
-    if !status.is_success() {
-        return Err(refused("Twilio", status, &headers, &text));
+        .query(&[("To", to), ("From", from), ("DateSent>", day.as_str()), ("PageSize", "100")]);
+    let answer = call("Twilio", "messages.list", request).await?;
+    if !answer.status.is_success() {
+        return Err(refusal(&answer));
     }
-    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let json = answer.json;
     // Twilio's times are RFC 2822 with second precision.
     let since = since_ms.div_euclid(1000) * 1000;
     let found = json["messages"]

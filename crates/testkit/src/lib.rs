@@ -65,7 +65,16 @@ impl Default for TestAppBuilder {
         TestAppBuilder {
             config: ApiConfig { rate, ..ApiConfig::default() },
             extra: None,
-            providers: ProviderUrls { sendgrid: nowhere.clone(), twilio: nowhere.clone(), openai: nowhere },
+            providers: ProviderUrls {
+                sendgrid: nowhere.clone(),
+                twilio: nowhere.clone(),
+                openai: nowhere.clone(),
+                certisign: Some(nowhere.clone()),
+                d4sign: Some(nowhere.clone()),
+                clicksign: Some(nowhere.clone()),
+                docusign_auth: Some(nowhere.clone()),
+                adobe_sign: Some(nowhere),
+            },
             twilio_account: None,
         }
     }

@@ -26,7 +26,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Authed, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::{CatalogueEntry, ChatUsage, ChatView, IntegrationView},
+    views::{CatalogueEntry, ChatUsage, ChatView, IntegrationTestView, IntegrationView},
     AppState,
 };
 
@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue))
         .routes(routes!(list_integrations, install))
         .routes(routes!(get_integration, update_integration, uninstall))
+        .routes(routes!(test_integration))
         .routes(routes!(chat))
 }
 
@@ -258,6 +259,23 @@ pub async fn update_integration(
     Ok(Json(view(&state, integration_of(&state, &ctx, id).await?)?))
 }
 
+/// Checks the stored credentials against the provider with one harmless call (needs
+/// `settings::integrations::manage`: it spends the credentials). Always a 200: `ok` says whether
+/// the provider accepted them, `message` why not; a provider failure is never a 500.
+#[utoipa::path(post, path = "/integrations/{id}/test", tag = "integrations", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = IntegrationTestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test_integration(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<IntegrationTestView>> {
+    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    let record = integration_of(&state, &ctx, id).await?;
+    let checked = enspace_engine::integrations::check(&state.keyring, &state.providers, &record).await;
+    Ok(Json(IntegrationTestView { ok: checked.ok, message: checked.message }))
+}
+
 /// Uninstalls: the row and its sealed secrets are destroyed. Answers the integration as it was.
 #[utoipa::path(delete, path = "/integrations/{id}", tag = "integrations", params(WorkspaceHeader, ("id" = i64, Path)),
     security(("api_key" = []), ("bearer" = [])),
@@ -352,7 +370,7 @@ pub async fn chat(
     let api_key = secrets.get("api_key").and_then(Value::as_str).unwrap_or_default();
     let setting = |k: &str| record.data.get(k).and_then(Value::as_str);
     let base = setting("base_url").unwrap_or(&state.providers.urls.openai).to_string();
-    let model = input.model.as_deref().or(setting("model")).unwrap_or("gpt-4o-mini").to_string();
+    let model = input.model.as_deref().or(setting("model")).unwrap_or(integrations::OPENAI_DEFAULT_MODEL).to_string();
     let request = enspace_integrations::openai::ChatRequest {
         model: &model,
         messages: &messages,

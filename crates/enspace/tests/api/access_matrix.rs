@@ -210,6 +210,7 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/integrations/1", None, Member),
         route("PUT", "/integrations/1", Some(json!({ "status": "paused" })), Settings("integrations")),
         route("DELETE", "/integrations/1", None, Settings("integrations")),
+        route("POST", "/integrations/1/test", None, Settings("integrations")),
         route("POST", "/integrations/1/chat", Some(json!({ "messages": [] })), Data("ai::chat::use", false)),
         route("GET", "/ws/emails", None, Settings("emails")),
         route("POST", "/ws/emails", Some(json!({ "to": [] })), Settings("emails")),
@@ -362,7 +363,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (39, 39 * 36));
+    assert_eq!((routes, cases), (40, 40 * 36));
 }
 
 #[tokio::test]

@@ -70,6 +70,7 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/integrations/1".to_string(), None),
         ("PUT", "/integrations/1".to_string(), Some(json!({ "status": "inactive" }))),
         ("DELETE", "/integrations/1".to_string(), None),
+        ("POST", "/integrations/1/test".to_string(), None),
         ("POST", "/integrations/1/chat".to_string(), Some(json!({ "messages": [{ "role": "user", "content": "x" }] }))),
         ("GET", "/ws/emails".to_string(), None),
         ("POST", "/ws/emails".to_string(), Some(json!({ "to": ["a@b.co"], "subject": "x", "text": "y" }))),
@@ -305,6 +306,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/integrations/{}", &integration["id"], None);
         both("PUT", "/integrations/{}", &integration["id"], Some(json!({ "status": "inactive" })));
         both("DELETE", "/integrations/{}", &integration["id"], None);
+        both("POST", "/integrations/{}/test", &integration["id"], None);
         both("GET", "/ws/emails/{}", &email["id"], None);
         both(
             "POST",

@@ -12,6 +12,7 @@ mod files;
 mod forms;
 mod grouped_writes;
 mod indexes;
+mod integration_checks;
 mod integrations;
 mod isolation;
 mod items;

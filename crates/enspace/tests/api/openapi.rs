@@ -86,6 +86,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/integrations/{id}"),
     ("put", "/integrations/{id}"),
     ("delete", "/integrations/{id}"),
+    ("post", "/integrations/{id}/test"),
     ("post", "/integrations/{id}/chat"),
     ("get", "/ws/emails"),
     ("post", "/ws/emails"),
