@@ -30,6 +30,7 @@ mod user;
 mod whatsapp;
 mod workspaces;
 
+use enspace_testkit::TestApp;
 use serde_json::{json, Value};
 
 /// The 400 body of a rejected input with its `details`.
@@ -50,4 +51,38 @@ pub fn time(value: &Value) -> String {
         && enspace_domain::time::parse_instant(text).is_some();
     assert!(shape_ok, "not an ISO 8601 UTC timestamp with milliseconds: {text}");
     text.to_string()
+}
+
+/// Everything the database holds, as text.
+pub async fn database_text(app: &TestApp) -> String {
+    match app.db.backend() {
+        enspace_store::Backend::Sqlite => {
+            // The file and its write-ahead log, byte for byte.
+            let path = app
+                .db
+                .fetch_one("SELECT file FROM pragma_database_list WHERE name = 'main'", &[])
+                .await
+                .unwrap()
+                .text("file")
+                .unwrap();
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        enspace_store::Backend::Postgres => {
+            let tables =
+                app.db.fetch_all("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", &[]).await.unwrap();
+            let mut out = String::new();
+            for table in tables {
+                let name = table.text("tablename").unwrap();
+                let rows =
+                    app.db.fetch_all(&format!("SELECT CAST(t AS TEXT) AS row FROM \"{name}\" t"), &[]).await.unwrap();
+                for row in rows {
+                    out.push_str(&row.text("row").unwrap());
+                    out.push('\n');
+                }
+            }
+            out
+        }
+    }
 }

@@ -2,41 +2,9 @@
 //! request log.
 
 use enspace_testkit::{captured_logs, TestApp};
-use serde_json::json;
 
-/// Everything the database holds, as text.
-async fn database_text(app: &TestApp) -> String {
-    match app.db.backend() {
-        enspace_store::Backend::Sqlite => {
-            // The file and its write-ahead log, byte for byte.
-            let path = app
-                .db
-                .fetch_one("SELECT file FROM pragma_database_list WHERE name = 'main'", &[])
-                .await
-                .unwrap()
-                .text("file")
-                .unwrap();
-            let mut bytes = std::fs::read(&path).unwrap();
-            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        enspace_store::Backend::Postgres => {
-            let tables =
-                app.db.fetch_all("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", &[]).await.unwrap();
-            let mut out = String::new();
-            for table in tables {
-                let name = table.text("tablename").unwrap();
-                let rows =
-                    app.db.fetch_all(&format!("SELECT CAST(t AS TEXT) AS row FROM \"{name}\" t"), &[]).await.unwrap();
-                for row in rows {
-                    out.push_str(&row.text("row").unwrap());
-                    out.push('\n');
-                }
-            }
-            out
-        }
-    }
-}
+use crate::database_text;
+use serde_json::json;
 
 #[tokio::test]
 async fn keys_are_stored_only_as_digests_and_never_logged() {
