@@ -6,7 +6,7 @@ use std::sync::Arc;
 use enspace_domain::{
     emails::LINK_PLACEHOLDER, integrations::SENDGRID, jobs::DEFAULT_MAX_ATTEMPTS, secrets::Keyring, time::now_ms,
 };
-use enspace_integrations::{sendgrid, Providers};
+use enspace_integrations::{sendgrid, ProviderError, Providers};
 use enspace_store::{
     emails::NewEmail,
     jobs::{JobRecord, NewJob},
@@ -98,6 +98,27 @@ impl SendEmail {
         let from_email = text("from_email").ok_or_else(|| JobError::Fatal("SendGrid from_email is not set".into()))?;
         let from_name = text("from_name");
         let reference = email.id.to_string();
+        let send_key = format!("{workspace_id}-{}-{}", email.id, email.created_at);
+        let sandbox = text("environment").as_deref() != Some("production");
+        // An earlier attempt that started and never recorded its outcome (a crash, a timeout)
+        // may have reached SendGrid, which has no idempotency key: look for it in the Email
+        // Activity before sending again. Sandbox mail reaches no inbox and shows in no
+        // activity, so it is simply sent again.
+        if let (Some(started), false) = (email.attempt_started_at, sandbox) {
+            if let Some(message_id) =
+                self.interrupted_attempt(workspace_id, email.id, api_key, &send_key, started).await?
+            {
+                tracing::info!(email = email.id, "an interrupted send had reached SendGrid; not sending again");
+                return Ok(enspace_store::emails::mark_sent(
+                    &self.db,
+                    workspace_id,
+                    email.id,
+                    Some(&message_id),
+                    now_ms(),
+                )
+                .await?);
+            }
+        }
         let fill = |body: &Option<String>| body.as_ref().map(|b| b.replace(LINK_PLACEHOLDER, link.unwrap_or_default()));
         let (text_body, html_body) = (fill(&email.text), fill(&email.html));
         let mail = sendgrid::Mail {
@@ -109,10 +130,52 @@ impl SendEmail {
             text: text_body.as_deref(),
             html: html_body.as_deref(),
             reference: &reference,
+            send_key: &send_key,
         };
-        let sandbox = text("environment").as_deref() != Some("production");
-        let message_id = sendgrid::send(&self.providers, api_key, &mail, sandbox).await?;
+        enspace_store::emails::start_attempt(&self.db, workspace_id, email.id, now_ms()).await?;
+        let message_id = match sendgrid::send(&self.providers, api_key, &mail, sandbox).await {
+            Ok(id) => id,
+            Err(e) => {
+                // An answer that is not a success means SendGrid did not take the email; only a
+                // call that may have reached it (a timeout) leaves the attempt to look up.
+                if !matches!(e, ProviderError::Retry { maybe_taken: true, .. }) {
+                    enspace_store::emails::clear_attempt(&self.db, workspace_id, email.id).await?;
+                }
+                return Err(e.into());
+            }
+        };
         Ok(enspace_store::emails::mark_sent(&self.db, workspace_id, email.id, message_id.as_deref(), now_ms()).await?)
+    }
+
+    /// SendGrid's message id when the attempt that started at `started` reached it; `None` when
+    /// it did not (or cannot be known: an account without the Email Activity add-on is sent
+    /// again, at least once). Waits until the activity has had time to show the message.
+    async fn interrupted_attempt(
+        &self,
+        workspace_id: i64,
+        email_id: i64,
+        api_key: &str,
+        send_key: &str,
+        started: i64,
+    ) -> Result<Option<String>, JobError> {
+        let settles_at =
+            started + i64::try_from(self.providers.sendgrid_activity_delay.as_millis()).unwrap_or(i64::MAX);
+        let wait = settles_at - now_ms();
+        if wait > 0 {
+            return Err(JobError::Retry {
+                message: "an interrupted send is looked up in SendGrid's Email Activity once it has settled".into(),
+                after: Some(std::time::Duration::from_millis(wait.unsigned_abs())),
+            });
+        }
+        match sendgrid::find_sent(&self.providers, api_key, send_key).await {
+            Ok(found) => Ok(found),
+            Err(e @ ProviderError::Retry { .. }) => Err(e.into()),
+            Err(ProviderError::Fatal { message: why }) => {
+                tracing::warn!(workspace = workspace_id, email = email_id, %why,
+                    "could not check whether an interrupted send reached SendGrid; sending again");
+                Ok(None)
+            }
+        }
     }
 }
 

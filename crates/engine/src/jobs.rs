@@ -45,7 +45,7 @@ impl From<enspace_store::StoreError> for JobError {
 impl From<ProviderError> for JobError {
     fn from(e: ProviderError) -> Self {
         match e {
-            ProviderError::Retry { message, retry_after } => JobError::Retry { message, after: retry_after },
+            ProviderError::Retry { message, retry_after, .. } => JobError::Retry { message, after: retry_after },
             ProviderError::Fatal { message } => JobError::Fatal(message),
         }
     }

@@ -116,6 +116,11 @@ pub struct ServeArgs {
     /// SendGrid's API base URL (an on-premise relay, or a local fake in tests).
     #[arg(long, env = "ENSPACE_SENDGRID_URL", default_value = "https://api.sendgrid.com")]
     pub sendgrid_url: String,
+    /// Seconds SendGrid's Email Activity may take to show an accepted email: a send interrupted
+    /// by a crash or a timeout is looked up there (not sent again) no sooner than this after it
+    /// started.
+    #[arg(long, env = "ENSPACE_SENDGRID_ACTIVITY_DELAY_SECONDS", default_value_t = 120)]
+    pub sendgrid_activity_delay_seconds: u64,
     /// OpenAI's API root (`/v1` included); an integration's `base_url` overrides it.
     #[arg(long, env = "ENSPACE_OPENAI_URL", default_value = "https://api.openai.com/v1")]
     pub openai_url: String,

@@ -49,7 +49,9 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         docusign_auth: args.docusign_auth_url.clone(),
         adobe_sign: args.adobe_sign_url.clone(),
     };
-    let providers = enspace_integrations::Providers::new(urls).with_twilio_account(twilio_account);
+    let providers = enspace_integrations::Providers::new(urls)
+        .with_twilio_account(twilio_account)
+        .with_sendgrid_activity_delay(Duration::from_secs(args.sendgrid_activity_delay_seconds));
     let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), &public_url);
     let worker_settings = enspace_engine::jobs::WorkerSettings {
         lease: Duration::from_secs(args.job_lease_seconds.max(1)),

@@ -130,12 +130,24 @@ pub struct Providers {
     client: reqwest::Client,
     pub urls: ProviderUrls,
     pub twilio_account: Option<TwilioAccount>,
+    /// How long SendGrid's Email Activity may take to show a message it accepted: an
+    /// interrupted send is looked up no sooner than this after it started.
+    pub sendgrid_activity_delay: Duration,
 }
 
 /// How long one provider call may take [ours].
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// SendGrid's Email Activity usually shows a message within seconds; two minutes is a margin
+/// [ours: SendGrid documents no bound].
+pub const SENDGRID_ACTIVITY_DELAY: Duration = Duration::from_secs(120);
+
 impl Providers {
+    pub fn with_sendgrid_activity_delay(mut self, delay: Duration) -> Providers {
+        self.sendgrid_activity_delay = delay;
+        self
+    }
+
     pub fn with_twilio_account(mut self, account: Option<TwilioAccount>) -> Providers {
         self.twilio_account = account;
         self
@@ -148,7 +160,7 @@ impl Providers {
             .user_agent(concat!("enspace/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with rustls and default settings builds");
-        Providers { client, urls, twilio_account: None }
+        Providers { client, urls, twilio_account: None, sendgrid_activity_delay: SENDGRID_ACTIVITY_DELAY }
     }
 }
 
@@ -156,8 +168,10 @@ impl Providers {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProviderError {
     /// Worth another attempt, not before `retry_after` when the provider said so.
+    /// `maybe_taken`: the provider may have acted on the request all the same (a timeout, a
+    /// connection lost after sending): another attempt should first ask whether it did.
     #[error("{message}")]
-    Retry { message: String, retry_after: Option<Duration> },
+    Retry { message: String, retry_after: Option<Duration>, maybe_taken: bool },
     /// Another attempt would fail the same way.
     #[error("{message}")]
     Fatal { message: String },
@@ -239,7 +253,7 @@ fn refused(
     let detail: String = detail.chars().take(300).collect();
     let message = format!("{provider} answered {}: {detail}", status.as_u16());
     if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        ProviderError::Retry { message, retry_after: retry_after(headers) }
+        ProviderError::Retry { message, retry_after: retry_after(headers), maybe_taken: false }
     } else {
         ProviderError::Fatal { message }
     }
@@ -249,5 +263,12 @@ fn refused(
 /// never headers or bodies.
 fn unreachable(provider: &str, error: reqwest::Error) -> ProviderError {
     let what = if error.is_timeout() { "timed out" } else { "could not be reached" };
-    ProviderError::Retry { message: format!("{provider} {what}: {}", error.without_url()), retry_after: None }
+    // A connection never made carried nothing; any other failure may come after the request
+    // was sent.
+    let maybe_taken = !error.is_connect();
+    ProviderError::Retry {
+        message: format!("{provider} {what}: {}", error.without_url()),
+        retry_after: None,
+        maybe_taken,
+    }
 }

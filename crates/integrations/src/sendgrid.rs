@@ -18,6 +18,9 @@ pub struct Mail<'a> {
     pub html: Option<&'a str>,
     /// Echoed by SendGrid in its events; names our email row.
     pub reference: &'a str,
+    /// Unique to this email across every server that may share the SendGrid account; what
+    /// [`find_sent`] looks for.
+    pub send_key: &'a str,
 }
 
 /// The request body of Mail Send.
@@ -40,7 +43,7 @@ pub fn body(mail: &Mail<'_>, sandbox: bool) -> Value {
         "from": from,
         "subject": mail.subject,
         "content": content,
-        "custom_args": { "enspace_email": mail.reference },
+        "custom_args": { "enspace_email": mail.reference, "enspace_send": mail.send_key },
     });
     if let Some(reply_to) = mail.reply_to {
         body["reply_to"] = json!({ "email": reply_to });
@@ -77,6 +80,26 @@ pub async fn send(
     Ok(answer.headers.get("x-message-id").and_then(|v| v.to_str().ok()).map(str::to_string))
 }
 
+/// Whether SendGrid's Email Activity holds a message sent with `send_key` (how an attempt
+/// interrupted by a crash or a timeout finds out whether SendGrid took the email): its message
+/// id when it does. The Email Activity API is a paid add-on; an account without it answers
+/// 4xx, a `Fatal` error the caller decides about.
+pub async fn find_sent(providers: &Providers, api_key: &str, send_key: &str) -> Result<Option<String>, ProviderError> {
+    let query = format!("unique_args['enspace_send']=\"{send_key}\"");
+    let request = providers
+        .client
+        .get(url(providers, "/v3/messages"))
+        .bearer_auth(api_key)
+        .query(&[("query", query.as_str()), ("limit", "10")]);
+    let answer = call("SendGrid", "messages.filter", request).await?;
+    if !answer.status.is_success() {
+        return Err(answer.refused("SendGrid", detail(&answer.json)));
+    }
+    // `msg_id` is the Mail Send `X-Message-Id` followed by `.` and a per-recipient part.
+    let found = answer.json["messages"].as_array().into_iter().flatten().find_map(|m| m["msg_id"].as_str());
+    Ok(found.map(|id| id.split('.').next().unwrap_or(id).to_string()))
+}
+
 /// Checks an API key: `GET /v3/scopes` lists what it may do, and sending needs `mail.send`.
 pub async fn check(providers: &Providers, api_key: &str) -> Result<Checked, ProviderError> {
     let answer =
@@ -108,6 +131,7 @@ mod tests {
             text: Some("plain"),
             html: Some("<p>html</p>"),
             reference: "7",
+            send_key: "1-7-1700000000000",
         };
         assert_eq!(
             body(&mail, true),
@@ -117,7 +141,7 @@ mod tests {
                 "reply_to": { "email": "help@acme.com" },
                 "subject": "Hi",
                 "content": [{ "type": "text/plain", "value": "plain" }, { "type": "text/html", "value": "<p>html</p>" }],
-                "custom_args": { "enspace_email": "7" },
+                "custom_args": { "enspace_email": "7", "enspace_send": "1-7-1700000000000" },
                 "mail_settings": { "sandbox_mode": { "enable": true } }
             })
         );

@@ -70,6 +70,7 @@ pub async fn send_message(
     let sid = answer.json["sid"].as_str().ok_or_else(|| ProviderError::Retry {
         message: "Twilio accepted the message without a sid".into(),
         retry_after: None,
+        maybe_taken: true,
     })?;
     Ok(Sent { sid: sid.into(), status: answer.json["status"].as_str().unwrap_or("queued").into() })
 }

@@ -29,10 +29,12 @@ pub struct EmailRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub sent_at: Option<i64>,
+    /// When the last send attempt started, if it never recorded an outcome.
+    pub attempt_started_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, workspace_id, recipients, subject, text_body, html_body, reply_to, status, \
-     provider_message_id, last_error, created_by, created_at, updated_at, sent_at";
+     provider_message_id, last_error, created_by, created_at, updated_at, sent_at, attempt_started_at";
 
 impl EmailRecord {
     fn from_row(row: &Row) -> Result<EmailRecord> {
@@ -51,6 +53,7 @@ impl EmailRecord {
             created_at: row.i64("created_at")?,
             updated_at: row.i64("updated_at")?,
             sent_at: row.opt_i64("sent_at")?,
+            attempt_started_at: row.opt_i64("attempt_started_at")?,
         })
     }
 }
@@ -116,9 +119,29 @@ pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<E
 
 pub async fn mark_sent(db: &Db, workspace_id: i64, id: i64, provider_message_id: Option<&str>, now: i64) -> Result<()> {
     db.execute(
-        "UPDATE emails SET status = 'sent', provider_message_id = $3, last_error = NULL, sent_at = $4, updated_at = $4 \
-         WHERE workspace_id = $1 AND id = $2",
+        "UPDATE emails SET status = 'sent', provider_message_id = $3, last_error = NULL, sent_at = $4, updated_at = $4, \
+         attempt_started_at = NULL WHERE workspace_id = $1 AND id = $2",
         &params![workspace_id, id, provider_message_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that a send attempt starts now (committed before SendGrid is called).
+pub async fn start_attempt(db: &Db, workspace_id: i64, id: i64, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE emails SET attempt_started_at = $3, updated_at = $3 WHERE workspace_id = $1 AND id = $2",
+        &params![workspace_id, id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Forgets the started attempt: SendGrid answered, so it is known not to have taken the email.
+pub async fn clear_attempt(db: &Db, workspace_id: i64, id: i64) -> Result<()> {
+    db.execute(
+        "UPDATE emails SET attempt_started_at = NULL WHERE workspace_id = $1 AND id = $2",
+        &params![workspace_id, id],
     )
     .await?;
     Ok(())

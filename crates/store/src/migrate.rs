@@ -72,6 +72,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_send_attempts.sql"),
         include_str!("../migrations/postgres/0010_send_attempts.sql"),
     ),
+    (
+        11,
+        "email_attempts",
+        include_str!("../migrations/sqlite/0011_email_attempts.sql"),
+        include_str!("../migrations/postgres/0011_email_attempts.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

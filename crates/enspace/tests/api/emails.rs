@@ -70,7 +70,7 @@ async fn a_queued_email_is_sent_once_through_sendgrid() {
             "reply_to": { "email": "help@acme.com" },
             "subject": "Olá",
             "content": [{ "type": "text/plain", "value": "Corpo" }, { "type": "text/html", "value": "<p>Corpo</p>" }],
-            "custom_args": { "enspace_email": "1" },
+            "custom_args": { "enspace_email": "1", "enspace_send": format!("1-1-{}", created_ms(&app, 1).await) },
             "mail_settings": { "sandbox_mode": { "enable": true } }
         })
     );
@@ -85,6 +85,90 @@ async fn a_queued_email_is_sent_once_through_sendgrid() {
     let listed = app.get("/ws/emails?status=sent").key(&ana.key).ws("acme").send().await.json();
     assert_eq!(listed, json!([sent]));
     assert!(!enspace_testkit::captured_logs().contains(API_KEY));
+}
+
+async fn created_ms(app: &TestApp, id: i64) -> i64 {
+    let row = app.db.fetch_one("SELECT created_at FROM emails WHERE id = $1", &[id.into()]).await.unwrap();
+    row.i64("created_at").unwrap()
+}
+
+/// A send interrupted before its outcome was recorded (a crash, a timeout) is looked up in
+/// SendGrid's Email Activity by its `enspace_send` argument before it is sent again: found, it
+/// is recorded as sent; not found, or an account without the add-on, it is sent; not before the
+/// activity has had time to show it.
+#[tokio::test]
+async fn an_interrupted_send_is_looked_up_in_the_activity_before_sending_again() {
+    let (app, ana, fake) = app_with_sendgrid("production").await;
+    fake.reply("POST", "/v3/mail/send", vec![Reply::status(202).header("x-message-id", "new")]);
+    for n in 1..=4 {
+        let queued =
+            queue(&app, &ana, json!({ "to": [format!("p{n}@example.com")], "subject": "S", "text": "t" })).await;
+        assert_eq!(queued.status, 202);
+    }
+    let mut keys = Vec::new();
+    for id in 1..=4 {
+        keys.push(format!("1-{id}-{}", created_ms(&app, id).await));
+    }
+    let (found, unknown) = (keys[0].clone(), keys[2].clone());
+    fake.respond_with(
+        "GET",
+        "/v3/messages",
+        std::sync::Arc::new(move |request, _| {
+            let query: Vec<(String, String)> =
+                form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
+            let filter = &query.iter().find(|(k, _)| k == "query").expect("a query").1;
+            if filter == &format!("unique_args['enspace_send']=\"{found}\"") {
+                Reply::json(200, json!({ "messages": [{ "from_email": "no-reply@acme.com", "msg_id": "old-1.filterdrecv-1.1",
+                    "subject": "S", "to_email": "p1@example.com", "status": "delivered", "opens_count": 0, "clicks_count": 0,
+                    "last_event_time": "2026-11-21T10:00:00Z" }] }))
+            } else if filter.contains(&unknown) {
+                Reply::json(403, json!({ "errors": [{ "field": null, "message": "access forbidden" }] }))
+            } else {
+                Reply::json(200, json!({ "messages": [] }))
+            }
+        }),
+    );
+    let now = enspace_domain::time::now_ms();
+    // 1-3 started ten minutes ago and never recorded an outcome; 4 started just now.
+    for (id, started) in [(1, now - 600_000), (2, now - 600_000), (3, now - 600_000), (4, now)] {
+        enspace_store::emails::start_attempt(&app.db, 1, id, started).await.unwrap();
+    }
+    app.run_jobs().await;
+
+    let lookups: Vec<_> = fake.received().into_iter().filter(|r| r.method == "GET").collect();
+    assert_eq!(lookups.len(), 3, "one lookup each for 1-3, none yet for 4");
+    assert_eq!(lookups[0].header("authorization"), Some(format!("Bearer {API_KEY}").as_str()));
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(lookups[0].query.as_deref().unwrap().as_bytes()).into_owned().collect();
+    assert_eq!(
+        query,
+        [("query".to_string(), format!("unique_args['enspace_send']=\"{}\"", keys[0])), ("limit".into(), "10".into())]
+    );
+    let sends: Vec<String> = fake
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.json()["custom_args"]["enspace_email"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sends, ["2", "3"], "found in the activity: not sent again; not found or unknowable: sent");
+    let listed = app.get("/ws/emails?_sort=id").key(&ana.key).ws("acme").send().await.json();
+    let email = |id: usize| listed[id - 1].clone();
+    let first = email(1);
+    assert_eq!((&first["status"], &first["provider_message_id"]), (&json!("sent"), &json!("old-1")));
+    assert_eq!(email(2)["provider_message_id"], "new");
+    assert_eq!(email(3)["status"], "sent");
+    let waiting = email(4);
+    assert_eq!(
+        (&waiting["status"], &waiting["last_error"]),
+        (&json!("queued"), &json!("an interrupted send is looked up in SendGrid's Email Activity once it has settled"))
+    );
+    let run_at = app.db.fetch_one("SELECT run_at FROM jobs WHERE status = 'queued'", &[]).await.unwrap();
+    assert!(run_at.i64("run_at").unwrap() >= now + 120_000, "looked up once the activity has settled");
+    let attempts = app.db.fetch_all("SELECT attempt_started_at FROM emails WHERE status = 'sent'", &[]).await.unwrap();
+    assert!(
+        attempts.iter().all(|r| r.opt_i64("attempt_started_at").unwrap().is_none()),
+        "a sent email has no open attempt"
+    );
 }
 
 #[tokio::test]
