@@ -522,15 +522,16 @@ async fn twilio_post(port: u16, path: &str, token: &str, params: &[(&str, &str)]
     (text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), text)
 }
 
-/// WhatsApp messages accepted before a SIGKILL mid-sending are each sent exactly once after the
-/// restart: the one in flight at the kill is found in Twilio's message list and not sent again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
+/// The POSTs among what a fake received.
+fn posts(all: &[enspace_testkit::Received]) -> Vec<enspace_testkit::Received> {
+    all.iter().filter(|r| r.method == "POST").cloned().collect()
+}
+
+/// A fake Twilio for account `AC1`: the Messages API creates (numbering the sids, 40 ms each,
+/// so a kill lands mid-sending) and lists what it created, newest first, as Twilio does.
+async fn fake_twilio() -> enspace_testkit::FakeProvider {
     let fake = enspace_testkit::FakeProvider::start().await;
     let path = "/2010-04-01/Accounts/AC1/Messages.json";
-    let posts = |all: &[enspace_testkit::Received]| -> Vec<enspace_testkit::Received> {
-        all.iter().filter(|r| r.method == "POST").cloned().collect()
-    };
     let message = |n: usize, r: &enspace_testkit::Received| {
         let form: std::collections::HashMap<String, String> = r.form().into_iter().collect();
         let created = chrono::DateTime::from_timestamp_millis(r.at_ms).unwrap().to_rfc2822();
@@ -554,6 +555,25 @@ async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
             enspace_testkit::Reply::json(200, serde_json::json!({ "messages": list }))
         }),
     );
+    fake
+}
+
+/// Waits for the fake to have received `n` POSTs, then SIGKILLs the server.
+async fn kill_after_posts(mut server: Server, fake: &enspace_testkit::FakeProvider, n: usize) {
+    let started = Instant::now();
+    while posts(&fake.received()).len() < n {
+        assert!(started.elapsed() < Duration::from_secs(30), "the worker is not sending");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL, mid-sending
+    server.child.wait().unwrap();
+}
+
+/// WhatsApp messages accepted before a SIGKILL mid-sending are each sent exactly once after the
+/// restart: the one in flight at the kill is found in Twilio's message list and not sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
+    let fake = fake_twilio().await;
     let dir = tempfile::tempdir().unwrap();
     let (url, _pg) = database(dir.path()).await;
     let args = ["--twilio-url", fake.url.as_str(), "--job-lease-seconds", "2"];
@@ -573,14 +593,7 @@ async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
             http_in(port, "POST", "/ws/conversations/1/messages", Some(&key), Some("acme"), Some(&body)).await.unwrap();
         assert_eq!(status, 202, "{text}");
     }
-    let started = Instant::now();
-    while posts(&fake.received()).len() < 8 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the worker is not sending");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let mut server = server;
-    server.child.kill().unwrap(); // SIGKILL, mid-sending
-    server.child.wait().unwrap();
+    kill_after_posts(server, &fake, 8).await;
     assert!(posts(&fake.received()).len() < total, "the kill came after everything was sent");
 
     let server = Server::start_with(dir.path(), &url, &args).await;
@@ -610,6 +623,64 @@ async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
         *times.entry(body).or_default() += 1;
     }
     assert_eq!(times.len(), total, "every message reached Twilio");
+    let repeated: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "sent more than once: {repeated:?}");
+}
+
+/// Auto-closes that fall due are each applied once across a SIGKILL in the middle of them: every
+/// conversation gets one warning and one closing message at Twilio, and ends closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_auto_closes_happen_once_across_a_kill() {
+    let fake = fake_twilio().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let args = ["--twilio-url", fake.url.as_str(), "--job-lease-seconds", "2"];
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    let key = server.first_run_key().unwrap();
+    let port = server.port;
+    assert_eq!(http(port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
+    let install = r#"{"integration":6,"data":{"phone_number":"21 3333-4444","account_sid":"AC1","auth_token":"tok",
+        "autoclose_hours":1,"autoclose_minutes":0,"send_autoclose_message_minutes":30,
+        "autoclose_message":"Ainda está aí?","post_autoclose_message":"Conversa encerrada."}}"#;
+    assert_eq!(http_in(port, "POST", "/integrations", Some(&key), Some("acme"), Some(install)).await.unwrap().0, 201);
+    let contacts = 15;
+    for i in 0..contacts {
+        let (sid, from) = (format!("SMin{i}"), format!("whatsapp:+55219999{i:05}"));
+        let inbound = [("MessageSid", sid.as_str()), ("From", from.as_str()), ("Body", "Oi")];
+        let (status, text) = twilio_post(port, "/webhooks/whatsapp_twilio/1", "tok", &inbound).await;
+        assert_eq!(status, 200, "{text}");
+    }
+    // An hour passes: the warnings, then the closings, fall due.
+    let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
+    let now = enspace_domain::time::now_ms();
+    let due = "UPDATE jobs SET run_at = $1 WHERE kind = $2";
+    db.execute(due, &[(now - 2000).into(), "whatsapp.autoclose_warning".into()]).await.unwrap();
+    db.execute(due, &[(now - 1000).into(), "whatsapp.autoclose".into()]).await.unwrap();
+    db.close().await;
+    kill_after_posts(server, &fake, 8).await;
+    assert!(posts(&fake.received()).len() < 2 * contacts, "the kill came after everything was sent");
+
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    let started = Instant::now();
+    loop {
+        let path = "/ws/conversations?status=closed&_limit=1000";
+        let (_, closed) = http_in(server.port, "GET", path, Some(&key), Some("acme"), None).await.unwrap();
+        let closed: serde_json::Value = serde_json::from_str(&closed).unwrap();
+        let all_closed = closed.as_array().map(Vec::len) == Some(contacts);
+        if all_closed && posts(&fake.received()).len() >= 2 * contacts {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "auto-closes not done after the restart: {closed}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Anything left to go wrong (a second closing) would be sent within a lease and a poll.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut times = std::collections::BTreeMap::<(String, String), usize>::new();
+    for request in posts(&fake.received()) {
+        let form: std::collections::HashMap<String, String> = request.form().into_iter().collect();
+        *times.entry((form["To"].clone(), form["Body"].clone())).or_default() += 1;
+    }
+    assert_eq!(times.len(), 2 * contacts, "a warning and a closing message for each conversation: {times:?}");
     let repeated: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
     assert!(repeated.is_empty(), "sent more than once: {repeated:?}");
 }
