@@ -115,28 +115,52 @@ async fn installs_answer_in_the_reference_shape_without_secrets() {
     )
     .await
     .assert_error(409, "This workspace already has a Sendgrid integration");
-    // The others of the catalogue install too; Clicksign's webhook address is this server's.
-    for (id, data) in [
-        (1, json!({ "environment": "stage", "token": "cert-token" })),
-        (3, json!({ "environment": "stage", "token": "d4-token", "crypt_key": "d4-crypt" })),
-        (5, json!({ "environment": "production", "token": "cs-token" })),
+    // The others of the catalogue install too and answer in the same shape: the public settings
+    // (Certisign's and Clicksign's webhook address defaulting to this server's), the secrets only
+    // by name.
+    let hook = |slug: &str| format!("http://127.0.0.1:8080/webhooks/{slug}");
+    for (id, name, slug, data, public, secrets) in [
+        (
+            1,
+            "Certisign",
+            "certisign",
+            json!({ "environment": "stage", "token": "cert-token" }),
+            json!({ "environment": "stage", "webhookCatcherEndpoint": hook("certisign"), "changeKeys": false }),
+            json!(["token"]),
+        ),
+        (
+            3,
+            "D4Sign",
+            "d4sign",
+            json!({ "environment": "stage", "token": "d4-token", "crypt_key": "d4-crypt" }),
+            json!({ "environment": "stage", "changeKeys": false }),
+            json!(["token", "crypt_key"]),
+        ),
+        (
+            5,
+            "Clicksign",
+            "clicksign",
+            json!({ "environment": "production", "token": "cs-token", "changeKeys": true }),
+            json!({ "environment": "production", "webhookCatcherEndpoint": hook("clicksign"), "changeKeys": true }),
+            json!(["token"]),
+        ),
         (
             8,
-            json!({ "environment": "stage", "user_id": "u", "account_id": "a", "integration_key": "k", "access_token": "t" }),
+            "Docusign",
+            "docusign",
+            json!({ "environment": "stage", "user_id": "u", "account_id": "a", "integration_key": "k", "access_token": "ds-secret" }),
+            json!({ "environment": "stage", "user_id": "u", "account_id": "a", "integration_key": "k", "changeKeys": false }),
+            json!(["access_token"]),
         ),
     ] {
         let installed =
             send(&app, &ana, "POST", "/integrations", Some(json!({ "integration": id, "data": data }))).await;
         assert_eq!(installed.status, 201, "{id}: {}", installed.text());
-        assert!(
-            !installed.text().contains("token\":\"") && !installed.text().contains("d4-crypt"),
-            "{}",
-            installed.text()
-        );
+        let body = installed.json();
+        let expected = json!({ "id": body["id"], "data": public, "integration": kind(id, name, slug), "status": "active",
+            "configured_secrets": secrets, "created_at": time(&body["created_at"]), "updated_at": time(&body["updated_at"]) });
+        assert_eq!(body, expected);
     }
-    let clicksign = send(&app, &ana, "GET", "/integrations?integration=5", None).await.json();
-    assert_eq!(clicksign[0]["data"]["webhookCatcherEndpoint"], "http://127.0.0.1:8080/webhooks/clicksign");
-    assert_eq!(clicksign[0]["configured_secrets"], json!(["token"]));
     assert_eq!(send(&app, &ana, "GET", "/integrations", None).await.json().as_array().unwrap().len(), 7);
 
     // The secrets are nowhere: not in the database file, the logs, or the request log.
@@ -145,7 +169,7 @@ async fn installs_answer_in_the_reference_shape_without_secrets() {
     let logs = enspace_testkit::captured_logs();
     let request_log = send(&app, &ana, "GET", "/user/request-logs?_limit=1000", None).await.text();
     assert!(request_log.contains("/integrations"), "the request log holds the installs: {request_log}");
-    for secret in [SECRET, "cert-token", "d4-token", "d4-crypt", "cs-token"] {
+    for secret in [SECRET, "cert-token", "d4-token", "d4-crypt", "cs-token", "ds-secret"] {
         assert!(!stored.contains(secret), "{secret} is stored in plain text");
         assert!(!logs.contains(secret), "{secret} is in the logs");
         assert!(!request_log.contains(secret), "{secret} is in the request log");
