@@ -158,8 +158,8 @@ impl SendEmail {
         send_key: &str,
         started: i64,
     ) -> Result<Option<String>, JobError> {
-        let settles_at =
-            started + i64::try_from(self.providers.sendgrid_activity_delay.as_millis()).unwrap_or(i64::MAX);
+        let delay = i64::try_from(self.providers.sendgrid_activity_delay.as_millis()).unwrap_or(i64::MAX);
+        let settles_at = started.saturating_add(delay);
         let wait = settles_at - now_ms();
         if wait > 0 {
             return Err(JobError::Retry {
