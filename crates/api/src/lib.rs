@@ -108,6 +108,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::integrations::routes())
         .merge(routes::emails::routes())
         .merge(routes::conversations::routes())
+        .merge(routes::signature_requests::routes())
         .merge(routes::webhooks::routes())
 }
 

@@ -898,3 +898,92 @@ pub struct IntegrationTestView {
     pub ok: bool,
     pub message: String,
 }
+
+/// A document out for signature [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureRequestView {
+    pub id: i64,
+    /// The installation that sent it (`null` once uninstalled).
+    pub integration: Option<i64>,
+    /// The integration type's slug.
+    pub provider: String,
+    /// The provider's id for it (envelope, document, agreement).
+    pub provider_id: String,
+    pub title: String,
+    /// `sent`, `partially_signed`, `signed`, `refused`, `cancelled`, `expired` or `failed`.
+    pub status: String,
+    pub signers: Vec<SignatureSignerView>,
+    /// The provider events received, in arrival order.
+    pub events: Vec<SignatureEventView>,
+    /// The item it is about: `{type, reference}`.
+    #[schema(value_type = Option<Object>)]
+    pub item: Option<serde_json::Value>,
+    pub document_name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureSignerView {
+    pub email: String,
+    pub name: Option<String>,
+    /// In the provider's vocabulary.
+    pub action: String,
+    /// `pending`, `signed` or `refused`.
+    pub status: String,
+    pub signed_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureEventView {
+    /// The provider's name for the event (`recipient-completed`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub received_at: String,
+}
+
+impl From<enspace_store::signature_requests::SignatureRequestRecord> for SignatureRequestView {
+    fn from(r: enspace_store::signature_requests::SignatureRequestRecord) -> Self {
+        use enspace_domain::esign::SignerStatus;
+        let item = match (r.item_type, r.item_reference) {
+            (Some(kind), Some(reference)) => Some(serde_json::json!({ "type": kind, "reference": reference })),
+            _ => None,
+        };
+        SignatureRequestView {
+            id: r.id,
+            integration: r.integration_id,
+            provider: r.provider,
+            provider_id: r.provider_id,
+            title: r.title,
+            status: r.status.as_str().to_string(),
+            signers: r
+                .signers
+                .into_iter()
+                .map(|s| SignatureSignerView {
+                    email: s.email,
+                    name: s.name,
+                    action: s.action,
+                    status: match s.status {
+                        SignerStatus::Pending => "pending",
+                        SignerStatus::Signed => "signed",
+                        SignerStatus::Refused => "refused",
+                    }
+                    .to_string(),
+                    signed_at: s.signed_at.map(format_ms),
+                })
+                .collect(),
+            events: r
+                .events
+                .iter()
+                .map(|e| SignatureEventView {
+                    kind: e["type"].as_str().unwrap_or_default().to_string(),
+                    received_at: e["received_at"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect(),
+            item,
+            document_name: r.document_name,
+            created_at: format_ms(r.created_at),
+            updated_at: format_ms(r.updated_at),
+        }
+    }
+}

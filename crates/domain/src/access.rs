@@ -105,6 +105,9 @@ pub enum Action {
     UploadFile,
     /// Write in a WhatsApp conversation (send, close): any member but a viewer [ours].
     Converse,
+    /// Send a document out for signature: any member but a viewer [ours]; when the request
+    /// names an item, the route also asks for update on that item's type.
+    SendForSignature,
     /// Act on data, named by a permission reference such as `types::orders::read`.
     Data { reference: String, read_only: bool },
 }
@@ -242,7 +245,7 @@ pub fn decide(member: &MemberAccess, action: &Action) -> Result<(), Denied> {
         return Err(Denied(what(action)));
     }
     match action {
-        Action::ReadWorkspace | Action::UploadFile | Action::Converse => Ok(()),
+        Action::ReadWorkspace | Action::UploadFile | Action::Converse | Action::SendForSignature => Ok(()),
         Action::DeleteWorkspace => Err(Denied(what(action))),
         Action::ManageSettings(area) if member.member_type == Full && member.holds(&area.permission()) => Ok(()),
         Action::ManageSettings(_) => Err(Denied(what(action))),
@@ -256,6 +259,7 @@ fn what(action: &Action) -> String {
         Action::ReadWorkspace => "read workspace".into(),
         Action::UploadFile => "upload files".into(),
         Action::Converse => "write in conversations".into(),
+        Action::SendForSignature => "send documents for signature".into(),
         Action::ManageSettings(area) => area.permission(),
         Action::DeleteWorkspace => "only the owner can delete the workspace".into(),
         Action::Data { reference, .. } => reference.clone(),

@@ -156,6 +156,9 @@ pub const CATALOGUE: [IntegrationType; 8] = [
             setting("account_id", Kind::Text, true, false),
             setting("integration_key", Kind::Text, true, false),
             setting("access_token", Kind::Text, true, true),
+            // Connect's HMAC keys, one or more separated by spaces or commas (several while
+            // keys rotate); callbacks are refused until one is set [ours].
+            setting("connect_hmac_keys", Kind::Text, false, true),
             CHANGE_KEYS,
         ],
     },

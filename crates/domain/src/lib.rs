@@ -7,6 +7,7 @@ pub mod access;
 pub mod catalogue;
 pub mod code;
 pub mod emails;
+pub mod esign;
 pub mod fields;
 pub mod files;
 pub mod forms;

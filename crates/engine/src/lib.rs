@@ -10,6 +10,7 @@
 //!   with several processes on one PostgreSQL each may run it without coordination.
 
 pub mod emails;
+pub mod esign;
 pub mod files;
 pub mod indexes;
 pub mod integrations;

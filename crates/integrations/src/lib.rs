@@ -8,6 +8,7 @@ pub mod certisign;
 pub mod clicksign;
 pub mod d4sign;
 pub mod docusign;
+pub mod esign;
 pub mod openai;
 pub mod sendgrid;
 pub mod twilio;
@@ -133,6 +134,9 @@ pub struct Providers {
     /// How long SendGrid's Email Activity may take to show a message it accepted: an
     /// interrupted send is looked up no sooner than this after it started.
     pub sendgrid_activity_delay: Duration,
+    /// Each Docusign account's eSignature address, from `/oauth/userinfo` (which Docusign
+    /// limits per hour), kept for the process's life.
+    docusign_base_uris: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 /// How long one provider call may take [ours].
@@ -160,7 +164,13 @@ impl Providers {
             .user_agent(concat!("enspace/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a client with rustls and default settings builds");
-        Providers { client, urls, twilio_account: None, sendgrid_activity_delay: SENDGRID_ACTIVITY_DELAY }
+        Providers {
+            client,
+            urls,
+            twilio_account: None,
+            sendgrid_activity_delay: SENDGRID_ACTIVITY_DELAY,
+            docusign_base_uris: Default::default(),
+        }
     }
 }
 
@@ -185,6 +195,8 @@ struct Answer {
     text: String,
     /// `Null` when the body is not JSON.
     json: Value,
+    /// The body as received (documents are binary).
+    bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -213,10 +225,11 @@ async fn call(
     };
     let status = response.status();
     let headers = response.headers().clone();
-    let text = response.text().await.unwrap_or_default();
+    let bytes = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     tracing::info!(target: "enspace::provider", provider, operation, duration_ms, status = status.as_u16(), "provider call");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Ok(Answer { status, headers, text, json })
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok(Answer { status, headers, text, json, bytes })
 }
 
 /// What a credentials check found: whether the provider accepted them, and in words.

@@ -25,6 +25,7 @@ pub mod migrate;
 pub mod request_logs;
 pub mod roles;
 pub mod sessions;
+pub mod signature_requests;
 mod sqlite;
 pub mod types;
 pub mod users;

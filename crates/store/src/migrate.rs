@@ -78,6 +78,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_email_attempts.sql"),
         include_str!("../migrations/postgres/0011_email_attempts.sql"),
     ),
+    (
+        12,
+        "signature_requests",
+        include_str!("../migrations/sqlite/0012_signature_requests.sql"),
+        include_str!("../migrations/postgres/0012_signature_requests.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -14,6 +14,7 @@ pub mod members;
 pub mod ops;
 pub mod request_logs;
 pub mod roles;
+pub mod signature_requests;
 pub mod types;
 pub mod user;
 pub mod webhooks;

@@ -9,8 +9,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use enspace_domain::{integrations::WHATSAPP_TWILIO, time::now_ms, whatsapp::status_advances, Detail};
-use enspace_engine::whatsapp::{self, Inbound};
-use enspace_integrations::twilio;
+use enspace_engine::{
+    esign,
+    whatsapp::{self, Inbound},
+};
+use enspace_integrations::{docusign as docusign_client, twilio};
 use enspace_store::integrations::IntegrationRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -21,7 +24,7 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(twilio_inbound)).routes(routes!(twilio_status))
+    OpenApiRouter::new().routes(routes!(twilio_inbound)).routes(routes!(twilio_status)).routes(routes!(docusign))
 }
 
 pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
@@ -126,4 +129,51 @@ pub async fn twilio_status(
         }
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The answer to an e-signature callback: 200 when applied or already applied; 404 when it is
+/// about no request of ours; 401 when the installation's secrets do not vouch for it.
+fn delivery(outcome: esign::Delivery, provider: &str) -> ApiResult<StatusCode> {
+    match outcome {
+        esign::Delivery::Applied | esign::Delivery::Repeated => Ok(StatusCode::OK),
+        esign::Delivery::Unmatched => {
+            Err(ApiError::not_found(crate::routes::signature_requests::SIGNATURE_REQUEST_NOT_FOUND))
+        }
+        esign::Delivery::Unauthenticated => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, format!("Invalid {provider} signature")))
+        }
+    }
+}
+
+/// Docusign Connect (JSON SIM, envelope-level, HMAC): `X-DocuSign-Signature-1`, `-2`, ... (one
+/// per active key) must match one of the installation's `connect_hmac_keys` over the raw body.
+/// Applied once per event and recipient, in any order.
+#[utoipa::path(post, path = "/webhooks/docusign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn docusign(
+    _: Public,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let callback =
+        docusign_client::callback(&body).map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
+    let signatures: Vec<&str> = (1..=100)
+        .map_while(|n| headers.get(format!("x-docusign-signature-{n}")))
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let incoming = esign::Incoming {
+        provider: "docusign",
+        provider_id: &callback.envelope_id,
+        key: &callback.key,
+        event: &callback.event,
+        happening: &callback.happening,
+    };
+    let outcome = esign::receive(&state.db, &state.keyring, incoming, |_, secrets| {
+        let keys = secrets.get("connect_hmac_keys").and_then(serde_json::Value::as_str).unwrap_or_default();
+        let keys: Vec<&str> = keys.split([' ', ',', '\n', '\t']).filter(|k| !k.is_empty()).collect();
+        docusign_client::authentic(&keys, &body, &signatures)
+    })
+    .await?;
+    delivery(outcome, "Docusign")
 }

@@ -27,6 +27,8 @@ enum Need {
     Writer,
     /// Anyone but a viewer, in conversations.
     Converser,
+    /// Anyone but a viewer, sending documents for signature.
+    Sender,
     /// `settings::<area>::manage`.
     Settings(&'static str),
     /// A data permission; `true` when it only reads.
@@ -82,6 +84,8 @@ fn expect(t: MemberType, role: Role, key: KeyScope, needed: Scope, need: &Need) 
         Need::Writer => Err("Permission denied: upload files".into()),
         Need::Converser if t != MemberType::Viewer => Ok(()),
         Need::Converser => Err("Permission denied: write in conversations".into()),
+        Need::Sender if t != MemberType::Viewer => Ok(()),
+        Need::Sender => Err("Permission denied: send documents for signature".into()),
         Need::Settings(area) => {
             if owner || (t == MemberType::Full && holds) {
                 Ok(())
@@ -220,6 +224,10 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws/conversations/1/messages", None, Member),
         route("POST", "/ws/conversations/1/messages", Some(json!({ "body": "" })), Converser),
         route("POST", "/ws/conversations/1/close", None, Converser),
+        route("POST", "/integrations/1/signature-requests", Some(json!({})), Sender),
+        route("GET", "/ws/signature-requests", None, Member),
+        route("GET", "/ws/signature-requests/1", None, Member),
+        route("GET", "/ws/signature-requests/1/document", None, Member),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -363,7 +371,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (40, 40 * 36));
+    assert_eq!((routes, cases), (44, 44 * 36));
 }
 
 #[tokio::test]

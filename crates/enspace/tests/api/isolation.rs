@@ -80,6 +80,10 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/ws/conversations/1/messages".to_string(), None),
         ("POST", "/ws/conversations/1/messages".to_string(), Some(json!({ "body": "x" }))),
         ("POST", "/ws/conversations/1/close".to_string(), None),
+        ("POST", "/integrations/1/signature-requests".to_string(), Some(json!({ "title": "x" }))),
+        ("GET", "/ws/signature-requests".to_string(), None),
+        ("GET", "/ws/signature-requests/1".to_string(), None),
+        ("GET", "/ws/signature-requests/1/document".to_string(), None),
     ]
 }
 
@@ -262,6 +266,24 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(received.status, 200, "{}", received.text());
     let conversation =
         app.get("/ws/conversations").key(&bia.key).ws("secret").send().await.json()[0]["id"].as_i64().unwrap();
+    // A signature request in Secret, as its provider's answer would have recorded it.
+    let docusign = json!({ "integration": 8, "data": { "environment": "stage", "user_id": "u", "account_id": "a",
+        "integration_key": "k", "access_token": "t" } });
+    let ds = create(&app, &bia.key, "secret", "/integrations", docusign).await;
+    let mut tx = app.db.begin().await.unwrap();
+    let new = enspace_store::signature_requests::NewSignatureRequest {
+        integration_id: ds["id"].as_i64().unwrap(),
+        provider: "docusign",
+        provider_id: "env-secret",
+        title: "Segredo",
+        signers: &[],
+        item_type: None,
+        item_reference: None,
+        document_name: "s.pdf",
+        created_by: None,
+    };
+    let secret_request = enspace_store::signature_requests::insert(&mut tx, 2, new, 0).await.unwrap();
+    tx.commit().await.unwrap();
     let carla = app.user("carla@example.com").await;
     let member = app.add_member(2, carla.id, MemberType::Standard, MemberStatus::Active).await;
     let acme_role = app.get("/ws/roles").key(&ana.key).ws("acme").send().await.json()[0]["id"].clone();
@@ -318,6 +340,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/ws/conversations/{}/messages", &json!(conversation), None);
         both("POST", "/ws/conversations/{}/messages", &json!(conversation), Some(json!({ "body": "pwned" })));
         both("POST", "/ws/conversations/{}/close", &json!(conversation), None);
+        both("POST", "/integrations/{}/signature-requests", &ds["id"], Some(json!({ "title": "pwned" })));
+        both("GET", "/ws/signature-requests/{}", &json!(secret_request), None);
+        both("GET", "/ws/signature-requests/{}/document", &json!(secret_request), None);
         out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
     };
     for pair in routes.chunks(2) {
@@ -347,4 +372,6 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     let kept = secret(format!("/ws/conversations/{conversation}")).await.json();
     assert_eq!(kept["status"], "open");
     assert_eq!(secret(format!("/ws/conversations/{conversation}/messages")).await.json().as_array().unwrap().len(), 1);
+    assert_eq!(secret("/ws/signature-requests".into()).await.json()[0]["title"], "Segredo");
+    assert_eq!(app.get("/ws/signature-requests").key(&ana.key).ws("acme").send().await.json(), json!([]));
 }

@@ -1,0 +1,320 @@
+//! Signature requests [ours]: send a document out through an e-signature installation, list and
+//! read the workspace's requests, and download the signed document once the provider has it.
+//! Every member reads them; sending needs a member who may write, and update on the item's type
+//! when the request names an item.
+
+use axum::{
+    extract::{DefaultBodyLimit, Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use base64::Engine;
+use enspace_domain::{
+    access::Action,
+    esign::{Signer, SignerStatus},
+    user::check_email,
+    Detail,
+};
+use enspace_engine::esign::{NewRequest, SendError};
+use enspace_store::{signature_requests::LIST, Reader};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    routes::integrations::INTEGRATION_NOT_FOUND,
+    views::SignatureRequestView,
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    // A document travels inline as base64: the body may be a third larger than a file. The
+    // decoded document is then held to the configured file limit; a larger one, where an
+    // operator raised that limit, goes through `POST /ws/files` and `document.file`.
+    let body_limit = enspace_domain::files::DEFAULT_FILE_LIMIT / 3 * 4 + 64 * 1024;
+    OpenApiRouter::new().routes(routes!(send_for_signature)).layer(DefaultBodyLimit::max(body_limit)).merge(
+        OpenApiRouter::new()
+            .routes(routes!(list_signature_requests))
+            .routes(routes!(get_signature_request))
+            .routes(routes!(signed_document)),
+    )
+}
+
+pub const SIGNATURE_REQUEST_NOT_FOUND: &str = "Signature request not found";
+/// Signers per request [ours].
+const SIGNERS_MAX: usize = 50;
+const TITLE_MAX: usize = 255;
+
+/// The document: inline (`filename`, `content_base64`) or an uploaded file of this workspace.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentInput {
+    pub filename: Option<String>,
+    pub content_base64: Option<String>,
+    /// The id of a file uploaded with `POST /ws/files`.
+    pub file: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignerInput {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// The provider's own vocabulary (a Clicksign role, a D4Sign act number, a Docusign role).
+    #[schema(value_type = Object)]
+    pub action: Option<Value>,
+}
+
+/// The item a request is about: its type's slug and its reference.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRequestInput {
+    pub title: Option<String>,
+    pub document: Option<DocumentInput>,
+    pub signers: Option<Vec<SignerInput>>,
+    pub item: Option<ItemInput>,
+}
+
+impl Input for SignatureRequestInput {}
+
+/// The document's name and bytes, or the problems with it.
+async fn document(
+    state: &AppState,
+    ctx: &WsCtx,
+    input: Option<&DocumentInput>,
+    details: &mut Vec<Detail>,
+) -> ApiResult<Option<(String, Vec<u8>)>> {
+    let Some(input) = input else {
+        details.push(Detail::new("document", "is required"));
+        return Ok(None);
+    };
+    match (&input.file, &input.content_base64) {
+        (Some(id), None) => {
+            let file = enspace_store::files::get(&mut Reader::Db(&state.db), ctx.workspace.id, *id).await?;
+            let Some(file) = file else {
+                details.push(Detail::new("document.file", format!("no file {id} in this workspace")));
+                return Ok(None);
+            };
+            let bytes = state
+                .files
+                .read(&file.storage_key)
+                .await
+                .map_err(|e| ApiError::internal(format!("file {} could not be read: {e}", file.id)))?;
+            Ok(Some((input.filename.clone().unwrap_or(file.filename), bytes)))
+        }
+        (None, Some(content)) => {
+            let filename = input.filename.clone().filter(|f| !f.trim().is_empty());
+            if filename.is_none() {
+                details.push(Detail::new("document.filename", "is required with content_base64"));
+            }
+            let bytes = match base64::engine::general_purpose::STANDARD.decode(content.trim()) {
+                Ok(bytes) if bytes.is_empty() => {
+                    details.push(Detail::new("document.content_base64", "is empty"));
+                    None
+                }
+                Ok(bytes) if bytes.len() > state.config.file_limit => {
+                    details.push(Detail::new(
+                        "document.content_base64",
+                        format!("the document is larger than {} bytes", state.config.file_limit),
+                    ));
+                    None
+                }
+                Ok(bytes) => Some(bytes),
+                Err(_) => {
+                    details.push(Detail::new("document.content_base64", "is not base64"));
+                    None
+                }
+            };
+            Ok(filename.zip(bytes))
+        }
+        _ => {
+            details.push(Detail::new("document", "give either file or filename with content_base64"));
+            Ok(None)
+        }
+    }
+}
+
+/// Uploads the document to the provider, adds the signers with its own action vocabulary,
+/// sends it, and records it. A provider failure is a 502 with the provider's message.
+#[utoipa::path(post, path = "/integrations/{id}/signature-requests", tag = "signature-requests", params(WorkspaceHeader, ("id" = i64, Path)),
+    request_body = SignatureRequestInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = SignatureRequestView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn send_for_signature(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<SignatureRequestInput>,
+) -> ApiResult<(StatusCode, Json<SignatureRequestView>)> {
+    ctx.authorize(&state, Action::SendForSignature).await?;
+    let integration = enspace_store::integrations::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))?;
+    let vocabulary =
+        enspace_engine::esign::vocabulary(&integration).ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))?;
+    let mut details = Vec::new();
+    let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_string();
+    if title.is_empty() {
+        details.push(Detail::new("title", "is required"));
+    } else if title.chars().count() > TITLE_MAX {
+        details.push(Detail::new("title", format!("at most {TITLE_MAX} characters")));
+    }
+    let mut signers = Vec::new();
+    match input.signers.as_deref() {
+        None | Some([]) => details.push(Detail::new("signers", "at least one signer is required")),
+        Some(list) if list.len() > SIGNERS_MAX => {
+            details.push(Detail::new("signers", format!("at most {SIGNERS_MAX} signers")))
+        }
+        Some(list) => {
+            for (i, signer) in list.iter().enumerate() {
+                let email = signer.email.as_deref().map(str::trim).unwrap_or_default();
+                if email.is_empty() {
+                    details.push(Detail::new(format!("signers[{i}].email"), "is required"));
+                } else if let Err(problem) = check_email(email) {
+                    details.push(Detail::new(format!("signers[{i}].email"), problem));
+                }
+                let action = vocabulary.check(signer.action.as_ref(), &format!("signers[{i}].action"), &mut details);
+                signers.push(Signer {
+                    email: email.to_string(),
+                    name: signer.name.clone().filter(|n| !n.trim().is_empty()),
+                    action,
+                    status: SignerStatus::Pending,
+                    signed_at: None,
+                });
+            }
+        }
+    }
+    let item = match &input.item {
+        None => None,
+        Some(ItemInput { kind: Some(slug), reference: Some(reference) }) => {
+            match enspace_store::types::get(&state.db, ctx.workspace.id, slug).await? {
+                None => {
+                    details.push(Detail::new("item.type", format!("no type {slug:?} in this workspace")));
+                    None
+                }
+                Some(kind) => match enspace_store::items::get(&state.db, ctx.workspace.id, kind.id, reference).await? {
+                    None => {
+                        details.push(Detail::new("item.reference", format!("no {slug} item {reference:?}")));
+                        None
+                    }
+                    Some(item) => Some((slug.clone(), item)),
+                },
+            }
+        }
+        Some(_) => {
+            details.push(Detail::new("item", "give type and reference"));
+            None
+        }
+    };
+    let document = document(&state, &ctx, input.document.as_ref(), &mut details).await?;
+    ApiError::check(details)?;
+    let (filename, content) = document.expect("checked");
+    if let Some((slug, _)) = &item {
+        ctx.authorize(&state, Action::Data { reference: format!("types::{slug}::update"), read_only: false }).await?;
+    }
+    let new = NewRequest {
+        title: &title,
+        filename: &filename,
+        content: &content,
+        signers,
+        item: item.as_ref().map(|(slug, item)| (slug.as_str(), item)),
+        created_by: Some(ctx.principal.user.id),
+    };
+    let sent = enspace_engine::esign::send(
+        &state.db,
+        &state.keyring,
+        &state.providers,
+        &state.config.public_url,
+        &integration,
+        new,
+    )
+    .await;
+    let id = match sent {
+        Ok(id) => id,
+        Err(SendError::Unavailable(message)) => return Err(ApiError::conflict(message)),
+        Err(SendError::Provider(e)) => return Err(ApiError::new(StatusCode::BAD_GATEWAY, e.to_string())),
+        Err(SendError::Store(e)) => return Err(e.into()),
+    };
+    let record = enspace_store::signature_requests::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a signature request vanished after it was recorded"))?;
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// Newest first. Filters: `status`, `provider`, `integration`, `item_type`, `item_reference`.
+#[utoipa::path(get, path = "/ws/signature-requests", tag = "signature-requests", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [SignatureRequestView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_signature_requests(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<SignatureRequestView>>> {
+    let query = query.list(&state, &LIST, &[])?;
+    let list = enspace_store::signature_requests::list(&state.db, ctx.workspace.id, &query).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+async fn request_of(
+    state: &AppState,
+    ctx: &WsCtx,
+    id: i64,
+) -> ApiResult<enspace_store::signature_requests::SignatureRequestRecord> {
+    enspace_store::signature_requests::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(SIGNATURE_REQUEST_NOT_FOUND))
+}
+
+#[utoipa::path(get, path = "/ws/signature-requests/{id}", tag = "signature-requests", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = SignatureRequestView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_signature_request(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SignatureRequestView>> {
+    Ok(Json(request_of(&state, &ctx, id).await?.into()))
+}
+
+/// The signed document, fetched from the provider; 409 until the request is `signed`, 502 when
+/// the provider fails.
+#[utoipa::path(get, path = "/ws/signature-requests/{id}/document", tag = "signature-requests", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "the signed PDF", content_type = "application/pdf"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn signed_document(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Response> {
+    let request = request_of(&state, &ctx, id).await?;
+    if request.status != enspace_domain::esign::RequestStatus::Signed {
+        return Err(ApiError::conflict(format!(
+            "The request is {}: there is no signed document",
+            request.status.as_str()
+        )));
+    }
+    let integration = match request.integration_id {
+        Some(id) => enspace_store::integrations::get(&state.db, ctx.workspace.id, id).await?,
+        None => None,
+    };
+    let integration =
+        integration.ok_or_else(|| ApiError::conflict("The integration that sent this request was uninstalled"))?;
+    let provider = enspace_engine::esign::provider_for(&state.keyring, &state.providers, &integration)
+        .map_err(ApiError::conflict)?;
+    let bytes = provider
+        .signed_document(&request.provider_id)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?
+        .ok_or_else(|| ApiError::conflict("The provider does not have the signed document yet"))?;
+    let stem = request.document_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&request.document_name).to_string();
+    let disposition = format!("attachment; filename=\"{}-signed.pdf\"", stem.replace(['"', '\\', '\r', '\n'], "_"));
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}

@@ -1,0 +1,236 @@
+//! Signature requests: sending a document out through an installation's provider, and applying
+//! the provider's callbacks to the request they are about — authenticated with that
+//! installation's secrets, once per event, in any order.
+
+use enspace_domain::{
+    esign::{Happening, Signer, State, Vocabulary},
+    integrations as types,
+    secrets::Keyring,
+    time::{format_ms, now_ms},
+};
+use enspace_integrations::{
+    docusign::Docusign,
+    esign::{Document, ESignProvider, Outgoing, SignerSpec},
+    Environment, ProviderError, Providers,
+};
+use enspace_store::{
+    integrations::IntegrationRecord,
+    items::{ItemRecord, NewHistory},
+    signature_requests::{self as requests, NewSignatureRequest},
+    Db, StoreError,
+};
+use serde_json::{json, Map, Value};
+
+/// The provider client for an installation, with its credentials.
+pub fn provider_for(
+    keyring: &Keyring,
+    providers: &Providers,
+    integration: &IntegrationRecord,
+) -> Result<Box<dyn ESignProvider>, String> {
+    let secrets = crate::integrations::open_secrets(keyring, integration)?;
+    let setting = |key: &str| integration.data.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let secret = |key: &str| secrets.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let env = Environment::of(integration.data.get("environment").and_then(Value::as_str));
+    match integration.integration_type {
+        types::DOCUSIGN => Ok(Box::new(Docusign {
+            providers: providers.clone(),
+            auth: providers.urls.docusign_auth(env),
+            access_token: secret("access_token"),
+            account_id: setting("account_id"),
+        })),
+        types::CLICKSIGN | types::D4SIGN | types::ADOBE_SIGN | types::CERTISIGN => {
+            Err("Signature requests through this provider are not available yet".into())
+        }
+        _ => Err("This integration does not send documents for signature".into()),
+    }
+}
+
+/// The vocabulary of an e-signature installation's provider.
+pub fn vocabulary(integration: &IntegrationRecord) -> Option<&'static Vocabulary> {
+    types::by_id(integration.integration_type).and_then(|t| Vocabulary::of_slug(t.slug))
+}
+
+/// Where the provider posts its events: the installation's `webhookCatcherEndpoint` when it has
+/// one, else this server's `/webhooks/<slug>`.
+pub fn callback_url(public_url: &str, integration: &IntegrationRecord, slug: &str) -> String {
+    match integration.data.get("webhookCatcherEndpoint").and_then(Value::as_str) {
+        Some(url) if !url.is_empty() => url.to_string(),
+        _ => format!("{public_url}/webhooks/{slug}"),
+    }
+}
+
+/// A request to send, checked.
+pub struct NewRequest<'a> {
+    pub title: &'a str,
+    pub filename: &'a str,
+    pub content: &'a [u8],
+    pub signers: Vec<Signer>,
+    /// The item it is about (its type's slug and the item), for the item's history.
+    pub item: Option<(&'a str, &'a ItemRecord)>,
+    pub created_by: Option<i64>,
+}
+
+#[derive(Debug)]
+pub enum SendError {
+    /// The installation cannot send (inactive, not an e-signature type, ...).
+    Unavailable(String),
+    Provider(ProviderError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for SendError {
+    fn from(e: StoreError) -> Self {
+        SendError::Store(e)
+    }
+}
+
+/// Sends the document through the provider and records the request (and, when it names an
+/// item, a line in the item's history). Answers the new request's id.
+pub async fn send(
+    db: &Db,
+    keyring: &Keyring,
+    providers: &Providers,
+    public_url: &str,
+    integration: &IntegrationRecord,
+    new: NewRequest<'_>,
+) -> Result<i64, SendError> {
+    if integration.status != "active" {
+        return Err(SendError::Unavailable("The integration is inactive".into()));
+    }
+    let slug = types::by_id(integration.integration_type).map(|t| t.slug).unwrap_or_default();
+    let provider = provider_for(keyring, providers, integration).map_err(SendError::Unavailable)?;
+    let specs: Vec<SignerSpec<'_>> = new
+        .signers
+        .iter()
+        .map(|s| SignerSpec { email: &s.email, name: s.name.as_deref(), action: &s.action })
+        .collect();
+    let callback = callback_url(public_url, integration, slug);
+    let outgoing = Outgoing {
+        title: new.title,
+        document: Document { filename: new.filename, content: new.content },
+        signers: &specs,
+        callback_url: &callback,
+    };
+    let provider_id = provider.send(&outgoing).await.map_err(SendError::Provider)?;
+    let now = now_ms();
+    let record = NewSignatureRequest {
+        integration_id: integration.id,
+        provider: slug,
+        provider_id: &provider_id,
+        title: new.title,
+        signers: &new.signers,
+        item_type: new.item.map(|(t, _)| t),
+        item_reference: new.item.map(|(_, item)| item.reference.as_str()),
+        document_name: new.filename,
+        created_by: new.created_by,
+    };
+    let mut tx = db.begin().await?;
+    let id = requests::insert(&mut tx, integration.workspace_id, record, now).await.inspect_err(|e| {
+        // The provider has the document; say which, so it can be found and voided by hand.
+        tracing::error!(provider = slug, provider_id = %provider_id, error = %e, "a sent signature request could not be recorded");
+    })?;
+    if let Some((_, item)) = new.item {
+        let changes = Map::from_iter([(
+            "signature_request".to_string(),
+            json!({ "id": id, "title": new.title, "provider": slug, "status": "sent" }),
+        )]);
+        let entry =
+            NewHistory { item, user_id: new.created_by, action: "signature_request", changes, source: "api", now };
+        enspace_store::items::add_history(&mut tx, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The item history's action for a signature request's lines.
+pub const HISTORY_ACTION: &str = "signature_request";
+
+/// An item history line: the request as it stands.
+fn history_changes(id: i64, title: &str, provider: &str, status: &str) -> Map<String, Value> {
+    let line = json!({ "id": id, "title": title, "provider": provider, "status": status });
+    Map::from_iter([(HISTORY_ACTION.to_string(), line)])
+}
+
+/// What became of a callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Applied,
+    /// Delivered before: acknowledged, nothing changed.
+    Repeated,
+    /// No request has this provider id.
+    Unmatched,
+    /// The installation's secrets do not vouch for it (or the installation is gone).
+    Unauthenticated,
+}
+
+/// One provider event, read from a callback.
+pub struct Incoming<'a> {
+    pub provider: &'a str,
+    pub provider_id: &'a str,
+    /// Identifies the event across redeliveries.
+    pub key: &'a str,
+    pub event: &'a str,
+    pub happening: &'a Happening,
+}
+
+/// Applies one callback: finds its request (locked), lets `authentic` judge it with the
+/// installation's data and secrets, and applies it once.
+pub async fn receive(
+    db: &Db,
+    keyring: &Keyring,
+    incoming: Incoming<'_>,
+    authentic: impl FnOnce(&IntegrationRecord, &Map<String, Value>) -> bool,
+) -> Result<Delivery, StoreError> {
+    let mut tx = db.begin().await?;
+    let Some(request) = requests::lock_by_provider_id(&mut tx, incoming.provider, incoming.provider_id).await? else {
+        return Ok(Delivery::Unmatched);
+    };
+    let integration = match request.integration_id {
+        Some(id) => enspace_store::integrations::get(db, request.workspace_id, id).await?,
+        None => None,
+    };
+    let Some(integration) = integration else { return Ok(Delivery::Unauthenticated) };
+    let Ok(secrets) = crate::integrations::open_secrets(keyring, &integration) else {
+        return Ok(Delivery::Unauthenticated);
+    };
+    if !authentic(&integration, &secrets) {
+        return Ok(Delivery::Unauthenticated);
+    }
+    if request.events.iter().any(|e| e["key"].as_str() == Some(incoming.key)) {
+        return Ok(Delivery::Repeated);
+    }
+    let vocabulary = Vocabulary::of_slug(&request.provider).unwrap_or(&enspace_domain::esign::DOCUSIGN);
+    let now = now_ms();
+    let mut state = State { status: request.status, signers: request.signers.clone() };
+    let was = state.status;
+    state.apply(vocabulary, incoming.happening, now);
+    let mut events = request.events.clone();
+    events.push(json!({ "key": incoming.key, "type": incoming.event, "received_at": format_ms(now) }));
+    requests::update_state(&mut tx, request.id, state.status, &state.signers, &events, now).await?;
+    if state.status != was && state.status.is_final() {
+        if let (Some(slug), Some(reference)) = (&request.item_type, &request.item_reference) {
+            record_outcome(db, &mut tx, &request, slug, reference, state.status.as_str(), now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Delivery::Applied)
+}
+
+/// The item's history line for a request that reached its end.
+async fn record_outcome(
+    db: &Db,
+    tx: &mut enspace_store::Tx,
+    request: &requests::SignatureRequestRecord,
+    slug: &str,
+    reference: &str,
+    status: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let Some(kind) = enspace_store::types::get(db, request.workspace_id, slug).await? else { return Ok(()) };
+    let Some(item) = enspace_store::items::get_in(tx, request.workspace_id, kind.id, reference).await? else {
+        return Ok(());
+    };
+    let changes = history_changes(request.id, &request.title, &request.provider, status);
+    let entry = NewHistory { item: &item, user_id: None, action: HISTORY_ACTION, changes, source: "integration", now };
+    enspace_store::items::add_history(tx, entry).await
+}

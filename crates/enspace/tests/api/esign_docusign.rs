@@ -1,0 +1,272 @@
+//! Docusign end to end through the router and a fake Docusign: the envelope it receives
+//! (document, recipients by role, its own Connect subscription), then Connect callbacks signed
+//! with HMAC — duplicated, reordered, under a rotating key — moving the request to `signed` or
+//! `refused`; forged or unmatched callbacks change nothing; the signed document downloads.
+
+use base64::Engine;
+use enspace_integrations::esign::hmac_sha256_base64;
+use enspace_testkit::{captured_logs, FakeProvider, Reply, TestApp, TestResponse, TestUser};
+use serde_json::{json, Value};
+
+use crate::validation;
+
+const TOKEN: &str = "ds-access-token-secret";
+const OLD_KEY: &str = "connect-key-old";
+const NEW_KEY: &str = "connect-key-new";
+const PDF: &[u8] = b"%PDF-1.4 contrato";
+
+struct Setup {
+    app: TestApp,
+    ana: TestUser,
+    fake: FakeProvider,
+    reference: String,
+}
+
+async fn setup() -> Setup {
+    let fake = FakeProvider::start().await;
+    let url = fake.url.clone();
+    let app = TestApp::builder().providers(|p| p.docusign_auth = Some(format!("{url}/auth"))).build().await;
+    let ana = app.user("ana@example.com").await;
+    app.workspace(&ana, "Acme").await;
+    let post = |path: &str, body: Value| app.post(path).key(&ana.key).ws("acme").json(&body).send();
+    assert_eq!(post("/ws/types", json!({ "name": "Contratos" })).await.status, 201);
+    let item = post("/ws/types/contratos/items", json!({ "data": {} })).await;
+    assert_eq!(item.status, 201, "{}", item.text());
+    let reference = item.json()["reference"].as_str().unwrap().to_string();
+    let installed = post(
+        "/integrations",
+        json!({ "integration": 8, "data": { "environment": "stage", "user_id": "u-1", "account_id": "acc-1",
+            "integration_key": "ik", "access_token": TOKEN, "connect_hmac_keys": format!("{OLD_KEY}, {NEW_KEY}") } }),
+    )
+    .await;
+    assert_eq!(installed.status, 201, "{}", installed.text());
+    fake.reply(
+        "GET",
+        "/auth/oauth/userinfo",
+        vec![Reply::json(
+            200,
+            json!({ "sub": "u-1", "accounts": [{ "account_id": "acc-1", "account_name": "Acme", "is_default": true,
+                "base_uri": format!("{url}/ds") }] }),
+        )],
+    );
+    Setup { app, ana, fake, reference }
+}
+
+const ENVELOPES: &str = "/ds/restapi/v2.1/accounts/acc-1/envelopes";
+
+impl Setup {
+    async fn send(&self, body: Value) -> TestResponse {
+        self.app.post("/integrations/1/signature-requests").key(&self.ana.key).ws("acme").json(&body).send().await
+    }
+
+    async fn request(&self, id: i64) -> Value {
+        self.app.get(&format!("/ws/signature-requests/{id}")).key(&self.ana.key).ws("acme").send().await.json()
+    }
+
+    /// A Connect message for `envelope`, signed with each of `keys` (one header per key).
+    async fn connect(&self, event: &str, envelope: &str, recipient: Option<&str>, keys: &[&str]) -> TestResponse {
+        let mut data = json!({ "accountId": "acc-1", "userId": "u-1", "envelopeId": envelope });
+        if let Some(r) = recipient {
+            data["recipientId"] = json!(r);
+        }
+        let body = json!({ "event": event, "apiVersion": "v2.1", "uri": format!("/restapi/v2.1/accounts/acc-1/envelopes/{envelope}"),
+            "retryCount": 0, "configurationId": 10, "generatedDateTime": "2026-11-21T10:00:00.000Z", "data": data })
+        .to_string();
+        let mut request = self.app.post("/webhooks/docusign");
+        for (i, key) in keys.iter().enumerate() {
+            request = request.header(
+                &format!("x-docusign-signature-{}", i + 1),
+                &hmac_sha256_base64(key.as_bytes(), body.as_bytes()),
+            );
+        }
+        request.raw("application/json", body.into_bytes()).send().await
+    }
+}
+
+fn contract(reference: &str) -> Value {
+    json!({ "title": "Contrato 42", "item": { "type": "contratos", "reference": reference },
+        "document": { "filename": "contrato.pdf", "content_base64": base64::engine::general_purpose::STANDARD.encode(PDF) },
+        "signers": [{ "email": "bia@example.com", "name": "Bia" }, { "email": "caio@example.com", "action": "signer" },
+            { "email": "dora@example.com", "action": "carbon_copy" }] })
+}
+
+#[tokio::test]
+async fn a_request_goes_out_as_an_envelope_and_ends_signed() {
+    let s = setup().await;
+    s.fake.reply(
+        "POST",
+        ENVELOPES,
+        vec![Reply::json(
+            201,
+            json!({ "envelopeId": "env-1", "status": "sent", "statusDateTime": "2026-11-21T10:00:00Z" }),
+        )],
+    );
+    let sent = s.send(contract(&s.reference)).await;
+    assert_eq!(sent.status, 201, "{}", sent.text());
+    let body = sent.json();
+    let at = crate::time(&body["created_at"]);
+    assert_eq!(
+        body,
+        json!({ "id": 1, "integration": 1, "provider": "docusign", "provider_id": "env-1", "title": "Contrato 42", "status": "sent",
+            "signers": [
+                { "email": "bia@example.com", "name": "Bia", "action": "signer", "status": "pending", "signed_at": null },
+                { "email": "caio@example.com", "name": null, "action": "signer", "status": "pending", "signed_at": null },
+                { "email": "dora@example.com", "name": null, "action": "carbon_copy", "status": "pending", "signed_at": null }],
+            "events": [], "item": { "type": "contratos", "reference": s.reference }, "document_name": "contrato.pdf",
+            "created_at": at, "updated_at": at })
+    );
+    let received = s.fake.received();
+    let create = received.iter().find(|r| r.method == "POST").expect("the envelope was created");
+    assert_eq!(create.path, ENVELOPES);
+    assert_eq!(create.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    let envelope = create.json();
+    assert_eq!(envelope["emailSubject"], "Contrato 42");
+    assert_eq!(envelope["status"], "sent");
+    assert_eq!(
+        envelope["documents"],
+        json!([{ "documentId": "1", "name": "contrato.pdf", "fileExtension": "pdf",
+            "documentBase64": base64::engine::general_purpose::STANDARD.encode(PDF) }])
+    );
+    let signers = &envelope["recipients"]["signers"];
+    assert_eq!(
+        (&signers[0]["email"], &signers[0]["name"], &signers[0]["recipientId"]),
+        (&json!("bia@example.com"), &json!("Bia"), &json!("1"))
+    );
+    assert_eq!((&signers[1]["email"], &signers[1]["recipientId"]), (&json!("caio@example.com"), &json!("2")));
+    assert_eq!(
+        envelope["recipients"]["carbonCopies"],
+        json!([{ "email": "dora@example.com", "name": "dora@example.com", "recipientId": "3", "routingOrder": "1" }])
+    );
+    let notification = &envelope["eventNotification"];
+    assert_eq!(notification["url"], "http://127.0.0.1:8080/webhooks/docusign");
+    assert_eq!((&notification["deliveryMode"], &notification["includeHMAC"]), (&json!("SIM"), &json!("true")));
+
+    // Caio signs; the message arrives twice, once signed only with the new key.
+    assert_eq!(s.connect("recipient-completed", "env-1", Some("2"), &[OLD_KEY]).await.status, 200);
+    assert_eq!(s.connect("recipient-completed", "env-1", Some("2"), &["other", NEW_KEY]).await.status, 200);
+    let partial = s.request(1).await;
+    assert_eq!(partial["status"], "partially_signed");
+    assert_eq!(partial["signers"][1]["status"], "signed");
+    assert_eq!(partial["events"].as_array().unwrap().len(), 1, "a repeated delivery is recorded once");
+    // The envelope's completion outruns Bia's own message.
+    assert_eq!(s.connect("envelope-completed", "env-1", None, &[NEW_KEY]).await.status, 200);
+    assert_eq!(s.connect("recipient-completed", "env-1", Some("1"), &[NEW_KEY]).await.status, 200);
+    assert_eq!(s.connect("envelope-completed", "env-1", None, &[NEW_KEY]).await.status, 200);
+    let signed = s.request(1).await;
+    assert_eq!(signed["status"], "signed");
+    let statuses: Vec<&str> =
+        signed["signers"].as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["signed", "signed", "pending"], "a carbon copy does not sign");
+    let events: Vec<&str> = signed["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(events, ["recipient-completed", "envelope-completed", "recipient-completed"]);
+
+    // The item's history tells the story.
+    let history = s
+        .app
+        .get(&format!("/ws/types/contratos/items/{}/history", s.reference))
+        .key(&s.ana.key)
+        .ws("acme")
+        .send()
+        .await
+        .json();
+    let told: Vec<&Value> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["action"] == "signature_request")
+        .map(|h| &h["changes"]["signature_request"]["status"])
+        .collect();
+    assert_eq!(told, [&json!("signed"), &json!("sent")], "newest first");
+
+    // The signed document comes from Docusign.
+    s.fake.reply(
+        "GET",
+        &format!("{ENVELOPES}/env-1"),
+        vec![Reply::json(200, json!({ "envelopeId": "env-1", "status": "completed" }))],
+    );
+    s.fake.reply("GET", &format!("{ENVELOPES}/env-1/documents/combined"), vec![Reply::status(200).body("%PDF signed")]);
+    let document = s.app.get("/ws/signature-requests/1/document").key(&s.ana.key).ws("acme").send().await;
+    assert_eq!(document.status, 200);
+    assert_eq!(document.header("content-type"), Some("application/pdf"));
+    assert_eq!(document.header("content-disposition"), Some("attachment; filename=\"contrato-signed.pdf\""));
+    assert_eq!(document.text(), "%PDF signed");
+    let listed = s.app.get("/ws/signature-requests?status=signed").key(&s.ana.key).ws("acme").send().await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(!captured_logs().contains(TOKEN) && !captured_logs().contains(OLD_KEY));
+}
+
+#[tokio::test]
+async fn a_refusal_is_final_whatever_arrives_after_it() {
+    let s = setup().await;
+    s.fake.reply("POST", ENVELOPES, vec![Reply::json(201, json!({ "envelopeId": "env-9", "status": "sent" }))]);
+    assert_eq!(s.send(contract(&s.reference)).await.status, 201);
+    assert_eq!(s.connect("recipient-declined", "env-9", Some("1"), &[OLD_KEY]).await.status, 200);
+    assert_eq!(s.connect("recipient-completed", "env-9", Some("2"), &[OLD_KEY]).await.status, 200);
+    assert_eq!(s.connect("envelope-declined", "env-9", None, &[OLD_KEY]).await.status, 200);
+    assert_eq!(s.connect("recipient-declined", "env-9", Some("1"), &[OLD_KEY]).await.status, 200);
+    assert_eq!(s.connect("envelope-completed", "env-9", None, &[OLD_KEY]).await.status, 200);
+    let refused = s.request(1).await;
+    assert_eq!(refused["status"], "refused");
+    let statuses: Vec<&str> =
+        refused["signers"].as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["refused", "signed", "pending"]);
+    assert_eq!(refused["events"].as_array().unwrap().len(), 4, "the repeated decline is recorded once");
+    s.app
+        .get("/ws/signature-requests/1/document")
+        .key(&s.ana.key)
+        .ws("acme")
+        .send()
+        .await
+        .assert_error(409, "The request is refused: there is no signed document");
+}
+
+#[tokio::test]
+async fn forged_unmatched_and_bad_callbacks_change_nothing() {
+    let s = setup().await;
+    s.fake.reply("POST", ENVELOPES, vec![Reply::json(201, json!({ "envelopeId": "env-1", "status": "sent" }))]);
+    assert_eq!(s.send(contract(&s.reference)).await.status, 201);
+    let before = s.request(1).await;
+    s.connect("envelope-completed", "env-1", None, &["not-our-key"])
+        .await
+        .assert_error(401, "Invalid Docusign signature");
+    s.connect("envelope-completed", "env-1", None, &[]).await.assert_error(401, "Invalid Docusign signature");
+    s.connect("envelope-completed", "env-404", None, &[OLD_KEY]).await.assert_error(404, "Signature request not found");
+    let garbage = s.app.post("/webhooks/docusign").raw("application/json", b"{".to_vec()).send().await;
+    assert_eq!(garbage.status, 400);
+    assert_eq!(s.request(1).await, before, "nothing changed");
+
+    // Bad requests name every problem; other integrations' ids are 404s.
+    s.send(json!({ "signers": [{ "email": "x", "action": "witness" }], "document": { "content_base64": "***" },
+        "item": { "type": "nope", "reference": "1" } }))
+        .await
+        .assert(
+            400,
+            validation(json!([
+                { "path": "title", "message": "is required" },
+                { "path": "signers[0].email", "message": "\"x\" is not a valid email address" },
+                { "path": "signers[0].action", "message": "expected a Docusign role: one of signer, carbon_copy, certified_delivery, agent, configurator, intermediary, got \"witness\"" },
+                { "path": "item.type", "message": "no type \"nope\" in this workspace" },
+                { "path": "document.filename", "message": "is required with content_base64" },
+                { "path": "document.content_base64", "message": "is not base64" }
+            ])),
+        );
+    s.app
+        .post("/integrations/99/signature-requests")
+        .key(&s.ana.key)
+        .ws("acme")
+        .json(&contract(&s.reference))
+        .send()
+        .await
+        .assert_error(404, "Integration not found");
+    // A provider refusal is a 502 with Docusign's message, and nothing is recorded.
+    s.fake.reply(
+        "POST",
+        ENVELOPES,
+        vec![Reply::json(400, json!({ "errorCode": "INVALID_EMAIL_ADDRESS_FOR_RECIPIENT", "message": "The email address for the recipient is invalid." }))],
+    );
+    s.send(contract(&s.reference))
+        .await
+        .assert_error(502, "Docusign answered 400: The email address for the recipient is invalid.");
+    let all = s.app.get("/ws/signature-requests").key(&s.ana.key).ws("acme").send().await.json();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+}
