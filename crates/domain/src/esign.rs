@@ -197,16 +197,20 @@ impl Vocabulary {
     }
 }
 
+/// How a callback names a signer: by position (0-based, in the request's order: Docusign's
+/// recipient numbers) or by email (Clicksign, D4Sign).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerRef {
+    Index(usize),
+    Email(String),
+}
+
 /// What a provider callback says happened, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Happening {
-    /// Signer number `index` (0-based, in the request's order) signed or approved.
-    SignerSigned {
-        index: usize,
-    },
-    SignerRefused {
-        index: usize,
-    },
+    /// The signer signed or approved.
+    SignerSigned(SignerRef),
+    SignerRefused(SignerRef),
     /// Every signer is done: the document is signed.
     Completed,
     /// The request was refused as a whole (a signer declined).
@@ -231,10 +235,10 @@ impl State {
     /// events ends in the same state. Answers whether anything changed.
     pub fn apply(&mut self, vocabulary: &Vocabulary, happening: &Happening, at: i64) -> bool {
         let before = self.clone();
-        match *happening {
-            Happening::SignerSigned { index } | Happening::SignerRefused { index } => {
-                let refused = matches!(happening, Happening::SignerRefused { .. });
-                if let Some(signer) = self.signers.get_mut(index) {
+        match happening {
+            Happening::SignerSigned(signer) | Happening::SignerRefused(signer) => {
+                let refused = matches!(happening, Happening::SignerRefused(_));
+                if let Some(signer) = self.signer_mut(signer) {
                     if signer.status == SignerStatus::Pending {
                         signer.status = if refused { SignerStatus::Refused } else { SignerStatus::Signed };
                         signer.signed_at = (!refused).then_some(at);
@@ -270,6 +274,23 @@ impl State {
             };
         }
         *self != before
+    }
+
+    /// The signer a callback names; by email, the first one still pending (a person may sign
+    /// twice, in two roles), else the first with that email.
+    fn signer_mut(&mut self, signer: &SignerRef) -> Option<&mut Signer> {
+        match signer {
+            SignerRef::Index(index) => self.signers.get_mut(*index),
+            SignerRef::Email(email) => {
+                let same = |s: &Signer| s.email.eq_ignore_ascii_case(email);
+                let position = self
+                    .signers
+                    .iter()
+                    .position(|s| same(s) && s.status == SignerStatus::Pending)
+                    .or_else(|| self.signers.iter().position(same))?;
+                self.signers.get_mut(position)
+            }
+        }
     }
 
     fn finish(&mut self, status: RequestStatus) {
@@ -317,23 +338,23 @@ mod tests {
     #[test]
     fn one_signature_of_two_is_partial_and_both_are_signed() {
         let mut s = state(&["signer", "signer"]);
-        assert!(s.apply(&DOCUSIGN, &Happening::SignerSigned { index: 0 }, 10));
+        assert!(s.apply(&DOCUSIGN, &Happening::SignerSigned(SignerRef::Index(0)), 10));
         assert_eq!(s.status, RequestStatus::PartiallySigned);
-        assert!(!s.apply(&DOCUSIGN, &Happening::SignerSigned { index: 0 }, 20), "a repeat changes nothing");
+        assert!(!s.apply(&DOCUSIGN, &Happening::SignerSigned(SignerRef::Index(0)), 20), "a repeat changes nothing");
         assert_eq!(s.signers[0].signed_at, Some(10));
-        s.apply(&DOCUSIGN, &Happening::SignerSigned { index: 1 }, 30);
+        s.apply(&DOCUSIGN, &Happening::SignerSigned(SignerRef::Index(1)), 30);
         assert_eq!(s.status, RequestStatus::Signed);
     }
 
     #[test]
     fn watchers_do_not_block_and_a_refusal_is_final() {
         let mut s = state(&["signer", "carbon_copy"]);
-        s.apply(&DOCUSIGN, &Happening::SignerSigned { index: 0 }, 10);
+        s.apply(&DOCUSIGN, &Happening::SignerSigned(SignerRef::Index(0)), 10);
         assert_eq!(s.status, RequestStatus::Signed);
         let mut r = state(&["signer", "signer"]);
-        r.apply(&DOCUSIGN, &Happening::SignerRefused { index: 1 }, 10);
+        r.apply(&DOCUSIGN, &Happening::SignerRefused(SignerRef::Index(1)), 10);
         r.apply(&DOCUSIGN, &Happening::Completed, 20);
-        r.apply(&DOCUSIGN, &Happening::SignerSigned { index: 0 }, 30);
+        r.apply(&DOCUSIGN, &Happening::SignerSigned(SignerRef::Index(0)), 30);
         assert_eq!(r.status, RequestStatus::Refused);
         assert_eq!(r.signers[1].status, SignerStatus::Refused);
         assert_eq!(r.signers[0].signed_at, Some(30), "a signer's own signature is still recorded");
@@ -341,8 +362,16 @@ mod tests {
 
     #[test]
     fn every_order_of_the_same_events_ends_the_same() {
-        let signed = [Happening::SignerSigned { index: 0 }, Happening::SignerSigned { index: 1 }, Happening::Completed];
-        let refused = [Happening::SignerSigned { index: 0 }, Happening::SignerRefused { index: 1 }, Happening::Refused];
+        let signed = [
+            Happening::SignerSigned(SignerRef::Index(0)),
+            Happening::SignerSigned(SignerRef::Index(1)),
+            Happening::Completed,
+        ];
+        let refused = [
+            Happening::SignerSigned(SignerRef::Index(0)),
+            Happening::SignerRefused(SignerRef::Index(1)),
+            Happening::Refused,
+        ];
         for (events, status) in [(&signed[..], RequestStatus::Signed), (&refused[..], RequestStatus::Refused)] {
             for order in permutations(events) {
                 let mut s = state(&["signer", "signer"]);
@@ -353,6 +382,18 @@ mod tests {
                 assert!(s.signers.iter().all(|x| x.status != SignerStatus::Pending), "{order:?}");
             }
         }
+    }
+
+    #[test]
+    fn signers_named_by_email_take_the_first_pending_one() {
+        let mut s = state(&["sign", "sign"]);
+        s.signers[1].email = "S0@example.com".into();
+        let by_email = |e: &str| SignerRef::Email(e.into());
+        s.apply(&CLICKSIGN, &Happening::SignerSigned(by_email("s0@example.com")), 1);
+        assert_eq!(s.signers[0].status, SignerStatus::Signed);
+        s.apply(&CLICKSIGN, &Happening::SignerSigned(by_email("s0@example.com")), 2);
+        assert_eq!((s.signers[1].status, s.status), (SignerStatus::Signed, RequestStatus::Signed));
+        assert!(!s.apply(&CLICKSIGN, &Happening::SignerRefused(by_email("nobody@example.com")), 3));
     }
 
     #[test]

@@ -110,7 +110,15 @@ pub const CATALOGUE: [IntegrationType; 8] = [
         id: 5,
         slug: "clicksign",
         name: "Clicksign",
-        settings: &[ENVIRONMENT, setting("token", Kind::Text, true, true), WEBHOOK, CHANGE_KEYS],
+        settings: &[
+            ENVIRONMENT,
+            setting("token", Kind::Text, true, true),
+            WEBHOOK,
+            // The HMAC SHA256 secret Clicksign shows for the account's webhook; callbacks are
+            // refused until it is set [ours].
+            setting("webhook_secret", Kind::Text, false, true),
+            CHANGE_KEYS,
+        ],
     },
     IntegrationType {
         id: WHATSAPP_TWILIO,

@@ -9,6 +9,7 @@ use enspace_domain::{
     time::{format_ms, now_ms},
 };
 use enspace_integrations::{
+    clicksign::Clicksign,
     docusign::Docusign,
     esign::{Document, ESignProvider, Outgoing, SignerSpec},
     Environment, ProviderError, Providers,
@@ -38,7 +39,12 @@ pub fn provider_for(
             access_token: secret("access_token"),
             account_id: setting("account_id"),
         })),
-        types::CLICKSIGN | types::D4SIGN | types::ADOBE_SIGN | types::CERTISIGN => {
+        types::CLICKSIGN => Ok(Box::new(Clicksign {
+            providers: providers.clone(),
+            base: providers.urls.clicksign(env),
+            token: secret("token"),
+        })),
+        types::D4SIGN | types::ADOBE_SIGN | types::CERTISIGN => {
             Err("Signature requests through this provider are not available yet".into())
         }
         _ => Err("This integration does not send documents for signature".into()),
@@ -111,12 +117,14 @@ pub async fn send(
         signers: &specs,
         callback_url: &callback,
     };
-    let provider_id = provider.send(&outgoing).await.map_err(SendError::Provider)?;
+    let sent = provider.send(&outgoing).await.map_err(SendError::Provider)?;
+    let provider_id = sent.id;
     let now = now_ms();
     let record = NewSignatureRequest {
         integration_id: integration.id,
         provider: slug,
         provider_id: &provider_id,
+        provider_document_id: sent.document_id.as_deref(),
         title: new.title,
         signers: &new.signers,
         item_type: new.item.map(|(t, _)| t),

@@ -2,12 +2,12 @@
 //! for, and each account's eSignature `base_uri`), and the eSignature REST API v2.1 under that
 //! `base_uri` (`/restapi/v2.1/accounts/{accountId}/...`), all with a Bearer access token.
 
-use enspace_domain::esign::Happening;
+use enspace_domain::esign::{Happening, SignerRef};
 use serde_json::{json, Value};
 
 use crate::{
     call,
-    esign::{ESignProvider, Outgoing, ProviderFuture},
+    esign::{ESignProvider, Outgoing, ProviderFuture, Sent},
     Answer, Checked, ProviderError, Providers,
 };
 
@@ -166,7 +166,7 @@ impl Docusign {
 }
 
 impl ESignProvider for Docusign {
-    fn send<'a>(&'a self, outgoing: &'a Outgoing<'a>) -> ProviderFuture<'a, String> {
+    fn send<'a>(&'a self, outgoing: &'a Outgoing<'a>) -> ProviderFuture<'a, Sent> {
         Box::pin(async move {
             let url = format!("{}/envelopes", self.api().await?);
             let request = self.providers.client.post(url).bearer_auth(&self.access_token).json(&envelope(outgoing));
@@ -174,16 +174,18 @@ impl ESignProvider for Docusign {
             if !answer.status.is_success() {
                 return Err(refusal(&answer));
             }
-            answer.json["envelopeId"].as_str().map(str::to_string).ok_or_else(|| ProviderError::Retry {
+            let id = answer.json["envelopeId"].as_str().map(str::to_string).ok_or_else(|| ProviderError::Retry {
                 message: "Docusign created the envelope without an envelopeId".into(),
                 retry_after: None,
                 maybe_taken: true,
-            })
+            })?;
+            Ok(Sent { id, document_id: None })
         })
     }
 
-    fn signed_document<'a>(&'a self, provider_id: &'a str) -> ProviderFuture<'a, Option<Vec<u8>>> {
+    fn signed_document<'a>(&'a self, sent: &'a Sent) -> ProviderFuture<'a, Option<Vec<u8>>> {
         Box::pin(async move {
+            let provider_id = &sent.id;
             let api = self.api().await?;
             let status_url = format!("{api}/envelopes/{provider_id}");
             let answer = call(
@@ -234,8 +236,8 @@ pub fn callback(body: &[u8]) -> Result<Callback, String> {
         ("envelope-declined", _) => Happening::Refused,
         ("envelope-voided", _) if voided_reason.contains("expired") => Happening::Expired,
         ("envelope-voided", _) => Happening::Cancelled,
-        ("recipient-completed", Some(index)) => Happening::SignerSigned { index },
-        ("recipient-declined", Some(index)) => Happening::SignerRefused { index },
+        ("recipient-completed", Some(index)) => Happening::SignerSigned(SignerRef::Index(index)),
+        ("recipient-declined", Some(index)) => Happening::SignerRefused(SignerRef::Index(index)),
         _ => Happening::Noted,
     };
     let key = match recipient {

@@ -41,15 +41,23 @@ pub struct Outgoing<'a> {
     pub callback_url: &'a str,
 }
 
+/// What the provider calls a request it took: the envelope (document, agreement) and, where it
+/// has one apart, the document inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub id: String,
+    pub document_id: Option<String>,
+}
+
 pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
 
 /// One provider, with one installation's credentials.
 pub trait ESignProvider: Send + Sync {
-    /// Uploads the document, adds the signers and sends it; answers the provider's id for it.
-    fn send<'a>(&'a self, outgoing: &'a Outgoing<'a>) -> ProviderFuture<'a, String>;
+    /// Uploads the document, adds the signers and sends it; answers the provider's ids for it.
+    fn send<'a>(&'a self, outgoing: &'a Outgoing<'a>) -> ProviderFuture<'a, Sent>;
 
     /// The signed document (`None` while the provider does not have it yet).
-    fn signed_document<'a>(&'a self, provider_id: &'a str) -> ProviderFuture<'a, Option<Vec<u8>>>;
+    fn signed_document<'a>(&'a self, sent: &'a Sent) -> ProviderFuture<'a, Option<Vec<u8>>>;
 }
 
 fn hmac_sha256(key: &[u8], body: &[u8]) -> Vec<u8> {
@@ -69,4 +77,29 @@ pub fn hmac_sha256_base64(key: &[u8], body: &[u8]) -> String {
 pub fn hmac_sha256_base64_matches(key: &[u8], body: &[u8], header: &str) -> bool {
     use subtle::ConstantTimeEq;
     hmac_sha256_base64(key, body).as_bytes().ct_eq(header.trim().as_bytes()).into()
+}
+
+/// The hex HMAC-SHA256 of `body` under `key`: how Clicksign and D4Sign sign their callbacks.
+pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    hex::encode(hmac_sha256(key, body))
+}
+
+/// Whether `header` is the hex HMAC-SHA256 of `body` under `key` (constant-time; a `sha256=`
+/// prefix and upper case are accepted).
+pub fn hmac_sha256_hex_matches(key: &[u8], body: &[u8], header: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let given = header.trim();
+    let given = given.strip_prefix("sha256=").unwrap_or(given).to_ascii_lowercase();
+    hmac_sha256_hex(key, body).as_bytes().ct_eq(given.as_bytes()).into()
+}
+
+/// The document's media type, from its name (what providers that take data URIs need).
+pub fn media_type(extension: &str) -> &'static str {
+    match extension {
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        _ => "application/pdf",
+    }
 }

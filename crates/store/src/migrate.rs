@@ -84,6 +84,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_signature_requests.sql"),
         include_str!("../migrations/postgres/0012_signature_requests.sql"),
     ),
+    (
+        13,
+        "signature_document_ids",
+        include_str!("../migrations/sqlite/0013_signature_document_ids.sql"),
+        include_str!("../migrations/postgres/0013_signature_document_ids.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -22,6 +22,8 @@ pub struct SignatureRequestRecord {
     /// The integration type's slug.
     pub provider: String,
     pub provider_id: String,
+    /// The document's own id, where the provider has one apart from the envelope's.
+    pub provider_document_id: Option<String>,
     pub title: String,
     pub status: RequestStatus,
     pub signers: Vec<Signer>,
@@ -35,7 +37,8 @@ pub struct SignatureRequestRecord {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, workspace_id, integration_id, provider, provider_id, title, status, signers, events, \
+const COLUMNS: &str =
+    "id, workspace_id, integration_id, provider, provider_id, provider_document_id, title, status, signers, events, \
      item_type, item_reference, document_name, created_by, created_at, updated_at";
 
 impl SignatureRequestRecord {
@@ -48,6 +51,7 @@ impl SignatureRequestRecord {
             integration_id: row.opt_i64("integration_id")?,
             provider: row.text("provider")?,
             provider_id: row.text("provider_id")?,
+            provider_document_id: row.opt_text("provider_document_id")?,
             title: row.text("title")?,
             status: RequestStatus::parse(&status)
                 .ok_or_else(|| StoreError::Decode(format!("signature_requests.status: {status:?}")))?,
@@ -84,6 +88,7 @@ pub struct NewSignatureRequest<'a> {
     pub integration_id: i64,
     pub provider: &'a str,
     pub provider_id: &'a str,
+    pub provider_document_id: Option<&'a str>,
     pub title: &'a str,
     pub signers: &'a [Signer],
     pub item_type: Option<&'a str>,
@@ -98,14 +103,15 @@ fn signers_json(signers: &[Signer]) -> Value {
 
 pub async fn insert(tx: &mut Tx, workspace_id: i64, new: NewSignatureRequest<'_>, now: i64) -> Result<i64> {
     tx.fetch_one(
-        "INSERT INTO signature_requests (workspace_id, integration_id, provider, provider_id, title, status, signers, \
-         item_type, item_reference, document_name, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'sent', $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        "INSERT INTO signature_requests (workspace_id, integration_id, provider, provider_id, provider_document_id, \
+         title, status, signers, item_type, item_reference, document_name, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'sent', $7, $8, $9, $10, $11, $12, $12) RETURNING id",
         &params![
             workspace_id,
             new.integration_id,
             new.provider,
             new.provider_id,
+            new.provider_document_id,
             new.title,
             signers_json(new.signers),
             new.item_type,
@@ -138,7 +144,8 @@ pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<S
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(SignatureRequestRecord::from_row).collect()
 }
 
-/// The request a provider's callback is about, locked until the transaction ends (on
+/// The request a provider's callback is about (by the envelope's id or the document's), locked
+/// until the transaction ends (on
 /// PostgreSQL; SQLite has one writer), so that concurrent deliveries apply one after another.
 pub async fn lock_by_provider_id(
     tx: &mut Tx,
@@ -147,7 +154,10 @@ pub async fn lock_by_provider_id(
 ) -> Result<Option<SignatureRequestRecord>> {
     let lock = if tx.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
     tx.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM signature_requests WHERE provider = $1 AND provider_id = $2{lock}"),
+        &format!(
+            "SELECT {COLUMNS} FROM signature_requests WHERE provider = $1 AND (provider_id = $2 OR provider_document_id = $2) \
+             ORDER BY id LIMIT 1{lock}"
+        ),
         &params![provider, provider_id],
     )
     .await?

@@ -308,8 +308,12 @@ pub async fn signed_document(State(state): State<AppState>, ctx: WsCtx, Path(id)
         integration.ok_or_else(|| ApiError::conflict("The integration that sent this request was uninstalled"))?;
     let provider = enspace_engine::esign::provider_for(&state.keyring, &state.providers, &integration)
         .map_err(ApiError::conflict)?;
+    let sent = enspace_integrations::esign::Sent {
+        id: request.provider_id.clone(),
+        document_id: request.provider_document_id.clone(),
+    };
     let bytes = provider
-        .signed_document(&request.provider_id)
+        .signed_document(&sent)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?
         .ok_or_else(|| ApiError::conflict("The provider does not have the signed document yet"))?;

@@ -13,7 +13,7 @@ use enspace_engine::{
     esign,
     whatsapp::{self, Inbound},
 };
-use enspace_integrations::{docusign as docusign_client, twilio};
+use enspace_integrations::{clicksign as clicksign_client, docusign as docusign_client, twilio};
 use enspace_store::integrations::IntegrationRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -24,7 +24,11 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(twilio_inbound)).routes(routes!(twilio_status)).routes(routes!(docusign))
+    OpenApiRouter::new()
+        .routes(routes!(twilio_inbound))
+        .routes(routes!(twilio_status))
+        .routes(routes!(docusign))
+        .routes(routes!(clicksign))
 }
 
 pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
@@ -176,4 +180,33 @@ pub async fn docusign(
     })
     .await?;
     delivery(outcome, "Docusign")
+}
+
+/// Clicksign's account webhook: `Content-Hmac: sha256=<hex>` of the raw body under the
+/// installation's `webhook_secret`; matched by the document's key; applied once per event and
+/// signer, in any order.
+#[utoipa::path(post, path = "/webhooks/clicksign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn clicksign(
+    _: Public,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let callback = clicksign_client::callback(&body)
+        .map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
+    let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
+    let incoming = esign::Incoming {
+        provider: "clicksign",
+        provider_id: &callback.document_key,
+        key: &callback.key,
+        event: &callback.event,
+        happening: &callback.happening,
+    };
+    let outcome = esign::receive(&state.db, &state.keyring, incoming, |_, secrets| {
+        let secret = secrets.get("webhook_secret").and_then(serde_json::Value::as_str).unwrap_or_default();
+        clicksign_client::authentic(secret, &body, signature)
+    })
+    .await?;
+    delivery(outcome, "Clicksign")
 }

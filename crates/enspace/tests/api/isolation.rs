@@ -275,6 +275,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         integration_id: ds["id"].as_i64().unwrap(),
         provider: "docusign",
         provider_id: "env-secret",
+        provider_document_id: None,
         title: "Segredo",
         signers: &[],
         item_type: None,

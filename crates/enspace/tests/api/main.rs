@@ -7,6 +7,7 @@ mod api_keys;
 mod auth;
 mod emails;
 mod errors;
+mod esign_clicksign;
 mod esign_docusign;
 mod field_access;
 mod files;

@@ -99,6 +99,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/whatsapp_twilio/{integrationId}"),
     ("post", "/webhooks/whatsapp_twilio/{integrationId}/status"),
     ("post", "/webhooks/docusign"),
+    ("post", "/webhooks/clicksign"),
     ("post", "/integrations/{id}/signature-requests"),
     ("get", "/ws/signature-requests"),
     ("get", "/ws/signature-requests/{id}"),
