@@ -3,7 +3,7 @@
 //! installation's secrets, once per event, in any order.
 
 use enspace_domain::{
-    esign::{Happening, Signer, State, Vocabulary},
+    esign::{Signer, State, Vocabulary},
     integrations as types,
     secrets::Keyring,
     time::{format_ms, now_ms},
@@ -11,7 +11,7 @@ use enspace_domain::{
 use enspace_integrations::{
     clicksign::Clicksign,
     docusign::Docusign,
-    esign::{Document, ESignProvider, Outgoing, SignerSpec},
+    esign::{Callback, Document, ESignProvider, Outgoing, SignerSpec},
     Environment, ProviderError, Providers,
 };
 use enspace_store::{
@@ -171,26 +171,17 @@ pub enum Delivery {
     Unauthenticated,
 }
 
-/// One provider event, read from a callback.
-pub struct Incoming<'a> {
-    pub provider: &'a str,
-    pub provider_id: &'a str,
-    /// Identifies the event across redeliveries.
-    pub key: &'a str,
-    pub event: &'a str,
-    pub happening: &'a Happening,
-}
-
 /// Applies one callback: finds its request (locked), lets `authentic` judge it with the
 /// installation's data and secrets, and applies it once.
 pub async fn receive(
     db: &Db,
     keyring: &Keyring,
-    incoming: Incoming<'_>,
+    provider: &str,
+    incoming: &Callback,
     authentic: impl FnOnce(&IntegrationRecord, &Map<String, Value>) -> bool,
 ) -> Result<Delivery, StoreError> {
     let mut tx = db.begin().await?;
-    let Some(request) = requests::lock_by_provider_id(&mut tx, incoming.provider, incoming.provider_id).await? else {
+    let Some(request) = requests::lock_by_provider_id(&mut tx, provider, &incoming.provider_id).await? else {
         return Ok(Delivery::Unmatched);
     };
     let integration = match request.integration_id {
@@ -204,14 +195,14 @@ pub async fn receive(
     if !authentic(&integration, &secrets) {
         return Ok(Delivery::Unauthenticated);
     }
-    if request.events.iter().any(|e| e["key"].as_str() == Some(incoming.key)) {
+    if request.events.iter().any(|e| e["key"].as_str() == Some(incoming.key.as_str())) {
         return Ok(Delivery::Repeated);
     }
     let vocabulary = Vocabulary::of_slug(&request.provider).unwrap_or(&enspace_domain::esign::DOCUSIGN);
     let now = now_ms();
     let mut state = State { status: request.status, signers: request.signers.clone() };
     let was = state.status;
-    state.apply(vocabulary, incoming.happening, now);
+    state.apply(vocabulary, &incoming.happening, now);
     let mut events = request.events.clone();
     events.push(json!({ "key": incoming.key, "type": incoming.event, "received_at": format_ms(now) }));
     requests::update_state(&mut tx, request.id, state.status, &state.signers, &events, now).await?;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::{
     call,
-    esign::{media_type, ESignProvider, Outgoing, ProviderFuture, Sent},
+    esign::{media_type, Callback, ESignProvider, Outgoing, ProviderFuture, Sent},
     Answer, Checked, ProviderError, Providers,
 };
 
@@ -156,16 +156,6 @@ impl ESignProvider for Clicksign {
     }
 }
 
-/// A webhook delivery, read: which document, and what happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Callback {
-    pub document_key: String,
-    /// The same for every delivery of the same event.
-    pub key: String,
-    pub event: String,
-    pub happening: Happening,
-}
-
 /// Reads `{"event": {"name", "data": {"signer": {"email", ...}}, "occurred_at"}, "document":
 /// {"key", ...}}`.
 pub fn callback(body: &[u8]) -> Result<Callback, String> {
@@ -186,7 +176,7 @@ pub fn callback(body: &[u8]) -> Result<Callback, String> {
         Some(email) => format!("{event}:{email}"),
         None => event.clone(),
     };
-    Ok(Callback { document_key, key, event, happening })
+    Ok(Callback { provider_id: document_key, key, event, happening })
 }
 
 /// Whether `Content-Hmac: sha256=<hex>` is the body's HMAC under the installation's secret.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     call,
-    esign::{ESignProvider, Outgoing, ProviderFuture, Sent},
+    esign::{Callback, ESignProvider, Outgoing, ProviderFuture, Sent},
     Answer, Checked, ProviderError, Providers,
 };
 
@@ -211,16 +211,6 @@ impl ESignProvider for Docusign {
     }
 }
 
-/// A Connect message, read: which envelope, and what happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Callback {
-    pub envelope_id: String,
-    /// The same for every delivery of the same event (Connect retries resend it whole).
-    pub key: String,
-    pub event: String,
-    pub happening: Happening,
-}
-
 /// Reads a JSON SIM message (`{event, generatedDateTime, data: {envelopeId, recipientId,
 /// envelopeSummary?}}`). Recipient numbers are ours: signer `n` of the request is `n + 1`.
 pub fn callback(body: &[u8]) -> Result<Callback, String> {
@@ -244,7 +234,7 @@ pub fn callback(body: &[u8]) -> Result<Callback, String> {
         Some(r) => format!("{event}:{r}"),
         None => event.clone(),
     };
-    Ok(Callback { envelope_id, key, event, happening })
+    Ok(Callback { provider_id: envelope_id, key, event, happening })
 }
 
 /// Whether one of Connect's signatures (`X-DocuSign-Signature-1`, `-2`, ... one per active key)

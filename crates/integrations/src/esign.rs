@@ -49,6 +49,16 @@ pub struct Sent {
     pub document_id: Option<String>,
 }
 
+/// A provider callback, read: which request (the provider's id for the envelope or the
+/// document), which event (`key` is the same for every delivery of it), and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callback {
+    pub provider_id: String,
+    pub key: String,
+    pub event: String,
+    pub happening: enspace_domain::esign::Happening,
+}
+
 pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ProviderError>> + Send + 'a>>;
 
 /// One provider, with one installation's credentials.

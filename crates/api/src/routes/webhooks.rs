@@ -13,7 +13,7 @@ use enspace_engine::{
     esign,
     whatsapp::{self, Inbound},
 };
-use enspace_integrations::{clicksign as clicksign_client, docusign as docusign_client, twilio};
+use enspace_integrations::{clicksign as clicksign_client, docusign as docusign_client, esign::Callback, twilio};
 use enspace_store::integrations::IntegrationRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -135,18 +135,30 @@ pub async fn twilio_status(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The answer to an e-signature callback: 200 when applied or already applied; 404 when it is
-/// about no request of ours; 401 when the installation's secrets do not vouch for it.
-fn delivery(outcome: esign::Delivery, provider: &str) -> ApiResult<StatusCode> {
-    match outcome {
+/// Applies an e-signature callback `read` from the body, once the installation it belongs to
+/// vouches for it (`authentic`, with its secrets): 200 when applied or already applied; 404
+/// when it is about no request of ours; 401 when not authentic; 400 when unreadable.
+async fn esign_callback(
+    state: &AppState,
+    provider: &str,
+    name: &str,
+    callback: Result<Callback, String>,
+    authentic: impl FnOnce(&serde_json::Map<String, serde_json::Value>) -> bool,
+) -> ApiResult<StatusCode> {
+    let callback = callback.map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
+    match esign::receive(&state.db, &state.keyring, provider, &callback, |_, secrets| authentic(secrets)).await? {
         esign::Delivery::Applied | esign::Delivery::Repeated => Ok(StatusCode::OK),
         esign::Delivery::Unmatched => {
             Err(ApiError::not_found(crate::routes::signature_requests::SIGNATURE_REQUEST_NOT_FOUND))
         }
         esign::Delivery::Unauthenticated => {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, format!("Invalid {provider} signature")))
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, format!("Invalid {name} signature")))
         }
     }
+}
+
+fn secret<'a>(secrets: &'a serde_json::Map<String, serde_json::Value>, key: &str) -> &'a str {
+    secrets.get(key).and_then(serde_json::Value::as_str).unwrap_or_default()
 }
 
 /// Docusign Connect (JSON SIM, envelope-level, HMAC): `X-DocuSign-Signature-1`, `-2`, ... (one
@@ -160,26 +172,16 @@ pub async fn docusign(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let callback =
-        docusign_client::callback(&body).map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
     let signatures: Vec<&str> = (1..=100)
         .map_while(|n| headers.get(format!("x-docusign-signature-{n}")))
         .filter_map(|v| v.to_str().ok())
         .collect();
-    let incoming = esign::Incoming {
-        provider: "docusign",
-        provider_id: &callback.envelope_id,
-        key: &callback.key,
-        event: &callback.event,
-        happening: &callback.happening,
-    };
-    let outcome = esign::receive(&state.db, &state.keyring, incoming, |_, secrets| {
-        let keys = secrets.get("connect_hmac_keys").and_then(serde_json::Value::as_str).unwrap_or_default();
-        let keys: Vec<&str> = keys.split([' ', ',', '\n', '\t']).filter(|k| !k.is_empty()).collect();
+    esign_callback(&state, "docusign", "Docusign", docusign_client::callback(&body), |secrets| {
+        let keys: Vec<&str> =
+            secret(secrets, "connect_hmac_keys").split([' ', ',', '\n', '\t']).filter(|k| !k.is_empty()).collect();
         docusign_client::authentic(&keys, &body, &signatures)
     })
-    .await?;
-    delivery(outcome, "Docusign")
+    .await
 }
 
 /// Clicksign's account webhook: `Content-Hmac: sha256=<hex>` of the raw body under the
@@ -193,20 +195,9 @@ pub async fn clicksign(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let callback = clicksign_client::callback(&body)
-        .map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
     let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
-    let incoming = esign::Incoming {
-        provider: "clicksign",
-        provider_id: &callback.document_key,
-        key: &callback.key,
-        event: &callback.event,
-        happening: &callback.happening,
-    };
-    let outcome = esign::receive(&state.db, &state.keyring, incoming, |_, secrets| {
-        let secret = secrets.get("webhook_secret").and_then(serde_json::Value::as_str).unwrap_or_default();
-        clicksign_client::authentic(secret, &body, signature)
+    esign_callback(&state, "clicksign", "Clicksign", clicksign_client::callback(&body), |secrets| {
+        clicksign_client::authentic(secret(secrets, "webhook_secret"), &body, signature)
     })
-    .await?;
-    delivery(outcome, "Clicksign")
+    .await
 }
