@@ -91,6 +91,10 @@ pub const CATALOGUE: [IntegrationType; 8] = [
             ENVIRONMENT,
             setting("token", Kind::Text, true, true),
             setting("crypt_key", Kind::Text, true, true),
+            // The safe documents go to (default: the account's first) and the "Secret Key MAC"
+            // D4Sign signs its webhooks with; callbacks are refused until it is set [ours].
+            setting("safe_uuid", Kind::Text, false, false),
+            setting("hmac_secret", Kind::Text, false, true),
             CHANGE_KEYS,
         ],
     },

@@ -10,6 +10,7 @@ use enspace_domain::{
 };
 use enspace_integrations::{
     clicksign::Clicksign,
+    d4sign::D4Sign,
     docusign::Docusign,
     esign::{Callback, Document, ESignProvider, Outgoing, SignerSpec},
     Environment, ProviderError, Providers,
@@ -44,7 +45,14 @@ pub fn provider_for(
             base: providers.urls.clicksign(env),
             token: secret("token"),
         })),
-        types::D4SIGN | types::ADOBE_SIGN | types::CERTISIGN => {
+        types::D4SIGN => Ok(Box::new(D4Sign {
+            providers: providers.clone(),
+            base: providers.urls.d4sign(env),
+            token: secret("token"),
+            crypt_key: secret("crypt_key"),
+            safe: Some(setting("safe_uuid")).filter(|s| !s.is_empty()),
+        })),
+        types::ADOBE_SIGN | types::CERTISIGN => {
             Err("Signature requests through this provider are not available yet".into())
         }
         _ => Err("This integration does not send documents for signature".into()),

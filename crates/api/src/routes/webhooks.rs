@@ -13,7 +13,9 @@ use enspace_engine::{
     esign,
     whatsapp::{self, Inbound},
 };
-use enspace_integrations::{clicksign as clicksign_client, docusign as docusign_client, esign::Callback, twilio};
+use enspace_integrations::{
+    clicksign as clicksign_client, d4sign as d4sign_client, docusign as docusign_client, esign::Callback, twilio,
+};
 use enspace_store::integrations::IntegrationRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -29,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(twilio_status))
         .routes(routes!(docusign))
         .routes(routes!(clicksign))
+        .routes(routes!(d4sign))
 }
 
 pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
@@ -198,6 +201,26 @@ pub async fn clicksign(
     let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
     esign_callback(&state, "clicksign", "Clicksign", clicksign_client::callback(&body), |secrets| {
         clicksign_client::authentic(secret(secrets, "webhook_secret"), &body, signature)
+    })
+    .await
+}
+
+/// D4Sign's POSTBack (form-encoded `uuid`, `type_post`, `message`, `email`), registered on each
+/// document: `Content-Hmac: sha256=<hex>` is the HMAC of the document's uuid under the
+/// installation's `hmac_secret` (D4Sign signs the uuid, not the body).
+#[utoipa::path(post, path = "/webhooks/d4sign", tag = "webhooks", request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn d4sign(
+    _: Public,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
+    let callback = d4sign_client::callback(&body);
+    let uuid = callback.as_ref().map(|c| c.provider_id.clone()).unwrap_or_default();
+    esign_callback(&state, "d4sign", "D4Sign", callback, |secrets| {
+        d4sign_client::authentic(secret(secrets, "hmac_secret"), &uuid, signature)
     })
     .await
 }

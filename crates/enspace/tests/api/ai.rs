@@ -10,17 +10,9 @@ const KEY: &str = "sk-test-not-for-logs";
 
 async fn setup() -> (TestApp, TestUser, FakeProvider) {
     let fake = FakeProvider::start().await;
-    let app = TestApp::new().await;
-    let ana = app.user("ana@example.com").await;
-    app.workspace(&ana, "Acme").await;
-    let installed = app
-        .post("/integrations")
-        .key(&ana.key)
-        .ws("acme")
-        .json(&json!({ "integration": 7, "data": { "api_key": KEY, "organization": "org-acme", "base_url": format!("{}/v1", fake.url) } }))
-        .send()
-        .await;
-    assert_eq!(installed.status, 201, "{}", installed.text());
+    let install = json!({ "integration": 7, "data": { "api_key": KEY, "organization": "org-acme",
+        "base_url": format!("{}/v1", fake.url) } });
+    let (app, ana) = crate::app_with_integration(|_| {}, install).await;
     (app, ana, fake)
 }
 

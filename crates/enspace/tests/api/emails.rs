@@ -13,18 +13,9 @@ const API_KEY: &str = "SG.fake-key-for-tests";
 async fn app_with_sendgrid(environment: &str) -> (TestApp, TestUser, FakeProvider) {
     let fake = FakeProvider::start().await;
     let url = fake.url.clone();
-    let app = TestApp::builder().providers(|p| p.sendgrid = url).build().await;
-    let ana = app.user("ana@example.com").await;
-    app.workspace(&ana, "Acme").await;
-    let installed = app
-        .post("/integrations")
-        .key(&ana.key)
-        .ws("acme")
-        .json(&json!({ "integration": 4, "data": { "environment": environment, "api_key": API_KEY,
-            "from_email": "no-reply@acme.com", "from_name": "Acme" } }))
-        .send()
-        .await;
-    assert_eq!(installed.status, 201, "{}", installed.text());
+    let install = json!({ "integration": 4, "data": { "environment": environment, "api_key": API_KEY,
+        "from_email": "no-reply@acme.com", "from_name": "Acme" } });
+    let (app, ana) = crate::app_with_integration(|p| p.sendgrid = url, install).await;
     (app, ana, fake)
 }
 

@@ -24,17 +24,11 @@ struct Setup {
 async fn setup() -> Setup {
     let fake = FakeProvider::start().await;
     let url = fake.url.clone();
-    let app = TestApp::builder().providers(|p| p.clicksign = Some(format!("{url}{API}"))).build().await;
-    let ana = app.user("ana@example.com").await;
-    app.workspace(&ana, "Acme").await;
-    let installed = app
-        .post("/integrations")
-        .key(&ana.key)
-        .ws("acme")
-        .json(&json!({ "integration": 5, "data": { "environment": "production", "token": TOKEN, "webhook_secret": SECRET } }))
-        .send()
-        .await;
-    assert_eq!(installed.status, 201, "{}", installed.text());
+    let (app, ana) = crate::app_with_integration(
+        |p| p.clicksign = Some(format!("{url}{API}")),
+        json!({ "integration": 5, "data": { "environment": "production", "token": TOKEN, "webhook_secret": SECRET } }),
+    )
+    .await;
     let created = |id: &str| Reply::json(201, json!({ "data": { "id": id, "type": "x", "attributes": {} } }));
     fake.reply("POST", &format!("{API}/envelopes"), vec![created("env-c1")]);
     fake.reply("POST", &format!("{API}/envelopes/env-c1/documents"), vec![created("doc-c1")]);

@@ -25,21 +25,17 @@ struct Setup {
 async fn setup() -> Setup {
     let fake = FakeProvider::start().await;
     let url = fake.url.clone();
-    let app = TestApp::builder().providers(|p| p.docusign_auth = Some(format!("{url}/auth"))).build().await;
-    let ana = app.user("ana@example.com").await;
-    app.workspace(&ana, "Acme").await;
+    let (app, ana) = crate::app_with_integration(
+        |p| p.docusign_auth = Some(format!("{url}/auth")),
+        json!({ "integration": 8, "data": { "environment": "stage", "user_id": "u-1", "account_id": "acc-1",
+            "integration_key": "ik", "access_token": TOKEN, "connect_hmac_keys": format!("{OLD_KEY}, {NEW_KEY}") } }),
+    )
+    .await;
     let post = |path: &str, body: Value| app.post(path).key(&ana.key).ws("acme").json(&body).send();
     assert_eq!(post("/ws/types", json!({ "name": "Contratos" })).await.status, 201);
     let item = post("/ws/types/contratos/items", json!({ "data": {} })).await;
     assert_eq!(item.status, 201, "{}", item.text());
     let reference = item.json()["reference"].as_str().unwrap().to_string();
-    let installed = post(
-        "/integrations",
-        json!({ "integration": 8, "data": { "environment": "stage", "user_id": "u-1", "account_id": "acc-1",
-            "integration_key": "ik", "access_token": TOKEN, "connect_hmac_keys": format!("{OLD_KEY}, {NEW_KEY}") } }),
-    )
-    .await;
-    assert_eq!(installed.status, 201, "{}", installed.text());
     fake.reply(
         "GET",
         "/auth/oauth/userinfo",

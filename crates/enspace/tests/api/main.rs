@@ -8,6 +8,7 @@ mod auth;
 mod emails;
 mod errors;
 mod esign_clicksign;
+mod esign_d4sign;
 mod esign_docusign;
 mod field_access;
 mod files;
@@ -32,7 +33,8 @@ mod user;
 mod whatsapp;
 mod workspaces;
 
-use enspace_testkit::TestApp;
+use enspace_integrations::ProviderUrls;
+use enspace_testkit::{TestApp, TestUser};
 use serde_json::{json, Value};
 
 /// The 400 body of a rejected input with its `details`.
@@ -87,4 +89,15 @@ pub async fn database_text(app: &TestApp) -> String {
             out
         }
     }
+}
+
+/// An app whose providers `urls` points at fakes, with Ana owning workspace Acme and the
+/// integration `install` (`{integration, data}`) installed there as integration 1.
+pub async fn app_with_integration(urls: impl FnOnce(&mut ProviderUrls), install: Value) -> (TestApp, TestUser) {
+    let app = TestApp::builder().providers(urls).build().await;
+    let ana = app.user("ana@example.com").await;
+    app.workspace(&ana, "Acme").await;
+    let installed = app.post("/integrations").key(&ana.key).ws("acme").json(&install).send().await;
+    assert_eq!(installed.status, 201, "{}", installed.text());
+    (app, ana)
 }

@@ -100,6 +100,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/whatsapp_twilio/{integrationId}/status"),
     ("post", "/webhooks/docusign"),
     ("post", "/webhooks/clicksign"),
+    ("post", "/webhooks/d4sign"),
     ("post", "/integrations/{id}/signature-requests"),
     ("get", "/ws/signature-requests"),
     ("get", "/ws/signature-requests/{id}"),
