@@ -9,6 +9,7 @@ use enspace_domain::{
     time::{format_ms, now_ms},
 };
 use enspace_integrations::{
+    adobe_sign::AdobeSign,
     clicksign::Clicksign,
     d4sign::D4Sign,
     docusign::Docusign,
@@ -52,9 +53,17 @@ pub fn provider_for(
             crypt_key: secret("crypt_key"),
             safe: Some(setting("safe_uuid")).filter(|s| !s.is_empty()),
         })),
-        types::ADOBE_SIGN | types::CERTISIGN => {
-            Err("Signature requests through this provider are not available yet".into())
+        types::ADOBE_SIGN => {
+            let access_point = integration.data.get("api_access_point").and_then(Value::as_str);
+            Ok(Box::new(AdobeSign {
+                providers: providers.clone(),
+                base: providers.urls.adobe_sign(env, access_point),
+                client_id: setting("client_id"),
+                client_secret: secret("client_secret"),
+                refresh_token: secret("refresh_token"),
+            }))
         }
+        types::CERTISIGN => Err("Signature requests through this provider are not available yet".into()),
         _ => Err("This integration does not send documents for signature".into()),
     }
 }

@@ -93,6 +93,21 @@ pub async fn for_webhook(db: &Db, id: i64) -> Result<Option<IntegrationRecord>> 
         .transpose()
 }
 
+/// Every active installation of a type, in every workspace (for a provider's verification call,
+/// which names no workspace: Adobe Sign's webhook handshake).
+pub async fn active_everywhere(db: &Db, integration_type: i64) -> Result<Vec<IntegrationRecord>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {COLUMNS} FROM integrations i WHERE i.integration_type = $1 AND i.status = 'active' ORDER BY i.id"
+        ),
+        &params![integration_type],
+    )
+    .await?
+    .iter()
+    .map(IntegrationRecord::from_row)
+    .collect()
+}
+
 /// The workspace's active installation of a type (the first, for types with several).
 pub async fn active_of_type(db: &Db, workspace_id: i64, integration_type: i64) -> Result<Option<IntegrationRecord>> {
     db.fetch_optional(

@@ -8,13 +8,19 @@ use axum::{
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use enspace_domain::{integrations::WHATSAPP_TWILIO, time::now_ms, whatsapp::status_advances, Detail};
+use enspace_domain::{
+    integrations::{ADOBE_SIGN, WHATSAPP_TWILIO},
+    time::now_ms,
+    whatsapp::status_advances,
+    Detail,
+};
 use enspace_engine::{
     esign,
     whatsapp::{self, Inbound},
 };
 use enspace_integrations::{
-    clicksign as clicksign_client, d4sign as d4sign_client, docusign as docusign_client, esign::Callback, twilio,
+    adobe_sign as adobe_client, clicksign as clicksign_client, d4sign as d4sign_client, docusign as docusign_client,
+    esign::Callback, twilio,
 };
 use enspace_store::integrations::IntegrationRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -32,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(docusign))
         .routes(routes!(clicksign))
         .routes(routes!(d4sign))
+        .routes(routes!(adobe_sign_verify, adobe_sign))
 }
 
 pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
@@ -146,10 +153,10 @@ async fn esign_callback(
     provider: &str,
     name: &str,
     callback: Result<Callback, String>,
-    authentic: impl FnOnce(&serde_json::Map<String, serde_json::Value>) -> bool,
+    authentic: impl FnOnce(&IntegrationRecord, &serde_json::Map<String, serde_json::Value>) -> bool,
 ) -> ApiResult<StatusCode> {
     let callback = callback.map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
-    match esign::receive(&state.db, &state.keyring, provider, &callback, |_, secrets| authentic(secrets)).await? {
+    match esign::receive(&state.db, &state.keyring, provider, &callback, authentic).await? {
         esign::Delivery::Applied | esign::Delivery::Repeated => Ok(StatusCode::OK),
         esign::Delivery::Unmatched => {
             Err(ApiError::not_found(crate::routes::signature_requests::SIGNATURE_REQUEST_NOT_FOUND))
@@ -179,7 +186,7 @@ pub async fn docusign(
         .map_while(|n| headers.get(format!("x-docusign-signature-{n}")))
         .filter_map(|v| v.to_str().ok())
         .collect();
-    esign_callback(&state, "docusign", "Docusign", docusign_client::callback(&body), |secrets| {
+    esign_callback(&state, "docusign", "Docusign", docusign_client::callback(&body), |_, secrets| {
         let keys: Vec<&str> =
             secret(secrets, "connect_hmac_keys").split([' ', ',', '\n', '\t']).filter(|k| !k.is_empty()).collect();
         docusign_client::authentic(&keys, &body, &signatures)
@@ -199,7 +206,7 @@ pub async fn clicksign(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
-    esign_callback(&state, "clicksign", "Clicksign", clicksign_client::callback(&body), |secrets| {
+    esign_callback(&state, "clicksign", "Clicksign", clicksign_client::callback(&body), |_, secrets| {
         clicksign_client::authentic(secret(secrets, "webhook_secret"), &body, signature)
     })
     .await
@@ -219,8 +226,53 @@ pub async fn d4sign(
     let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
     let callback = d4sign_client::callback(&body);
     let uuid = callback.as_ref().map(|c| c.provider_id.clone()).unwrap_or_default();
-    esign_callback(&state, "d4sign", "D4Sign", callback, |secrets| {
+    esign_callback(&state, "d4sign", "D4Sign", callback, |_, secrets| {
         d4sign_client::authentic(secret(secrets, "hmac_secret"), &uuid, signature)
     })
     .await
+}
+
+const ADOBE_CLIENT_ID: &str = "x-adobesign-clientid";
+
+fn adobe_client_id(headers: &HeaderMap) -> Option<String> {
+    headers.get(ADOBE_CLIENT_ID).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string())
+}
+
+/// Adobe Sign's verification of intent: a GET carrying `X-AdobeSign-ClientId` is answered 200
+/// echoing it only when an active Adobe Sign installation has that client id (401 otherwise),
+/// so Adobe never delivers to us for an application nobody installed.
+#[utoipa::path(get, path = "/webhooks/adobe_sign", tag = "webhooks",
+    responses((status = 200, description = "the client id echoed in X-AdobeSign-ClientId"), (status = 401, body = ErrorBody)))]
+pub async fn adobe_sign_verify(_: Public, State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let unknown = || ApiError::new(StatusCode::UNAUTHORIZED, "Invalid Adobe Sign client id");
+    let client_id = adobe_client_id(&headers).ok_or_else(unknown)?;
+    let installed = enspace_store::integrations::active_everywhere(&state.db, ADOBE_SIGN).await?;
+    let known = installed.iter().any(|i| {
+        let own = i.data.get("client_id").and_then(serde_json::Value::as_str).unwrap_or_default();
+        adobe_client::authentic(own, Some(&client_id))
+    });
+    if !known {
+        return Err(unknown());
+    }
+    Ok(([(ADOBE_CLIENT_ID, client_id)], StatusCode::OK).into_response())
+}
+
+/// Adobe Sign's webhook notifications (JSON): the delivery's `X-AdobeSign-ClientId` must be
+/// the installation's `client_id` (Adobe's only proof of origin), and the answer echoes it.
+/// Matched by the agreement's id; applied once per notification id.
+#[utoipa::path(post, path = "/webhooks/adobe_sign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn adobe_sign(
+    _: Public,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let client_id = adobe_client_id(&headers);
+    let status = esign_callback(&state, "adobe_sign", "Adobe Sign", adobe_client::callback(&body), |integration, _| {
+        let own = integration.data.get("client_id").and_then(serde_json::Value::as_str).unwrap_or_default();
+        adobe_client::authentic(own, client_id.as_deref())
+    })
+    .await?;
+    Ok(([(ADOBE_CLIENT_ID, client_id.unwrap_or_default())], status).into_response())
 }

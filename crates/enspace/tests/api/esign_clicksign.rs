@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use enspace_integrations::esign::hmac_sha256_hex;
-use enspace_testkit::{captured_logs, FakeProvider, Received, Reply, TestApp, TestResponse, TestUser};
+use enspace_testkit::{captured_logs, Received, Reply, TestResponse};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "cs-access-token-secret";
@@ -15,20 +15,23 @@ const SECRET: &str = "cs-webhook-hmac-secret";
 const PDF: &[u8] = b"%PDF-1.4 contrato";
 const API: &str = "/cs/api/v3";
 
-struct Setup {
-    app: TestApp,
-    ana: TestUser,
-    fake: FakeProvider,
+/// The provider's app and fake, with this provider's helpers.
+struct Setup(crate::WithProvider);
+
+impl std::ops::Deref for Setup {
+    type Target = crate::WithProvider;
+    fn deref(&self) -> &crate::WithProvider {
+        &self.0
+    }
 }
 
 async fn setup() -> Setup {
-    let fake = FakeProvider::start().await;
-    let url = fake.url.clone();
-    let (app, ana) = crate::app_with_integration(
-        |p| p.clicksign = Some(format!("{url}{API}")),
+    let s = crate::WithProvider::start(
+        |p, url| p.clicksign = Some(format!("{url}{API}")),
         json!({ "integration": 5, "data": { "environment": "production", "token": TOKEN, "webhook_secret": SECRET } }),
     )
     .await;
+    let fake = &s.fake;
     let created = |id: &str| Reply::json(201, json!({ "data": { "id": id, "type": "x", "attributes": {} } }));
     fake.reply("POST", &format!("{API}/envelopes"), vec![created("env-c1")]);
     fake.reply("POST", &format!("{API}/envelopes/env-c1/documents"), vec![created("doc-c1")]);
@@ -47,7 +50,7 @@ async fn setup() -> Setup {
         vec![Reply::json(200, json!({ "data": { "id": "env-c1" } }))],
     );
     fake.reply("POST", &format!("{API}/envelopes/env-c1/notifications"), vec![Reply::json(201, json!({}))]);
-    Setup { app, ana, fake }
+    Setup(s)
 }
 
 impl Setup {
@@ -56,10 +59,6 @@ impl Setup {
             "document": { "filename": "contrato.pdf", "content_base64": base64::engine::general_purpose::STANDARD.encode(PDF) },
             "signers": [{ "email": "bia@example.com", "name": "Bia" }, { "email": "caio@example.com", "action": "witness" }] });
         self.app.post("/integrations/1/signature-requests").key(&self.ana.key).ws("acme").json(&body).send().await
-    }
-
-    async fn request(&self) -> Value {
-        self.app.get("/ws/signature-requests/1").key(&self.ana.key).ws("acme").send().await.json()
     }
 
     /// A webhook delivery about `document`, signed with `secret` (none: unsigned).

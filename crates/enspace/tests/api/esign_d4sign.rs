@@ -5,8 +5,8 @@
 
 use base64::Engine;
 use enspace_integrations::esign::hmac_sha256_hex;
-use enspace_testkit::{captured_logs, FakeProvider, Reply, TestApp, TestResponse, TestUser};
-use serde_json::{json, Value};
+use enspace_testkit::{captured_logs, Reply, TestResponse};
+use serde_json::json;
 
 const TOKEN: &str = "live_d4-token-secret";
 const CRYPT: &str = "live_crypt_d4-crypt-secret";
@@ -15,20 +15,23 @@ const PDF: &[u8] = b"%PDF-1.4 contrato";
 const API: &str = "/d4/api/v1";
 const DOC: &str = "8a5f-doc";
 
-struct Setup {
-    app: TestApp,
-    ana: TestUser,
-    fake: FakeProvider,
+/// The provider's app and fake, with this provider's helpers.
+struct Setup(crate::WithProvider);
+
+impl std::ops::Deref for Setup {
+    type Target = crate::WithProvider;
+    fn deref(&self) -> &crate::WithProvider {
+        &self.0
+    }
 }
 
 async fn setup() -> Setup {
-    let fake = FakeProvider::start().await;
-    let url = fake.url.clone();
-    let (app, ana) = crate::app_with_integration(
-        |p| p.d4sign = Some(format!("{url}{API}")),
+    let s = crate::WithProvider::start(
+        |p, url| p.d4sign = Some(format!("{url}{API}")),
         json!({ "integration": 3, "data": { "environment": "stage", "token": TOKEN, "crypt_key": CRYPT, "hmac_secret": HMAC } }),
     )
     .await;
+    let fake = &s.fake;
     fake.reply(
         "GET",
         &format!("{API}/safes"),
@@ -39,7 +42,7 @@ async fn setup() -> Setup {
     fake.reply("POST", &format!("{API}/documents/{DOC}/createlist"), vec![ok("success")]);
     fake.reply("POST", &format!("{API}/documents/{DOC}/webhooks"), vec![ok("Webhook successfully registered")]);
     fake.reply("POST", &format!("{API}/documents/{DOC}/sendtosigner"), vec![ok("File sent to successfully signing")]);
-    Setup { app, ana, fake }
+    Setup(s)
 }
 
 impl Setup {
@@ -48,10 +51,6 @@ impl Setup {
             "document": { "filename": "contrato.pdf", "content_base64": base64::engine::general_purpose::STANDARD.encode(PDF) },
             "signers": [{ "email": "bia@example.com" }, { "email": "caio@example.com", "action": 5 }] });
         self.app.post("/integrations/1/signature-requests").key(&self.ana.key).ws("acme").json(&body).send().await
-    }
-
-    async fn request(&self) -> Value {
-        self.app.get("/ws/signature-requests/1").key(&self.ana.key).ws("acme").send().await.json()
     }
 
     /// A POSTBack about `uuid`, signed over that uuid with `secret` (none: unsigned).

@@ -7,6 +7,7 @@ mod api_keys;
 mod auth;
 mod emails;
 mod errors;
+mod esign_adobe;
 mod esign_clicksign;
 mod esign_d4sign;
 mod esign_docusign;
@@ -34,7 +35,7 @@ mod whatsapp;
 mod workspaces;
 
 use enspace_integrations::ProviderUrls;
-use enspace_testkit::{TestApp, TestUser};
+use enspace_testkit::{FakeProvider, TestApp, TestUser};
 use serde_json::{json, Value};
 
 /// The 400 body of a rejected input with its `details`.
@@ -100,4 +101,27 @@ pub async fn app_with_integration(urls: impl FnOnce(&mut ProviderUrls), install:
     let installed = app.post("/integrations").key(&ana.key).ws("acme").json(&install).send().await;
     assert_eq!(installed.status, 201, "{}", installed.text());
     (app, ana)
+}
+
+/// An app with one installed integration (id 1, in Ana's workspace Acme) and the fake that
+/// stands in for its provider; each provider's tests add their own helpers to it.
+pub struct WithProvider {
+    pub app: TestApp,
+    pub ana: TestUser,
+    pub fake: FakeProvider,
+}
+
+impl WithProvider {
+    /// `urls` points the provider at the fake (given the fake's address).
+    pub async fn start(urls: impl FnOnce(&mut ProviderUrls, &str), install: Value) -> WithProvider {
+        let fake = FakeProvider::start().await;
+        let url = fake.url.clone();
+        let (app, ana) = app_with_integration(|p| urls(p, &url), install).await;
+        WithProvider { app, ana, fake }
+    }
+
+    /// Signature request 1 as Ana reads it.
+    pub async fn request(&self) -> Value {
+        self.app.get("/ws/signature-requests/1").key(&self.ana.key).ws("acme").send().await.json()
+    }
 }

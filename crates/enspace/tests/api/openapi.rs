@@ -101,6 +101,8 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/docusign"),
     ("post", "/webhooks/clicksign"),
     ("post", "/webhooks/d4sign"),
+    ("get", "/webhooks/adobe_sign"),
+    ("post", "/webhooks/adobe_sign"),
     ("post", "/integrations/{id}/signature-requests"),
     ("get", "/ws/signature-requests"),
     ("get", "/ws/signature-requests/{id}"),
