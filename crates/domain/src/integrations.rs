@@ -68,7 +68,13 @@ pub const CATALOGUE: [IntegrationType; 8] = [
         id: 1,
         slug: "certisign",
         name: "Certisign",
-        settings: &[ENVIRONMENT, setting("token", Kind::Text, true, true), WEBHOOK, CHANGE_KEYS],
+        settings: &[
+            ENVIRONMENT,
+            setting("token", Kind::Text, true, true),
+            WEBHOOK,
+            setting(CALLBACK_TOKEN, Kind::Text, false, true),
+            CHANGE_KEYS,
+        ],
     },
     IntegrationType {
         id: 2,
@@ -278,6 +284,10 @@ fn check_value(kind: Kind, value: &Value) -> Result<(), String> {
     }
 }
 
+/// The secret path segment of a Certisign installation's callback address (generated when not
+/// set: Certisign's callbacks carry no signature, so the address itself is the secret) [ours].
+pub const CALLBACK_TOKEN: &str = "callback_token";
+
 /// Checks `sent` against the type and merges it over `stored` (empty on install): a key sent
 /// replaces its value, `null` clears an optional one, an absent key (secrets included) keeps
 /// its value. Defaults fill what is still unset; `webhook_url` is the default of
@@ -320,6 +330,8 @@ pub fn merge(
             target.insert(setting.key.into(), json!(webhook_url));
         } else if setting.key == "changeKeys" {
             target.insert(setting.key.into(), json!(false));
+        } else if setting.key == CALLBACK_TOKEN {
+            target.insert(setting.key.into(), json!(crate::key::random_alphanumeric(40)));
         } else if setting.required && !details.iter().any(|d| d.path == format!("data.{}", setting.key)) {
             details.push(Detail::new(format!("data.{}", setting.key), "is required"));
         }

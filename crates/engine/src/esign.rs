@@ -10,6 +10,7 @@ use enspace_domain::{
 };
 use enspace_integrations::{
     adobe_sign::AdobeSign,
+    certisign::Certisign,
     clicksign::Clicksign,
     d4sign::D4Sign,
     docusign::Docusign,
@@ -63,7 +64,11 @@ pub fn provider_for(
                 refresh_token: secret("refresh_token"),
             }))
         }
-        types::CERTISIGN => Err("Signature requests through this provider are not available yet".into()),
+        types::CERTISIGN => Ok(Box::new(Certisign {
+            providers: providers.clone(),
+            base: providers.urls.certisign(env),
+            token: secret("token"),
+        })),
         _ => Err("This integration does not send documents for signature".into()),
     }
 }
@@ -127,7 +132,17 @@ pub async fn send(
         .iter()
         .map(|s| SignerSpec { email: &s.email, name: s.name.as_deref(), action: &s.action })
         .collect();
-    let callback = callback_url(public_url, integration, slug);
+    let mut callback = callback_url(public_url, integration, slug);
+    if integration.integration_type == types::CERTISIGN {
+        // Certisign signs nothing: the address's last segment is the installation's secret.
+        let secrets = crate::integrations::open_secrets(keyring, integration).map_err(SendError::Unavailable)?;
+        let token = secrets.get(types::CALLBACK_TOKEN).and_then(Value::as_str).ok_or_else(|| {
+            SendError::Unavailable(
+                "The Certisign integration has no callback token: save it again to create one".into(),
+            )
+        })?;
+        callback = format!("{}/{token}", callback.trim_end_matches('/'));
+    }
     let outgoing = Outgoing {
         title: new.title,
         document: Document { filename: new.filename, content: new.content },

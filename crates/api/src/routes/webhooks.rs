@@ -19,8 +19,8 @@ use enspace_engine::{
     whatsapp::{self, Inbound},
 };
 use enspace_integrations::{
-    adobe_sign as adobe_client, clicksign as clicksign_client, d4sign as d4sign_client, docusign as docusign_client,
-    esign::Callback, twilio,
+    adobe_sign as adobe_client, certisign as certisign_client, clicksign as clicksign_client, d4sign as d4sign_client,
+    docusign as docusign_client, esign::Callback, twilio,
 };
 use enspace_store::integrations::IntegrationRecord;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -39,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(clicksign))
         .routes(routes!(d4sign))
         .routes(routes!(adobe_sign_verify, adobe_sign))
+        .routes(routes!(certisign))
 }
 
 pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
@@ -275,4 +276,22 @@ pub async fn adobe_sign(
     })
     .await?;
     Ok(([(ADOBE_CLIENT_ID, client_id.unwrap_or_default())], status).into_response())
+}
+
+/// Certisign's document callbacks (JSON, fired on every action): Certisign signs nothing, so
+/// the address's last segment must be the installation's `callback_token` (compared in
+/// constant time); matched by the document's key.
+#[utoipa::path(post, path = "/webhooks/certisign/{token}", tag = "webhooks", params(("token" = String, Path)),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn certisign(
+    _: Public,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    esign_callback(&state, "certisign", "Certisign", certisign_client::callback(&body), |_, secrets| {
+        certisign_client::authentic(secret(secrets, enspace_domain::integrations::CALLBACK_TOKEN), &token)
+    })
+    .await
 }

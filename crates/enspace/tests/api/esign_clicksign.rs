@@ -15,15 +15,7 @@ const SECRET: &str = "cs-webhook-hmac-secret";
 const PDF: &[u8] = b"%PDF-1.4 contrato";
 const API: &str = "/cs/api/v3";
 
-/// The provider's app and fake, with this provider's helpers.
-struct Setup(crate::WithProvider);
-
-impl std::ops::Deref for Setup {
-    type Target = crate::WithProvider;
-    fn deref(&self) -> &crate::WithProvider {
-        &self.0
-    }
-}
+provider_setup!();
 
 async fn setup() -> Setup {
     let s = crate::WithProvider::start(

@@ -126,7 +126,8 @@ async fn installs_answer_in_the_reference_shape_without_secrets() {
             "certisign",
             json!({ "environment": "stage", "token": "cert-token" }),
             json!({ "environment": "stage", "webhookCatcherEndpoint": hook("certisign"), "changeKeys": false }),
-            json!(["token"]),
+            // The callback address's secret segment is generated at install.
+            json!(["token", "callback_token"]),
         ),
         (
             3,

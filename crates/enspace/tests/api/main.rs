@@ -1,6 +1,21 @@
 //! The integration suite: every route through the real router, on SQLite, and on PostgreSQL
 //! when `ENSPACE_TEST_DATABASE_URL` is set (each test on a fresh database).
 
+/// A provider test's `Setup`: a [`WithProvider`] under a type of the test's own, so that each
+/// provider's tests can add their helpers to it. Defined before the modules that use it.
+macro_rules! provider_setup {
+    () => {
+        struct Setup(crate::WithProvider);
+
+        impl std::ops::Deref for Setup {
+            type Target = crate::WithProvider;
+            fn deref(&self) -> &crate::WithProvider {
+                &self.0
+            }
+        }
+    };
+}
+
 mod access_matrix;
 mod ai;
 mod api_keys;
@@ -8,6 +23,7 @@ mod auth;
 mod emails;
 mod errors;
 mod esign_adobe;
+mod esign_certisign;
 mod esign_clicksign;
 mod esign_d4sign;
 mod esign_docusign;

@@ -103,6 +103,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/d4sign"),
     ("get", "/webhooks/adobe_sign"),
     ("post", "/webhooks/adobe_sign"),
+    ("post", "/webhooks/certisign/{token}"),
     ("post", "/integrations/{id}/signature-requests"),
     ("get", "/ws/signature-requests"),
     ("get", "/ws/signature-requests/{id}"),
