@@ -265,3 +265,117 @@ async fn record_outcome(
     let entry = NewHistory { item: &item, user_id: None, action: HISTORY_ACTION, changes, source: "integration", now };
     enspace_store::items::add_history(tx, entry).await
 }
+
+/// Why a signed document could not be fetched or attached.
+#[derive(Debug)]
+pub enum DocumentError {
+    /// The provider does not have the signed document (yet), or the installation is gone.
+    Unavailable(String),
+    Provider(ProviderError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for DocumentError {
+    fn from(e: StoreError) -> Self {
+        DocumentError::Store(e)
+    }
+}
+
+/// The signed document, from the provider that sent the request.
+pub async fn signed_document(
+    db: &Db,
+    keyring: &Keyring,
+    providers: &Providers,
+    request: &requests::SignatureRequestRecord,
+) -> Result<Vec<u8>, DocumentError> {
+    let integration = match request.integration_id {
+        Some(id) => enspace_store::integrations::get(db, request.workspace_id, id).await?,
+        None => None,
+    };
+    let integration = integration
+        .ok_or_else(|| DocumentError::Unavailable("The integration that sent this request was uninstalled".into()))?;
+    let provider = provider_for(keyring, providers, &integration).map_err(DocumentError::Unavailable)?;
+    let sent = enspace_integrations::esign::Sent {
+        id: request.provider_id.clone(),
+        document_id: request.provider_document_id.clone(),
+    };
+    provider
+        .signed_document(&sent)
+        .await
+        .map_err(DocumentError::Provider)?
+        .ok_or_else(|| DocumentError::Unavailable("The provider does not have the signed document yet".into()))
+}
+
+/// The signed document's file name: the original's, with `-signed.pdf` for its extension.
+pub fn signed_name(request: &requests::SignatureRequestRecord) -> String {
+    let stem = request.document_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&request.document_name);
+    format!("{stem}-signed.pdf")
+}
+
+/// What a field holds once the signed document is attached to it: for an
+/// `EnESign` field `{signer, signedAt, url}` (the signers who signed, the last signature's
+/// time), for a file field the list it had plus the new file.
+fn attached_value(
+    esign: bool,
+    current: Option<&Value>,
+    request: &requests::SignatureRequestRecord,
+    file: &Value,
+) -> Value {
+    if esign {
+        let signed: Vec<&Signer> = request.signers.iter().filter(|s| s.signed_at.is_some()).collect();
+        let signer = signed.iter().map(|s| s.email.as_str()).collect::<Vec<_>>().join(", ");
+        let signed_at = signed.iter().filter_map(|s| s.signed_at).max().map(format_ms);
+        return json!({ "signer": signer, "signedAt": signed_at, "url": file["url"] });
+    }
+    let mut files = match current {
+        Some(Value::Array(list)) => list.clone(),
+        Some(one @ Value::Object(_)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    files.push(file.clone());
+    Value::Array(files)
+}
+
+/// Fetches the signed document from the provider, stores it as a file of the workspace and
+/// writes it into field `field` of the request's item (an `EnESign` field, or appended to a
+/// file field), with a line in the item's history. Answers the field's new value.
+#[allow(clippy::too_many_arguments)]
+pub async fn attach_signed(
+    db: &Db,
+    keyring: &Keyring,
+    providers: &Providers,
+    files: &crate::files::FileStore,
+    request: &requests::SignatureRequestRecord,
+    item: &ItemRecord,
+    field: &enspace_domain::fields::FieldDef,
+    user_id: i64,
+) -> Result<Value, DocumentError> {
+    let bytes = signed_document(db, keyring, providers, request).await?;
+    let stored = crate::files::upload(db, files, request.workspace_id, user_id, &signed_name(request), &bytes)
+        .await
+        .map_err(|e| match e {
+            crate::files::UploadError::Store(e) => DocumentError::Store(e),
+            crate::files::UploadError::Io(e) => {
+                DocumentError::Unavailable(format!("the file could not be stored: {e}"))
+            }
+        })?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let Some(current) = enspace_store::items::get_in(&mut tx, item.workspace_id, item.type_id, &item.reference).await?
+    else {
+        return Err(DocumentError::Unavailable("The item no longer exists".into()));
+    };
+    let esign = field.field_type == enspace_domain::catalogue::FieldType::EnESign;
+    let value = attached_value(esign, current.data.get(&field.ref_id), request, &stored.value());
+    let mut data = current.data.clone();
+    data.insert(field.ref_id.clone(), value.clone());
+    let updated =
+        enspace_store::items::update(&mut tx, &current, &data, &current.status, current.is_draft, now).await?;
+    enspace_store::files::attach(&mut tx, item.workspace_id, item.type_id, item.id, &[stored.id]).await?;
+    let changes = enspace_domain::items::changes(&current.data, &data);
+    let entry =
+        NewHistory { item: &updated, user_id: Some(user_id), action: "update", changes, source: "integration", now };
+    enspace_store::items::add_history(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(value)
+}

@@ -16,7 +16,8 @@ use enspace_domain::{
     user::check_email,
     Detail,
 };
-use enspace_engine::esign::{NewRequest, SendError};
+use enspace_domain::{catalogue::FieldType, esign::RequestStatus};
+use enspace_engine::esign::{DocumentError, NewRequest, SendError};
 use enspace_store::{signature_requests::LIST, Reader};
 use serde::Deserialize;
 use serde_json::Value;
@@ -41,7 +42,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         OpenApiRouter::new()
             .routes(routes!(list_signature_requests))
             .routes(routes!(get_signature_request))
-            .routes(routes!(signed_document)),
+            .routes(routes!(signed_document))
+            .routes(routes!(attach_signed_document)),
     )
 }
 
@@ -294,31 +296,106 @@ pub async fn get_signature_request(
         (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn signed_document(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Response> {
     let request = request_of(&state, &ctx, id).await?;
-    if request.status != enspace_domain::esign::RequestStatus::Signed {
-        return Err(ApiError::conflict(format!(
-            "The request is {}: there is no signed document",
-            request.status.as_str()
-        )));
-    }
-    let integration = match request.integration_id {
-        Some(id) => enspace_store::integrations::get(&state.db, ctx.workspace.id, id).await?,
-        None => None,
-    };
-    let integration =
-        integration.ok_or_else(|| ApiError::conflict("The integration that sent this request was uninstalled"))?;
-    let provider = enspace_engine::esign::provider_for(&state.keyring, &state.providers, &integration)
-        .map_err(ApiError::conflict)?;
-    let sent = enspace_integrations::esign::Sent {
-        id: request.provider_id.clone(),
-        document_id: request.provider_document_id.clone(),
-    };
-    let bytes = provider
-        .signed_document(&sent)
+    require_signed(&request)?;
+    let bytes = enspace_engine::esign::signed_document(&state.db, &state.keyring, &state.providers, &request)
         .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?
-        .ok_or_else(|| ApiError::conflict("The provider does not have the signed document yet"))?;
-    let stem = request.document_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&request.document_name).to_string();
-    let disposition = format!("attachment; filename=\"{}-signed.pdf\"", stem.replace(['"', '\\', '\r', '\n'], "_"));
+        .map_err(document_error)?;
+    let name = enspace_engine::esign::signed_name(&request);
+    let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\', '\r', '\n'], "_"));
     Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachInput {
+    /// The `refId` of an `EnESign` or file field of the request's item.
+    pub field: Option<String>,
+}
+
+impl Input for AttachInput {}
+
+/// The field written, and what it now holds.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AttachedView {
+    pub field: String,
+    #[schema(value_type = Object)]
+    pub value: Value,
+}
+
+/// Field types a signed document can go into.
+const ATTACHABLE: [FieldType; 3] = [FieldType::EnESign, FieldType::UploadFile, FieldType::EnPdf];
+
+/// Fetches the signed document from the provider, keeps it as a file of the workspace and
+/// writes it into a field of the request's item: an `EnESign` field gets `{signer, signedAt,
+/// url}`, a file field gets the file appended. Needs a member who may write, and update on that
+/// field of the item's type.
+#[utoipa::path(post, path = "/ws/signature-requests/{id}/attach", tag = "signature-requests", params(WorkspaceHeader, ("id" = i64, Path)),
+    request_body = AttachInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = AttachedView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn attach_signed_document(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<AttachInput>,
+) -> ApiResult<Json<AttachedView>> {
+    ctx.authorize(&state, Action::SendForSignature).await?;
+    let request = request_of(&state, &ctx, id).await?;
+    let (Some(slug), Some(reference)) = (&request.item_type, &request.item_reference) else {
+        return Err(ApiError::conflict("The request names no item to attach the signed document to"));
+    };
+    ctx.authorize(&state, Action::Data { reference: format!("types::{slug}::update"), read_only: false }).await?;
+    let Some(field_ref) = input.field.filter(|f| !f.is_empty()) else {
+        return Err(ApiError::validation(vec![Detail::new("field", "is required")]));
+    };
+    let (kind, fields) = enspace_store::types::with_fields(&state.db, ctx.workspace.id, slug)
+        .await?
+        .ok_or_else(|| ApiError::conflict(format!("The type {slug:?} no longer exists")))?;
+    let field = fields.into_iter().map(|f| f.def).find(|f| f.ref_id == field_ref);
+    let Some(field) = field.filter(|f| ATTACHABLE.contains(&f.field_type)) else {
+        return Err(ApiError::validation(vec![Detail::new(
+            "field",
+            format!("no EnESign or file field {field_ref:?} in type {slug}"),
+        )]));
+    };
+    let path = format!("data.{field_ref}");
+    if !ctx.access(&state).await?.fields(slug, "update").covers(&path) {
+        return Err(ApiError {
+            details: vec![Detail::new(path.clone(), "you may not update this field")],
+            ..ApiError::forbidden(format!("Permission denied: types::{slug}::update does not cover {path}"))
+        });
+    }
+    require_signed(&request)?;
+    let item = enspace_store::items::get(&state.db, ctx.workspace.id, kind.id, reference)
+        .await?
+        .ok_or_else(|| ApiError::conflict("The request's item no longer exists"))?;
+    let attached = enspace_engine::esign::attach_signed(
+        &state.db,
+        &state.keyring,
+        &state.providers,
+        &state.files,
+        &request,
+        &item,
+        &field,
+        ctx.principal.user.id,
+    )
+    .await;
+    Ok(Json(AttachedView { field: field_ref, value: attached.map_err(document_error)? }))
+}
+
+/// 409 unless the request is `signed`: before that there is no signed document.
+fn require_signed(request: &enspace_store::signature_requests::SignatureRequestRecord) -> ApiResult<()> {
+    if request.status == RequestStatus::Signed {
+        return Ok(());
+    }
+    Err(ApiError::conflict(format!("The request is {}: there is no signed document", request.status.as_str())))
+}
+
+fn document_error(error: DocumentError) -> ApiError {
+    match error {
+        DocumentError::Unavailable(message) => ApiError::conflict(message),
+        DocumentError::Provider(e) => ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()),
+        DocumentError::Store(e) => e.into(),
+    }
 }

@@ -228,6 +228,7 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws/signature-requests", None, Member),
         route("GET", "/ws/signature-requests/1", None, Member),
         route("GET", "/ws/signature-requests/1/document", None, Member),
+        route("POST", "/ws/signature-requests/1/attach", Some(json!({ "field": "f" })), Sender),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -371,7 +372,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (44, 44 * 36));
+    assert_eq!((routes, cases), (45, 45 * 36));
 }
 
 #[tokio::test]

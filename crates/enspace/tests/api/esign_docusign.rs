@@ -33,6 +33,13 @@ async fn setup() -> Setup {
     .await;
     let post = |path: &str, body: Value| app.post(path).key(&ana.key).ws("acme").json(&body).send();
     assert_eq!(post("/ws/types", json!({ "name": "Contratos" })).await.status, 201);
+    for field in [
+        json!({ "name": "Assinatura", "slug": "assinatura", "type": "EnESign" }),
+        json!({ "name": "Anexos", "slug": "anexos", "type": "uploadFile" }),
+    ] {
+        let created = post("/ws/types/contratos/fields", field).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
     let item = post("/ws/types/contratos/items", json!({ "data": {} })).await;
     assert_eq!(item.status, 201, "{}", item.text());
     let reference = item.json()["reference"].as_str().unwrap().to_string();
@@ -186,6 +193,32 @@ async fn a_request_goes_out_as_an_envelope_and_ends_signed() {
     assert_eq!(document.header("content-type"), Some("application/pdf"));
     assert_eq!(document.header("content-disposition"), Some("attachment; filename=\"contrato-signed.pdf\""));
     assert_eq!(document.text(), "%PDF signed");
+    // The signed document goes into the item: an EnESign field, then appended to a file field.
+    let attach = |field: &str| {
+        s.app.post("/ws/signature-requests/1/attach").key(&s.ana.key).ws("acme").json(&json!({ "field": field })).send()
+    };
+    let signed_at =
+        signed["signers"][0]["signed_at"].as_str().unwrap().max(signed["signers"][1]["signed_at"].as_str().unwrap());
+    attach("assinatura").await.assert(
+        200,
+        json!({ "field": "assinatura", "value": { "signer": "bia@example.com, caio@example.com", "signedAt": signed_at, "url": "/ws/files/1" } }),
+    );
+    let files = attach("anexos").await;
+    assert_eq!(files.status, 200, "{}", files.text());
+    assert_eq!(files.json()["value"][0]["url"], "/ws/files/2");
+    assert_eq!(files.json()["value"][0]["filename"], "contrato-signed.pdf");
+    let item =
+        s.app.get(&format!("/ws/types/contratos/items/{}", s.reference)).key(&s.ana.key).ws("acme").send().await.json();
+    assert_eq!(item["data"]["assinatura"]["url"], "/ws/files/1");
+    assert_eq!(item["data"]["anexos"].as_array().unwrap().len(), 1);
+    let file = s.app.get("/ws/files/2").key(&s.ana.key).ws("acme").send().await;
+    assert_eq!(file.text(), "%PDF signed");
+    attach("nope").await.assert(
+        400,
+        crate::validation(
+            json!([{ "path": "field", "message": "no EnESign or file field \"nope\" in type contratos" }]),
+        ),
+    );
     let listed = s.app.get("/ws/signature-requests?status=signed").key(&s.ana.key).ws("acme").send().await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(!captured_logs().contains(TOKEN) && !captured_logs().contains(OLD_KEY));
@@ -211,6 +244,14 @@ async fn a_refusal_is_final_whatever_arrives_after_it() {
         .get("/ws/signature-requests/1/document")
         .key(&s.ana.key)
         .ws("acme")
+        .send()
+        .await
+        .assert_error(409, "The request is refused: there is no signed document");
+    s.app
+        .post("/ws/signature-requests/1/attach")
+        .key(&s.ana.key)
+        .ws("acme")
+        .json(&json!({ "field": "assinatura" }))
         .send()
         .await
         .assert_error(409, "The request is refused: there is no signed document");

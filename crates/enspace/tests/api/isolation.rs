@@ -84,6 +84,7 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/ws/signature-requests".to_string(), None),
         ("GET", "/ws/signature-requests/1".to_string(), None),
         ("GET", "/ws/signature-requests/1/document".to_string(), None),
+        ("POST", "/ws/signature-requests/1/attach".to_string(), Some(json!({ "field": "f" }))),
     ]
 }
 
@@ -344,6 +345,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("POST", "/integrations/{}/signature-requests", &ds["id"], Some(json!({ "title": "pwned" })));
         both("GET", "/ws/signature-requests/{}", &json!(secret_request), None);
         both("GET", "/ws/signature-requests/{}/document", &json!(secret_request), None);
+        both("POST", "/ws/signature-requests/{}/attach", &json!(secret_request), Some(json!({ "field": "f" })));
         out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
     };
     for pair in routes.chunks(2) {

@@ -108,6 +108,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/ws/signature-requests"),
     ("get", "/ws/signature-requests/{id}"),
     ("get", "/ws/signature-requests/{id}/document"),
+    ("post", "/ws/signature-requests/{id}/attach"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
