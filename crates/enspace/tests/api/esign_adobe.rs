@@ -158,6 +158,15 @@ async fn a_rejection_ends_it_and_foreign_notifications_change_nothing() {
     s.notify("n-9", "AGREEMENT_REJECTED", Some("bia@example.com"), None)
         .await
         .assert_error(401, "Invalid Adobe Sign signature");
+    let unknown = json!({ "webhookNotificationId": "n-8", "event": "AGREEMENT_WORKFLOW_COMPLETED", "agreement": { "id": "agr-404" } });
+    let answer = s
+        .app
+        .post("/webhooks/adobe_sign")
+        .header("x-adobesign-clientid", CLIENT_ID)
+        .raw("application/json", unknown.to_string().into_bytes())
+        .send()
+        .await;
+    answer.assert_error(404, "Signature request not found");
     assert_eq!(s.request().await, before, "nothing changed");
 
     assert_eq!(

@@ -144,6 +144,17 @@ async fn a_request_goes_out_through_a_safe_and_ends_signed() {
         !logs.contains(TOKEN) && !logs.contains(CRYPT) && !logs.contains(HMAC),
         "D4Sign's keys travel in URLs: never logged"
     );
+    // Nor in the database or the request log.
+    s.app.flush_request_log().await;
+    let stored = crate::database_text(&s.app).await;
+    let request_log = s.app.get("/user/request-logs?_limit=1000").key(&s.ana.key).send().await.text();
+    assert!(request_log.contains("signature-requests"), "the request log holds the requests");
+    for secret in [TOKEN, CRYPT, HMAC] {
+        assert!(
+            !stored.contains(secret) && !request_log.contains(secret),
+            "a credential is stored or logged in the clear"
+        );
+    }
 }
 
 #[tokio::test]

@@ -222,6 +222,17 @@ async fn a_request_goes_out_as_an_envelope_and_ends_signed() {
     let listed = s.app.get("/ws/signature-requests?status=signed").key(&s.ana.key).ws("acme").send().await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(!captured_logs().contains(TOKEN) && !captured_logs().contains(OLD_KEY));
+    // Nor in the database or the request log.
+    s.app.flush_request_log().await;
+    let stored = crate::database_text(&s.app).await;
+    let request_log = s.app.get("/user/request-logs?_limit=1000").key(&s.ana.key).send().await.text();
+    assert!(request_log.contains("signature-requests"), "the request log holds the requests");
+    for secret in [TOKEN, OLD_KEY, NEW_KEY] {
+        assert!(
+            !stored.contains(secret) && !request_log.contains(secret),
+            "a credential is stored or logged in the clear"
+        );
+    }
 }
 
 #[tokio::test]
@@ -306,4 +317,31 @@ async fn forged_unmatched_and_bad_callbacks_change_nothing() {
         .assert_error(502, "Docusign answered 400: The email address for the recipient is invalid.");
     let all = s.app.get("/ws/signature-requests").key(&s.ana.key).ws("acme").send().await.json();
     assert_eq!(all.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_uploaded_file_can_be_the_document() {
+    let s = setup().await;
+    let uploaded = s
+        .app
+        .post("/ws/files")
+        .key(&s.ana.key)
+        .ws("acme")
+        .multipart(&[("file", Some("proposta.pdf"), PDF)])
+        .send()
+        .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    let file = uploaded.json()[0]["id"].as_i64().unwrap();
+    s.fake.reply("POST", ENVELOPES, vec![Reply::json(201, json!({ "envelopeId": "env-f", "status": "sent" }))]);
+    let sent = s
+        .send(json!({ "title": "Proposta", "document": { "file": file }, "signers": [{ "email": "bia@example.com" }] }))
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.text());
+    assert_eq!(sent.json()["document_name"], "proposta.pdf");
+    let create = s.fake.received().into_iter().find(|r| r.method == "POST").unwrap().json();
+    assert_eq!(create["documents"][0]["documentBase64"], base64::engine::general_purpose::STANDARD.encode(PDF));
+    assert_eq!(create["documents"][0]["name"], "proposta.pdf");
+    s.send(json!({ "title": "X", "document": { "file": 999 }, "signers": [{ "email": "bia@example.com" }] }))
+        .await
+        .assert(400, validation(json!([{ "path": "document.file", "message": "no file 999 in this workspace" }])));
 }
