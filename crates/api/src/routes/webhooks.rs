@@ -1,6 +1,8 @@
 //! Provider callbacks (`/webhooks/...`): no API key; each is authenticated the provider's way
 //! before anything is stored. Twilio WhatsApp: inbound messages and delivery statuses, signed
-//! with `X-Twilio-Signature` over this server's exact public URL.
+//! with `X-Twilio-Signature` over this server's exact public URL. E-signature: one procedure
+//! (`esign_callback`) for the five providers, each route only reading its payload and saying
+//! how its installation vouches for it (HMAC headers, client id, secret path segment).
 
 use axum::{
     body::Bytes,
