@@ -31,7 +31,15 @@ pub fn provider_for(
     providers: &Providers,
     integration: &IntegrationRecord,
 ) -> Result<Box<dyn ESignProvider>, String> {
-    let secrets = crate::integrations::open_secrets(keyring, integration)?;
+    client(providers, integration, &crate::integrations::open_secrets(keyring, integration)?)
+}
+
+/// The provider client for an installation whose secrets are already open.
+fn client(
+    providers: &Providers,
+    integration: &IntegrationRecord,
+    secrets: &Map<String, Value>,
+) -> Result<Box<dyn ESignProvider>, String> {
     let setting = |key: &str| integration.data.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     let secret = |key: &str| secrets.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     let env = Environment::of(integration.data.get("environment").and_then(Value::as_str));
@@ -126,7 +134,8 @@ pub async fn send(
         return Err(SendError::Unavailable("The integration is inactive".into()));
     }
     let slug = types::by_id(integration.integration_type).map(|t| t.slug).unwrap_or_default();
-    let provider = provider_for(keyring, providers, integration).map_err(SendError::Unavailable)?;
+    let secrets = crate::integrations::open_secrets(keyring, integration).map_err(SendError::Unavailable)?;
+    let provider = client(providers, integration, &secrets).map_err(SendError::Unavailable)?;
     let specs: Vec<SignerSpec<'_>> = new
         .signers
         .iter()
@@ -135,7 +144,6 @@ pub async fn send(
     let mut callback = callback_url(public_url, integration, slug);
     if integration.integration_type == types::CERTISIGN {
         // Certisign signs nothing: the address's last segment is the installation's secret.
-        let secrets = crate::integrations::open_secrets(keyring, integration).map_err(SendError::Unavailable)?;
         let token = secrets.get(types::CALLBACK_TOKEN).and_then(Value::as_str).ok_or_else(|| {
             SendError::Unavailable(
                 "The Certisign integration has no callback token: save it again to create one".into(),
@@ -170,12 +178,8 @@ pub async fn send(
         tracing::error!(provider = slug, provider_id = %provider_id, error = %e, "a sent signature request could not be recorded");
     })?;
     if let Some((_, item)) = new.item {
-        let changes = Map::from_iter([(
-            "signature_request".to_string(),
-            json!({ "id": id, "title": new.title, "provider": slug, "status": "sent" }),
-        )]);
-        let entry =
-            NewHistory { item, user_id: new.created_by, action: "signature_request", changes, source: "api", now };
+        let changes = history_changes(id, new.title, slug, "sent");
+        let entry = NewHistory { item, user_id: new.created_by, action: HISTORY_ACTION, changes, source: "api", now };
         enspace_store::items::add_history(&mut tx, entry).await?;
     }
     tx.commit().await?;
