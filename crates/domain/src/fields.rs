@@ -599,6 +599,8 @@ pub fn field_json(def: &FieldDef) -> Map<String, Value> {
     };
     out.insert("slug".into(), json!(def.ref_id));
     out.insert("native".into(), json!(false));
+    // A unique field is indexed (its unique index serves lookups and sorts): say so.
+    out.insert("indexed".into(), json!(def.wants_index()));
     out.insert("nested".into(), Value::Array(def.nested.iter().map(|c| Value::Object(field_json(c))).collect()));
     out
 }

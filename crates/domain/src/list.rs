@@ -252,19 +252,32 @@ fn resolve<'k>(key: &'k str, schema: &dyn ListSchema) -> Option<(&'k str, Op, Fi
         .max_by_key(|(field, _, _)| field.len())
 }
 
-fn add_filter(filters: &mut Vec<Filter>, key: &str, value: &str, schema: &dyn ListSchema) -> Result<(), ListError> {
-    let (field, op, kind) = resolve(key, schema).ok_or_else(|| err(key, "unknown field or operator"))?;
+/// Splits the array spellings of a parameter off its name: `f_in[]` (axios) and `f_in[3]` (`qs`,
+/// which the Strapi SDK uses) both name `f_in`, like the repeated `f_in=` does.
+fn array_name(key: &str) -> Option<&str> {
+    let open = key.strip_suffix(']')?.rfind('[')?;
+    let index = &key[open + 1..key.len() - 1];
+    index.bytes().all(|b| b.is_ascii_digit()).then(|| &key[..open])
+}
+
+fn add_filter(filters: &mut Vec<Filter>, param: &str, value: &str, schema: &dyn ListSchema) -> Result<(), ListError> {
+    let listed = array_name(param);
+    let key = listed.unwrap_or(param);
+    let (field, op, kind) = resolve(key, schema).ok_or_else(|| err(param, "unknown field or operator"))?;
+    if listed.is_some() && !matches!(op, Op::In | Op::Nin) {
+        return Err(err(param, "only the _in and _nin operators take a list of values"));
+    }
     if !op.fits(kind) {
-        return Err(err(key, format!("operator {:?} does not apply to {}", op.suffix(), kind_name(kind))));
+        return Err(err(param, format!("operator {:?} does not apply to {}", op.suffix(), kind_name(kind))));
     }
     let parsed = if op == Op::Null {
         match value {
             "true" => Scalar::Bool(true),
             "false" => Scalar::Bool(false),
-            _ => return Err(err(key, format!("expected true or false, got {value:?}"))),
+            _ => return Err(err(param, format!("expected true or false, got {value:?}"))),
         }
     } else {
-        parse_value(key, value, kind)?
+        parse_value(param, value, kind)?
     };
     if matches!(op, Op::In | Op::Nin) {
         // Repeated `f_in` parameters collect into one filter.
@@ -420,6 +433,22 @@ mod tests {
                 Filter { field: "name".into(), op: Op::Null, values: vec![Scalar::Bool(false)] },
             ]
         );
+    }
+
+    #[test]
+    fn array_spellings_are_one_list() {
+        let expected = run(&[("id_in", "1"), ("id_in", "2")]).unwrap();
+        assert_eq!(run(&[("id_in[]", "1"), ("id_in[]", "2")]).unwrap(), expected);
+        assert_eq!(run(&[("id_in[0]", "1"), ("id_in[1]", "2")]).unwrap(), expected);
+        assert_eq!(run(&[("id_in[0]", "1"), ("id_in", "2")]).unwrap(), expected);
+        let q = run(&[("status_nin[]", "active")]).unwrap();
+        assert_eq!((q.filters[0].field.as_str(), q.filters[0].op), ("status", Op::Nin));
+        assert_eq!(
+            run(&[("name[]", "x")]).unwrap_err(),
+            err("name[]", "only the _in and _nin operators take a list of values")
+        );
+        assert_eq!(run(&[("id_in[x]", "1")]).unwrap_err(), err("id_in[x]", "unknown field or operator"));
+        assert_eq!(run(&[("id_in[]", "one")]).unwrap_err(), err("id_in[]", "expected a whole number, got \"one\""));
     }
 
     #[test]

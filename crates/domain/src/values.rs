@@ -71,7 +71,9 @@ pub enum Mode {
 }
 
 /// Checks `input` (the body's `data`) over `base` (the stored data, empty on create).
-/// `extra_required` are the refIds a form marks required.
+/// `extra_required` are the refIds a form marks required. Answers what passed with every
+/// problem found: the caller still resolves the relations and files that passed, so that one
+/// answer names the lookups' problems beside these.
 pub fn check_data(
     fields: &[FieldDef],
     input: &Map<String, Value>,
@@ -79,7 +81,7 @@ pub fn check_data(
     mode: Mode,
     draft: bool,
     extra_required: &[String],
-) -> Result<CheckedData, Vec<Detail>> {
+) -> (CheckedData, Vec<Detail>) {
     let mut details = Vec::new();
     let mut out = CheckedData { data: base.clone(), ..Default::default() };
     // Problems are reported in the type's field order, then unknown keys in name order, so the
@@ -125,11 +127,7 @@ pub fn check_data(
             details.push(Detail::new(format!("data.{}", field.ref_id), "is required"));
         }
     }
-    if details.is_empty() {
-        Ok(out)
-    } else {
-        Err(details)
-    }
+    (out, details)
 }
 
 /// Calls `f` with every stored value and its field, at any depth (a group's children, each
@@ -573,12 +571,16 @@ fn check_date(field: &FieldDef, value: &Value, path: &str, ctx: &mut Ctx) -> Opt
             _ => return ctx.fail(path, format!("expected a date YYYY-MM-DD, got {text:?}")),
         }
     } else {
-        match parse_instant(text) {
-            Some(ms) => (format_ms(ms), Some(ms)),
-            None => {
+        // A date-time needs its zone: a bare date (or a time without an offset) would have to
+        // guess one, so only `date_only` fields take a date alone.
+        match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(at) => (format_ms(at.timestamp_millis()), Some(at.timestamp_millis())),
+            Err(_) => {
                 return ctx.fail(
                     path,
-                    format!("expected an ISO 8601 date-time such as \"2026-03-12T20:46:40.548Z\", got {text:?}"),
+                    format!(
+                        "expected an ISO 8601 date-time with a time zone such as \"2026-03-12T20:46:40.548Z\", got {text:?}"
+                    ),
                 )
             }
         }
@@ -800,7 +802,12 @@ mod tests {
     }
 
     fn check(fields: &[FieldDef], data: Value) -> Result<CheckedData, Vec<Detail>> {
-        check_data(fields, data.as_object().unwrap(), &Map::new(), Mode::Create, false, &[])
+        let (out, details) = check_data(fields, data.as_object().unwrap(), &Map::new(), Mode::Create, false, &[]);
+        if details.is_empty() {
+            Ok(out)
+        } else {
+            Err(details)
+        }
     }
 
     fn errors(fields: &[FieldDef], data: Value) -> Vec<(String, String)> {
@@ -848,10 +855,21 @@ mod tests {
                 ("data.prazo".into(), "expected a date YYYY-MM-DD, got \"12/03/2026\"".into()),
                 (
                     "data.quando".into(),
-                    "expected an ISO 8601 date-time such as \"2026-03-12T20:46:40.548Z\", got \"abc\"".into()
+                    "expected an ISO 8601 date-time with a time zone such as \"2026-03-12T20:46:40.548Z\", got \"abc\""
+                        .into()
                 ),
             ]
         );
+        // A date alone, or a time without its zone, is only for `date_only` fields.
+        for bare in ["2026-03-12", "2026-03-12T17:46:40"] {
+            assert_eq!(
+                errors(&fields, json!({ "quando": bare })),
+                vec![(
+                    "data.quando".into(),
+                    format!("expected an ISO 8601 date-time with a time zone such as \"2026-03-12T20:46:40.548Z\", got {bare:?}")
+                )]
+            );
+        }
     }
 
     #[test]
@@ -905,7 +923,7 @@ mod tests {
             true,
             &[],
         );
-        assert!(draft.is_ok());
+        assert!(draft.1.is_empty());
     }
 
     #[test]
@@ -959,8 +977,9 @@ mod tests {
             vec![("data.codigo".into(), "EnCustomCode values are written by the server".into())]
         );
         let base = json!({"nome": "a"}).as_object().unwrap().clone();
-        let out =
-            check_data(&fields, json!({"nome": null}).as_object().unwrap(), &base, Mode::Update, false, &[]).unwrap();
+        let (out, details) =
+            check_data(&fields, json!({"nome": null}).as_object().unwrap(), &base, Mode::Update, false, &[]);
+        assert!(details.is_empty());
         assert!(!out.data.contains_key("nome"));
     }
 }

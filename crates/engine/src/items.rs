@@ -58,30 +58,44 @@ pub struct CreateRequest<'a> {
     pub request_email: Option<&'a str>,
     /// refIds a form marks required.
     pub form_required: &'a [String],
+    /// Problems the caller found in the rest of the body (a status, a form): answered together
+    /// with the data's own, so that one answer names every problem.
+    pub problems: Vec<Detail>,
 }
 
 pub struct UpdateRequest<'a> {
     pub data: Option<&'a Map<String, Value>>,
     pub status: Option<&'a str>,
     pub is_draft: Option<bool>,
+    /// As in [`CreateRequest::problems`].
+    pub problems: Vec<Detail>,
 }
 
 fn defs(fields: &[FieldRecord]) -> Vec<FieldDef> {
     fields.iter().map(|f| f.def.clone()).collect()
 }
 
+/// The caller's problems, then the data's at paths the caller did not already name (a public
+/// form's key outside the form is not also reported as outside the type).
+fn merged(problems: &[Detail], shape: Vec<Detail>) -> Vec<Detail> {
+    let mut out = problems.to_vec();
+    out.extend(shape.into_iter().filter(|d| !problems.iter().any(|p| p.path == d.path)));
+    out
+}
+
 /// Resolves relations (items of the named type in this workspace) and attachments (files
 /// uploaded to this workspace by the author, or already attached to this item) in place. A
 /// file someone else uploaded and has not attached yet is theirs alone: naming it is refused
 /// as if it did not exist, so that attaching cannot be used to read another's upload.
+/// Problems join `details` (the body's other problems), so one answer names them all.
 async fn resolve(
     tx: &mut Tx,
     workspace_id: i64,
     item_id: Option<i64>,
     author: &Author<'_>,
     checked: &mut CheckedData,
+    mut details: Vec<Detail>,
 ) -> Result<Vec<i64>> {
-    let mut details = Vec::new();
     let ids: Vec<i64> =
         checked.rels.iter().filter_map(|r| if let RelKey::Id(id) = r.key { Some(id) } else { None }).collect();
     let refs: Vec<String> = checked
@@ -197,10 +211,10 @@ pub async fn create_in(
     author: &Author<'_>,
 ) -> Result<ItemRecord> {
     let defs = defs(fields);
-    let mut checked =
-        check_data(&defs, request.data, &Map::new(), Mode::Create, request.is_draft, request.form_required)
-            .map_err(ItemError::Invalid)?;
-    let attach = resolve(tx, record.workspace_id, None, author, &mut checked).await?;
+    let (mut checked, shape) =
+        check_data(&defs, request.data, &Map::new(), Mode::Create, request.is_draft, request.form_required);
+    let details = merged(&request.problems, shape);
+    let attach = resolve(tx, record.workspace_id, None, author, &mut checked, details).await?;
     let now = now_ms();
     let mut data = checked.data;
     build_codes(tx, record.id, fields, &mut data, now).await?;
@@ -268,10 +282,11 @@ pub async fn update_in(
     let defs = defs(fields);
     let is_draft = request.is_draft.unwrap_or(item.is_draft);
     let empty = Map::new();
-    let mut checked = check_data(&defs, request.data.unwrap_or(&empty), &item.data, Mode::Update, is_draft, &[])
-        .map_err(ItemError::Invalid)?;
+    let (mut checked, shape) =
+        check_data(&defs, request.data.unwrap_or(&empty), &item.data, Mode::Update, is_draft, &[]);
+    let details = merged(&request.problems, shape);
     // Only what this body named needs resolving; stored values were resolved when written.
-    let attach = resolve(tx, record.workspace_id, Some(item.id), author, &mut checked).await?;
+    let attach = resolve(tx, record.workspace_id, Some(item.id), author, &mut checked, details).await?;
     let status = request.status.unwrap_or(&item.status);
     let now = now_ms();
     let updated = items::update(tx, &item, &checked.data, status, is_draft, now)

@@ -18,7 +18,9 @@ use tracing_subscriber::EnvFilter;
 
 fn init_logging(global: &GlobalArgs) {
     let filter = EnvFilter::try_new(&global.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal: in a file or a log collector they are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match global.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -24,6 +24,13 @@ impl<'a> TestRequest<'a> {
         self
     }
 
+    /// A header with bytes a `&str` cannot carry (obs-text, as some clients send).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
+        let value = axum::http::HeaderValue::from_bytes(value).expect("a header value without control bytes");
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
     pub fn key(self, key: &str) -> Self {
         self.header("x-api-key", key)
     }

@@ -1,5 +1,5 @@
-//! JSON request bodies: bounded, `application/json` only, malformed JSON and unknown keys
-//! rejected in the error shape with the path of the problem.
+//! JSON request bodies: bounded, `application/json` only, malformed JSON, repeated keys and
+//! unknown keys rejected in the error shape with the path of the problem.
 
 use axum::{
     body::Bytes,
@@ -7,7 +7,11 @@ use axum::{
     http::{header::CONTENT_TYPE, StatusCode},
 };
 use enspace_domain::Detail;
-use serde::de::DeserializeOwned;
+use serde::{
+    de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor},
+    Deserialize,
+};
+use serde_json::{Map, Value};
 
 use crate::{error::ApiError, AppState};
 
@@ -47,8 +51,7 @@ impl<T: Input> FromRequest<AppState> for ApiJson<T> {
         if !content_type.as_deref().is_some_and(is_json) {
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json"));
         }
-        let mut value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("Malformed JSON body: {e}")))?;
+        let mut value = parse_unique(&bytes)?;
         let Some(object) = value.as_object_mut() else {
             return Err(ApiError::bad_request("The request body must be a JSON object"));
         };
@@ -60,5 +63,131 @@ impl<T: Input> FromRequest<AppState> for ApiJson<T> {
             let message = error.inner().to_string();
             ApiError::validation(vec![Detail::new(if path == "." { String::new() } else { path }, message)])
         })
+    }
+}
+
+/// For `#[serde(default, deserialize_with = "not_null")]` on a key that may be left out but,
+/// when sent, must hold a value: `{"data": null}` is a 400, never read as "not sent".
+pub fn not_null<'de, D: Deserializer<'de>, T: serde::Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("must not be null: leave the key out instead")),
+    }
+}
+
+/// Parses a body, refusing a key given twice in one object (`{"data": 1, "data": 2}`): plain
+/// JSON parsers keep the last one and silently drop the other, which loses what the client sent.
+fn parse_unique(bytes: &[u8]) -> Result<Value, ApiError> {
+    let repeated = std::cell::RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Unique { path: String::new(), repeated: &repeated }
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    match (parsed, repeated.into_inner()) {
+        (_, Some(path)) => Err(ApiError::validation(vec![Detail::new(path, "is given more than once")])),
+        (Ok(value), None) => Ok(value),
+        (Err(error), None) => Err(ApiError::bad_request(format!("Malformed JSON body: {error}"))),
+    }
+}
+
+/// A JSON value at `path`; the first repeated key's path lands in `repeated`.
+struct Unique<'r> {
+    path: String,
+    repeated: &'r std::cell::RefCell<Option<String>>,
+}
+
+impl Unique<'_> {
+    fn child(&self, path: String) -> Self {
+        Unique { path, repeated: self.repeated }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Unique<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Unique<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(value) = seq.next_element_seed(self.child(format!("{}[{}]", self.path, values.len())))? {
+            values.push(value);
+        }
+        Ok(Value::Array(values))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+            if object.contains_key(&key) {
+                *self.repeated.borrow_mut() = Some(path);
+                return Err(serde::de::Error::custom("repeated key"));
+            }
+            let value = map.next_value_seed(self.child(path))?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_unique;
+
+    #[test]
+    fn repeated_keys_are_named_by_path() {
+        let detail = |body: &str| {
+            let error = parse_unique(body.as_bytes()).unwrap_err();
+            (error.message.to_string(), error.details.first().map(|d| (d.path.clone(), d.message.clone())))
+        };
+        let repeated = |path: &str| {
+            ("Validation failed".to_string(), Some((path.to_string(), "is given more than once".to_string())))
+        };
+        assert_eq!(detail(r#"{"data":{"nome":"a"},"data":{"nome":"b"}}"#), repeated("data"));
+        assert_eq!(detail(r#"{"data":{"nome":"a","nome":"b"}}"#), repeated("data.nome"));
+        assert_eq!(detail(r#"{"items":[{"a":1},{"a":1,"a":2}]}"#), repeated("items[1].a"));
+        assert_eq!(detail(r#"{"a":1} x"#).0, "Malformed JSON body: trailing characters at line 1 column 9");
+        assert_eq!(
+            parse_unique(r#"{"a":[1,2.5,"x",null,true,{"b":{}}],"b":-3}"#.as_bytes()).unwrap(),
+            serde_json::json!({"a":[1,2.5,"x",null,true,{"b":{}}],"b":-3})
+        );
     }
 }

@@ -10,6 +10,7 @@ use enspace_store::{
 use crate::{error::ApiError, extract::Principal, middleware::RequestSlot, AppState};
 
 pub const MISSING_HEADER: &str = "Missing required header: en-workspace";
+pub const INVALID_HEADER: &str = "Invalid header en-workspace: expected a workspace reference (its slug) or id";
 pub const NOT_AUTHORIZED: &str = "Token not authorized for this workspace";
 pub const NOT_FOUND: &str = "Workspace not found";
 pub const NOT_MEMBER: &str = "You are not a member of this workspace";
@@ -35,13 +36,12 @@ impl FromRequestParts<AppState> for WsCtx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let header = parts
-            .headers
-            .get("en-workspace")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::bad_request(MISSING_HEADER))?;
+        let header = match parts.headers.get("en-workspace").map(|v| v.to_str().map(str::trim)) {
+            None | Some(Ok("")) => return Err(ApiError::bad_request(MISSING_HEADER)),
+            // Sent, but with bytes no slug has (a slug is ASCII): not a missing header.
+            Some(Err(_)) => return Err(ApiError::bad_request(INVALID_HEADER)),
+            Some(Ok(value)) => value,
+        };
         let key_id = principal.listing_key();
         let access =
             enspace_store::workspaces::resolve(&state.db, &selector(header), principal.user.id, key_id).await?;

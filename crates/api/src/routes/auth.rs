@@ -30,13 +30,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub const BAD_LOGIN: &str = "Invalid email or password";
 /// How long a session lasts [ours].
 const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
-/// Failed logins per email or address: counted over a window, slowed after a few, refused
-/// (429) for a while after many [ours].
+/// Failed logins, counted over a window [ours]. The hard lock is per account *and* address, so
+/// guessing one account's password from one place stops it there without locking that account
+/// for everybody else, nor locking everybody behind a shared address (an office NAT) out of
+/// their own accounts. Any counter past a few failures slows the answers; the address alone
+/// refuses too, but only at a much higher number (a guesser spraying many accounts).
 const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 const FAILURES_BEFORE_SLOWING: i64 = 3;
 const SLOWED_BY: Duration = Duration::from_millis(200);
-const FAILURES_BEFORE_LOCK: i64 = 10;
 const LOCK_MS: i64 = 15 * 60 * 1000;
+/// Failures of one email from one address before its logins there are refused.
+pub const FAILURES_BEFORE_LOCK: i64 = 10;
+/// Failures from one address, over every email, before all its logins are refused.
+pub const ADDRESS_FAILURES_BEFORE_LOCK: i64 = 100;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -84,9 +90,15 @@ pub async fn login(
     }
     ApiError::check(details)?;
     let (email, given) = (input.email.unwrap_or_default(), input.password.unwrap_or_default());
-    let counters = [format!("email:{}", normalize_email(&email)), format!("address:{address}")];
+    let email_key = normalize_email(&email);
+    // Each counter with the failures that lock it (none for the email: it only slows).
+    let counters = [
+        (format!("pair:{address}:{email_key}"), FAILURES_BEFORE_LOCK),
+        (format!("address:{address}"), ADDRESS_FAILURES_BEFORE_LOCK),
+        (format!("email:{email_key}"), i64::MAX),
+    ];
     let now = now_ms();
-    for counter in &counters {
+    for (counter, _) in &counters {
         if let Some(until) = enspace_store::sessions::locked_until(&state.db, counter, now).await? {
             return Err(ApiError::too_many_requests(((until - now) as u64).div_ceil(1000)));
         }
@@ -104,18 +116,18 @@ pub async fn login(
     .map_err(ApiError::internal)?;
     match found.filter(|_| matched) {
         Some(credentials) => {
-            enspace_store::sessions::clear_failures(&state.db, &counters[0]).await?;
+            enspace_store::sessions::clear_failures(&state.db, &counters[0].0).await?;
             Ok(Json(start_session(&state, credentials.user.id).await?))
         }
         None => {
             let mut worst = 0;
-            for counter in &counters {
+            for (counter, lock_at) in &counters {
                 let failures = enspace_store::sessions::record_failure(
                     &state.db,
                     counter,
                     now,
                     FAILURE_WINDOW_MS,
-                    FAILURES_BEFORE_LOCK,
+                    *lock_at,
                     LOCK_MS,
                 )
                 .await?;

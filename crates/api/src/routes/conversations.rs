@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     views::{ConversationMessageView, ConversationView},
     AppState,
@@ -59,7 +59,7 @@ pub async fn list_conversations(
 pub async fn get_conversation(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<ConversationView>> {
     Ok(Json(conversation_of(&state, &ctx, id).await?.into()))
 }
@@ -71,7 +71,7 @@ pub async fn get_conversation(
 pub async fn list_messages(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<ConversationMessageView>>> {
     let conversation = conversation_of(&state, &ctx, id).await?;
@@ -96,7 +96,7 @@ impl Input for MessageInput {}
 pub async fn send_message(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> ApiResult<(StatusCode, Json<ConversationMessageView>)> {
     ctx.authorize(&state, Action::Converse).await?;
@@ -142,7 +142,7 @@ pub async fn send_message(
 pub async fn close_conversation(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<ConversationView>> {
     ctx.authorize(&state, Action::Converse).await?;
     let conversation = conversation_of(&state, &ctx, id).await?;

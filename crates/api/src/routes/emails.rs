@@ -18,7 +18,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     views::EmailView,
     AppState,
@@ -109,7 +109,11 @@ pub async fn list_emails(
 
 #[utoipa::path(get, path = "/ws/emails/{id}", tag = "emails", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = EmailView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_email(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Json<EmailView>> {
+pub async fn get_email(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<EmailView>> {
     manager(&state, &ctx).await?;
     let email = enspace_store::emails::get(&state.db, ctx.workspace.id, id)
         .await?

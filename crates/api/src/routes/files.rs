@@ -19,7 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{workspace::allowed, WsCtx},
+    extract::{workspace::allowed, Id, WsCtx},
     openapi::WorkspaceHeader,
     routes::types::data_action,
     AppState,
@@ -145,7 +145,7 @@ async fn receive(
 #[utoipa::path(get, path = "/ws/files/{id}", tag = "files", params(WorkspaceHeader, ("id" = i64, Path)),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, description = "the file's bytes"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn download_file(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn download_file(State(state): State<AppState>, ctx: WsCtx, Path(Id(id)): Path<Id>) -> ApiResult<Response> {
     let file = enspace_store::files::get(&mut Reader::Db(&state.db), ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(FILE_NOT_FOUND))?;

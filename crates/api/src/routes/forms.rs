@@ -26,7 +26,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, workspace::allowed, ApiJson, Public, WsCtx},
+    extract::{json::Input, workspace::allowed, ApiJson, Id, Public, WsCtx},
     openapi::WorkspaceHeader,
     routes::types::{data_action, managed_type, may_read_type, readable_type, TYPE_NOT_FOUND},
     views::{FormView, PublicFormView},
@@ -105,8 +105,9 @@ pub async fn list_create_forms(
 pub async fn get_form(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((slug, id)): Path<(String, Id)>,
 ) -> ApiResult<Json<FormView>> {
+    let Id(id) = id;
     let record = enspace_store::types::get(&state.db, ctx.workspace.id, &slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
@@ -196,9 +197,10 @@ pub async fn create_form(
 pub async fn update_form(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((slug, id)): Path<(String, Id)>,
     ApiJson(input): ApiJson<FormInput>,
 ) -> ApiResult<Json<FormView>> {
+    let Id(id) = id;
     let record = managed_type(&state, &ctx, &slug).await?;
     let form = form_of_type(&state, &record, id).await?;
     let values = checked_values(&state, &record, &input, Some(&form)).await?;
@@ -216,8 +218,9 @@ pub async fn update_form(
 pub async fn delete_form(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((slug, id)): Path<(String, Id)>,
 ) -> ApiResult<Json<FormView>> {
+    let Id(id) = id;
     let record = managed_type(&state, &ctx, &slug).await?;
     let form = form_of_type(&state, &record, id).await?;
     let mut tx = state.db.begin().await?;
@@ -276,10 +279,11 @@ pub async fn answer_public_form(
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (form, record) = public(&state, &hash).await?;
-    let mut details = Vec::new();
     if !matches!(form.form_type.as_str(), "create" | "general") {
-        details.push(Detail::new("", format!("a {} form does not take answers", form.form_type)));
+        let refusal = Detail::new("", format!("a {} form does not take answers", form.form_type));
+        return Err(ApiError::validation(vec![refusal]));
     }
+    let mut details = Vec::new();
     match &input.data {
         None => details.push(Detail::new("data", "is required")),
         Some(data) => check_answer_keys(&mut details, data, &form.fields),
@@ -287,16 +291,16 @@ pub async fn answer_public_form(
     if let Some(Err(message)) = input.request_email.as_deref().map(check_email) {
         details.push(Detail::new("request_email", message));
     }
-    ApiError::check(details)?;
+    let Some(data) = input.data.as_ref() else { return Err(ApiError::validation(details)) };
     let fields = enspace_store::fields::of_type(&state.db, record.workspace_id, record.id).await?;
-    let data = input.data.unwrap_or_default();
     let request = CreateRequest {
-        data: &data,
+        data,
         status: "active",
         is_draft: false,
         form: form.id.to_string(),
         request_email: input.request_email.as_deref().map(str::trim),
         form_required: &required_ref_ids(&form.fields),
+        problems: details,
     };
     let item = engine::create(&state.db, &record, &fields, &request, &Author { user_id: None, source: "form" }).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "reference": item.reference }))))

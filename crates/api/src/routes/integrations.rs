@@ -24,7 +24,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, Authed, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Authed, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     views::{CatalogueEntry, ChatUsage, ChatView, IntegrationTestView, IntegrationView},
     AppState,
@@ -107,7 +107,7 @@ pub async fn list_integrations(
 pub async fn get_integration(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<IntegrationView>> {
     Ok(Json(view(&state, integration_of(&state, &ctx, id).await?)?))
 }
@@ -221,7 +221,7 @@ impl Input for UpdateInput {
 pub async fn update_integration(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<UpdateInput>,
 ) -> ApiResult<Json<IntegrationView>> {
     ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
@@ -268,7 +268,7 @@ pub async fn update_integration(
 pub async fn test_integration(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<IntegrationTestView>> {
     ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
     let record = integration_of(&state, &ctx, id).await?;
@@ -283,7 +283,7 @@ pub async fn test_integration(
 pub async fn uninstall(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<IntegrationView>> {
     ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
     let record = integration_of(&state, &ctx, id).await?;
@@ -326,7 +326,7 @@ const CHAT_MESSAGES_MAX: usize = 100;
 pub async fn chat(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<ChatInput>,
 ) -> ApiResult<Json<ChatView>> {
     ctx.authorize(&state, Action::Data { reference: "ai::chat::use".into(), read_only: false }).await?;

@@ -207,8 +207,9 @@ pub async fn get_item(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
-    /// Field values by refId.
+    /// Field values by refId. May be left out of an update; `null` is refused (send `{}`).
     #[schema(value_type = Object)]
+    #[serde(default, deserialize_with = "crate::extract::json::not_null")]
     pub data: Option<Map<String, Value>>,
     /// `default` or a form id.
     #[schema(value_type = Option<Object>)]
@@ -304,24 +305,29 @@ pub async fn create_item(
         Err(_) => allowed(&scope.access, &data_action(&slug, "create"))?,
     }
     let mut details = Vec::new();
-    if input.data.is_none() {
-        details.push(Detail::new("data", "is required"));
-    }
     check_status(&mut details, "status", input.status.as_deref());
     check_request_email(&mut details, "request_email", input.request_email.as_deref());
-    if let Err(e) = &choice {
-        details.extend(e.details.iter().cloned());
-    }
-    ApiError::check(details)?;
-    let (form, form_required) = choice?.parts();
-    let empty = Map::new();
+    let (form, form_required) = match choice {
+        Ok(choice) => choice.parts(),
+        Err(e) if e.details.is_empty() => return Err(e),
+        Err(e) => {
+            // Without its form, the data's required fields are unknown: its problems wait.
+            details.extend(e.details);
+            return Err(ApiError::validation(details));
+        }
+    };
+    let Some(data) = input.data.as_ref() else {
+        details.insert(0, Detail::new("data", "is required"));
+        return Err(ApiError::validation(details));
+    };
     let request = CreateRequest {
-        data: input.data.as_ref().unwrap_or(&empty),
+        data,
         status: input.status.as_deref().unwrap_or("active"),
         is_draft: input.is_draft.unwrap_or(false),
         form,
         request_email: input.request_email.as_deref(),
         form_required: &form_required,
+        problems: details,
     };
     let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &author(&ctx)).await?;
     Ok((StatusCode::CREATED, Json(created_view(&state, &scope, item, &input).await?)))
@@ -347,10 +353,13 @@ pub async fn update_item(
             "is set on create and cannot change",
         ));
     }
-    ApiError::check(details)?;
     scope.check_writable("", input.data.as_ref(), input.status.as_deref())?;
-    let request =
-        UpdateRequest { data: input.data.as_ref(), status: input.status.as_deref(), is_draft: input.is_draft };
+    let request = UpdateRequest {
+        data: input.data.as_ref(),
+        status: input.status.as_deref(),
+        is_draft: input.is_draft,
+        problems: details,
+    };
     let mut batch = state.db.grouped().await?;
     let result = engine::update_in(batch.tx(), &scope.record, &scope.fields, &reference, &request, &author(&ctx)).await;
     let item = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
@@ -379,7 +388,8 @@ pub async fn delete_item(
 #[serde(deny_unknown_fields)]
 pub struct BulkUpdate {
     pub reference: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
+    #[serde(default, deserialize_with = "crate::extract::json::not_null")]
     pub data: Option<Map<String, Value>>,
     pub status: Option<String>,
     #[serde(rename = "isDraft")]
@@ -457,28 +467,30 @@ pub async fn bulk_items(
         }
         check_status(&mut problems, "status", op.status.as_deref());
         check_request_email(&mut problems, "request_email", op.request_email.as_deref());
+        let mut form_refused = false;
         let (form, required) = match form_of(&state, &scope.record, op.form.as_ref(), "form").await {
             Ok(choice) => {
                 choice.authorize(&scope.access, &slug)?;
                 choice.parts()
             }
             Err(e) => {
+                form_refused = true;
                 problems.extend(e.details);
                 ("default".into(), Vec::new())
             }
         };
-        if !problems.is_empty() || conflict.is_some() {
+        let Some(data) = op.data.as_ref().filter(|_| !form_refused && conflict.is_none()) else {
             details.extend(prefixed(&path, problems));
             continue;
-        }
-        let data = op.data.clone().unwrap_or_default();
+        };
         let request = CreateRequest {
-            data: &data,
+            data,
             status: op.status.as_deref().unwrap_or("active"),
             is_draft: op.is_draft.unwrap_or(false),
             form,
             request_email: op.request_email.as_deref(),
             form_required: &required,
+            problems,
         };
         match engine::create_in(&mut tx, &scope.record, &scope.fields, &request, &author).await {
             Ok(item) => created.push(item),
@@ -491,11 +503,12 @@ pub async fn bulk_items(
         let path = format!("update[{i}]");
         let mut problems = Vec::new();
         check_status(&mut problems, "status", op.status.as_deref());
-        if !problems.is_empty() || conflict.is_some() {
+        if conflict.is_some() {
             details.extend(prefixed(&path, problems));
             continue;
         }
-        let request = UpdateRequest { data: op.data.as_ref(), status: op.status.as_deref(), is_draft: op.is_draft };
+        let request =
+            UpdateRequest { data: op.data.as_ref(), status: op.status.as_deref(), is_draft: op.is_draft, problems };
         match engine::update_in(&mut tx, &scope.record, &scope.fields, &op.reference, &request, &author).await {
             Ok(Some(item)) => updated.push(item),
             Ok(None) => {

@@ -22,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
         id_of, known_ids,
@@ -102,7 +102,11 @@ pub async fn count_groups(State(state): State<AppState>, ctx: WsCtx, query: Quer
 
 #[utoipa::path(get, path = "/ws/member-groups/{groupId}", tag = "member-groups", params(WorkspaceHeader, ("groupId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = GroupView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_group(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Json<GroupView>> {
+pub async fn get_group(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<GroupView>> {
     manager(&state, &ctx).await?;
     Ok(Json(group_of(&state, &ctx, id).await?.into()))
 }
@@ -181,7 +185,7 @@ pub async fn create_group(
 pub async fn update_group(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<GroupInput>,
 ) -> ApiResult<Json<GroupView>> {
     let manager = manager(&state, &ctx).await?;
@@ -215,7 +219,7 @@ pub async fn update_group(
 pub async fn delete_group(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<GroupView>> {
     let manager = manager(&state, &ctx).await?;
     let group = group_of(&state, &ctx, id).await?;
@@ -269,7 +273,7 @@ async fn change_members(
 pub async fn add_users(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<GroupMembersInput>,
 ) -> ApiResult<Json<GroupView>> {
     change_members(&state, &ctx, id, input, true).await
@@ -282,7 +286,7 @@ pub async fn add_users(
 pub async fn remove_users(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<GroupMembersInput>,
 ) -> ApiResult<Json<GroupView>> {
     change_members(&state, &ctx, id, input, false).await

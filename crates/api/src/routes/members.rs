@@ -31,7 +31,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{id_of, known_ids, roles::manager},
     views::{InvitedMemberView, MemberView},
@@ -158,7 +158,11 @@ pub async fn count_members(State(state): State<AppState>, ctx: WsCtx, query: Que
 
 #[utoipa::path(get, path = "/ws/members/{memberId}", tag = "members", params(WorkspaceHeader, ("memberId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_member(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Json<MemberView>> {
+pub async fn get_member(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<MemberView>> {
     manager(&state, &ctx).await?;
     Ok(Json(member_of(&state, &ctx, id).await?.into()))
 }
@@ -310,7 +314,7 @@ impl Input for MemberUpdate {}
 pub async fn update_member(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<MemberUpdate>,
 ) -> ApiResult<Json<MemberView>> {
     let manager = manager(&state, &ctx).await?;
@@ -365,7 +369,7 @@ pub async fn update_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<MemberView>> {
     let manager = manager(&state, &ctx).await?;
     let target = member_of(&state, &ctx, id).await?;

@@ -22,7 +22,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     views::{PermissionView, RoleView},
     AppState,
@@ -71,7 +71,7 @@ pub async fn count_roles(State(state): State<AppState>, ctx: WsCtx, query: Query
 
 #[utoipa::path(get, path = "/ws/roles/{roleId}", tag = "roles", params(WorkspaceHeader, ("roleId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = RoleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_role(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Json<RoleView>> {
+pub async fn get_role(State(state): State<AppState>, ctx: WsCtx, Path(Id(id)): Path<Id>) -> ApiResult<Json<RoleView>> {
     manager(&state, &ctx).await?;
     Ok(Json(role_of(&state, &ctx, id).await?.into()))
 }
@@ -251,7 +251,7 @@ pub async fn create_role(
 pub async fn update_role(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> ApiResult<Json<RoleView>> {
     manager(&state, &ctx).await?;
@@ -289,7 +289,7 @@ pub struct DeleteRoleParams {
 pub async fn delete_role(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     query: QueryPairs,
 ) -> ApiResult<Json<RoleView>> {
     manager(&state, &ctx).await?;
@@ -329,7 +329,7 @@ pub async fn delete_role(
 pub async fn list_permissions(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<Vec<PermissionView>>> {
     manager(&state, &ctx).await?;
     let role = role_of(&state, &ctx, id).await?;
@@ -346,7 +346,7 @@ pub async fn list_permissions(
 pub async fn add_permission(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<PermissionInput>,
 ) -> ApiResult<(StatusCode, Json<PermissionView>)> {
     let granter = manager(&state, &ctx).await?;
@@ -372,8 +372,9 @@ pub async fn add_permission(
 pub async fn remove_permission(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path((id, permission_id)): Path<(i64, i64)>,
+    Path((id, permission_id)): Path<(Id, Id)>,
 ) -> ApiResult<Json<PermissionView>> {
+    let (Id(id), Id(permission_id)) = (id, permission_id);
     manager(&state, &ctx).await?;
     let role = role_of(&state, &ctx, id).await?;
     let mut tx = state.db.begin().await?;

@@ -26,7 +26,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, QueryPairs, WsCtx},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::integrations::INTEGRATION_NOT_FOUND,
     views::SignatureRequestView,
@@ -158,7 +158,7 @@ async fn document(
 pub async fn send_for_signature(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<SignatureRequestInput>,
 ) -> ApiResult<(StatusCode, Json<SignatureRequestView>)> {
     ctx.authorize(&state, Action::SendForSignature).await?;
@@ -284,7 +284,7 @@ async fn request_of(
 pub async fn get_signature_request(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<SignatureRequestView>> {
     Ok(Json(request_of(&state, &ctx, id).await?.into()))
 }
@@ -294,7 +294,7 @@ pub async fn get_signature_request(
 #[utoipa::path(get, path = "/ws/signature-requests/{id}/document", tag = "signature-requests", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, description = "the signed PDF", content_type = "application/pdf"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
-pub async fn signed_document(State(state): State<AppState>, ctx: WsCtx, Path(id): Path<i64>) -> ApiResult<Response> {
+pub async fn signed_document(State(state): State<AppState>, ctx: WsCtx, Path(Id(id)): Path<Id>) -> ApiResult<Response> {
     let request = request_of(&state, &ctx, id).await?;
     require_signed(&request)?;
     let bytes = enspace_engine::esign::signed_document(&state.db, &state.keyring, &state.providers, &request)
@@ -337,7 +337,7 @@ const ATTACHABLE: [FieldType; 3] = [FieldType::EnESign, FieldType::UploadFile, F
 pub async fn attach_signed_document(
     State(state): State<AppState>,
     ctx: WsCtx,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<AttachInput>,
 ) -> ApiResult<Json<AttachedView>> {
     ctx.authorize(&state, Action::SendForSignature).await?;

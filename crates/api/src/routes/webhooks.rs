@@ -7,7 +7,7 @@
 use axum::{
     body::Bytes,
     extract::{Path, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{header, HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
 use enspace_domain::{
@@ -29,7 +29,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::Public,
+    extract::{Id, Public},
     AppState,
 };
 
@@ -55,10 +55,12 @@ async fn verified(
     headers: &HeaderMap,
     params: &[(String, String)],
 ) -> ApiResult<IntegrationRecord> {
+    // An id that names no WhatsApp integration answers like a bad signature: a caller without
+    // the auth token learns nothing about which ids exist.
     let integration = enspace_store::integrations::for_webhook(&state.db, id)
         .await?
         .filter(|i| i.integration_type == WHATSAPP_TWILIO)
-        .ok_or_else(|| ApiError::not_found("Integration not found"))?;
+        .ok_or_else(|| ApiError::forbidden(BAD_SIGNATURE))?;
     let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
     let token = match whatsapp::account(&state.keyring, &state.providers, &integration) {
         Ok((_, token)) => token,
@@ -71,6 +73,15 @@ async fn verified(
         return Err(ApiError::forbidden(BAD_SIGNATURE));
     }
     Ok(integration)
+}
+
+/// The exact URL Twilio called, as it signed it: our public address of the route followed by
+/// the query string as received (a webhook may be configured with one, `?x=y`).
+fn signed_url(route_url: String, uri: &Uri) -> String {
+    match uri.query() {
+        Some(query) => format!("{route_url}?{query}"),
+        None => route_url,
+    }
 }
 
 fn form(body: &Bytes) -> Vec<(String, String)> {
@@ -90,16 +101,17 @@ fn twiml() -> Response {
 /// and nothing stored without a valid signature. Answers an empty TwiML `<Response/>`.
 #[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}", tag = "webhooks", params(("integrationId" = i64, Path)),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = String, content_type = "text/xml"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = String, content_type = "text/xml"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn twilio_inbound(
     _: Public,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     let params = form(&body);
-    let url = whatsapp::inbound_url(&state.config.public_url, id);
+    let url = signed_url(whatsapp::inbound_url(&state.config.public_url, id), &uri);
     let integration = verified(&state, id, &url, &headers, &params).await?;
     let (Some(sid), Some(from)) = (field(&params, "MessageSid"), field(&params, "From")) else {
         return Err(ApiError::validation(vec![Detail::new("MessageSid", "MessageSid and From are required")]));
@@ -126,16 +138,17 @@ pub async fn twilio_inbound(
 /// and change nothing.
 #[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}/status", tag = "webhooks", params(("integrationId" = i64, Path)),
     request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody)))]
 pub async fn twilio_status(
     _: Public,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(Id(id)): Path<Id>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let params = form(&body);
-    let url = whatsapp::status_url(&state.config.public_url, id);
+    let url = signed_url(whatsapp::status_url(&state.config.public_url, id), &uri);
     let integration = verified(&state, id, &url, &headers, &params).await?;
     if let (Some(sid), Some(status)) = (field(&params, "MessageSid"), field(&params, "MessageStatus")) {
         if let Some(message) = enspace_store::conversations::outbound_by_sid(&state.db, integration.id, sid).await? {
@@ -149,8 +162,8 @@ pub async fn twilio_status(
 }
 
 /// Applies an e-signature callback `read` from the body, once the installation it belongs to
-/// vouches for it (`authentic`, with its secrets): 200 when applied or already applied; 404
-/// when it is about no request of ours; 401 when not authentic; 400 when unreadable.
+/// vouches for it (`authentic`, with its secrets): 200 when applied or already applied; 401
+/// when not authentic or about no request of ours; 400 when unreadable.
 async fn esign_callback(
     state: &AppState,
     provider: &str,
@@ -161,10 +174,10 @@ async fn esign_callback(
     let callback = callback.map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
     match esign::receive(&state.db, &state.keyring, provider, &callback, authentic).await? {
         esign::Delivery::Applied | esign::Delivery::Repeated => Ok(StatusCode::OK),
-        esign::Delivery::Unmatched => {
-            Err(ApiError::not_found(crate::routes::signature_requests::SIGNATURE_REQUEST_NOT_FOUND))
-        }
-        esign::Delivery::Unauthenticated => {
+        // About no request of ours answers like a bad signature: the secrets that would
+        // authenticate it belong to the request's installation, and without them a caller must
+        // not learn which provider ids exist.
+        esign::Delivery::Unmatched | esign::Delivery::Unauthenticated => {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, format!("Invalid {name} signature")))
         }
     }
@@ -178,7 +191,7 @@ fn secret<'a>(secrets: &'a serde_json::Map<String, serde_json::Value>, key: &str
 /// per active key) must match one of the installation's `connect_hmac_keys` over the raw body.
 /// Applied once per event and recipient, in any order.
 #[utoipa::path(post, path = "/webhooks/docusign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn docusign(
     _: Public,
     State(state): State<AppState>,
@@ -201,7 +214,7 @@ pub async fn docusign(
 /// installation's `webhook_secret`; matched by the document's key; applied once per event and
 /// signer, in any order.
 #[utoipa::path(post, path = "/webhooks/clicksign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn clicksign(
     _: Public,
     State(state): State<AppState>,
@@ -219,7 +232,7 @@ pub async fn clicksign(
 /// document: `Content-Hmac: sha256=<hex>` is the HMAC of the document's uuid under the
 /// installation's `hmac_secret` (D4Sign signs the uuid, not the body).
 #[utoipa::path(post, path = "/webhooks/d4sign", tag = "webhooks", request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn d4sign(
     _: Public,
     State(state): State<AppState>,
@@ -264,7 +277,7 @@ pub async fn adobe_sign_verify(_: Public, State(state): State<AppState>, headers
 /// the installation's `client_id` (Adobe's only proof of origin), and the answer echoes it.
 /// Matched by the agreement's id; applied once per notification id.
 #[utoipa::path(post, path = "/webhooks/adobe_sign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn adobe_sign(
     _: Public,
     State(state): State<AppState>,
@@ -285,7 +298,7 @@ pub async fn adobe_sign(
 /// constant time); matched by the document's key.
 #[utoipa::path(post, path = "/webhooks/certisign/{token}", tag = "webhooks", params(("token" = String, Path)),
     request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn certisign(
     _: Public,
     State(state): State<AppState>,

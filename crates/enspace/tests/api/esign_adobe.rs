@@ -166,7 +166,8 @@ async fn a_rejection_ends_it_and_foreign_notifications_change_nothing() {
         .raw("application/json", unknown.to_string().into_bytes())
         .send()
         .await;
-    answer.assert_error(404, "Signature request not found");
+    // About no request of ours: the same answer as a bad signature.
+    answer.assert_error(401, "Invalid Adobe Sign signature");
     assert_eq!(s.request().await, before, "nothing changed");
 
     assert_eq!(

@@ -126,7 +126,7 @@ async fn a_refusal_ends_it_and_a_wrong_address_changes_nothing() {
         .assert_error(401, "Invalid Certisign signature");
     s.callback(&path, json!({ "action": "CONCLUDED", "key": "0000000000000000" }))
         .await
-        .assert_error(404, "Signature request not found");
+        .assert_error(401, "Invalid Certisign signature");
     assert_eq!(s.request().await, before, "nothing changed");
 
     assert_eq!(s.callback(&path, signed_by("bia@example.com")).await.status, 200);

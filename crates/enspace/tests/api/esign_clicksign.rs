@@ -182,7 +182,7 @@ async fn a_refusal_ends_it_and_forged_deliveries_change_nothing() {
         .assert_error(401, "Invalid Clicksign signature");
     s.deliver("refusal", Some("bia@example.com"), "doc-unknown", Some(SECRET))
         .await
-        .assert_error(404, "Signature request not found");
+        .assert_error(401, "Invalid Clicksign signature");
     assert_eq!(s.request().await, before, "nothing changed");
 
     assert_eq!(s.deliver("sign", Some("caio@example.com"), "doc-c1", Some(SECRET)).await.status, 200);

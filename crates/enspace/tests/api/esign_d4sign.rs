@@ -168,7 +168,7 @@ async fn a_refusal_ends_it_and_forged_postbacks_change_nothing() {
     s.postback(DOC, "1", "Finished document", None, None).await.assert_error(401, "Invalid D4Sign signature");
     s.postback("other-doc", "1", "Finished document", None, Some(HMAC))
         .await
-        .assert_error(404, "Signature request not found");
+        .assert_error(401, "Invalid D4Sign signature");
     assert_eq!(s.request().await, before, "nothing changed");
 
     assert_eq!(

@@ -278,7 +278,7 @@ async fn forged_unmatched_and_bad_callbacks_change_nothing() {
         .await
         .assert_error(401, "Invalid Docusign signature");
     s.connect("envelope-completed", "env-1", None, &[]).await.assert_error(401, "Invalid Docusign signature");
-    s.connect("envelope-completed", "env-404", None, &[OLD_KEY]).await.assert_error(404, "Signature request not found");
+    s.connect("envelope-completed", "env-404", None, &[OLD_KEY]).await.assert_error(401, "Invalid Docusign signature");
     let garbage = s.app.post("/webhooks/docusign").raw("application/json", b"{".to_vec()).send().await;
     assert_eq!(garbage.status, 400);
     assert_eq!(s.request(1).await, before, "nothing changed");

@@ -149,7 +149,12 @@ async fn attachments_are_checked_against_the_field() {
         400,
         validation(json!([
             { "path": "data.anexos", "message": "allows at most 2 files, got 3" },
-            { "path": "data.foto[3]", "message": "expected an uploaded file {\"id\"} (upload it with POST /ws/files first)" }
+            { "path": "data.foto[3]", "message": "expected an uploaded file {\"id\"} (upload it with POST /ws/files first)" },
+            // The lookups' problems come in the same answer as the shape's.
+            { "path": "data.anexos[2]", "message": "no uploaded file 5 in this workspace" },
+            { "path": "data.foto[0]", "message": "expected an image, got text/plain" },
+            { "path": "data.foto[1]", "message": "expected an image, got application/octet-stream" },
+            { "path": "data.foto[2]", "message": "no uploaded file 77 in this workspace" }
         ])),
     );
     create(json!({ "data": { "anexos": [{ "id": 1 }, { "id": theirs[0]["id"] }], "foto": [{ "id": 3 }, { "id": 4 }, { "id": 77 }] } }))

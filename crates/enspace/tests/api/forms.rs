@@ -257,7 +257,9 @@ async fn public_forms_answer_without_a_key() {
         400,
         validation(json!([
             { "path": "data.interno", "message": "is not a field of this form" },
-            { "path": "request_email", "message": "\"not an email\" is not a valid email address" }
+            { "path": "request_email", "message": "\"not an email\" is not a valid email address" },
+            { "path": "data.tipo", "message": "expected one of \"bug\", \"duvida\", got \"outro\"" },
+            { "path": "data.descricao", "message": "is required" }
         ])),
     );
     answer(json!({ "data": { "tipo": "outro" } })).await.assert(

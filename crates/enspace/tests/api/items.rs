@@ -184,7 +184,24 @@ async fn every_wrong_value_is_reported_at_once() {
                 { "path": "data.tags", "message": "expected a list of option values, got \"a\"" },
                 { "path": "data.codigo", "message": "EnCustomCode values are written by the server" },
                 { "path": "data.cor", "message": "\"cor\" is not a field of this type" },
-                { "path": "data.id", "message": "\"id\" is a built-in column, not a field of data" }
+                { "path": "data.id", "message": "\"id\" is a built-in column, not a field of data" },
+                // A lookup's problem is in the same answer as the shape's (not only once they pass).
+                { "path": "data.cliente", "message": "no item 999 in clientes" }
+            ])),
+        );
+    // The reviewer's case: a wrong value and a missing relation, both named, with a bad status.
+    app.post("/ws/types/contratos/items")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "data": { "qtd": "x", "cliente": "NOPE" }, "status": "gone" }))
+        .send()
+        .await
+        .assert(
+            400,
+            validation(json!([
+                { "path": "status", "message": "expected active or inactive, got \"gone\"" },
+                { "path": "data.qtd", "message": "expected a number, got \"x\"" },
+                { "path": "data.cliente", "message": "no item \"NOPE\" in clientes" }
             ])),
         );
     // Relations are checked against the related type, in this workspace only.

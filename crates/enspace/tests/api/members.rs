@@ -155,22 +155,42 @@ async fn wrong_email_and_wrong_password_look_alike_and_are_then_refused() {
     let wrong = login("dan@example.com", "a bad password").await;
     assert_eq!((unknown.status, unknown.json()), (wrong.status, wrong.json()));
     wrong.assert_error(401, "Invalid email or password");
-    // Ten failures for one email lock it, the right password included, with Retry-After.
-    for _ in 0..8 {
+    // Eva logs in from the same address (the in-process suite has one) as Dan.
+    let url =
+        send(&app, &ana.key, "POST", "/ws/members", Some(json!({ "email": "eva@example.com", "type": "viewer" })))
+            .await
+            .json()["invitation_url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let accepted =
+        app.post("/auth/accept-invite").json(&json!({ "token": token_of(&url), "password": "eva's password" })).send();
+    assert_eq!(accepted.await.status, 200);
+    // Ten failures for one email from one address lock it there, the right password included,
+    // with Retry-After.
+    for _ in 0..9 {
         login("dan@example.com", "a bad password").await.assert_error(401, "Invalid email or password");
     }
     let locked = login("dan@example.com", "a good password").await;
     assert_eq!(locked.status, 429, "{}", locked.text());
     let retry: u64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
+    // Another account behind the same address is not locked out, and its own failure there
+    // does not lock it either.
+    login("eva@example.com", "a bad password").await.assert_error(401, "Invalid email or password");
+    let eva = login("eva@example.com", "eva's password").await;
+    assert_eq!(eva.status, 200, "{}", eva.text());
+    assert_eq!(login("dan@example.com", "a good password").await.status, 429);
     // Retention forgets counters, sessions and invitations once they are stale.
     let count = |table: &'static str| {
         let db = app.db.clone();
         async move { db.fetch_one(&format!("SELECT COUNT(*) AS n FROM {table}"), &[]).await.unwrap().i64("n").unwrap() }
     };
-    assert_eq!((count("login_failures").await, count("sessions").await, count("invitations").await), (3, 1, 1));
+    // The address's counter; pair and email counters of nobody and Dan; Eva's email counter
+    // (her success cleared her pair's).
+    assert_eq!((count("login_failures").await, count("sessions").await, count("invitations").await), (6, 3, 2));
     let later = enspace_domain::time::now_ms() + 40 * 24 * 3600 * 1000;
-    assert_eq!(enspace_store::sessions::prune(&app.db, later).await.unwrap(), 5);
+    assert_eq!(enspace_store::sessions::prune(&app.db, later).await.unwrap(), 11);
     assert_eq!((count("login_failures").await, count("sessions").await, count("invitations").await), (0, 0, 0));
 }
 

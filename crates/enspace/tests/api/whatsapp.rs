@@ -121,6 +121,81 @@ async fn signed_messages_open_a_conversation_forged_ones_store_nothing_replays_s
     assert!(!enspace_testkit::captured_logs().contains(TOKEN));
 }
 
+/// Twilio signs the full URL it called, query string included: the library's documented
+/// example (token `12345`, its five parameters, `?foo=1&bar=2`) on our status address.
+#[tokio::test]
+async fn signatures_cover_the_query_string_and_unknown_ids_answer_like_bad_signatures() {
+    let (app, ana, _fake) = setup().await;
+    let installed = app
+        .post("/integrations")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "integration": 6, "data": { "phone_number": "21 3333-5555", "account_sid": SID, "auth_token": "12345" } }))
+        .send()
+        .await;
+    assert_eq!(installed.status, 201, "{}", installed.text());
+    let example = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Caller", "+12349013030"),
+        ("Digits", "1234"),
+        ("From", "+12349013030"),
+        ("To", "+18005551212"),
+    ];
+    let params = pairs(&example);
+    // The signature function is the library's: its documented example, query and all.
+    assert_eq!(
+        twilio::signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &params),
+        "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+    );
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+    let post = |path: &'static str, signature: String| {
+        let body = body.clone();
+        let app = &app;
+        async move {
+            app.post(path)
+                .header("x-twilio-signature", &signature)
+                .raw("application/x-www-form-urlencoded", body)
+                .send()
+                .await
+        }
+    };
+    let base = "http://127.0.0.1:8080/webhooks/whatsapp_twilio/2/status";
+    let with_query = twilio::signature("12345", &format!("{base}?foo=1&bar=2"), &params);
+    let without_query = twilio::signature("12345", base, &params);
+    assert_eq!(post("/webhooks/whatsapp_twilio/2/status?foo=1&bar=2", with_query.clone()).await.status, 204);
+    assert_eq!(post("/webhooks/whatsapp_twilio/2/status", without_query.clone()).await.status, 204);
+    // A signature made without the query does not vouch for a request that carries one, and the
+    // other way round.
+    post("/webhooks/whatsapp_twilio/2/status?foo=1&bar=2", without_query.clone())
+        .await
+        .assert_error(403, "Invalid Twilio signature");
+    post("/webhooks/whatsapp_twilio/2/status?foo=bar", without_query.clone())
+        .await
+        .assert_error(403, "Invalid Twilio signature");
+    post("/webhooks/whatsapp_twilio/2/status", with_query).await.assert_error(403, "Invalid Twilio signature");
+    // Ids that name no WhatsApp integration (none, unparsable, another kind) answer exactly
+    // like a wrong signature.
+    let sendgrid = app
+        .post("/integrations")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "integration": 4, "data": { "environment": "stage", "api_key": "SG.x", "from_email": "no-reply@acme.example" } }))
+        .send()
+        .await;
+    assert_eq!(sendgrid.status, 201, "{}", sendgrid.text());
+    assert_eq!(sendgrid.json()["id"], json!(3));
+    for path in [
+        "/webhooks/whatsapp_twilio/99/status",
+        "/webhooks/whatsapp_twilio/abc/status",
+        "/webhooks/whatsapp_twilio/3/status",
+    ] {
+        let unknown = post(path, without_query.clone()).await;
+        unknown.assert_error(403, "Invalid Twilio signature");
+        let wrong = post("/webhooks/whatsapp_twilio/2/status", "bm90IGEgc2lnbmF0dXJl".into()).await;
+        assert_eq!((unknown.status, unknown.text()), (wrong.status, wrong.text()), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn replies_go_through_the_messages_api_and_statuses_never_move_back() {
     let (app, ana, fake) = setup().await;
