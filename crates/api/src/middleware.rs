@@ -146,6 +146,23 @@ pub fn client_address(extensions: &axum::http::Extensions) -> IpAddr {
     peer_address(extensions).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
+/// Most request headers a request may carry [ours]: browsers and SDKs send a few dozen.
+pub const MAX_HEADERS: usize = 100;
+
+/// More headers than [`MAX_HEADERS`] is a 431 in the error shape (hyper's own limit, far above
+/// this, would answer without a body).
+pub async fn header_limit(request: Request, next: Next) -> Response {
+    let count = request.headers().len();
+    if count > MAX_HEADERS {
+        return ApiError::new(
+            axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("Too many request headers: {count}, at most {MAX_HEADERS}"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 /// A handler that panicked answers a bare 500 with the request id; the panic is logged.
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic

@@ -1,6 +1,6 @@
 //! `enspace serve`: first run, background work, the HTTP server, graceful shutdown.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use anyhow::Context;
 use enspace_api::{rate_limit::RateSettings, ApiConfig, AppState};
@@ -72,13 +72,8 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");
 
-    let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
-        async move {
-            let _ = shutdown_rx.wait_for(|stop| *stop).await;
-        },
-    );
-    let server = tokio::spawn(async move { server.await });
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let server = tokio::spawn(accept(listener, app, shutdown_rx));
 
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
@@ -93,6 +88,58 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let _ = worker.await;
     db.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Headers hyper parses before refusing a request by itself. Its refusal is a bare 431 with no
+/// body, so this sits well above the API's own limit (`enspace_api::middleware::MAX_HEADERS`), which
+/// answers in the error shape; only a request past this one gets hyper's bare answer.
+const PARSED_HEADERS_MAX: usize = 1000;
+
+/// Serves connections until `stop`, then lets the open ones finish (the caller bounds the wait).
+/// Our own loop rather than `axum::serve`, which cannot raise hyper's header limit.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo},
+        server::{conn::auto::Builder, graceful::GracefulShutdown},
+        service::TowerToHyperService,
+    };
+    use tower::ServiceExt;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().max_headers(PARSED_HEADERS_MAX);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => break,
+        };
+        let app = app.clone().map_request(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            request
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(app));
+        let connection = graceful.watch(connection.into_owned());
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     Ok(())
 }
 

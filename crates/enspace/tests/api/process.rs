@@ -185,9 +185,27 @@ async fn first_run_prints_one_key_once_and_never_logs_it() {
     let (status, body) = http(server.port, "GET", "/user", Some(&key), None).await.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("\"email\":\"admin@localhost\""), "{body}");
+    // Past the API's header limit the answer is the error body, not hyper's empty 431.
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let mut request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n".to_string();
+    for n in 0..150 {
+        request.push_str(&format!("x-extra-{n}: {n}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 431"), "{response}");
+    assert!(
+        response.ends_with(r#"{"statusCode":431,"error":"Request Header Fields Too Large","message":"Too many request headers: 152, at most 100"}"#),
+        "{response}"
+    );
     server.signal("TERM");
     assert!(server.wait(Duration::from_secs(30)).success());
     assert!(!server.stderr().contains(&key[3..]), "the key reached the log");
+    // The log goes to a pipe here, not a terminal: no colour codes in it.
+    assert!(server.stderr().contains("listening") && !server.stderr().contains('\u{1b}'), "{}", server.stderr());
 
     // Later starts print nothing, and the key still works.
     let second = Server::start(dir.path(), &url).await;
