@@ -75,6 +75,15 @@ fn defs(fields: &[FieldRecord]) -> Vec<FieldDef> {
     fields.iter().map(|f| f.def.clone()).collect()
 }
 
+/// `data` without values of fields the type no longer has (a deleted field's values leave the
+/// items in the background, `purge`): never shown, never written back.
+fn current_fields_only(data: &Map<String, Value>, fields: &[FieldRecord]) -> Map<String, Value> {
+    data.iter()
+        .filter(|(key, _)| fields.iter().any(|f| &f.def.ref_id == *key))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The caller's problems, then the data's at paths the caller did not already name (a public
 /// form's key outside the form is not also reported as outside the type).
 fn merged(problems: &[Detail], shape: Vec<Detail>) -> Vec<Detail> {
@@ -282,8 +291,8 @@ pub async fn update_in(
     let defs = defs(fields);
     let is_draft = request.is_draft.unwrap_or(item.is_draft);
     let empty = Map::new();
-    let (mut checked, shape) =
-        check_data(&defs, request.data.unwrap_or(&empty), &item.data, Mode::Update, is_draft, &[]);
+    let base = current_fields_only(&item.data, fields);
+    let (mut checked, shape) = check_data(&defs, request.data.unwrap_or(&empty), &base, Mode::Update, is_draft, &[]);
     let details = merged(&request.problems, shape);
     // Only what this body named needs resolving; stored values were resolved when written.
     let attach = resolve(tx, record.workspace_id, Some(item.id), author, &mut checked, details).await?;
@@ -358,6 +367,11 @@ pub async fn present(
     fields: &[FieldRecord],
     items: &mut [ItemRecord],
 ) -> std::result::Result<(), StoreError> {
+    for item in items.iter_mut() {
+        if item.data.keys().any(|key| !fields.iter().any(|f| &f.def.ref_id == key)) {
+            item.data = current_fields_only(&item.data, fields);
+        }
+    }
     let mut ids = Vec::new();
     for item in items.iter() {
         each_value(&item.data, fields.iter().map(|f| &f.def), &mut |def, value| match def.shape() {

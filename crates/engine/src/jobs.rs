@@ -92,16 +92,26 @@ pub struct Jobs {
 impl Jobs {
     /// Every handler the server has, for `enspace serve` and the tests alike. `public_url` is
     /// where providers call back.
-    pub fn standard(db: &Db, keyring: Arc<Keyring>, providers: Providers, public_url: &str) -> Jobs {
+    pub fn standard(
+        db: &Db,
+        keyring: Arc<Keyring>,
+        providers: Providers,
+        files: crate::files::FileStore,
+        public_url: &str,
+    ) -> Jobs {
         let send_email =
             crate::emails::SendEmail { db: db.clone(), keyring: keyring.clone(), providers: providers.clone() };
         let whatsapp: Arc<dyn Handler> =
             Arc::new(crate::whatsapp::WhatsApp { db: db.clone(), keyring, providers, public_url: public_url.into() });
+        let purge: Arc<dyn Handler> = Arc::new(crate::purge::Purge { db: db.clone(), files });
         Jobs::new(vec![
             (crate::emails::KIND, Arc::new(send_email) as Arc<dyn Handler>),
             (crate::whatsapp::SEND, whatsapp.clone()),
             (crate::whatsapp::WARN, whatsapp.clone()),
             (crate::whatsapp::CLOSE, whatsapp),
+            (crate::purge::WORKSPACE, purge.clone()),
+            (crate::purge::TYPE, purge.clone()),
+            (crate::purge::FIELD, purge),
         ])
     }
 

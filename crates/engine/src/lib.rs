@@ -16,6 +16,7 @@ pub mod indexes;
 pub mod integrations;
 pub mod items;
 pub mod jobs;
+pub mod purge;
 pub mod request_log;
 pub mod retention;
 pub mod whatsapp;

@@ -52,7 +52,9 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let providers = enspace_integrations::Providers::new(urls)
         .with_twilio_account(twilio_account)
         .with_sendgrid_activity_delay(Duration::from_secs(args.sendgrid_activity_delay_seconds));
-    let jobs = enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), &public_url);
+    let files = enspace_engine::files::FileStore::local(data_dir);
+    let jobs =
+        enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), files.clone(), &public_url);
     let worker_settings = enspace_engine::jobs::WorkerSettings {
         lease: Duration::from_secs(args.job_lease_seconds.max(1)),
         ..enspace_engine::jobs::WorkerSettings::default()
@@ -66,7 +68,6 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
-    let files = enspace_engine::files::FileStore::local(data_dir);
     let state = AppState::new(db.clone(), config, sink, files, keyring, jobs, providers);
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;

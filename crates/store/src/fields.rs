@@ -68,11 +68,17 @@ pub async fn of_type(db: &Db, workspace_id: i64, type_id: i64) -> Result<Vec<Fie
 
 /// Every field of the workspace (to find relations pointing at a type).
 pub async fn of_workspace(db: &Db, workspace_id: i64) -> Result<Vec<FieldRecord>> {
-    db.fetch_all(&format!("SELECT {COLUMNS} FROM fields WHERE workspace_id = $1 ORDER BY id"), &params![workspace_id])
-        .await?
-        .iter()
-        .map(FieldRecord::from_row)
-        .collect()
+    db.fetch_all(
+        &format!(
+            "SELECT {COLUMNS} FROM fields WHERE workspace_id = $1 \
+             AND type_id IN (SELECT id FROM types WHERE workspace_id = $1 AND deleted_at IS NULL) ORDER BY id"
+        ),
+        &params![workspace_id],
+    )
+    .await?
+    .iter()
+    .map(FieldRecord::from_row)
+    .collect()
 }
 
 pub(crate) async fn ids_of_type(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<Vec<i64>> {
@@ -183,30 +189,12 @@ pub async fn has_values(db: &Db, workspace_id: i64, type_id: i64, ref_id: &str) 
     Ok(db.fetch_optional(&sql, &params).await?.is_some())
 }
 
-/// Removes the field, its values from every item, its index, and every mention of it in
-/// permissions and forms, in the caller's transaction.
+/// Removes the field, its index, and every mention of it in permissions and forms, in the
+/// caller's transaction. Its values stay in the items until `purge::field_values_batch` has
+/// removed them (item reads show only the type's fields meanwhile).
 pub async fn delete(tx: &mut Tx, workspace_id: i64, type_slug: &str, field: &FieldRecord) -> Result<()> {
     let ref_id = &field.def.ref_id;
     crate::indexes::drop_in(tx, field.id).await?;
-    match tx.backend() {
-        Backend::Sqlite => {
-            tx.execute(
-                &format!(
-                    "UPDATE items SET data = json_remove(data, '$.{ref_id}') WHERE workspace_id = $1 AND type_id = $2 \
-                     AND json_type(data, '$.{ref_id}') IS NOT NULL"
-                ),
-                &params![workspace_id, field.type_id],
-            )
-            .await?;
-        }
-        Backend::Postgres => {
-            tx.execute(
-                "UPDATE items SET data = data - $3 WHERE workspace_id = $1 AND type_id = $2 AND data ? $3",
-                &params![workspace_id, field.type_id, ref_id],
-            )
-            .await?;
-        }
-    }
     let path = format!("data.{ref_id}");
     for table in crate::roles::PERMISSION_TABLES {
         let perms = tx

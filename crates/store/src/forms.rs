@@ -65,11 +65,16 @@ pub async fn get(db: &Db, workspace_id: i64, type_id: i64, id: i64) -> Result<Op
 
 /// A form by its public hash, in any workspace (the public routes have no workspace header).
 pub async fn by_hash(db: &Db, hash: &str) -> Result<Option<FormRecord>> {
-    db.fetch_optional(&format!("SELECT {COLUMNS} FROM forms WHERE hash = $1"), &params![hash])
-        .await?
-        .as_ref()
-        .map(FormRecord::from_row)
-        .transpose()
+    db.fetch_optional(
+        &format!(
+            "SELECT {COLUMNS} FROM forms WHERE hash = $1 AND type_id IN (SELECT id FROM types WHERE deleted_at IS NULL)"
+        ),
+        &params![hash],
+    )
+    .await?
+    .as_ref()
+    .map(FormRecord::from_row)
+    .transpose()
 }
 
 pub struct FormValues<'a> {
@@ -128,9 +133,13 @@ pub async fn delete(tx: &mut Tx, workspace_id: i64, form: &FormRecord) -> Result
 
 /// The ids of every form of the workspace (permission references name them).
 pub async fn ids_of_workspace(db: &Db, workspace_id: i64) -> Result<Vec<i64>> {
-    db.fetch_all("SELECT id FROM forms WHERE workspace_id = $1 ORDER BY id", &params![workspace_id])
-        .await?
-        .iter()
-        .map(|r| r.i64("id"))
-        .collect()
+    db.fetch_all(
+        "SELECT id FROM forms WHERE workspace_id = $1 \
+         AND type_id IN (SELECT id FROM types WHERE workspace_id = $1 AND deleted_at IS NULL) ORDER BY id",
+        &params![workspace_id],
+    )
+    .await?
+    .iter()
+    .map(|r| r.i64("id"))
+    .collect()
 }

@@ -86,7 +86,11 @@ pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<Integrati
 /// An installation by id alone: only for provider webhooks, which name their integration in
 /// the path and are then authenticated by the provider's signature against its credentials.
 pub async fn for_webhook(db: &Db, id: i64) -> Result<Option<IntegrationRecord>> {
-    db.fetch_optional(&format!("SELECT {COLUMNS} FROM integrations i WHERE i.id = $1"), &params![id])
+    // A deleted workspace's integrations take no more callbacks (its rows go in the background).
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM integrations i WHERE i.id = $1 AND i.workspace_id IN (SELECT id FROM workspaces WHERE deleted_at IS NULL)"),
+        &params![id],
+    )
         .await?
         .as_ref()
         .map(IntegrationRecord::from_row)
@@ -98,7 +102,8 @@ pub async fn for_webhook(db: &Db, id: i64) -> Result<Option<IntegrationRecord>> 
 pub async fn active_everywhere(db: &Db, integration_type: i64) -> Result<Vec<IntegrationRecord>> {
     db.fetch_all(
         &format!(
-            "SELECT {COLUMNS} FROM integrations i WHERE i.integration_type = $1 AND i.status = 'active' ORDER BY i.id"
+            "SELECT {COLUMNS} FROM integrations i WHERE i.integration_type = $1 AND i.status = 'active' \
+             AND i.workspace_id IN (SELECT id FROM workspaces WHERE deleted_at IS NULL) ORDER BY i.id"
         ),
         &params![integration_type],
     )

@@ -393,7 +393,7 @@ pub async fn related(
     // One branch per key, each found through its own unique index; the workspace is checked on
     // the rows found (`+workspace_id`), never used to pick an index (it matches every item).
     const HEAD: &str = "SELECT items.id, items.reference, items.type_id, types.slug AS type_slug, items.data \
-                        FROM items JOIN types ON types.id = items.type_id WHERE ";
+                        FROM items JOIN types ON types.id = items.type_id AND types.deleted_at IS NULL WHERE ";
     let mut sql = Sql::new("");
     for (column, keys) in [
         ("items.id", ids.iter().map(|&id| Value::from(id)).collect::<Vec<_>>()),

@@ -142,6 +142,18 @@ pub async fn next_due(db: &Db) -> Result<Option<i64>> {
     row.opt_i64("at")
 }
 
+/// Whether a queued or running job has a dedupe key starting with `prefix`.
+pub async fn pending_with_prefix(db: &Db, prefix: &str) -> Result<bool> {
+    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let row = db
+        .fetch_optional(
+            "SELECT id FROM jobs WHERE dedupe_key LIKE $1 ESCAPE '\\' AND status IN ('queued', 'running') LIMIT 1",
+            &params![pattern],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Drops finished jobs older than `before` (the retention task calls it).
 pub async fn prune(db: &Db, before: i64) -> Result<u64> {
     db.execute("DELETE FROM jobs WHERE status IN ('done', 'failed') AND updated_at < $1", &params![before]).await

@@ -22,6 +22,7 @@ pub mod list;
 pub mod member_groups;
 pub mod members;
 pub mod migrate;
+pub mod purge;
 pub mod request_logs;
 pub mod roles;
 pub mod sessions;

@@ -90,6 +90,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_signature_document_ids.sql"),
         include_str!("../migrations/postgres/0013_signature_document_ids.sql"),
     ),
+    (
+        14,
+        "background_deletion",
+        include_str!("../migrations/sqlite/0014_background_deletion.sql"),
+        include_str!("../migrations/postgres/0014_background_deletion.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

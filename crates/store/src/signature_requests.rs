@@ -156,7 +156,7 @@ pub async fn lock_by_provider_id(
     tx.fetch_optional(
         &format!(
             "SELECT {COLUMNS} FROM signature_requests WHERE provider = $1 AND (provider_id = $2 OR provider_document_id = $2) \
-             ORDER BY id LIMIT 1{lock}"
+             AND workspace_id IN (SELECT id FROM workspaces WHERE deleted_at IS NULL) ORDER BY id LIMIT 1{lock}"
         ),
         &params![provider, provider_id],
     )

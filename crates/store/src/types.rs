@@ -71,7 +71,7 @@ pub const LIST: ListSpec = ListSpec {
 /// `readable`: the slugs the caller may read, or None for all.
 fn filtered(workspace_id: i64, readable: Option<&[String]>, head: &str) -> Sql {
     let mut sql = Sql::new(head);
-    sql.push(" FROM types WHERE workspace_id = ").bind(workspace_id);
+    sql.push(" FROM types WHERE deleted_at IS NULL AND workspace_id = ").bind(workspace_id);
     if let Some(slugs) = readable {
         sql.push(" AND slug IN (SELECT NULL");
         for slug in slugs {
@@ -102,17 +102,20 @@ pub async fn count(db: &Db, workspace_id: i64, readable: Option<&[String]>, quer
 
 /// Every type of the workspace (small: a workspace has tens of types).
 pub async fn all(db: &Db, workspace_id: i64) -> Result<Vec<TypeRecord>> {
-    db.fetch_all(&format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 ORDER BY id"), &params![workspace_id])
-        .await?
-        .iter()
-        .map(TypeRecord::from_row)
-        .collect()
+    db.fetch_all(
+        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY id"),
+        &params![workspace_id],
+    )
+    .await?
+    .iter()
+    .map(TypeRecord::from_row)
+    .collect()
 }
 
 /// One type of the workspace, by `key` (`slug` or `id`).
 async fn one(db: &Db, workspace_id: i64, key: &str, value: crate::db::Value) -> Result<Option<TypeRecord>> {
     db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND {key} = $2"),
+        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND {key} = $2 AND deleted_at IS NULL"),
         &[workspace_id.into(), value],
     )
     .await?
@@ -134,7 +137,7 @@ pub async fn with_fields(db: &Db, workspace_id: i64, slug: &str) -> Result<Optio
             &format!(
                 "SELECT {type_columns}, {} FROM types t \
                  LEFT JOIN fields f ON f.type_id = t.id AND f.workspace_id = t.workspace_id \
-                 WHERE t.workspace_id = $1 AND t.slug = $2 ORDER BY f.position, f.id",
+                 WHERE t.workspace_id = $1 AND t.slug = $2 AND t.deleted_at IS NULL ORDER BY f.position, f.id",
                 crate::fields::prefixed_columns()
             ),
             &params![workspace_id, slug],
@@ -236,36 +239,4 @@ pub async fn update(tx: &mut Tx, record: &TypeRecord, values: TypeValues<'_>, no
         )
         .await?;
     TypeRecord::from_row(&row)
-}
-
-/// Removes the type with everything that hangs off it: fields, items, history, counters and
-/// forms go by cascade; this removes the permissions naming the type or its forms, and the
-/// files attached to its items (their storage keys are returned, to delete after commit).
-pub async fn delete(tx: &mut Tx, record: &TypeRecord) -> Result<Vec<String>> {
-    let ws = record.workspace_id;
-    for table in crate::roles::PERMISSION_TABLES {
-        tx.execute(
-            &format!(
-                "DELETE FROM {table} WHERE workspace_id = $1 AND (reference LIKE $2 ESCAPE '\\' OR reference IN \
-                 (SELECT 'forms::' || CAST(id AS TEXT) || '::create' FROM forms WHERE workspace_id = $1 AND type_id = $3))"
-            ),
-            &params![ws, format!("types::{}::%", record.slug.replace('_', "\\_")), record.id],
-        )
-        .await?;
-    }
-    let keys = tx
-        .fetch_all(
-            "DELETE FROM files WHERE workspace_id = $1 AND type_id = $2 RETURNING storage_key",
-            &params![ws, record.id],
-        )
-        .await?
-        .iter()
-        .map(|r| r.text("storage_key"))
-        .collect::<Result<Vec<_>>>()?;
-    for field_id in crate::fields::ids_of_type(tx, ws, record.id).await? {
-        crate::indexes::drop_in(tx, field_id).await?;
-    }
-    tx.execute("DELETE FROM items WHERE workspace_id = $1 AND type_id = $2", &params![ws, record.id]).await?;
-    tx.execute("DELETE FROM types WHERE workspace_id = $1 AND id = $2", &params![ws, record.id]).await?;
-    Ok(keys)
 }

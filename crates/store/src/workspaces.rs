@@ -107,6 +107,7 @@ pub async fn resolve(
         WorkspaceSelector::Reference(reference) => sql.push(" WHERE w.reference = ").bind(reference),
         WorkspaceSelector::Id(id) => sql.push(" WHERE w.id = ").bind(*id),
     };
+    sql.push(" AND w.deleted_at IS NULL");
     let Some(row) = db.fetch_optional(&sql.text, &sql.params).await? else { return Ok(None) };
     Ok(Some(WorkspaceAccess {
         workspace: WorkspaceRecord::from_row(&row)?,
@@ -347,7 +348,7 @@ pub async fn stats(db: &Db, workspace_id: i64, now: i64) -> Result<Stats> {
     let rows = db
         .fetch_all(
             "SELECT t.slug, (SELECT COUNT(*) FROM items i WHERE i.workspace_id = t.workspace_id AND i.type_id = t.id) AS n \
-             FROM types t WHERE t.workspace_id = $1",
+             FROM types t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL",
             &params![workspace_id],
         )
         .await?;
@@ -398,7 +399,8 @@ const DELETION_ORDER: &[(&str, &str)] = &[
 /// Per kind, how many rows a deletion removes; `api_keys_narrowed` counts keys that lose it.
 pub type DeletionCounts = BTreeMap<&'static str, i64>;
 
-async fn deletion_counts_in(tx: &mut Tx, workspace_id: i64) -> Result<DeletionCounts> {
+/// What deleting the workspace removes, counted in the caller's transaction.
+pub async fn deletion_counts(tx: &mut Tx, workspace_id: i64) -> Result<DeletionCounts> {
     let mut counts = DeletionCounts::new();
     for (kind, table) in DELETION_ORDER {
         let n = tx
@@ -422,40 +424,7 @@ async fn deletion_counts_in(tx: &mut Tx, workspace_id: i64) -> Result<DeletionCo
 /// What deleting would remove, counted in a transaction so the numbers are one consistent view.
 pub async fn deletion_preview(db: &Db, workspace_id: i64) -> Result<DeletionCounts> {
     let mut tx = db.begin().await?;
-    let counts = deletion_counts_in(&mut tx, workspace_id).await?;
+    let counts = deletion_counts(&mut tx, workspace_id).await?;
     drop(tx);
     Ok(counts)
-}
-
-/// Deletes the workspace and everything in it in one transaction; answers what was removed,
-/// counted from the deletes themselves.
-pub async fn delete(db: &Db, workspace_id: i64) -> Result<DeletionCounts> {
-    let mut tx = db.begin().await?;
-    let mut removed = DeletionCounts::new();
-    let narrowed = tx
-        .execute(
-            "DELETE FROM api_key_workspaces WHERE workspace_id = $1 AND api_key_id IN \
-             (SELECT id FROM api_keys WHERE revoked_at IS NULL)",
-            &params![workspace_id],
-        )
-        .await?;
-    // Revoked keys keep nothing worth narrowing, but their rows must go too.
-    tx.execute("DELETE FROM api_key_workspaces WHERE workspace_id = $1", &params![workspace_id]).await?;
-    removed.insert("api_keys_narrowed", narrowed as i64);
-    tx.execute("DELETE FROM member_group_members WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM role_permissions WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM member_group_permissions WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM invitations WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM jobs WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM emails WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM ai_usage WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM conversation_messages WHERE workspace_id = $1", &params![workspace_id]).await?;
-    tx.execute("DELETE FROM conversations WHERE workspace_id = $1", &params![workspace_id]).await?;
-    for (kind, table) in DELETION_ORDER {
-        let n = tx.execute(&format!("DELETE FROM {table} WHERE workspace_id = $1"), &params![workspace_id]).await?;
-        removed.insert(kind, n as i64);
-    }
-    tx.execute("DELETE FROM workspaces WHERE id = $1", &params![workspace_id]).await?;
-    tx.commit().await?;
-    Ok(removed)
 }

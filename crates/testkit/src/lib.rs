@@ -117,7 +117,7 @@ impl TestAppBuilder {
         let files = enspace_engine::files::FileStore::local(files_dir.path());
         let keyring = Arc::new(Keyring::new(MasterKey::generate()));
         let providers = Providers::new(self.providers).with_twilio_account(self.twilio_account);
-        let jobs = Jobs::standard(&db, keyring.clone(), providers.clone(), &self.config.public_url);
+        let jobs = Jobs::standard(&db, keyring.clone(), providers.clone(), files.clone(), &self.config.public_url);
         let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs, providers);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
         TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }

@@ -18,7 +18,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{json::Input, ApiJson, WsCtx},
+    extract::{json::Input, ApiJson, Id, WsCtx},
     openapi::WorkspaceHeader,
     routes::types::{managed_type, readable_type},
     views::FieldView,
@@ -222,6 +222,12 @@ pub async fn create_field(
     let record = managed_type(&state, &ctx, &slug).await?;
     let checked = check_field(input.into(), None, "").map_err(ApiError::validation)?;
     check_relations(&state, &record, &checked).await?;
+    if enspace_engine::purge::field_values_pending(&state.db, record.id, &checked.def.ref_id).await? {
+        return Err(ApiError::conflict(format!(
+            "A deleted field {:?} is still being removed from this type's items; try again in a moment",
+            checked.def.ref_id
+        )));
+    }
     let mut tx = state.db.begin().await?;
     let created = enspace_store::fields::create(
         &mut tx,
@@ -243,7 +249,7 @@ pub async fn create_field(
 }
 
 async fn field_of(state: &AppState, record: &TypeRecord, id: &str) -> ApiResult<FieldRecord> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found(FIELD_NOT_FOUND))?;
+    let Id(id) = Id::parse(id);
     enspace_store::fields::get(&state.db, record.workspace_id, record.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(FIELD_NOT_FOUND))
@@ -302,8 +308,9 @@ pub async fn update_field(
     Ok(Json((&updated).into()))
 }
 
-/// Removes the field and, in the same transaction, its values from every item, its index, and
-/// its mentions in permissions and forms. Answers the field as it was.
+/// Removes the field, its index and its mentions in permissions and forms at once; its values
+/// leave the items in the background (`engine::purge`), unseen meanwhile. Answers the field as
+/// it was.
 #[utoipa::path(delete, path = "/ws/types/{slug}/fields/{fieldId}", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path), ("fieldId" = i64, Path)),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = FieldView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -314,8 +321,7 @@ pub async fn delete_field(
 ) -> ApiResult<Json<FieldView>> {
     let record = managed_type(&state, &ctx, &slug).await?;
     let field = field_of(&state, &record, &field_id).await?;
-    let mut tx = state.db.begin().await?;
-    enspace_store::fields::delete(&mut tx, ctx.workspace.id, &record.slug, &field).await?;
-    tx.commit().await?;
+    enspace_engine::purge::delete_field(&state.db, ctx.workspace.id, &record.slug, &field).await?;
+    state.jobs.wake();
     Ok(Json((&field).into()))
 }

@@ -297,13 +297,11 @@ pub async fn delete_type(
         )));
     }
     let shown = detail(&state, record.clone()).await?;
-    let mut tx = state.db.begin().await?;
-    for field in pointing {
-        let owner = all_types.iter().find(|t| t.id == field.type_id).map(|t| t.slug.clone()).unwrap_or_default();
-        enspace_store::fields::delete(&mut tx, ctx.workspace.id, &owner, field).await?;
-    }
-    let keys = enspace_store::types::delete(&mut tx, &record).await?;
-    tx.commit().await?;
-    state.files.remove_all(&keys).await;
+    let pointing: Vec<(String, &FieldRecord)> = pointing
+        .into_iter()
+        .map(|f| (all_types.iter().find(|t| t.id == f.type_id).map(|t| t.slug.clone()).unwrap_or_default(), f))
+        .collect();
+    enspace_engine::purge::delete_type(&state.db, &record, &pointing).await?;
+    state.jobs.wake();
     Ok(Json(shown))
 }

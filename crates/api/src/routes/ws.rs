@@ -166,8 +166,9 @@ pub async fn deletion_preview(State(state): State<AppState>, ctx: WsCtx) -> ApiR
     Ok(Json(DeletionPreviewView { counts, requires_confirmation: ctx.workspace.reference }))
 }
 
-/// Deletes the workspace and everything in it, in one transaction. Owner only, with
-/// `?confirm=<reference>`. Keys that listed it lose it from their scope.
+/// Deletes the workspace and everything in it. Owner only, with `?confirm=<reference>`. Keys
+/// that listed it lose it from their scope. Gone for every request at once; its rows are
+/// removed in the background (`engine::purge`).
 #[utoipa::path(delete, path = "/ws", tag = "workspaces", params(WorkspaceHeader, ("confirm" = String, Query, description = "The workspace's reference")),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = ActionResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -180,7 +181,8 @@ pub async fn delete_workspace(
     if query.get("confirm") != Some(ctx.workspace.reference.as_str()) {
         return Err(ApiError::bad_request("Confirm deletion with ?confirm=<reference>"));
     }
-    let removed = enspace_store::workspaces::delete(&state.db, ctx.workspace.id).await?;
+    let removed = enspace_engine::purge::delete_workspace(&state.db, ctx.workspace.id).await?;
+    state.jobs.wake();
     tracing::info!(workspace = %ctx.workspace.reference, ?removed, "workspace deleted");
     Ok(Json(ActionResult::ok("Workspace deleted")))
 }

@@ -217,3 +217,143 @@ async fn array_spellings_of_in_lists_give_the_same_rows() {
                 "details": [{ "path": "data.estado[]", "message": "only the _in and _nin operators take a list of values" }] }),
         );
 }
+
+/// Puts `n` items (and a history row each) into a type straight through SQL: the API would
+/// take minutes to load what makes a delete large.
+async fn load_items(app: &TestApp, workspace_id: i64, type_id: i64, n: i64) {
+    let prefix = format!("BIG{workspace_id}T{type_id}N");
+    let sql = match app.db.backend() {
+        enspace_store::Backend::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3) \
+             INSERT INTO items (workspace_id, type_id, reference, data, created_at, updated_at) \
+             SELECT $1, $2, $4 || i, json_object('nome', 'item ' || i, 'nota', 'x'), 0, 0 FROM n"
+        }
+        enspace_store::Backend::Postgres => {
+            "INSERT INTO items (workspace_id, type_id, reference, data, created_at, updated_at) \
+             SELECT $1, $2, $4 || i, jsonb_build_object('nome', 'item ' || i, 'nota', 'x'), 0, 0 \
+             FROM generate_series(1, $3::bigint) AS i"
+        }
+    };
+    app.db.execute(sql, &[workspace_id.into(), type_id.into(), n.into(), prefix.into()]).await.unwrap();
+    app.db
+        .execute(
+            "INSERT INTO item_history (workspace_id, type_id, item_id, action, changes, source, created_at) \
+             SELECT workspace_id, type_id, id, 'create', '{}', 'api', 0 FROM items WHERE type_id = $1",
+            &[type_id.into()],
+        )
+        .await
+        .unwrap();
+}
+
+/// Creates items in `other` in a loop while `work` runs; answers how long `work` took, how many
+/// creates finished during it, and the longest of them.
+async fn writes_during<F: std::future::Future<Output = ()>>(
+    app: &TestApp,
+    user: &TestUser,
+    work: F,
+) -> (std::time::Duration, usize, std::time::Duration) {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let writer = async {
+        let mut latencies = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let started = std::time::Instant::now();
+            let created = app
+                .post("/ws/types/notas/items")
+                .key(&user.key)
+                .ws("other")
+                .json(&json!({ "data": { "texto": "t" } }))
+                .send()
+                .await;
+            assert_eq!(created.status, 201, "{}", created.text());
+            latencies.push(started.elapsed());
+        }
+        latencies
+    };
+    let timed = async {
+        let started = std::time::Instant::now();
+        work.await;
+        let took = started.elapsed();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        took
+    };
+    let (latencies, took) = tokio::join!(writer, timed);
+    // The write in flight when the work ended may have started before it: drop it.
+    let during = &latencies[..latencies.len().saturating_sub(1)];
+    (took, during.len(), during.iter().max().copied().unwrap_or_default())
+}
+
+/// A large workspace, type and field are deleted while another workspace keeps writing: the
+/// deletes answer after hiding their subject, and their rows go in batches between which the
+/// other workspace's writes get through (issue 13: no request holds SQLite's writer for more than
+/// about 100 ms). Before, one transaction held the writer for the whole delete, so a write issued
+/// meanwhile waited all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_deletes_leave_other_workspaces_writing() {
+    const ITEMS: i64 = 30_000;
+    let (app, ana) = setup().await;
+    let other = app.workspace(&ana, "Other").await;
+    let big = app.workspace(&ana, "Big").await;
+    assert_eq!(other["reference"], "other");
+    let notas = app.post("/ws/types").key(&ana.key).ws("other").json(&json!({ "name": "Notas" })).send().await;
+    assert_eq!(notas.status, 201);
+    let texto = json!({ "name": "Texto", "slug": "texto", "type": "text" });
+    assert_eq!(app.post("/ws/types/notas/fields").key(&ana.key).ws("other").json(&texto).send().await.status, 201);
+    let big_id = big["id"].as_i64().unwrap();
+    let mut types = Vec::new();
+    for name in ["Pedidos", "Clientes"] {
+        let t = app.post("/ws/types").key(&ana.key).ws("big").json(&json!({ "name": name })).send().await.json();
+        for (field, slug) in [("Nome", "nome"), ("Nota", "nota")] {
+            let body = json!({ "name": field, "slug": slug, "type": "text" });
+            let path = format!("/ws/types/{}/fields", t["slug"].as_str().unwrap());
+            assert_eq!(app.post(&path).key(&ana.key).ws("big").json(&body).send().await.status, 201);
+        }
+        load_items(&app, big_id, t["id"].as_i64().unwrap(), ITEMS).await;
+        types.push(t);
+    }
+    let purge = || async {
+        assert_eq!(app.run_jobs().await, 1);
+    };
+    let report = |what: &str, (took, writes, longest): (std::time::Duration, usize, std::time::Duration)| {
+        println!(
+            "{what}: purge took {took:?}; {writes} writes in another workspace meanwhile, the longest {longest:?}"
+        );
+        assert!(writes >= 3, "{what}: only {writes} writes got through in {took:?}");
+        assert!(longest * 3 < took, "{what}: a write waited {longest:?} of the purge's {took:?}");
+    };
+
+    // A field: gone from the type at once, its 30,000 values rewritten in batches.
+    let fields = app.get("/ws/types/pedidos/fields").key(&ana.key).ws("big").send().await.json();
+    let nota = fields.as_array().unwrap().iter().find(|f| f["refId"] == "nota").unwrap()["id"].as_i64().unwrap();
+    let answered = app.delete(&format!("/ws/types/pedidos/fields/{nota}")).key(&ana.key).ws("big").send().await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    report("field", writes_during(&app, &ana, purge()).await);
+    let with_nota = match app.db.backend() {
+        enspace_store::Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM items WHERE json_type(data, '$.nota') IS NOT NULL AND type_id = $1"
+        }
+        enspace_store::Backend::Postgres => "SELECT COUNT(*) AS n FROM items WHERE data ? 'nota' AND type_id = $1",
+    };
+    let pedidos_id = types[0]["id"].as_i64().unwrap();
+    assert_eq!(app.db.fetch_one(with_nota, &[pedidos_id.into()]).await.unwrap().i64("n").unwrap(), 0);
+
+    // A type: hidden at once, its items and history removed in batches.
+    let answered = app.delete("/ws/types/pedidos").key(&ana.key).ws("big").send().await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    report("type", writes_during(&app, &ana, purge()).await);
+    let left =
+        app.db.fetch_one("SELECT COUNT(*) AS n FROM items WHERE type_id = $1", &[pedidos_id.into()]).await.unwrap();
+    assert_eq!(left.i64("n").unwrap(), 0);
+
+    // The workspace, with its other type's 30,000 items.
+    let answered = app.delete("/ws?confirm=big").key(&ana.key).ws("big").send().await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    report("workspace", writes_during(&app, &ana, purge()).await);
+    for table in ["items", "item_history", "types", "fields", "workspaces"] {
+        let column = if table == "workspaces" { "id" } else { "workspace_id" };
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = $1");
+        assert_eq!(app.db.fetch_one(&sql, &[big_id.into()]).await.unwrap().i64("n").unwrap(), 0, "{table}");
+    }
+    // The other workspace kept every write.
+    let count = app.get("/ws/types/notas/items/count").key(&ana.key).ws("other").send().await.json();
+    assert!(count.as_i64().unwrap() >= 9, "{count}");
+}

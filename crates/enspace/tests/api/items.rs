@@ -520,8 +520,21 @@ async fn deleting_types_and_fields_leaves_nothing_behind() {
         detail["fields"].as_array().unwrap().iter().find(|f| f["refId"] == "resumo").unwrap()["id"].as_i64().unwrap();
     let removed = app.delete(&format!("/ws/types/contratos/fields/{resumo}")).key(&ana.key).ws("acme").send().await;
     assert_eq!(removed.status, 200);
+    // Gone from reads at once; the stored values leave in the background.
     let items = app.get("/ws/types/contratos/items").key(&ana.key).ws("acme").send().await.json();
     assert_eq!(items[0]["data"].get("resumo"), None);
+    let stored = || async {
+        app.db.fetch_one("SELECT data FROM items WHERE type_id = 2", &[]).await.unwrap().json("data").unwrap()
+    };
+    assert_eq!(stored().await["resumo"], json!("r"));
+    // A new field of the same name waits until the old values are gone.
+    let again = json!({ "name": "Resumo", "slug": "resumo", "type": "text" });
+    app.post("/ws/types/contratos/fields").key(&ana.key).ws("acme").json(&again).send().await.assert_error(
+        409,
+        "A deleted field \"resumo\" is still being removed from this type's items; try again in a moment",
+    );
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(stored().await.get("resumo"), None);
     let perms = app
         .db
         .fetch_one("SELECT fields FROM role_permissions WHERE reference = 'types::contratos::read'", &[])
@@ -536,6 +549,11 @@ async fn deleting_types_and_fields_leaves_nothing_behind() {
     );
     let gone = app.delete("/ws/types/clientes?force=true").key(&ana.key).ws("acme").send().await;
     assert_eq!(gone.status, 200, "{}", gone.text());
+    // Hidden at once (its slug is free again), removed by the purge jobs: the type's and the
+    // pointing field's.
+    app.get("/ws/types/clientes").key(&ana.key).ws("acme").send().await.assert_error(404, "Type not found");
+    assert_eq!(app.get("/ws/types").key(&ana.key).ws("acme").send().await.json().as_array().unwrap().len(), 1);
+    assert_eq!(app.run_jobs().await, 2);
     for (table, expected) in [("items", 1), ("types", 1), ("item_history", 1)] {
         let n = app.db.fetch_one(&format!("SELECT COUNT(*) AS n FROM {table}"), &[]).await.unwrap().i64("n").unwrap();
         assert_eq!(n, expected, "{table}");

@@ -339,6 +339,14 @@ async fn deletion_preview_equals_what_deletion_removes() {
         .send()
         .await
         .assert(200, json!({ "data": true, "message": "Workspace deleted" }));
+    // Gone for every request at once; its rows leave through the purge job.
+    app.get("/ws").key(&ana.key).ws("acme").send().await.assert_error(404, "Workspace not found");
+    let items_left = || async {
+        app.db.fetch_one("SELECT COUNT(*) AS n FROM items WHERE workspace_id = 1", &[]).await.unwrap().i64("n").unwrap()
+    };
+    assert!(items_left().await > 0);
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(items_left().await, 0);
 
     // Nothing of acme is left; keep is untouched.
     for table in [
@@ -365,6 +373,8 @@ async fn deletion_preview_equals_what_deletion_removes() {
             .unwrap();
         assert_eq!(left, 0, "{table} still has rows of the deleted workspace");
     }
+    let workspaces = app.db.fetch_one("SELECT COUNT(*) AS n FROM workspaces WHERE id = 1", &[]).await.unwrap();
+    assert_eq!(workspaces.i64("n").unwrap(), 0);
     assert_eq!(app.get("/ws/stats").key(&ana.key).ws("keep").send().await.json()["items"], 2);
     app.get("/ws").key(&ana.key).ws("acme").send().await.assert_error(404, "Workspace not found");
     // The key that listed both now lists keep alone.
