@@ -112,9 +112,16 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::webhooks::routes())
 }
 
+/// The routes and the document that describes them (with the shared answers added).
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut api) = api_routes().split_for_parts();
+    openapi::complete(&mut api);
+    (routes, api)
+}
+
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    documented().1
 }
 
 /// The application: routes, docs, fallbacks and the middleware every request passes through.
@@ -125,7 +132,7 @@ pub fn router(state: AppState) -> Router {
 /// The application with `extra` routes merged under the same middleware (tests use it to
 /// exercise failure paths, such as a handler that panics).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
-    let (routes, api) = api_routes().split_for_parts();
+    let (routes, api) = documented();
     routes
         .merge(routes::ops::docs(api))
         .merge(extra)

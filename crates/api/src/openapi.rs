@@ -45,6 +45,56 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// Adds to every operation the answers that come from what it shares with others rather than
+/// from its handler — authentication, the workspace header, the JSON or multipart body, list
+/// parameters, the rate limit — so that the document names every status a route can answer
+/// (a generated client and Schemathesis's conformance checks read it). One place, not one
+/// copy per route declaration.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            let in_workspace = parameters.iter().any(|p| p.name == "en-workspace");
+            let has_query = parameters.iter().any(|p| p.parameter_in == ParameterIn::Query);
+            let authenticated = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let parsed_body = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|b| b.content.keys().any(|t| t == "application/json" || t.starts_with("multipart/")));
+            let mut answers = vec![(429, "Too many requests (see `Retry-After`)")];
+            if authenticated {
+                answers.push((401, "Missing, unknown, revoked or expired credentials"));
+                answers.push((403, "The key's scope or the member's permissions do not allow it"));
+            }
+            if in_workspace {
+                answers.push((400, "Missing or invalid `en-workspace` header"));
+                answers.push((404, "No such workspace"));
+            }
+            if parsed_body {
+                answers.push((400, "The body is malformed or invalid (`details` names every problem)"));
+                answers.push((413, "The body is larger than the server's limit"));
+                answers.push((415, "The body is not of the declared content type"));
+            }
+            if has_query {
+                answers.push((400, "A query parameter is unknown or does not parse"));
+            }
+            for (status, description) in answers {
+                operation.responses.responses.entry(status.to_string()).or_insert_with(|| error_response(description));
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    use utoipa::openapi::{content::ContentBuilder, response::ResponseBuilder, Ref};
+
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    ResponseBuilder::new().description(description).content("application/json", content).build().into()
+}
+
 /// The list parameters every list and count route takes (filters are per resource).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -42,7 +42,7 @@ pub async fn list_keys(
 }
 
 #[utoipa::path(get, path = "/user-api-keys/count", tag = "user", params(ListParams), security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = i64), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_keys(
     State(state): State<AppState>,
     Authed(principal): Authed,

@@ -55,7 +55,9 @@ pub struct FieldInput {
     /// Keep a database index for filters and sorts on this field [ours].
     pub indexed: Option<bool>,
     pub active: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    /// Also accepted as `defaultValue`; documented once, since client generators read both
+    /// spellings as one name.
+    #[schema(ignore)]
     pub default_value: Option<Value>,
     #[serde(rename = "defaultValue")]
     #[schema(value_type = Option<Object>)]

@@ -69,11 +69,20 @@ impl From<UploadError> for ApiError {
     }
 }
 
+/// The multipart body of an upload, as documented (the handler reads the parts as they come).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The files: one part named `file` for each.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+}
+
 /// Uploads one or more files (multipart parts named `file`, at most 10 per request, each within
 /// the server's file size limit, 25 MiB by default). A file belongs to its uploader until an
 /// item's attachment field names it. Viewers cannot upload.
 #[utoipa::path(post, path = "/ws/files", tag = "files", params(WorkspaceHeader),
-    request_body(content_type = "multipart/form-data", description = "one or more `file` parts"),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data", description = "one or more `file` parts"),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 201, body = [FileView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn upload_files(

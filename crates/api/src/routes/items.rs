@@ -177,7 +177,7 @@ pub async fn list_items(
 /// Count with the list's filters: a bare number.
 #[utoipa::path(get, path = "/ws/types/{slug}/items/count", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ListParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = i64), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn count_items(
     State(state): State<AppState>,
     ctx: WsCtx,

@@ -47,7 +47,7 @@ pub async fn ready(_: Public, State(state): State<AppState>) -> Result<Json<Heal
 }
 
 /// Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(_: Public, State(state): State<AppState>) -> impl IntoResponse {
     let (open, idle) = state.db.pool_stats();
     (

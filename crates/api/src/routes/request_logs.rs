@@ -32,7 +32,7 @@ pub async fn list_logs(
 }
 
 #[utoipa::path(get, path = "/user/request-logs/count", tag = "user", params(ListParams), security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = i64), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_logs(
     State(state): State<AppState>,
     Authed(principal): Authed,

@@ -62,7 +62,7 @@ pub async fn list_roles(
 }
 
 #[utoipa::path(get, path = "/ws/roles/count", tag = "roles", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = i64), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn count_roles(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
     manager(&state, &ctx).await?;
     let query = query.list(&state, &LIST, &[])?;

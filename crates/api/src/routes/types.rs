@@ -99,7 +99,7 @@ pub async fn list_types(
 }
 
 #[utoipa::path(get, path = "/ws/types/count", tag = "types", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = i64), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_types(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
     let query = query.list(&state, &LIST, &[])?;
     let access = ctx.access(&state).await?;

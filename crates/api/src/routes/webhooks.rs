@@ -25,6 +25,7 @@ use enspace_integrations::{
     docusign as docusign_client, esign::Callback, twilio,
 };
 use enspace_store::integrations::IntegrationRecord;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -84,6 +85,39 @@ fn signed_url(route_url: String, uri: &Uri) -> String {
     }
 }
 
+/// What Twilio posts about an inbound message (the fields this server reads; Twilio sends more,
+/// all of them signed).
+#[derive(ToSchema)]
+#[allow(dead_code, non_snake_case)]
+pub struct TwilioInboundForm {
+    MessageSid: String,
+    From: String,
+    To: Option<String>,
+    Body: Option<String>,
+    ProfileName: Option<String>,
+    AccountSid: Option<String>,
+}
+
+/// What Twilio posts about an outbound message's delivery.
+#[derive(ToSchema)]
+#[allow(dead_code, non_snake_case)]
+pub struct TwilioStatusForm {
+    MessageSid: Option<String>,
+    MessageStatus: Option<String>,
+    ErrorCode: Option<String>,
+    AccountSid: Option<String>,
+}
+
+/// D4Sign's POSTBack.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct D4SignPostback {
+    uuid: String,
+    type_post: String,
+    message: Option<String>,
+    email: Option<String>,
+}
+
 fn form(body: &Bytes) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
@@ -100,7 +134,7 @@ fn twiml() -> Response {
 /// conversation or opens one; a `MessageSid` already stored is acknowledged and ignored. 403
 /// and nothing stored without a valid signature. Answers an empty TwiML `<Response/>`.
 #[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}", tag = "webhooks", params(("integrationId" = i64, Path)),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TwilioInboundForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = String, content_type = "text/xml"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn twilio_inbound(
     _: Public,
@@ -137,7 +171,7 @@ pub async fn twilio_inbound(
 /// status never moves back (callbacks arrive out of order). Unknown messages are acknowledged
 /// and change nothing.
 #[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}/status", tag = "webhooks", params(("integrationId" = i64, Path)),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = TwilioStatusForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 204), (status = 403, body = ErrorBody)))]
 pub async fn twilio_status(
     _: Public,
@@ -231,7 +265,7 @@ pub async fn clicksign(
 /// D4Sign's POSTBack (form-encoded `uuid`, `type_post`, `message`, `email`), registered on each
 /// document: `Content-Hmac: sha256=<hex>` is the HMAC of the document's uuid under the
 /// installation's `hmac_secret` (D4Sign signs the uuid, not the body).
-#[utoipa::path(post, path = "/webhooks/d4sign", tag = "webhooks", request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+#[utoipa::path(post, path = "/webhooks/d4sign", tag = "webhooks", request_body(content = D4SignPostback, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn d4sign(
     _: Public,

@@ -44,7 +44,7 @@ pub async fn list_workspaces(
 
 /// How many workspaces the list would return with the same filters.
 #[utoipa::path(get, path = "/workspaces/count", tag = "workspaces", params(ListParams), security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = i64), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_workspaces(
     State(state): State<AppState>,
     Authed(principal): Authed,

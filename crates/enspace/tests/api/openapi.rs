@@ -169,3 +169,45 @@ fn the_document_matches_its_snapshot() {
          to accept the change"
     );
 }
+
+/// Every operation lists the answers it shares with others (the full check against a running
+/// server is Schemathesis in `.ci/contract-check`): a missing `en-workspace` is a documented
+/// 400, an unknown key a documented 401, an oversized or mistyped JSON body a documented 413 or
+/// 415, and every error answer has the error body's schema.
+#[test]
+fn every_operation_documents_the_answers_it_shares() {
+    let doc = serde_json::to_value(enspace_api::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let has = |status: &str| responses.contains_key(status);
+            let name = format!("{method} {path}");
+            assert!(has("429"), "{name}: 429");
+            let in_workspace = operation["parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == "en-workspace" && p["in"] == "header"));
+            if in_workspace {
+                assert!(has("400") && has("404"), "{name}: the workspace header's 400 and 404");
+            }
+            if operation["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(has("401") && has("403"), "{name}: 401 and 403");
+            }
+            if operation["requestBody"]["content"].get("application/json").is_some() {
+                assert!(has("400") && has("413") && has("415"), "{name}: a JSON body's 400, 413 and 415");
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{name}: {status}");
+                }
+            }
+            // Counts are JSON numbers, not text.
+            if path.ends_with("/count") {
+                assert!(responses["200"]["content"].get("application/json").is_some(), "{name}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 104, "{checked}");
+}
