@@ -80,7 +80,7 @@ pub fn not_null<'de, D: Deserializer<'de>, T: serde::Deserialize<'de>>(deseriali
 fn parse_unique(bytes: &[u8]) -> Result<Value, ApiError> {
     let repeated = std::cell::RefCell::new(None);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let parsed = Unique { path: String::new(), repeated: &repeated }
+    let parsed = Unique { at: &At::Root, repeated: &repeated }
         .deserialize(&mut deserializer)
         .and_then(|value| deserializer.end().map(|()| value));
     match (parsed, repeated.into_inner()) {
@@ -90,19 +90,32 @@ fn parse_unique(bytes: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
-/// A JSON value at `path`; the first repeated key's path lands in `repeated`.
-struct Unique<'r> {
-    path: String,
-    repeated: &'r std::cell::RefCell<Option<String>>,
+/// Where a value is, as a chain back to the root: written out (`data.itens[2].nome`) only for
+/// the error, so a body that is fine costs no path strings.
+enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
 }
 
-impl Unique<'_> {
-    fn child(&self, path: String) -> Self {
-        Unique { path, repeated: self.repeated }
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Key(At::Root, key) => key.to_string(),
+            At::Key(parent, key) => format!("{}.{key}", parent.path()),
+            At::Index(parent, index) => format!("{}[{index}]", parent.path()),
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Unique<'_> {
+/// A JSON value at `at`; the first repeated key's path lands in `repeated`.
+struct Unique<'r, 'p> {
+    at: &'p At<'p>,
+    repeated: &'r std::cell::RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Unique<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -110,7 +123,7 @@ impl<'de> DeserializeSeed<'de> for Unique<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Unique<'_> {
+impl<'de> Visitor<'de> for Unique<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -147,21 +160,24 @@ impl<'de> Visitor<'de> for Unique<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut values = Vec::new();
-        while let Some(value) = seq.next_element_seed(self.child(format!("{}[{}]", self.path, values.len())))? {
-            values.push(value);
+        loop {
+            let at = At::Index(self.at, values.len());
+            match seq.next_element_seed(Unique { at: &at, repeated: self.repeated })? {
+                Some(value) => values.push(value),
+                None => return Ok(Value::Array(values)),
+            }
         }
-        Ok(Value::Array(values))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+            let at = At::Key(self.at, &key);
             if object.contains_key(&key) {
-                *self.repeated.borrow_mut() = Some(path);
+                *self.repeated.borrow_mut() = Some(at.path());
                 return Err(serde::de::Error::custom("repeated key"));
             }
-            let value = map.next_value_seed(self.child(path))?;
+            let value = map.next_value_seed(Unique { at: &at, repeated: self.repeated })?;
             object.insert(key, value);
         }
         Ok(Value::Object(object))
