@@ -110,6 +110,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::conversations::routes())
         .merge(routes::signature_requests::routes())
         .merge(routes::webhooks::routes())
+        .merge(routes::events::routes())
 }
 
 /// The routes and the document that describes them (with the shared answers added).

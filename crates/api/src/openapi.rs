@@ -23,6 +23,7 @@ use crate::error::ErrorBody;
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "workspaces", description = "Workspaces, and the workspace of a request (`en-workspace`)"),
         (name = "user", description = "The caller, its API keys and its request log"),
+        (name = "events", description = "The event log: every change, in order, as the reader may see it"),
     )
 )]
 struct ApiDoc;

@@ -512,13 +512,7 @@ impl HistoryView {
     /// The entry as a reader with `grant` sees it: changes of fields it may not read are left
     /// out (`status` is the native column, or a field of that refId: both must be readable).
     pub fn masked(mut self, grant: &FieldGrant) -> HistoryView {
-        if !grant.is_all() {
-            self.changes.retain(|key, _| match key.as_str() {
-                "isDraft" => true,
-                "status" => grant.covers("status") && grant.covers("data.status"),
-                ref_id => grant.covers(&format!("data.{ref_id}")),
-            });
-        }
+        self.changes = enspace_domain::events::readable_changes(&self.changes, grant);
         self
     }
 }

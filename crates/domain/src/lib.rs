@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod code;
 pub mod emails;
 pub mod esign;
+pub mod events;
 pub mod fields;
 pub mod files;
 pub mod forms;

@@ -18,9 +18,11 @@ use enspace_integrations::{
     Environment, ProviderError, Providers,
 };
 use enspace_store::{
+    fields::FieldRecord,
     integrations::IntegrationRecord,
     items::{ItemRecord, NewHistory},
     signature_requests::{self as requests, NewSignatureRequest},
+    types::TypeRecord,
     Db, StoreError,
 };
 use serde_json::{json, Map, Value};
@@ -267,7 +269,7 @@ async fn record_outcome(
     };
     let changes = history_changes(request.id, &request.title, &request.provider, status);
     let entry = NewHistory { item: &item, user_id: None, action: HISTORY_ACTION, changes, source: "integration", now };
-    enspace_store::items::add_history(tx, entry).await
+    enspace_store::items::add_history(tx, entry).await.map(|_| ())
 }
 
 /// Why a signed document could not be fetched or attached.
@@ -275,6 +277,8 @@ async fn record_outcome(
 pub enum DocumentError {
     /// The provider does not have the signed document (yet), or the installation is gone.
     Unavailable(String),
+    /// The item's field refuses the document (its rules, as for any update).
+    Refused(Vec<enspace_domain::Detail>),
     Provider(ProviderError),
     Store(StoreError),
 }
@@ -342,7 +346,9 @@ fn attached_value(
 
 /// Fetches the signed document from the provider, stores it as a file of the workspace and
 /// writes it into field `field` of the request's item (an `EnESign` field, or appended to a
-/// file field), with a line in the item's history. Answers the field's new value.
+/// file field) through the item writer: the field's own rules apply (a file field that takes no
+/// PDF refuses it), and the change gets its history line and event like any other update.
+/// Answers the field's new value.
 #[allow(clippy::too_many_arguments)]
 pub async fn attach_signed(
     db: &Db,
@@ -350,11 +356,13 @@ pub async fn attach_signed(
     providers: &Providers,
     files: &crate::files::FileStore,
     request: &requests::SignatureRequestRecord,
+    (record, fields): (&TypeRecord, &[FieldRecord]),
     item: &ItemRecord,
     field: &enspace_domain::fields::FieldDef,
-    user_id: i64,
+    author: &crate::items::Author<'_>,
 ) -> Result<Value, DocumentError> {
     let bytes = signed_document(db, keyring, providers, request).await?;
+    let user_id = author.user_id.unwrap_or_default();
     let stored = crate::files::upload(db, files, request.workspace_id, user_id, &signed_name(request), &bytes)
         .await
         .map_err(|e| match e {
@@ -363,23 +371,32 @@ pub async fn attach_signed(
                 DocumentError::Unavailable(format!("the file could not be stored: {e}"))
             }
         })?;
-    let now = now_ms();
-    let mut tx = db.begin().await?;
-    let Some(current) = enspace_store::items::get_in(&mut tx, item.workspace_id, item.type_id, &item.reference).await?
-    else {
-        return Err(DocumentError::Unavailable("The item no longer exists".into()));
-    };
     let esign = field.field_type == enspace_domain::catalogue::FieldType::EnESign;
-    let value = attached_value(esign, current.data.get(&field.ref_id), request, &stored.value());
-    let mut data = current.data.clone();
-    data.insert(field.ref_id.clone(), value.clone());
-    let updated =
-        enspace_store::items::update(&mut tx, &current, &data, &current.status, current.is_draft, now).await?;
-    enspace_store::files::attach(&mut tx, item.workspace_id, item.type_id, item.id, &[stored.id]).await?;
-    let changes = enspace_domain::items::changes(&current.data, &data);
-    let entry =
-        NewHistory { item: &updated, user_id: Some(user_id), action: "update", changes, source: "integration", now };
-    enspace_store::items::add_history(&mut tx, entry).await?;
+    let mut values = Map::new();
+    let (data, server_values) = if esign {
+        values.insert(field.ref_id.clone(), attached_value(true, None, request, &stored.value()));
+        (None, Some(&values))
+    } else {
+        // The file field's current files by id, and the new one: checked and resolved as a
+        // client's would be.
+        let current = item.data.get(&field.ref_id);
+        let named = attached_value(false, current, request, &stored.value());
+        let ids: Vec<Value> =
+            named.as_array().into_iter().flatten().filter_map(|f| f.get("id")).map(|id| json!({ "id": id })).collect();
+        values.insert(field.ref_id.clone(), Value::Array(ids));
+        (Some(&values), None)
+    };
+    let update =
+        crate::items::UpdateRequest { data, server_values, status: None, is_draft: None, problems: Vec::new() };
+    let mut tx = db.begin().await?;
+    let result = crate::items::update_in(&mut tx, record, fields, &item.reference, &update, author).await;
+    let updated = match result {
+        Ok(Some(updated)) => updated,
+        Ok(None) => return Err(DocumentError::Unavailable("The item no longer exists".into())),
+        Err(crate::items::ItemError::Store(e)) => return Err(DocumentError::Store(e)),
+        Err(crate::items::ItemError::Invalid(details)) => return Err(DocumentError::Refused(details)),
+        Err(crate::items::ItemError::Duplicate(detail)) => return Err(DocumentError::Refused(vec![detail])),
+    };
     tx.commit().await?;
-    Ok(value)
+    Ok(updated.data.get(&field.ref_id).cloned().unwrap_or(Value::Null))
 }

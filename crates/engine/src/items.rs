@@ -16,6 +16,7 @@ use enspace_domain::{
     Detail,
 };
 use enspace_store::{
+    events::{Actor, NewEvent, Subject},
     fields::FieldRecord,
     items::{self, ItemRecord, NewHistory, NewItem, Related},
     types::TypeRecord,
@@ -40,12 +41,76 @@ impl From<StoreError> for ItemError {
 
 type Result<T> = std::result::Result<T, ItemError>;
 
+/// What happened to an item: its history line's `action` and its event's kind.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Created,
+    /// `status_only`: the status alone changed (history calls that a `status` line).
+    Updated {
+        status_only: bool,
+    },
+    Deleted,
+}
+
+impl Change {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Change::Created => ("create", "item.created"),
+            Change::Updated { status_only: true } => ("status", "item.updated"),
+            Change::Updated { status_only: false } => ("update", "item.updated"),
+            Change::Deleted => ("delete", "item.deleted"),
+        }
+    }
+}
+
 /// Who writes, and through what.
 #[derive(Debug, Clone)]
 pub struct Author<'a> {
     pub user_id: Option<i64>,
-    /// `api`, `form`, `flow` or `system`.
+    /// The writer's email (a public form's filler is known by nothing else).
+    pub email: Option<&'a str>,
+    /// The API key's reference, when the writer used one.
+    pub key: Option<&'a str>,
+    /// `api`, `form`, `flow`, `integration` or `system`.
     pub source: &'a str,
+}
+
+/// Writes an item change's history line and its event together, in the change's transaction:
+/// the event points at the history row that holds the changes (one record of each change), so
+/// the log and the history can never disagree.
+async fn record_change(
+    tx: &mut Tx,
+    record: &TypeRecord,
+    item: &ItemRecord,
+    author: &Author<'_>,
+    what: Change,
+    changes: Map<String, Value>,
+    now: i64,
+) -> std::result::Result<(), StoreError> {
+    let (action, kind) = what.names();
+    let history = items::add_history(
+        tx,
+        NewHistory { item, user_id: author.user_id, action, changes, source: author.source, now },
+    )
+    .await?;
+    let event = NewEvent {
+        workspace_id: item.workspace_id,
+        kind,
+        subject: Subject {
+            kind: "item",
+            id: Some(item.id),
+            reference: Some(&item.reference),
+            type_id: Some(record.id),
+            item_type: Some(&record.slug),
+        },
+        history_id: Some(history),
+        changes: None,
+        actor: Actor { user_id: author.user_id, email: author.email, key: author.key },
+        source: author.source,
+        now,
+    };
+    enspace_store::events::append(tx, event).await?;
+    Ok(())
 }
 
 /// What a create asks for, beside `data`.
@@ -65,6 +130,9 @@ pub struct CreateRequest<'a> {
 
 pub struct UpdateRequest<'a> {
     pub data: Option<&'a Map<String, Value>>,
+    /// Values the server itself made for fields only it writes (a signed document's `EnESign`
+    /// value): never from a client's body. They join the stored data as they are, like codes.
+    pub server_values: Option<&'a Map<String, Value>>,
     pub status: Option<&'a str>,
     pub is_draft: Option<bool>,
     /// As in [`CreateRequest::problems`].
@@ -250,18 +318,7 @@ pub async fn create_in(
     for (key, value) in [("status", json!(item.status)), ("isDraft", json!(item.is_draft))] {
         change.insert(key.into(), json!({ "from": null, "to": value }));
     }
-    items::add_history(
-        tx,
-        NewHistory {
-            item: &item,
-            user_id: author.user_id,
-            action: "create",
-            changes: change,
-            source: author.source,
-            now,
-        },
-    )
-    .await?;
+    record_change(tx, record, &item, author, Change::Created, change, now).await?;
     Ok(item)
 }
 
@@ -291,7 +348,10 @@ pub async fn update_in(
     let defs = defs(fields);
     let is_draft = request.is_draft.unwrap_or(item.is_draft);
     let empty = Map::new();
-    let base = current_fields_only(&item.data, fields);
+    let mut base = current_fields_only(&item.data, fields);
+    if let Some(values) = request.server_values {
+        base.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let (mut checked, shape) = check_data(&defs, request.data.unwrap_or(&empty), &base, Mode::Update, is_draft, &[]);
     let details = merged(&request.problems, shape);
     // Only what this body named needs resolving; stored values were resolved when written.
@@ -311,13 +371,10 @@ pub async fn update_in(
     if item.is_draft != updated.is_draft {
         change.insert("isDraft".into(), json!({ "from": item.is_draft, "to": updated.is_draft }));
     }
+    // A body that changes no value leaves no history line and no event: there is nothing to tell.
     if !change.is_empty() {
-        let action = if status_changed && change.len() == 1 { "status" } else { "update" };
-        items::add_history(
-            tx,
-            NewHistory { item: &updated, user_id: author.user_id, action, changes: change, source: author.source, now },
-        )
-        .await?;
+        let what = Change::Updated { status_only: status_changed && change.len() == 1 };
+        record_change(tx, record, &updated, author, what, change, now).await?;
     }
     Ok(Some(updated))
 }
@@ -344,18 +401,7 @@ pub async fn delete_in(
     let Some(item) = items::get_in(tx, record.workspace_id, record.id, reference).await? else { return Ok(None) };
     let keys = items::delete(tx, &item).await?;
     let change = changes(&item.data, &Map::new());
-    items::add_history(
-        tx,
-        NewHistory {
-            item: &item,
-            user_id: author.user_id,
-            action: "delete",
-            changes: change,
-            source: author.source,
-            now: now_ms(),
-        },
-    )
-    .await?;
+    record_change(tx, record, &item, author, Change::Deleted, change, now_ms()).await?;
     Ok(Some((item, keys)))
 }
 

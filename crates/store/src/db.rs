@@ -91,6 +91,12 @@ impl From<Option<&str>> for Value {
         Value::Text(v.map(str::to_string))
     }
 }
+impl From<Option<serde_json::Value>> for Value {
+    fn from(v: Option<serde_json::Value>) -> Self {
+        Value::Json(v)
+    }
+}
+
 impl From<serde_json::Value> for Value {
     fn from(v: serde_json::Value) -> Self {
         Value::Json(Some(v))

@@ -446,23 +446,25 @@ pub struct NewHistory<'a> {
     pub now: i64,
 }
 
-pub async fn add_history(tx: &mut Tx, entry: NewHistory<'_>) -> Result<()> {
-    tx.execute(
-        "INSERT INTO item_history (workspace_id, type_id, item_id, user_id, action, changes, source, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &params![
-            entry.item.workspace_id,
-            entry.item.type_id,
-            entry.item.id,
-            entry.user_id,
-            entry.action,
-            Json::Object(entry.changes),
-            entry.source,
-            entry.now
-        ],
-    )
-    .await?;
-    Ok(())
+/// Appends a history line; answers its id (the item's event points at it).
+pub async fn add_history(tx: &mut Tx, entry: NewHistory<'_>) -> Result<i64> {
+    let row = tx
+        .fetch_one(
+            "INSERT INTO item_history (workspace_id, type_id, item_id, user_id, action, changes, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &params![
+                entry.item.workspace_id,
+                entry.item.type_id,
+                entry.item.id,
+                entry.user_id,
+                entry.action,
+                Json::Object(entry.changes),
+                entry.source,
+                entry.now
+            ],
+        )
+        .await?;
+    row.i64("id")
 }
 
 /// The item's history, newest first.

@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod db;
 pub mod emails;
 pub mod error;
+pub mod events;
 pub mod fields;
 pub mod files;
 pub mod forms;

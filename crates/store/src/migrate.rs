@@ -96,6 +96,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0014_background_deletion.sql"),
         include_str!("../migrations/postgres/0014_background_deletion.sql"),
     ),
+    (
+        15,
+        "events",
+        include_str!("../migrations/sqlite/0015_events.sql"),
+        include_str!("../migrations/postgres/0015_events.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

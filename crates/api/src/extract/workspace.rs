@@ -61,6 +61,17 @@ impl FromRequestParts<AppState> for WsCtx {
 }
 
 impl WsCtx {
+    /// The caller as the writer of a change (`source`: `api`, `integration`, …): its events and
+    /// history lines name it.
+    pub fn author(&self, source: &'static str) -> enspace_engine::items::Author<'_> {
+        enspace_engine::items::Author {
+            user_id: Some(self.principal.user.id),
+            email: Some(&self.principal.user.email),
+            key: self.principal.key().map(|k| k.reference.as_str()),
+            source,
+        }
+    }
+
     pub fn member_type(&self) -> MemberType {
         // Rows are written from MemberType, so an unknown value is corrupt data: treat it as
         // the least privileged type.

@@ -302,6 +302,7 @@ pub async fn answer_public_form(
         form_required: &required_ref_ids(&form.fields),
         problems: details,
     };
-    let item = engine::create(&state.db, &record, &fields, &request, &Author { user_id: None, source: "form" }).await?;
+    let author = Author { user_id: None, email: request.request_email, key: None, source: "form" };
+    let item = engine::create(&state.db, &record, &fields, &request, &author).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "reference": item.reference }))))
 }

@@ -13,7 +13,7 @@ use enspace_domain::{
     user::check_email,
     Detail,
 };
-use enspace_engine::items::{self as engine, Author, CreateRequest, ItemError, UpdateRequest};
+use enspace_engine::items::{self as engine, CreateRequest, ItemError, UpdateRequest};
 use enspace_store::{
     fields::FieldRecord,
     items::{ItemColumns, ItemRecord},
@@ -284,10 +284,6 @@ fn check_request_email(details: &mut Vec<Detail>, path: &str, email: Option<&str
     }
 }
 
-fn author<'a>(ctx: &WsCtx) -> Author<'a> {
-    Author { user_id: Some(ctx.principal.user.id), source: "api" }
-}
-
 /// Create: `{data*, form, isDraft, request_email, status}` → 201.
 #[utoipa::path(post, path = "/ws/types/{slug}/items", tag = "items", params(WorkspaceHeader, ("slug" = String, Path)), request_body = ItemInput,
     security(("api_key" = []), ("bearer" = [])),
@@ -329,7 +325,7 @@ pub async fn create_item(
         form_required: &form_required,
         problems: details,
     };
-    let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &author(&ctx)).await?;
+    let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &ctx.author("api")).await?;
     Ok((StatusCode::CREATED, Json(created_view(&state, &scope, item, &input).await?)))
 }
 
@@ -356,12 +352,14 @@ pub async fn update_item(
     scope.check_writable("", input.data.as_ref(), input.status.as_deref())?;
     let request = UpdateRequest {
         data: input.data.as_ref(),
+        server_values: None,
         status: input.status.as_deref(),
         is_draft: input.is_draft,
         problems: details,
     };
     let mut batch = state.db.grouped().await?;
-    let result = engine::update_in(batch.tx(), &scope.record, &scope.fields, &reference, &request, &author(&ctx)).await;
+    let result =
+        engine::update_in(batch.tx(), &scope.record, &scope.fields, &reference, &request, &ctx.author("api")).await;
     let item = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     Ok(Json(view(&state, &scope, item).await?))
 }
@@ -378,7 +376,7 @@ pub async fn delete_item(
 ) -> ApiResult<Json<ItemView>> {
     let scope = scope(&state, &ctx, &slug, "delete").await?;
     let mut batch = state.db.grouped().await?;
-    let result = engine::delete_in(batch.tx(), &scope.record, &reference, &author(&ctx)).await;
+    let result = engine::delete_in(batch.tx(), &scope.record, &reference, &ctx.author("api")).await;
     let (item, keys) = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     state.files.remove_all(&keys).await;
     Ok(Json(view(&state, &scope, item).await?))
@@ -451,7 +449,7 @@ pub async fn bulk_items(
     for (i, op) in input.update.iter().enumerate() {
         scope.check_writable(&format!("update[{i}]"), op.data.as_ref(), op.status.as_deref())?;
     }
-    let author = author(&ctx);
+    let author = ctx.author("api");
     let mut details = Vec::new();
     let mut conflict = None;
     let mut result = BulkResult { create: Vec::new(), update: Vec::new(), delete: Vec::new() };
@@ -507,8 +505,13 @@ pub async fn bulk_items(
             details.extend(prefixed(&path, problems));
             continue;
         }
-        let request =
-            UpdateRequest { data: op.data.as_ref(), status: op.status.as_deref(), is_draft: op.is_draft, problems };
+        let request = UpdateRequest {
+            data: op.data.as_ref(),
+            server_values: None,
+            status: op.status.as_deref(),
+            is_draft: op.is_draft,
+            problems,
+        };
         match engine::update_in(&mut tx, &scope.record, &scope.fields, &op.reference, &request, &author).await {
             Ok(Some(item)) => updated.push(item),
             Ok(None) => {

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod conversations;
 pub mod emails;
+pub mod events;
 pub mod fields;
 pub mod files;
 pub mod forms;

@@ -352,7 +352,7 @@ pub async fn attach_signed_document(
     let (kind, fields) = enspace_store::types::with_fields(&state.db, ctx.workspace.id, slug)
         .await?
         .ok_or_else(|| ApiError::conflict(format!("The type {slug:?} no longer exists")))?;
-    let field = fields.into_iter().map(|f| f.def).find(|f| f.ref_id == field_ref);
+    let field = fields.iter().map(|f| f.def.clone()).find(|f| f.ref_id == field_ref);
     let Some(field) = field.filter(|f| ATTACHABLE.contains(&f.field_type)) else {
         return Err(ApiError::validation(vec![Detail::new(
             "field",
@@ -370,15 +370,17 @@ pub async fn attach_signed_document(
     let item = enspace_store::items::get(&state.db, ctx.workspace.id, kind.id, reference)
         .await?
         .ok_or_else(|| ApiError::conflict("The request's item no longer exists"))?;
+    let author = ctx.author("integration");
     let attached = enspace_engine::esign::attach_signed(
         &state.db,
         &state.keyring,
         &state.providers,
         &state.files,
         &request,
+        (&kind, &fields),
         &item,
         &field,
-        ctx.principal.user.id,
+        &author,
     )
     .await;
     Ok(Json(AttachedView { field: field_ref, value: attached.map_err(document_error)? }))
@@ -395,6 +397,7 @@ fn require_signed(request: &enspace_store::signature_requests::SignatureRequestR
 fn document_error(error: DocumentError) -> ApiError {
     match error {
         DocumentError::Unavailable(message) => ApiError::conflict(message),
+        DocumentError::Refused(details) => ApiError::validation(details),
         DocumentError::Provider(e) => ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()),
         DocumentError::Store(e) => e.into(),
     }

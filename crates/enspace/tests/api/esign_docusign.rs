@@ -36,6 +36,7 @@ async fn setup() -> Setup {
     for field in [
         json!({ "name": "Assinatura", "slug": "assinatura", "type": "EnESign" }),
         json!({ "name": "Anexos", "slug": "anexos", "type": "uploadFile" }),
+        json!({ "name": "Pequeno", "slug": "pequeno", "type": "uploadFile", "config": { "max_size": 4 } }),
     ] {
         let created = post("/ws/types/contratos/fields", field).await;
         assert_eq!(created.status, 201, "{}", created.text());
@@ -213,6 +214,28 @@ async fn a_request_goes_out_as_an_envelope_and_ends_signed() {
     assert_eq!(item["data"]["anexos"].as_array().unwrap().len(), 1);
     let file = s.app.get("/ws/files/2").key(&s.ana.key).ws("acme").send().await;
     assert_eq!(file.text(), "%PDF signed");
+    // The attach goes through the item writer: the field's own rules refuse what they refuse.
+    attach("pequeno").await.assert(
+        400,
+        crate::validation(
+            json!([{ "path": "data.pequeno[0]", "message": "is 11 bytes, over the field's limit of 4 bytes" }]),
+        ),
+    );
+    // And each attach is an item update in the event log, made through the integration.
+    let events = s.app.get("/ws/events?kind=item.updated").key(&s.ana.key).ws("acme").send().await.json();
+    let attached: Vec<(&Value, Vec<&String>)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (&e["source"], e["changes"].as_object().unwrap().keys().collect()))
+        .collect();
+    assert_eq!(
+        attached,
+        [
+            (&json!("integration"), vec![&"assinatura".to_string()]),
+            (&json!("integration"), vec![&"anexos".to_string()])
+        ]
+    );
     attach("nope").await.assert(
         400,
         crate::validation(

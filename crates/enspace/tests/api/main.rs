@@ -28,6 +28,7 @@ mod esign_certisign;
 mod esign_clicksign;
 mod esign_d4sign;
 mod esign_docusign;
+mod events;
 mod field_access;
 mod files;
 mod forms;

@@ -109,6 +109,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/ws/signature-requests/{id}"),
     ("get", "/ws/signature-requests/{id}/document"),
     ("post", "/ws/signature-requests/{id}/attach"),
+    ("get", "/ws/events"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),

@@ -267,6 +267,74 @@ async fn sigkill_during_a_burst_loses_no_answered_creation() {
     db.close().await;
 }
 
+/// Items and their events are one transaction: killed mid-burst, the database holds an
+/// `item.created` event for every answered item, and no event without its item (nor an item
+/// without its event).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_item_creates_leaves_an_event_for_exactly_every_stored_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = Arc::new(server.first_run_key().unwrap());
+    let port = server.port;
+    for (path, workspace, body) in [
+        ("/workspaces", None, r#"{"name":"Acme"}"#),
+        ("/ws/types", Some("acme"), r#"{"name":"Pedidos"}"#),
+        ("/ws/types/pedidos/fields", Some("acme"), r#"{"name":"Nome","slug":"nome","type":"text"}"#),
+    ] {
+        let (status, text) = http_in(port, "POST", path, Some(&key), workspace, Some(body)).await.unwrap();
+        assert_eq!(status, 201, "{path}: {text}");
+    }
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for task in 0..32 {
+        let (key, answered, count) = (key.clone(), answered.clone(), count.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..1000 {
+                let body = format!(r#"{{"data":{{"nome":"Burst {task} {i}"}}}}"#);
+                match http_in(port, "POST", "/ws/types/pedidos/items", Some(&key), Some("acme"), Some(&body)).await {
+                    Ok((201, body)) => {
+                        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        answered.lock().unwrap().push(json["reference"].as_str().unwrap().to_string());
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < 200 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the burst is too slow");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL, mid-burst
+    server.child.wait().unwrap();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+
+    let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
+    let set = |rows: Vec<enspace_store::db::Row>, column: &str| -> Vec<String> {
+        let mut out: Vec<String> = rows.iter().map(|r| r.text(column).unwrap()).collect();
+        out.sort();
+        out
+    };
+    let items = set(db.fetch_all("SELECT reference FROM items", &[]).await.unwrap(), "reference");
+    let events = set(
+        db.fetch_all("SELECT subject_reference FROM events WHERE kind = 'item.created'", &[]).await.unwrap(),
+        "subject_reference",
+    );
+    assert_eq!(events, items, "one item.created event for each stored item, and none for another");
+    let missing: Vec<&String> = answered.iter().filter(|r| items.binary_search(r).is_err()).collect();
+    assert!(missing.is_empty(), "{} answered items are missing: {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(answered.len() >= 200);
+    db.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_and_flushes_the_request_log() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,262 @@
+//! The event log and its feed: every item write (API, bulk, public form) appends exactly one event
+//! in its transaction, carrying the same changes as the item's history (read from it); the feed
+//! pages by `after` with `x-next-after`, filters by kind patterns and subject, and shows each
+//! reader only what a GET would.
+
+use enspace_domain::access::{MemberStatus, MemberType};
+use enspace_testkit::{TestApp, TestResponse, TestUser};
+use serde_json::{json, Value};
+
+use crate::{time, validation};
+
+async fn setup() -> (TestApp, TestUser) {
+    let app = TestApp::new().await;
+    let ana = app.user("ana@example.com").await;
+    app.workspace(&ana, "Acme").await;
+    for (path, body) in [
+        ("/ws/types", json!({ "name": "Pedidos" })),
+        ("/ws/types/pedidos/fields", json!({ "name": "Nome", "slug": "nome", "type": "text" })),
+        ("/ws/types/pedidos/fields", json!({ "name": "Valor", "slug": "valor", "type": "number" })),
+        ("/ws/types", json!({ "name": "Segredos" })),
+        ("/ws/types/segredos/fields", json!({ "name": "Texto", "slug": "texto", "type": "text" })),
+    ] {
+        let created = app.post(path).key(&ana.key).ws("acme").json(&body).send().await;
+        assert_eq!(created.status, 201, "{path}: {}", created.text());
+    }
+    (app, ana)
+}
+
+async fn send(app: &TestApp, user: &TestUser, method: &str, path: &str, body: Option<Value>) -> TestResponse {
+    let request = app.request(method, path).key(&user.key).ws("acme");
+    match body {
+        Some(body) => request.json(&body).send().await,
+        None => request.send().await,
+    }
+}
+
+async fn feed(app: &TestApp, user: &TestUser, query: &str) -> (Vec<Value>, i64) {
+    let answer = send(app, user, "GET", &format!("/ws/events{query}"), None).await;
+    assert_eq!(answer.status, 200, "{query}: {}", answer.text());
+    let next: i64 = answer.header("x-next-after").expect("x-next-after").parse().unwrap();
+    (answer.json().as_array().unwrap().clone(), next)
+}
+
+fn kinds(events: &[Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            (e["kind"].as_str().unwrap().to_string(), e["subject"]["reference"].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_item_write_appends_one_event_with_its_history_changes() {
+    let (app, ana) = setup().await;
+    let created =
+        send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "a", "valor": 1 } }))).await;
+    assert_eq!(created.status, 201);
+    let a = created.json()["reference"].as_str().unwrap().to_string();
+    let a_path = format!("/ws/types/pedidos/items/{a}");
+    assert_eq!(send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "valor": 2 } }))).await.status, 200);
+    // A body that changes nothing leaves no history line and no event.
+    assert_eq!(send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "valor": 2 } }))).await.status, 200);
+    let bulk = send(
+        &app,
+        &ana,
+        "POST",
+        "/ws/types/pedidos/items/bulk",
+        Some(json!({ "create": [{ "data": { "nome": "b" } }, { "data": { "nome": "c" } }], "update": [{ "reference": a, "status": "inactive" }] })),
+    )
+    .await;
+    assert_eq!(bulk.status, 200, "{}", bulk.text());
+    let b = bulk.json()["create"][0]["reference"].as_str().unwrap().to_string();
+    let c = bulk.json()["create"][1]["reference"].as_str().unwrap().to_string();
+    // A public form's answer: the filler is known by the email it gave.
+    let form = send(
+        &app,
+        &ana,
+        "POST",
+        "/ws/types/pedidos/forms",
+        Some(json!({ "name": "Pedido", "visibility": "public",
+        "fields": [{ "refId": "nome" }] })),
+    )
+    .await;
+    assert_eq!(form.status, 201, "{}", form.text());
+    let answered = app
+        .post(&format!("/public/forms/{}/answer", form.json()["hash"].as_str().unwrap()))
+        .json(&json!({ "data": { "nome": "d" }, "request_email": "cliente@example.com" }))
+        .send()
+        .await;
+    assert_eq!(answered.status, 201, "{}", answered.text());
+    let d = answered.json()["reference"].as_str().unwrap().to_string();
+    assert_eq!(send(&app, &ana, "DELETE", &format!("/ws/types/pedidos/items/{b}"), None).await.status, 200);
+
+    let (events, next) = feed(&app, &ana, "").await;
+    assert_eq!(
+        kinds(&events),
+        [
+            ("item.created".into(), a.clone()),
+            ("item.updated".into(), a.clone()),
+            ("item.created".into(), b.clone()),
+            ("item.created".into(), c.clone()),
+            ("item.updated".into(), a.clone()),
+            ("item.created".into(), d.clone()),
+            ("item.deleted".into(), b.clone()),
+        ]
+    );
+    assert_eq!(next, events.last().unwrap()["id"].as_i64().unwrap());
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    // The whole first event, in the wire shape.
+    let first = &events[0];
+    let key = app.db.fetch_one("SELECT reference FROM api_keys WHERE user_id = $1", &[ana.id.into()]).await.unwrap();
+    assert_eq!(
+        first,
+        &json!({ "id": ids[0], "kind": "item.created", "created_at": time(&first["created_at"]), "workspace": "acme",
+            "subject": { "type": "item", "id": created.json()["id"], "reference": a, "item_type": "pedidos" },
+            "changes": { "nome": { "from": null, "to": "a" }, "valor": { "from": null, "to": 1 },
+                "status": { "from": null, "to": "active" }, "isDraft": { "from": null, "to": false } },
+            "actor": { "user": ana.id, "email": "ana@example.com", "key": key.text("reference").unwrap() },
+            "source": "api" })
+    );
+    // Each event's changes are its history line's (one record, read back through the event).
+    let history = send(&app, &ana, "GET", &format!("{a_path}/history"), None).await.json();
+    let history_changes: Vec<&Value> = history.as_array().unwrap().iter().rev().map(|h| &h["changes"]).collect();
+    let event_changes: Vec<&Value> =
+        events.iter().filter(|e| e["subject"]["reference"] == a.as_str()).map(|e| &e["changes"]).collect();
+    assert_eq!(event_changes, history_changes);
+    assert_eq!(events[4]["changes"], json!({ "status": { "from": "active", "to": "inactive" } }));
+    assert_eq!(
+        (&events[5]["actor"], &events[5]["source"]),
+        (&json!({ "user": null, "email": "cliente@example.com", "key": null }), &json!("form"))
+    );
+    assert_eq!(events[6]["changes"], json!({ "nome": { "from": "b", "to": null } }));
+    // One event row per write, no more.
+    let rows = app.db.fetch_one("SELECT COUNT(*) AS n FROM events", &[]).await.unwrap().i64("n").unwrap();
+    assert_eq!(rows, 7);
+}
+
+#[tokio::test]
+async fn the_feed_pages_by_after_and_filters_by_kind_and_subject() {
+    let (app, ana) = setup().await;
+    let mut references = Vec::new();
+    for nome in ["a", "b", "c"] {
+        let created =
+            send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": nome } }))).await;
+        references.push(created.json()["reference"].as_str().unwrap().to_string());
+    }
+    let a_path = format!("/ws/types/pedidos/items/{}", references[0]);
+    send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "nome": "a2" } }))).await;
+    let (all, head) = feed(&app, &ana, "").await;
+    assert_eq!(all.len(), 4);
+    // Pages of two: the second ends at the head, the third is empty and says so.
+    let (page1, next1) = feed(&app, &ana, "?_limit=2").await;
+    assert_eq!((page1.len(), next1), (2, all[1]["id"].as_i64().unwrap()));
+    let (page2, next2) = feed(&app, &ana, &format!("?_limit=2&after={next1}")).await;
+    assert_eq!(page2, all[2..].to_vec());
+    assert_eq!(next2, head);
+    let (page3, next3) = feed(&app, &ana, &format!("?_limit=2&after={next2}")).await;
+    assert_eq!((page3.len(), next3), (0, head));
+    // A filter that matches little still moves the reader to the head.
+    let (updated, next) = feed(&app, &ana, "?kind=item.updated").await;
+    assert_eq!((kinds(&updated), next), (vec![("item.updated".to_string(), references[0].clone())], head));
+    for query in ["?kind=item.*", "?kind=*", "?kind_in[]=item.created&kind_in[]=item.updated", "?kind_in[0]=item.*"] {
+        assert_eq!(feed(&app, &ana, query).await.0, all, "{query}");
+    }
+    let (created, _) = feed(&app, &ana, "?kind_in=item.created&kind_in=item.deleted").await;
+    assert_eq!(created.len(), 3);
+    let (about_a, _) = feed(&app, &ana, &format!("?subject.reference={}", references[0])).await;
+    assert_eq!(about_a.len(), 2);
+    assert_eq!(feed(&app, &ana, "?subject.item_type=segredos").await.0, Vec::<Value>::new());
+    assert_eq!(feed(&app, &ana, "?subject.type=item&_limit=1").await.0, all[..1].to_vec());
+    // Mistakes are named.
+    send(&app, &ana, "GET", "/ws/events?kind=item.exploded&_sort=id:desc&after=x", None).await.assert(
+        400,
+        validation(json!([
+            { "path": "kind", "message": "expected an event kind (item.created, item.updated, item.deleted), <resource>.* or *, got \"item.exploded\"" },
+            { "path": "_sort", "message": "the feed is read in id order with after=<id>" },
+            { "path": "after", "message": "expected an event id, got \"x\"" }
+        ])),
+    );
+    send(&app, &ana, "GET", "/ws/events?nope=1", None).await.assert(
+        400,
+        json!({ "statusCode": 400, "error": "Bad Request", "message": "Invalid query parameter nope: unknown field or operator",
+            "details": [{ "path": "nope", "message": "unknown field or operator" }] }),
+    );
+}
+
+/// A reader receives what a GET of the subject would show it: nothing of a type it may not
+/// read, no field it may not read, and no `item.updated` whose only changes it may not see.
+#[tokio::test]
+async fn readers_see_only_what_they_may_read() {
+    let (app, ana) = setup().await;
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(1, &[("types::pedidos::read", Some(json!(["data.nome"])))]).await;
+    app.assign_role(member, role).await;
+    let created =
+        send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "a", "valor": 1 } }))).await;
+    let a_path = format!("/ws/types/pedidos/items/{}", created.json()["reference"].as_str().unwrap());
+    send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "valor": 5 } }))).await;
+    send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "nome": "b", "valor": 6 } }))).await;
+    send(&app, &ana, "POST", "/ws/types/segredos/items", Some(json!({ "data": { "texto": "x" } }))).await;
+    assert_eq!(feed(&app, &ana, "").await.0.len(), 4);
+    let (seen, next) = feed(&app, &bia, "").await;
+    let changes: Vec<(&Value, &Value)> = seen.iter().map(|e| (&e["kind"], &e["changes"])).collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                &json!("item.created"),
+                &json!({ "nome": { "from": null, "to": "a" }, "isDraft": { "from": null, "to": false } })
+            ),
+            (&json!("item.updated"), &json!({ "nome": { "from": "a", "to": "b" } })),
+        ]
+    );
+    // The reader still moves past what it may not see.
+    assert_eq!(next, feed(&app, &ana, "").await.1);
+}
+
+/// Two writers in one workspace: the second's event waits for the first's commit, so a reader
+/// never sees a later id before an earlier one and can resume after it without a gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
+    let (app, ana) = setup().await;
+    let event = |n: i64| enspace_store::events::NewEvent {
+        workspace_id: 1,
+        kind: "item.created",
+        subject: enspace_store::events::Subject {
+            kind: "item",
+            id: Some(n),
+            reference: None,
+            type_id: None,
+            item_type: None,
+        },
+        history_id: None,
+        changes: None,
+        actor: Default::default(),
+        source: "system",
+        now: n,
+    };
+    let mut first = app.db.begin().await.unwrap();
+    let first_id = enspace_store::events::append(&mut first, event(1)).await.unwrap();
+    let db = app.db.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        let id = enspace_store::events::append(&mut tx, event(2)).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The second writer waits; readers see neither event yet.
+    assert!(!second.is_finished());
+    let (events, next) = feed(&app, &ana, "").await;
+    assert_eq!((events.len(), next), (0, 0));
+    first.commit().await.unwrap();
+    let second_id = second.await.unwrap();
+    assert!(first_id < second_id);
+    let (events, _) = feed(&app, &ana, "").await;
+    let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [first_id, second_id]);
+}
