@@ -61,6 +61,8 @@ pub struct AppState {
     pub jobs: Jobs,
     /// Provider clients and server-wide accounts (webhook verification uses the latter).
     pub providers: Providers,
+    /// Open event streams per credential (`routes::events`).
+    pub streams: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             config: Arc::new(config),
             request_log,
             metrics: Arc::default(),
+            streams: Arc::default(),
         }
     }
 }

@@ -517,15 +517,15 @@ impl HistoryView {
     }
 }
 
-impl From<enspace_store::items::HistoryRecord> for HistoryView {
-    fn from(h: enspace_store::items::HistoryRecord) -> Self {
+impl From<enspace_store::events::EventRecord> for HistoryView {
+    fn from(e: enspace_store::events::EventRecord) -> Self {
         HistoryView {
-            id: h.id,
-            action: h.action,
-            changes: h.changes,
-            user: h.user_id,
-            source: h.source,
-            created_at: format_ms(h.created_at),
+            id: e.id,
+            action: enspace_domain::events::history_action(&e.kind, &e.changes).to_string(),
+            changes: e.changes,
+            user: e.actor_user,
+            source: e.source,
+            created_at: format_ms(e.created_at),
         }
     }
 }

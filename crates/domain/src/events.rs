@@ -6,7 +6,20 @@ use serde_json::{Map, Value};
 use crate::access::FieldGrant;
 
 /// Every kind the server emits so far; a milestone that adds a resource adds its kinds here.
-pub const KINDS: &[&str] = &["item.created", "item.updated", "item.deleted"];
+pub const KINDS: &[&str] =
+    &["item.created", "item.updated", "item.deleted", "signature_request.created", "signature_request.updated"];
+
+/// An item history line's `action` [wire], from the event that is the line: `create`, `update`,
+/// `status` (an update of the status alone), `delete`, or `signature_request`.
+pub fn history_action(kind: &str, changes: &Map<String, Value>) -> &'static str {
+    match kind {
+        "item.created" => "create",
+        "item.deleted" => "delete",
+        "item.updated" if changes.len() == 1 && changes.contains_key("status") => "status",
+        "item.updated" => "update",
+        _ => "signature_request",
+    }
+}
 
 /// The kinds a pattern selects; an unknown kind or a malformed pattern (`*.created`) is an
 /// error naming what is accepted.
@@ -54,9 +67,22 @@ mod tests {
         assert_eq!(expand("item.created").unwrap(), ["item.created"]);
         assert_eq!(expand("item.*").unwrap(), ["item.created", "item.updated", "item.deleted"]);
         assert_eq!(expand("*").unwrap(), KINDS);
+        assert_eq!(expand("signature_request.*").unwrap(), ["signature_request.created", "signature_request.updated"]);
         for bad in ["*.created", "item", "item.", "thing.*", "item.exploded", ""] {
             assert!(expand(bad).unwrap_err().starts_with("expected an event kind"), "{bad}");
         }
+    }
+
+    #[test]
+    fn history_lines_are_named_from_their_events() {
+        let status = json!({ "status": { "from": "active", "to": "inactive" } });
+        let both = json!({ "status": { "from": "active", "to": "inactive" }, "nome": { "from": "a", "to": "b" } });
+        let action = |kind: &str, changes: &Value| history_action(kind, changes.as_object().unwrap());
+        assert_eq!(action("item.updated", &status), "status");
+        assert_eq!(action("item.updated", &both), "update");
+        assert_eq!(action("item.created", &both), "create");
+        assert_eq!(action("item.deleted", &both), "delete");
+        assert_eq!(action("signature_request.updated", &json!({})), "signature_request");
     }
 
     #[test]

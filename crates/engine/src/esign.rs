@@ -20,7 +20,7 @@ use enspace_integrations::{
 use enspace_store::{
     fields::FieldRecord,
     integrations::IntegrationRecord,
-    items::{ItemRecord, NewHistory},
+    items::ItemRecord,
     signature_requests::{self as requests, NewSignatureRequest},
     types::TypeRecord,
     Db, StoreError,
@@ -179,17 +179,55 @@ pub async fn send(
         // The provider has the document; say which, so it can be found and voided by hand.
         tracing::error!(provider = slug, provider_id = %provider_id, error = %e, "a sent signature request could not be recorded");
     })?;
-    if let Some((_, item)) = new.item {
+    if let Some((type_slug, item)) = new.item {
         let changes = history_changes(id, new.title, slug, "sent");
-        let entry = NewHistory { item, user_id: new.created_by, action: HISTORY_ACTION, changes, source: "api", now };
-        enspace_store::items::add_history(&mut tx, entry).await?;
+        let line = ItemLine { request: id, item, type_slug, created: true, actor: new.created_by, source: "api" };
+        record_line(&mut tx, line, changes, now).await?;
     }
     tx.commit().await?;
     Ok(id)
 }
 
-/// The item history's action for a signature request's lines.
+/// The key of a signature request's line in its item's history.
 pub const HISTORY_ACTION: &str = "signature_request";
+
+/// A signature request's line in its item's history: an event about the request, tied to the
+/// item (its history is its events) and readable by the item type's readers.
+struct ItemLine<'a> {
+    request: i64,
+    item: &'a ItemRecord,
+    type_slug: &'a str,
+    /// The request was just sent (`signature_request.created`), or it reached its end.
+    created: bool,
+    actor: Option<i64>,
+    source: &'a str,
+}
+
+async fn record_line(
+    tx: &mut enspace_store::Tx,
+    line: ItemLine<'_>,
+    changes: Map<String, Value>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let kind = if line.created { "signature_request.created" } else { "signature_request.updated" };
+    let event = enspace_store::events::NewEvent {
+        workspace_id: line.item.workspace_id,
+        kind,
+        subject: enspace_store::events::Subject {
+            kind: "signature_request",
+            id: Some(line.request),
+            reference: None,
+            type_id: Some(line.item.type_id),
+            item_type: Some(line.type_slug),
+            item_id: Some(line.item.id),
+        },
+        changes,
+        actor: enspace_store::events::Actor { user_id: line.actor, email: None, key: None },
+        source: line.source,
+        now,
+    };
+    enspace_store::events::append(tx, event).await.map(|_| ())
+}
 
 /// An item history line: the request as it stands.
 fn history_changes(id: i64, title: &str, provider: &str, status: &str) -> Map<String, Value> {
@@ -268,8 +306,15 @@ async fn record_outcome(
         return Ok(());
     };
     let changes = history_changes(request.id, &request.title, &request.provider, status);
-    let entry = NewHistory { item: &item, user_id: None, action: HISTORY_ACTION, changes, source: "integration", now };
-    enspace_store::items::add_history(tx, entry).await.map(|_| ())
+    let line = ItemLine {
+        request: request.id,
+        item: &item,
+        type_slug: slug,
+        created: false,
+        actor: None,
+        source: "integration",
+    };
+    record_line(tx, line, changes, now).await
 }
 
 /// Why a signed document could not be fetched or attached.

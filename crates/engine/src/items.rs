@@ -18,7 +18,7 @@ use enspace_domain::{
 use enspace_store::{
     events::{Actor, NewEvent, Subject},
     fields::FieldRecord,
-    items::{self, ItemRecord, NewHistory, NewItem, Related},
+    items::{self, ItemRecord, NewItem, Related},
     types::TypeRecord,
     Db, Reader, StoreError, Tx,
 };
@@ -41,24 +41,21 @@ impl From<StoreError> for ItemError {
 
 type Result<T> = std::result::Result<T, ItemError>;
 
-/// What happened to an item: its history line's `action` and its event's kind.
+/// What happened to an item: its event's kind (its history line is named from the kind, see
+/// `domain::events::history_action`).
 #[derive(Debug, Clone, Copy)]
 enum Change {
     Created,
-    /// `status_only`: the status alone changed (history calls that a `status` line).
-    Updated {
-        status_only: bool,
-    },
+    Updated,
     Deleted,
 }
 
 impl Change {
-    fn names(self) -> (&'static str, &'static str) {
+    fn kind(self) -> &'static str {
         match self {
-            Change::Created => ("create", "item.created"),
-            Change::Updated { status_only: true } => ("status", "item.updated"),
-            Change::Updated { status_only: false } => ("update", "item.updated"),
-            Change::Deleted => ("delete", "item.deleted"),
+            Change::Created => "item.created",
+            Change::Updated => "item.updated",
+            Change::Deleted => "item.deleted",
         }
     }
 }
@@ -75,9 +72,8 @@ pub struct Author<'a> {
     pub source: &'a str,
 }
 
-/// Writes an item change's history line and its event together, in the change's transaction:
-/// the event points at the history row that holds the changes (one record of each change), so
-/// the log and the history can never disagree.
+/// Records an item change: its event, which is also its line in the item's history (one
+/// record of each change), in the change's transaction.
 async fn record_change(
     tx: &mut Tx,
     record: &TypeRecord,
@@ -87,24 +83,18 @@ async fn record_change(
     changes: Map<String, Value>,
     now: i64,
 ) -> std::result::Result<(), StoreError> {
-    let (action, kind) = what.names();
-    let history = items::add_history(
-        tx,
-        NewHistory { item, user_id: author.user_id, action, changes, source: author.source, now },
-    )
-    .await?;
     let event = NewEvent {
         workspace_id: item.workspace_id,
-        kind,
+        kind: what.kind(),
         subject: Subject {
             kind: "item",
             id: Some(item.id),
             reference: Some(&item.reference),
             type_id: Some(record.id),
             item_type: Some(&record.slug),
+            item_id: Some(item.id),
         },
-        history_id: Some(history),
-        changes: None,
+        changes,
         actor: Actor { user_id: author.user_id, email: author.email, key: author.key },
         source: author.source,
         now,
@@ -373,8 +363,7 @@ pub async fn update_in(
     }
     // A body that changes no value leaves no history line and no event: there is nothing to tell.
     if !change.is_empty() {
-        let what = Change::Updated { status_only: status_changed && change.len() == 1 };
-        record_change(tx, record, &updated, author, what, change, now).await?;
+        record_change(tx, record, &updated, author, Change::Updated, change, now).await?;
     }
     Ok(Some(updated))
 }

@@ -2,9 +2,8 @@
 //! transaction of the change, so a reader never sees a change the database does not hold, nor
 //! misses one a client was told succeeded.
 //!
-//! Item events carry no copy of their changes: `history_id` points at the item's history row,
-//! which holds them (one record of each change; an event row is a few dozen bytes). Reads join
-//! it back.
+//! An item's history is its events (`item_id`): each change is recorded once, and history reads
+//! are a query of the log. Events about an item are kept as long as the item.
 //!
 //! Order: ids grow with every event, and a workspace's events become visible in id order, so a
 //! reader resuming after an id never skips one that committed later. SQLite's single writer
@@ -45,15 +44,16 @@ pub struct Subject<'a> {
     /// The type the subject belongs to, and its slug: who may read the event.
     pub type_id: Option<i64>,
     pub item_type: Option<&'a str>,
+    /// The item whose history this event is part of (the subject itself for item events).
+    pub item_id: Option<i64>,
 }
 
 pub struct NewEvent<'a> {
     pub workspace_id: i64,
     pub kind: &'a str,
     pub subject: Subject<'a>,
-    /// The history row holding the changes (item events), or the changes themselves.
-    pub history_id: Option<i64>,
-    pub changes: Option<Map<String, Json>>,
+    /// `{key: {from, to}}`.
+    pub changes: Map<String, Json>,
     pub actor: Actor<'a>,
     /// `api`, `form`, `flow`, `integration`, `system`.
     pub source: &'a str,
@@ -71,7 +71,7 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
     let row = tx
         .fetch_one(
             "INSERT INTO events (workspace_id, kind, subject_type, subject_id, subject_reference, type_id, item_type, \
-             history_id, changes, actor_user, actor_email, actor_key, source, created_at) \
+             item_id, changes, actor_user, actor_email, actor_key, source, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
             &params![
                 event.workspace_id,
@@ -81,8 +81,8 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
                 event.subject.reference,
                 event.subject.type_id,
                 event.subject.item_type,
-                event.history_id,
-                event.changes.map(Json::Object),
+                event.subject.item_id,
+                Json::Object(event.changes),
                 event.actor.user_id,
                 event.actor.email,
                 event.actor.key,
@@ -94,6 +94,9 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
     row.i64("id")
 }
 
+const COLUMNS: &str = "e.id, e.kind, e.subject_type, e.subject_id, e.subject_reference, e.type_id, e.item_type, \
+    e.item_id, e.changes, e.actor_user, e.actor_email, e.actor_key, e.source, e.created_at";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
     pub id: i64,
@@ -103,6 +106,7 @@ pub struct EventRecord {
     pub subject_reference: Option<String>,
     pub type_id: Option<i64>,
     pub item_type: Option<String>,
+    pub item_id: Option<i64>,
     pub changes: Map<String, Json>,
     pub actor_user: Option<i64>,
     pub actor_email: Option<String>,
@@ -113,9 +117,8 @@ pub struct EventRecord {
 
 impl EventRecord {
     fn from_row(row: &Row) -> Result<EventRecord> {
-        // The event's own changes, else its history row's.
-        let changes = match (row.json("changes")?, row.json("history_changes")?) {
-            (Json::Object(map), _) | (_, Json::Object(map)) => map,
+        let changes = match row.json("changes")? {
+            Json::Object(map) => map,
             _ => Map::new(),
         };
         Ok(EventRecord {
@@ -126,6 +129,7 @@ impl EventRecord {
             subject_reference: row.opt_text("subject_reference")?,
             type_id: row.opt_i64("type_id")?,
             item_type: row.opt_text("item_type")?,
+            item_id: row.opt_i64("item_id")?,
             changes,
             actor_user: row.opt_i64("actor_user")?,
             actor_email: row.opt_text("actor_email")?,
@@ -155,11 +159,7 @@ pub const LIST: ListSpec = ListSpec {
 /// matching `query`'s filters (its sort is ignored: the log is read in id order). `through` is
 /// the [`head`] read first: a page shorter than the limit has looked at every event up to it.
 pub async fn page(db: &Db, workspace_id: i64, after: i64, through: i64, query: &ListQuery) -> Result<Vec<EventRecord>> {
-    let mut sql = Sql::new(
-        "SELECT e.id, e.kind, e.subject_type, e.subject_id, e.subject_reference, e.type_id, e.item_type, e.changes, \
-         h.changes AS history_changes, e.actor_user, e.actor_email, e.actor_key, e.source, e.created_at \
-         FROM events e LEFT JOIN item_history h ON h.id = e.history_id WHERE e.workspace_id = ",
-    );
+    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM events e WHERE e.workspace_id = "));
     sql.bind(workspace_id).push(" AND e.id > ").bind(after).push(" AND e.id <= ").bind(through);
     LIST.push_conditions(&mut sql, db.backend(), query);
     sql.push(" ORDER BY e.id LIMIT ").bind(i64::from(query.limit));
@@ -171,4 +171,18 @@ pub async fn head(db: &Db, workspace_id: i64) -> Result<i64> {
     let row =
         db.fetch_one("SELECT MAX(id) AS head FROM events WHERE workspace_id = $1", &params![workspace_id]).await?;
     Ok(row.opt_i64("head")?.unwrap_or(0))
+}
+
+/// An item's history: its events, newest first.
+pub async fn history(db: &Db, workspace_id: i64, item_id: i64, limit: u32, start: u64) -> Result<Vec<EventRecord>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {COLUMNS} FROM events e WHERE e.item_id = $1 AND e.workspace_id = $2 ORDER BY e.id DESC LIMIT $3 OFFSET $4"
+        ),
+        &params![item_id, workspace_id, limit as i64, start.min(i64::MAX as u64) as i64],
+    )
+    .await?
+    .iter()
+    .map(EventRecord::from_row)
+    .collect()
 }

@@ -99,7 +99,7 @@ pub struct Batch {
     pub file_keys: Vec<String>,
 }
 
-/// One batch of a hidden type's removal: its files, then history, then items; when none are
+/// One batch of a hidden type's removal: its files, then its items; when none are
 /// left, the type row itself (cascading to its fields, forms and counters). `rows == 0` when
 /// the type is gone.
 pub async fn type_batch(db: &Db, workspace_id: i64, type_id: i64) -> Result<Batch> {
@@ -107,11 +107,11 @@ pub async fn type_batch(db: &Db, workspace_id: i64, type_id: i64) -> Result<Batc
     if !file_keys.is_empty() {
         return Ok(Batch { rows: file_keys.len() as u64, file_keys });
     }
-    for table in ["item_history", "items"] {
-        let rows = delete_batch(db, table, "type_id", type_id).await?;
-        if rows > 0 {
-            return Ok(Batch { rows, file_keys });
-        }
+    // The type's events stay: they are the log's past (`type.deleted` implies them), read by
+    // those who may still read a deleted type's events, until the log's retention.
+    let rows = delete_batch(db, "items", "type_id", type_id).await?;
+    if rows > 0 {
+        return Ok(Batch { rows, file_keys });
     }
     let rows = db
         .execute(

@@ -1,12 +1,23 @@
-//! The event log's feed (`GET /ws/events`, spec/events.md § Reading it, decisions 63–73): the
-//! workspace's events after `after`, oldest first, each shown to the reader exactly as a `GET` of
-//! its subject would show it — events about a type it may not read are absent, fields it may not
-//! read are absent from `changes`, and an `item.updated` left with no readable change is absent.
+//! The event log's readers (spec/events.md § Reading it, decisions 63–74): the feed
+//! (`GET /ws/events`) and the live stream (`GET /ws/events/stream`, server-sent events). Both
+//! show each event to the reader exactly as a `GET` of its subject would show it — events about
+//! a type it may not read are absent, fields it may not read are absent from `changes`, and an
+//! `item.updated` left with no readable change is absent.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    convert::Infallible,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use axum::{
-    extract::State,
-    http::HeaderValue,
-    response::{IntoResponse, Response},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue},
+    response::{
+        sse::{Event as SseEvent, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
     Json,
 };
 use enspace_domain::{
@@ -31,7 +42,7 @@ use crate::{
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_events))
+    OpenApiRouter::new().routes(routes!(list_events)).routes(routes!(stream_events))
 }
 
 /// One event [ours, spec/events.md].
@@ -178,5 +189,178 @@ pub async fn list_events(State(state): State<AppState>, ctx: WsCtx, query: Query
         events.into_iter().filter_map(|e| shown(&access, e, &ctx.workspace.reference)).collect();
     let mut response = Json(views).into_response();
     response.headers_mut().insert("x-next-after", HeaderValue::from(next_after));
+    Ok(response)
+}
+
+/// How often an idle stream looks for new events. Polling the log (one indexed query) sees the
+/// events of every process on a shared PostgreSQL, with no channel to keep in step.
+const STREAM_POLL: Duration = Duration::from_millis(250);
+/// Keep-alive comments, and how often the caller's right to read is checked again (decision 74).
+const STREAM_KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Open streams one credential may hold at once (decision 74).
+pub const STREAMS_PER_CREDENTIAL: usize = 10;
+
+/// Where a stream starts: `Last-Event-ID` beats `after` (a browser reconnecting keeps its first
+/// query string); with neither, it starts at the head (live events only).
+fn stream_start(headers: &HeaderMap, after: Option<i64>) -> ApiResult<Option<i64>> {
+    match headers.get("last-event-id").map(|v| v.to_str().map(str::trim)) {
+        None => Ok(after),
+        Some(Ok(text)) => match text.parse::<i64>() {
+            Ok(id) if id >= 0 => Ok(Some(id)),
+            _ => Err(ApiError::validation(vec![Detail::new(
+                "Last-Event-ID",
+                format!("expected an event id, got {text:?}"),
+            )])),
+        },
+        Some(Err(_)) => Err(ApiError::validation(vec![Detail::new("Last-Event-ID", "expected an event id")])),
+    }
+}
+
+/// One open stream's slot among its credential's; freed when the stream ends.
+struct StreamSlot {
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    credential: String,
+}
+
+impl StreamSlot {
+    fn take(counts: &Arc<Mutex<HashMap<String, usize>>>, credential: String) -> ApiResult<StreamSlot> {
+        let mut open = counts.lock().map_err(|_| ApiError::internal("stream counts poisoned"))?;
+        let count = open.entry(credential.clone()).or_default();
+        if *count >= STREAMS_PER_CREDENTIAL {
+            return Err(ApiError::too_many_requests(STREAM_KEEP_ALIVE.as_secs()));
+        }
+        *count += 1;
+        Ok(StreamSlot { counts: counts.clone(), credential })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.counts.lock() {
+            if let Some(count) = open.get_mut(&self.credential) {
+                *count = count.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// What a stream carries between two polls.
+struct Follow {
+    state: AppState,
+    ctx: WsCtx,
+    access: MemberAccess,
+    query: list::ListQuery,
+    cursor: i64,
+    ready: VecDeque<SseEvent>,
+    checked_at: Instant,
+    /// The request as it came, to check the caller again as a new request would be.
+    request: axum::http::request::Parts,
+    _slot: StreamSlot,
+}
+
+impl Follow {
+    /// The caller's right to read, checked again: a revoked or expired key, an ended session or
+    /// membership, or a changed role takes effect on an open stream too.
+    async fn recheck(&mut self) -> ApiResult<()> {
+        let mut parts = Request::from_parts(self.request.clone(), ()).into_parts().0;
+        parts.extensions = Default::default();
+        let ctx =
+            <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &self.state).await?;
+        self.access = ctx.access(&self.state).await?;
+        self.ctx = ctx;
+        self.checked_at = Instant::now();
+        Ok(())
+    }
+
+    /// The next message, waiting for events as long as it takes; `None` ends the stream.
+    async fn next(mut self) -> Option<(Result<SseEvent, Infallible>, Follow)> {
+        loop {
+            if let Some(message) = self.ready.pop_front() {
+                return Some((Ok(message), self));
+            }
+            if self.checked_at.elapsed() >= STREAM_KEEP_ALIVE && self.recheck().await.is_err() {
+                return None;
+            }
+            let (db, ws) = (&self.state.db, self.ctx.workspace.id);
+            let page = async {
+                let head = enspace_store::events::head(db, ws).await?;
+                enspace_store::events::page(db, ws, self.cursor, head, &self.query).await.map(|events| (head, events))
+            };
+            let (head, events) = match page.await {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::warn!(%error, "an event stream could not read the log");
+                    return None;
+                }
+            };
+            let full = events.len() as u32 >= self.query.limit;
+            let next_after = match events.last() {
+                Some(last) if full => last.id,
+                _ => head.max(self.cursor),
+            };
+            for event in events {
+                let id = event.id;
+                if let Some(view) = shown(&self.access, event, &self.ctx.workspace.reference) {
+                    let data = serde_json::to_string(&view).unwrap_or_default();
+                    self.ready.push_back(SseEvent::default().id(id.to_string()).event(view.kind.clone()).data(data));
+                }
+            }
+            self.cursor = next_after;
+            if self.ready.is_empty() && !full {
+                tokio::time::sleep(STREAM_POLL).await;
+            }
+        }
+    }
+}
+
+/// The live stream [ours]: `text/event-stream`, one message per event (`id:` its id, `event:`
+/// its kind, `data:` the event as the feed shows it), a keep-alive comment every 15 s. Resume
+/// with `Last-Event-ID` (or `?after=`) to get every event after it, none twice; without either
+/// it starts with the events written from now on. The same filters as the feed. At most 10 open
+/// streams per credential (429 beyond); the caller's access is checked again every 15 s and the
+/// stream ends when it is gone. Browsers' `EventSource` cannot send `x-api-key` or
+/// `en-workspace`: use a client that sets headers (keys are never taken from the query string).
+#[utoipa::path(get, path = "/ws/events/stream", tag = "events", params(WorkspaceHeader, FeedParams,
+        ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, description = "server-sent events", content_type = "text/event-stream", body = String),
+        (status = 400, body = ErrorBody)))]
+pub async fn stream_events(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+    request: Request,
+) -> ApiResult<Response> {
+    let access = ctx.access(&state).await?;
+    let given_after = query.get("after").is_some();
+    let (after, query) = feed_query(&state, &query)?;
+    let start = stream_start(request.headers(), given_after.then_some(after))?;
+    let cursor = match start {
+        Some(id) => id,
+        None => enspace_store::events::head(&state.db, ctx.workspace.id).await?,
+    };
+    let credential = match &ctx.principal.credential {
+        crate::extract::Credential::Key(key) => format!("key:{}", key.id),
+        crate::extract::Credential::Session { id } => format!("session:{id}"),
+    };
+    let slot = StreamSlot::take(&state.streams, credential)?;
+    let (request, _) = request.into_parts();
+    let follow = Follow {
+        state: state.clone(),
+        ctx,
+        access,
+        query,
+        cursor,
+        ready: VecDeque::new(),
+        checked_at: Instant::now(),
+        request,
+        _slot: slot,
+    };
+    let stream = futures_util::stream::unfold(follow, Follow::next);
+    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(STREAM_KEEP_ALIVE).text("keep-alive"));
+    let mut response = sse.into_response();
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
 }

@@ -567,7 +567,8 @@ pub async fn item_history(
     let item = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
         .await?
         .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    let entries = enspace_store::items::history(&state.db, ctx.workspace.id, item.id, query.limit, query.start).await?;
+    let entries =
+        enspace_store::events::history(&state.db, ctx.workspace.id, item.id, query.limit, query.start).await?;
     Ok(Json(entries.into_iter().map(|entry| HistoryView::from(entry).masked(&scope.readable)).collect()))
 }
 

@@ -154,6 +154,7 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws/stats", None, Member),
         // Every member reads the feed; what it shows is filtered per event (events.rs tests it).
         route("GET", "/ws/events", None, Member),
+        route("GET", "/ws/events/stream", None, Member),
         route("GET", "/ws/deletion-preview", None, Owner),
         route("DELETE", "/ws?confirm=wrong", None, Owner),
         route("GET", "/ws/types", None, Member),
@@ -374,7 +375,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
     })
     .await;
-    assert_eq!((routes, cases), (46, 46 * 36));
+    assert_eq!((routes, cases), (47, 47 * 36));
 }
 
 #[tokio::test]

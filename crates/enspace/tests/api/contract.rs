@@ -218,7 +218,7 @@ async fn array_spellings_of_in_lists_give_the_same_rows() {
         );
 }
 
-/// Puts `n` items (and a history row each) into a type straight through SQL: the API would
+/// Puts `n` items (and an event each) into a type straight through SQL: the API would
 /// take minutes to load what makes a delete large.
 async fn load_items(app: &TestApp, workspace_id: i64, type_id: i64, n: i64) {
     let prefix = format!("BIG{workspace_id}T{type_id}N");
@@ -237,8 +237,8 @@ async fn load_items(app: &TestApp, workspace_id: i64, type_id: i64, n: i64) {
     app.db.execute(sql, &[workspace_id.into(), type_id.into(), n.into(), prefix.into()]).await.unwrap();
     app.db
         .execute(
-            "INSERT INTO item_history (workspace_id, type_id, item_id, action, changes, source, created_at) \
-             SELECT workspace_id, type_id, id, 'create', '{}', 'api', 0 FROM items WHERE type_id = $1",
+            "INSERT INTO events (workspace_id, kind, subject_type, subject_id, type_id, item_id, changes, source, created_at) \
+             SELECT workspace_id, 'item.created', 'item', id, type_id, id, '{}', 'api', 0 FROM items WHERE type_id = $1",
             &[type_id.into()],
         )
         .await
@@ -348,7 +348,7 @@ async fn large_deletes_leave_other_workspaces_writing() {
     let answered = app.delete("/ws?confirm=big").key(&ana.key).ws("big").send().await;
     assert_eq!(answered.status, 200, "{}", answered.text());
     report("workspace", writes_during(&app, &ana, purge()).await);
-    for table in ["items", "item_history", "types", "fields", "workspaces"] {
+    for table in ["items", "events", "types", "fields", "workspaces"] {
         let column = if table == "workspaces" { "id" } else { "workspace_id" };
         let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} = $1");
         assert_eq!(app.db.fetch_one(&sql, &[big_id.into()]).await.unwrap().i64("n").unwrap(), 0, "{table}");

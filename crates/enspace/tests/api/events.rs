@@ -1,5 +1,5 @@
 //! The event log and its feed: every item write (API, bulk, public form) appends exactly one event
-//! in its transaction, carrying the same changes as the item's history (read from it); the feed
+//! in its transaction, which is also its line in the item's history; the feed
 //! pages by `after` with `x-next-after`, filters by kind patterns and subject, and shows each
 //! reader only what a GET would.
 
@@ -120,7 +120,7 @@ async fn every_item_write_appends_one_event_with_its_history_changes() {
             "actor": { "user": ana.id, "email": "ana@example.com", "key": key.text("reference").unwrap() },
             "source": "api" })
     );
-    // Each event's changes are its history line's (one record, read back through the event).
+    // Each event's changes are its history line's (one record: history is read from the log).
     let history = send(&app, &ana, "GET", &format!("{a_path}/history"), None).await.json();
     let history_changes: Vec<&Value> = history.as_array().unwrap().iter().rev().map(|h| &h["changes"]).collect();
     let event_changes: Vec<&Value> =
@@ -174,7 +174,7 @@ async fn the_feed_pages_by_after_and_filters_by_kind_and_subject() {
     send(&app, &ana, "GET", "/ws/events?kind=item.exploded&_sort=id:desc&after=x", None).await.assert(
         400,
         validation(json!([
-            { "path": "kind", "message": "expected an event kind (item.created, item.updated, item.deleted), <resource>.* or *, got \"item.exploded\"" },
+            { "path": "kind", "message": "expected an event kind (item.created, item.updated, item.deleted, signature_request.created, signature_request.updated), <resource>.* or *, got \"item.exploded\"" },
             { "path": "_sort", "message": "the feed is read in id order with after=<id>" },
             { "path": "after", "message": "expected an event id, got \"x\"" }
         ])),
@@ -232,9 +232,9 @@ async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
             reference: None,
             type_id: None,
             item_type: None,
+            item_id: None,
         },
-        history_id: None,
-        changes: None,
+        changes: Default::default(),
         actor: Default::default(),
         source: "system",
         now: n,
@@ -259,4 +259,123 @@ async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
     let (events, _) = feed(&app, &ana, "").await;
     let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [first_id, second_id]);
+}
+
+/// An open stream's body, read message by message.
+struct Stream {
+    body: axum::body::Body,
+    buffer: String,
+}
+
+impl Stream {
+    async fn open(app: &TestApp, user: &TestUser, query: &str, last_event_id: Option<i64>) -> Stream {
+        use tower::ServiceExt;
+        let mut request = axum::http::Request::builder()
+            .uri(format!("/ws/events/stream{query}"))
+            .header("x-api-key", &user.key)
+            .header("en-workspace", "acme");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = app.router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert_eq!(response.headers()["cache-control"], "no-cache");
+        Stream { body: response.into_body(), buffer: String::new() }
+    }
+
+    /// The next `n` event messages as `(id, kind, data)`; keep-alive comments are skipped.
+    async fn next(&mut self, n: usize) -> Vec<(i64, String, Value)> {
+        use http_body_util::BodyExt;
+        let mut out = Vec::new();
+        while out.len() < n {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let message: String = self.buffer.drain(..end + 2).collect();
+                let field =
+                    |name: &str| message.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim_start().to_string());
+                if let (Some(id), Some(kind), Some(data)) = (field("id:"), field("event:"), field("data:")) {
+                    out.push((id.parse().unwrap(), kind, serde_json::from_str(&data).unwrap()));
+                }
+                continue;
+            }
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), self.body.frame())
+                .await
+                .expect("a message within 10 s")
+                .expect("the stream is open")
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                self.buffer.push_str(std::str::from_utf8(&data).unwrap());
+            }
+        }
+        out
+    }
+
+    /// Nothing more arrives for a while (no repeat, nothing unreadable).
+    async fn quiet(&mut self) {
+        use http_body_util::BodyExt;
+        let more = tokio::time::timeout(std::time::Duration::from_millis(700), self.body.frame()).await;
+        assert!(more.is_err(), "unexpected: {more:?} after {:?}", self.buffer);
+    }
+}
+
+#[tokio::test]
+async fn the_stream_resumes_after_last_event_id_and_follows_new_events() {
+    let (app, ana) = setup().await;
+    for nome in ["a", "b", "c"] {
+        send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": nome } }))).await;
+    }
+    let (all, _) = feed(&app, &ana, "").await;
+    let ids: Vec<i64> = all.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    // Resumed after the first: the other two, as the feed shows them, then what comes next.
+    let mut stream = Stream::open(&app, &ana, "", Some(ids[0])).await;
+    let resumed = stream.next(2).await;
+    assert_eq!(resumed.iter().map(|m| m.0).collect::<Vec<_>>(), ids[1..]);
+    assert_eq!(resumed[0].1, "item.created");
+    assert_eq!(resumed[0].2, all[1]);
+    send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "d" } }))).await;
+    let live = stream.next(1).await;
+    assert_eq!((live[0].1.as_str(), &live[0].2["changes"]["nome"]["to"]), ("item.created", &json!("d")));
+    assert!(live[0].0 > ids[2]);
+    stream.quiet().await;
+    // Without a position it starts live; `Last-Event-ID` beats `after`; filters apply.
+    let mut fresh = Stream::open(&app, &ana, "?after=0&kind=item.updated", Some(live[0].0)).await;
+    let reference = live[0].2["subject"]["reference"].as_str().unwrap().to_string();
+    send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "e" } }))).await;
+    let path = format!("/ws/types/pedidos/items/{reference}");
+    send(&app, &ana, "PUT", &path, Some(json!({ "data": { "nome": "d2" } }))).await;
+    let updated = fresh.next(1).await;
+    assert_eq!(
+        (updated[0].1.as_str(), updated[0].2["subject"]["reference"].as_str()),
+        ("item.updated", Some(reference.as_str()))
+    );
+    fresh.quiet().await;
+}
+
+#[tokio::test]
+async fn a_stream_shows_a_reader_only_what_it_may_read_and_streams_are_bounded() {
+    let (app, ana) = setup().await;
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(1, &[("types::pedidos::read", Some(json!(["data.nome"])))]).await;
+    app.assign_role(member, role).await;
+    let mut stream = Stream::open(&app, &bia, "", None).await;
+    send(&app, &ana, "POST", "/ws/types/segredos/items", Some(json!({ "data": { "texto": "x" } }))).await;
+    send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "a", "valor": 3 } }))).await;
+    let seen = stream.next(1).await;
+    assert_eq!(seen[0].2["subject"]["item_type"], "pedidos");
+    assert_eq!(
+        seen[0].2["changes"],
+        json!({ "nome": { "from": null, "to": "a" }, "isDraft": { "from": null, "to": false } })
+    );
+    stream.quiet().await;
+    // Ten open streams per credential; the eleventh is refused until one closes.
+    let mut open = Vec::new();
+    for _ in 0..9 {
+        open.push(Stream::open(&app, &bia, "", None).await);
+    }
+    send(&app, &bia, "GET", "/ws/events/stream", None)
+        .await
+        .assert_error(429, "Too many requests: retry after 15 seconds");
+    drop(open.pop());
+    assert_eq!(Stream::open(&app, &bia, "", None).await.buffer, "");
 }

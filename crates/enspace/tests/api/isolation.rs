@@ -15,6 +15,7 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("POST", "/ws/leave".to_string(), None),
         ("GET", "/ws/stats".to_string(), None),
         ("GET", "/ws/events".to_string(), None),
+        ("GET", "/ws/events/stream".to_string(), None),
         ("GET", "/ws/deletion-preview".to_string(), None),
         ("DELETE", format!("/ws?confirm={confirm}"), None),
         ("GET", "/ws/types".to_string(), None),

@@ -554,7 +554,7 @@ async fn deleting_types_and_fields_leaves_nothing_behind() {
     app.get("/ws/types/clientes").key(&ana.key).ws("acme").send().await.assert_error(404, "Type not found");
     assert_eq!(app.get("/ws/types").key(&ana.key).ws("acme").send().await.json().as_array().unwrap().len(), 1);
     assert_eq!(app.run_jobs().await, 2);
-    for (table, expected) in [("items", 1), ("types", 1), ("item_history", 1)] {
+    for (table, expected) in [("items", 1), ("types", 1)] {
         let n = app.db.fetch_one(&format!("SELECT COUNT(*) AS n FROM {table}"), &[]).await.unwrap().i64("n").unwrap();
         assert_eq!(n, expected, "{table}");
     }

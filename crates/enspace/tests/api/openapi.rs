@@ -110,6 +110,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/ws/signature-requests/{id}/document"),
     ("post", "/ws/signature-requests/{id}/attach"),
     ("get", "/ws/events"),
+    ("get", "/ws/events/stream"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),

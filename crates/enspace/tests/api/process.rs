@@ -335,6 +335,50 @@ async fn sigkill_during_item_creates_leaves_an_event_for_exactly_every_stored_it
     db.close().await;
 }
 
+/// On PostgreSQL, several processes share the log: a stream opened on one process receives the
+/// events written through another. (SQLite is one process; the stream's own tests cover it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_on_one_process_sees_events_written_through_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = database(dir.path()).await;
+    if pg.is_none() {
+        return;
+    }
+    let writer = Server::start(dir.path(), &url).await;
+    let key = writer.first_run_key().unwrap();
+    let reader = Server::start(&dir.path().join("second"), &url).await;
+    for (path, workspace, body) in [
+        ("/workspaces", None, r#"{"name":"Acme"}"#),
+        ("/ws/types", Some("acme"), r#"{"name":"Pedidos"}"#),
+        ("/ws/types/pedidos/fields", Some("acme"), r#"{"name":"Nome","slug":"nome","type":"text"}"#),
+    ] {
+        let (status, text) = http_in(writer.port, "POST", path, Some(&key), workspace, Some(body)).await.unwrap();
+        assert_eq!(status, 201, "{path}: {text}");
+    }
+    let mut stream = TcpStream::connect(("127.0.0.1", reader.port)).await.unwrap();
+    let request =
+        format!("GET /ws/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\nen-workspace: acme\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let body = r#"{"data":{"nome":"de outro processo"}}"#;
+    let (status, created) =
+        http_in(writer.port, "POST", "/ws/types/pedidos/items", Some(&key), Some("acme"), Some(body)).await.unwrap();
+    assert_eq!(status, 201, "{created}");
+    let reference =
+        serde_json::from_str::<serde_json::Value>(&created).unwrap()["reference"].as_str().unwrap().to_string();
+    let mut received = Vec::new();
+    let started = Instant::now();
+    while !String::from_utf8_lossy(&received).contains(&reference) {
+        assert!(started.elapsed() < Duration::from_secs(10), "not streamed: {}", String::from_utf8_lossy(&received));
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await.unwrap().unwrap();
+        assert!(n > 0, "the stream closed: {}", String::from_utf8_lossy(&received));
+        received.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("event: item.created"), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_and_flushes_the_request_log() {
     let dir = tempfile::tempdir().unwrap();
