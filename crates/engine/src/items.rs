@@ -325,6 +325,152 @@ pub async fn create(
     batch.finish(result).await
 }
 
+/// A partial update as one command; `None` when the item does not exist.
+pub async fn update(
+    db: &Db,
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    reference: &str,
+    request: &UpdateRequest<'_>,
+    author: &Author<'_>,
+) -> Result<Option<ItemRecord>> {
+    let mut batch = db.grouped().await?;
+    let result = update_in(batch.tx(), record, fields, reference, request, author).await;
+    batch.finish(result).await
+}
+
+/// Deletes an item as one command, then its files' bytes; `None` when it does not exist.
+pub async fn delete(
+    db: &Db,
+    files: &crate::files::FileStore,
+    record: &TypeRecord,
+    reference: &str,
+    author: &Author<'_>,
+) -> Result<Option<ItemRecord>> {
+    let mut batch = db.grouped().await?;
+    let result = delete_in(batch.tx(), record, reference, author).await;
+    let Some((item, keys)) = batch.finish(result).await? else { return Ok(None) };
+    files.remove_all(&keys).await;
+    Ok(Some(item))
+}
+
+/// One operation of a bulk request: ready to run, or refused by the caller's own checks (its
+/// problems, paths relative to the operation).
+pub enum BulkOp<T> {
+    Ready(T),
+    Refused(Vec<Detail>),
+}
+
+/// A bulk request's operations, in the order given.
+pub struct Bulk<'a> {
+    pub create: Vec<BulkOp<CreateRequest<'a>>>,
+    pub update: Vec<(&'a str, UpdateRequest<'a>)>,
+    pub delete: Vec<&'a str>,
+}
+
+/// What a bulk request did, per kind, in the order given.
+pub struct BulkDone {
+    pub created: Vec<ItemRecord>,
+    pub updated: Vec<ItemRecord>,
+    pub deleted: Vec<ItemRecord>,
+}
+
+pub enum BulkError {
+    /// Every problem, with its operation's path (`create[3].data.valor`).
+    Invalid(Vec<Detail>),
+    /// A unique value is taken (the last detail), beside the other problems: nothing changed.
+    Conflict(Vec<Detail>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for BulkError {
+    fn from(e: StoreError) -> Self {
+        BulkError::Store(e)
+    }
+}
+
+fn prefixed(prefix: &str, details: Vec<Detail>) -> impl Iterator<Item = Detail> + '_ {
+    details.into_iter().map(move |d| Detail::new(format!("{prefix}.{}", d.path), d.message))
+}
+
+/// Runs a bulk request in one transaction: every operation applies, or none does. Every
+/// operation is checked so that all problems are reported; after a database-level refusal (a
+/// unique value) the transaction is spent and the remaining writes are skipped.
+pub async fn bulk(
+    db: &Db,
+    files: &crate::files::FileStore,
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    request: Bulk<'_>,
+    author: &Author<'_>,
+) -> std::result::Result<BulkDone, BulkError> {
+    let mut details = Vec::new();
+    let mut conflict = None;
+    let mut done = BulkDone { created: Vec::new(), updated: Vec::new(), deleted: Vec::new() };
+    let mut keys = Vec::new();
+    let mut tx = db.begin().await?;
+    for (i, op) in request.create.into_iter().enumerate() {
+        let path = format!("create[{i}]");
+        let op = match op {
+            BulkOp::Ready(op) if conflict.is_none() => op,
+            BulkOp::Ready(op) => {
+                details.extend(prefixed(&path, op.problems));
+                continue;
+            }
+            BulkOp::Refused(problems) => {
+                details.extend(prefixed(&path, problems));
+                continue;
+            }
+        };
+        match create_in(&mut tx, record, fields, &op, author).await {
+            Ok(item) => done.created.push(item),
+            Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
+            Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
+            Err(ItemError::Store(e)) => return Err(e.into()),
+        }
+    }
+    for (i, (reference, op)) in request.update.into_iter().enumerate() {
+        let path = format!("update[{i}]");
+        if conflict.is_some() {
+            details.extend(prefixed(&path, op.problems));
+            continue;
+        }
+        match update_in(&mut tx, record, fields, reference, &op, author).await {
+            Ok(Some(item)) => done.updated.push(item),
+            Ok(None) => details
+                .push(Detail::new(format!("{path}.reference"), format!("no item {reference:?} in {}", record.slug))),
+            Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
+            Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
+            Err(ItemError::Store(e)) => return Err(e.into()),
+        }
+    }
+    for (i, reference) in request.delete.into_iter().enumerate() {
+        if conflict.is_some() {
+            break;
+        }
+        match delete_in(&mut tx, record, reference, author).await {
+            Ok(Some((item, k))) => {
+                done.deleted.push(item);
+                keys.extend(k);
+            }
+            Ok(None) => {
+                details.push(Detail::new(format!("delete[{i}]"), format!("no item {reference:?} in {}", record.slug)))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(conflict) = conflict {
+        details.push(conflict);
+        return Err(BulkError::Conflict(details));
+    }
+    if !details.is_empty() {
+        return Err(BulkError::Invalid(details));
+    }
+    tx.commit().await?;
+    files.remove_all(&keys).await;
+    Ok(done)
+}
+
 /// A partial update inside `tx`; `None` when the item does not exist.
 pub async fn update_in(
     tx: &mut Tx,
@@ -386,7 +532,7 @@ pub async fn delete_in(
     record: &TypeRecord,
     reference: &str,
     author: &Author<'_>,
-) -> Result<Option<(ItemRecord, Vec<String>)>> {
+) -> std::result::Result<Option<(ItemRecord, Vec<String>)>, StoreError> {
     let Some(item) = items::get_in(tx, record.workspace_id, record.id, reference).await? else { return Ok(None) };
     let keys = items::delete(tx, &item).await?;
     let change = changes(&item.data, &Map::new());

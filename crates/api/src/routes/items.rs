@@ -13,7 +13,7 @@ use enspace_domain::{
     user::check_email,
     Detail,
 };
-use enspace_engine::items::{self as engine, CreateRequest, ItemError, UpdateRequest};
+use enspace_engine::items::{self as engine, Bulk, BulkError, BulkOp, CreateRequest, ItemError, UpdateRequest};
 use enspace_store::{
     fields::FieldRecord,
     items::{ItemColumns, ItemRecord},
@@ -357,10 +357,9 @@ pub async fn update_item(
         is_draft: input.is_draft,
         problems: details,
     };
-    let mut batch = state.db.grouped().await?;
-    let result =
-        engine::update_in(batch.tx(), &scope.record, &scope.fields, &reference, &request, &ctx.author("api")).await;
-    let item = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+    let item = engine::update(&state.db, &scope.record, &scope.fields, &reference, &request, &ctx.author("api"))
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     Ok(Json(view(&state, &scope, item).await?))
 }
 
@@ -375,10 +374,9 @@ pub async fn delete_item(
     Path((slug, reference)): Path<(String, String)>,
 ) -> ApiResult<Json<ItemView>> {
     let scope = scope(&state, &ctx, &slug, "delete").await?;
-    let mut batch = state.db.grouped().await?;
-    let result = engine::delete_in(batch.tx(), &scope.record, &reference, &ctx.author("api")).await;
-    let (item, keys) = batch.finish(result).await?.ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    state.files.remove_all(&keys).await;
+    let item = engine::delete(&state.db, &state.files, &scope.record, &reference, &ctx.author("api"))
+        .await?
+        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
     Ok(Json(view(&state, &scope, item).await?))
 }
 
@@ -417,10 +415,6 @@ pub struct BulkResult {
     pub delete: Vec<ItemView>,
 }
 
-fn prefixed(prefix: &str, details: Vec<Detail>) -> impl Iterator<Item = Detail> + '_ {
-    details.into_iter().map(move |d| Detail::new(format!("{prefix}.{}", d.path), d.message))
-}
-
 /// Creates, updates and deletes in one transaction: every operation applies, or none does
 /// (every problem reported with its operation's path, e.g. `create[3].data.valor`).
 #[utoipa::path(post, path = "/ws/types/{slug}/items/bulk", tag = "items", params(WorkspaceHeader, ("slug" = String, Path)), request_body = BulkInput,
@@ -449,106 +443,76 @@ pub async fn bulk_items(
     for (i, op) in input.update.iter().enumerate() {
         scope.check_writable(&format!("update[{i}]"), op.data.as_ref(), op.status.as_deref())?;
     }
-    let author = ctx.author("api");
-    let mut details = Vec::new();
-    let mut conflict = None;
-    let mut result = BulkResult { create: Vec::new(), update: Vec::new(), delete: Vec::new() };
-    let (mut created, mut updated, mut deleted, mut keys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut tx = state.db.begin().await?;
-    // Checks run for every operation so that all problems are reported; after a database-level
-    // refusal (a unique value) the transaction is spent, so the remaining writes are skipped.
-    for (i, op) in input.create.iter().enumerate() {
-        let path = format!("create[{i}]");
+    // The caller's own checks, per operation: statuses, emails, the form each create names
+    // (and whether the caller may create through it). The writes are one engine command.
+    let mut prepared = Vec::new();
+    for op in &input.create {
         let mut problems = Vec::new();
         if op.data.is_none() {
             problems.push(Detail::new("data", "is required"));
         }
         check_status(&mut problems, "status", op.status.as_deref());
         check_request_email(&mut problems, "request_email", op.request_email.as_deref());
-        let mut form_refused = false;
-        let (form, required) = match form_of(&state, &scope.record, op.form.as_ref(), "form").await {
+        let choice = match form_of(&state, &scope.record, op.form.as_ref(), "form").await {
             Ok(choice) => {
                 choice.authorize(&scope.access, &slug)?;
-                choice.parts()
+                Some(choice.parts())
             }
             Err(e) => {
-                form_refused = true;
                 problems.extend(e.details);
-                ("default".into(), Vec::new())
+                None
             }
         };
-        let Some(data) = op.data.as_ref().filter(|_| !form_refused && conflict.is_none()) else {
-            details.extend(prefixed(&path, problems));
-            continue;
-        };
-        let request = CreateRequest {
-            data,
-            status: op.status.as_deref().unwrap_or("active"),
-            is_draft: op.is_draft.unwrap_or(false),
-            form,
-            request_email: op.request_email.as_deref(),
-            form_required: &required,
-            problems,
-        };
-        match engine::create_in(&mut tx, &scope.record, &scope.fields, &request, &author).await {
-            Ok(item) => created.push(item),
-            Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
-            Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
-            Err(ItemError::Store(e)) => return Err(e.into()),
-        }
+        prepared.push((choice, problems));
     }
-    for (i, op) in input.update.iter().enumerate() {
-        let path = format!("update[{i}]");
-        let mut problems = Vec::new();
-        check_status(&mut problems, "status", op.status.as_deref());
-        if conflict.is_some() {
-            details.extend(prefixed(&path, problems));
-            continue;
+    let create = input
+        .create
+        .iter()
+        .zip(&prepared)
+        .map(|(op, (choice, problems))| match (choice, op.data.as_ref()) {
+            (Some((form, required)), Some(data)) => BulkOp::Ready(CreateRequest {
+                data,
+                status: op.status.as_deref().unwrap_or("active"),
+                is_draft: op.is_draft.unwrap_or(false),
+                form: form.clone(),
+                request_email: op.request_email.as_deref(),
+                form_required: required,
+                problems: problems.clone(),
+            }),
+            _ => BulkOp::Refused(problems.clone()),
+        })
+        .collect();
+    let update = input
+        .update
+        .iter()
+        .map(|op| {
+            let mut problems = Vec::new();
+            check_status(&mut problems, "status", op.status.as_deref());
+            let request = UpdateRequest {
+                data: op.data.as_ref(),
+                server_values: None,
+                status: op.status.as_deref(),
+                is_draft: op.is_draft,
+                problems,
+            };
+            (op.reference.as_str(), request)
+        })
+        .collect();
+    let request = Bulk { create, update, delete: input.delete.iter().map(String::as_str).collect() };
+    let done = engine::bulk(&state.db, &state.files, &scope.record, &scope.fields, request, &ctx.author("api"))
+        .await
+        .map_err(|error| match error {
+        BulkError::Invalid(details) => ApiError::validation(details),
+        BulkError::Conflict(details) => {
+            ApiError { details, ..ApiError::conflict("A unique field's value is already used; nothing was changed") }
         }
-        let request = UpdateRequest {
-            data: op.data.as_ref(),
-            server_values: None,
-            status: op.status.as_deref(),
-            is_draft: op.is_draft,
-            problems,
-        };
-        match engine::update_in(&mut tx, &scope.record, &scope.fields, &op.reference, &request, &author).await {
-            Ok(Some(item)) => updated.push(item),
-            Ok(None) => {
-                details.push(Detail::new(format!("{path}.reference"), format!("no item {:?} in {slug}", op.reference)))
-            }
-            Err(ItemError::Invalid(problems)) => details.extend(prefixed(&path, problems)),
-            Err(ItemError::Duplicate(d)) => conflict = Some(Detail::new(format!("{path}.{}", d.path), d.message)),
-            Err(ItemError::Store(e)) => return Err(e.into()),
-        }
-    }
-    for (i, reference) in input.delete.iter().enumerate() {
-        if conflict.is_some() {
-            break;
-        }
-        match engine::delete_in(&mut tx, &scope.record, reference, &author).await {
-            Ok(Some((item, k))) => {
-                deleted.push(item);
-                keys.extend(k);
-            }
-            Ok(None) => details.push(Detail::new(format!("delete[{i}]"), format!("no item {reference:?} in {slug}"))),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    if let Some(conflict) = conflict {
-        details.push(conflict);
-        return Err(ApiError {
-            details,
-            ..ApiError::conflict("A unique field's value is already used; nothing was changed")
-        });
-    }
-    ApiError::check(details)?;
-    tx.commit().await?;
-    state.files.remove_all(&keys).await;
-    result.create = views(&state, &scope, created).await?;
-    result.update = views(&state, &scope, updated).await?;
-    result.delete = views(&state, &scope, deleted).await?;
-    Ok(Json(result))
+        BulkError::Store(e) => e.into(),
+    })?;
+    Ok(Json(BulkResult {
+        create: views(&state, &scope, done.created).await?,
+        update: views(&state, &scope, done.updated).await?,
+        delete: views(&state, &scope, done.deleted).await?,
+    }))
 }
 
 /// Who changed what, from what, to what, through which source; newest first. Pages with
