@@ -63,6 +63,9 @@ pub struct AppState {
     pub providers: Providers,
     /// Open event streams per credential (`routes::events`).
     pub streams: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    /// Set when the server begins to stop: answers that never end (event streams) end then, so
+    /// a graceful stop does not wait for them.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -86,6 +89,7 @@ impl AppState {
             request_log,
             metrics: Arc::default(),
             streams: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 }

@@ -69,6 +69,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
     };
     let state = AppState::new(db.clone(), config, sink, files, keyring, jobs, providers);
+    let stopping = state.stopping.clone();
     let app = enspace_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");
@@ -79,6 +80,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     let _ = shutdown_tx.send(true);
+    stopping.send_replace(true);
     match tokio::time::timeout(Duration::from_secs(args.shutdown_grace_seconds), server).await {
         Ok(result) => result??,
         Err(_) => tracing::warn!("in-flight requests did not finish in time"),

@@ -255,6 +255,7 @@ struct Follow {
     checked_at: Instant,
     /// The request as it came, to check the caller again as a new request would be.
     request: axum::http::request::Parts,
+    stopping: tokio::sync::watch::Receiver<bool>,
     _slot: StreamSlot,
 }
 
@@ -307,7 +308,11 @@ impl Follow {
             }
             self.cursor = next_after;
             if self.ready.is_empty() && !full {
-                tokio::time::sleep(STREAM_POLL).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(STREAM_POLL) => {}
+                    // The server is stopping: end the stream (the client resumes elsewhere).
+                    _ = self.stopping.wait_for(|stopping| *stopping) => return None,
+                }
             }
         }
     }
@@ -354,6 +359,7 @@ pub async fn stream_events(
         ready: VecDeque::new(),
         checked_at: Instant::now(),
         request,
+        stopping: state.stopping.subscribe(),
         _slot: slot,
     };
     let stream = futures_util::stream::unfold(follow, Follow::next);

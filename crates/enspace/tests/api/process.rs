@@ -379,6 +379,34 @@ async fn a_stream_on_one_process_sees_events_written_through_another() {
     assert!(text.contains("event: item.created"), "{text}");
 }
 
+/// An open event stream never finishes by itself: a graceful stop ends it rather than waiting
+/// out the grace period for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_open_event_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = server.first_run_key().unwrap();
+    let (status, text) =
+        http(server.port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap();
+    assert_eq!(status, 201, "{text}");
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let request =
+        format!("GET /ws/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\nen-workspace: acme\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut head)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"));
+    let stopping = Instant::now();
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(20)).success(), "{}", server.stderr());
+    assert!(stopping.elapsed() < Duration::from_secs(10), "the stop waited {:?}", stopping.elapsed());
+    assert!(!server.stderr().contains("did not finish in time"), "{}", server.stderr());
+    let mut rest = Vec::new();
+    let _ =
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await.expect("the stream ended");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_and_flushes_the_request_log() {
     let dir = tempfile::tempdir().unwrap();
