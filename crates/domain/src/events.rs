@@ -6,8 +6,19 @@ use serde_json::{Map, Value};
 use crate::access::FieldGrant;
 
 /// Every kind the server emits so far; a milestone that adds a resource adds its kinds here.
-pub const KINDS: &[&str] =
-    &["item.created", "item.updated", "item.deleted", "signature_request.created", "signature_request.updated"];
+pub const KINDS: &[&str] = &[
+    "item.created",
+    "item.updated",
+    "item.deleted",
+    "signature_request.created",
+    "signature_request.updated",
+    "type.created",
+    "type.updated",
+    "type.deleted",
+    "field.created",
+    "field.updated",
+    "field.deleted",
+];
 
 /// An item history line's `action` [wire], from the event that is the line: `create`, `update`,
 /// `status` (an update of the status alone), `delete`, or `signature_request`.

@@ -72,6 +72,13 @@ pub struct Author<'a> {
     pub source: &'a str,
 }
 
+impl Author<'_> {
+    /// The writer as events name it.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { user_id: self.user_id, email: self.email, key: self.key }
+    }
+}
+
 /// Records an item change: its event, which is also its line in the item's history (one
 /// record of each change), in the change's transaction.
 async fn record_change(
@@ -95,7 +102,7 @@ async fn record_change(
             item_id: Some(item.id),
         },
         changes,
-        actor: Actor { user_id: author.user_id, email: author.email, key: author.key },
+        actor: author.actor(),
         source: author.source,
         now,
     };

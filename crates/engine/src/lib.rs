@@ -19,4 +19,5 @@ pub mod jobs;
 pub mod purge;
 pub mod request_log;
 pub mod retention;
+pub mod structure;
 pub mod whatsapp;

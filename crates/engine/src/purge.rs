@@ -4,7 +4,7 @@
 //! SQLite's single writer. A purge interrupted by a crash is claimed again when its lease
 //! expires and continues where the rows stop.
 
-use enspace_domain::time::now_ms;
+use enspace_domain::{fields::field_json, items::changes, time::now_ms};
 use enspace_store::{
     fields::FieldRecord,
     jobs::{JobRecord, NewJob},
@@ -13,10 +13,11 @@ use enspace_store::{
     workspaces::DeletionCounts,
     Db, Tx,
 };
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::{
     files::FileStore,
+    items::Author,
     jobs::{Handler, JobError, JobFuture},
 };
 
@@ -64,9 +65,13 @@ async fn delete_field_in(
     workspace_id: i64,
     type_slug: &str,
     field: &FieldRecord,
+    author: &Author<'_>,
     now: i64,
 ) -> enspace_store::Result<()> {
     enspace_store::fields::delete(tx, workspace_id, type_slug, field).await?;
+    let subject = crate::structure::field_subject(type_slug, field);
+    let gone = changes(&field_json(&field.def), &Map::new());
+    crate::structure::append_event(tx, workspace_id, "field.deleted", subject, gone, author, now).await?;
     let payload = json!({ "workspace": workspace_id, "type": field.type_id, "ref_id": field.def.ref_id });
     let key = format!("{}{}", field_key_prefix(field.type_id, &field.def.ref_id), field.id);
     enqueue(tx, FIELD, payload, &key, now).await
@@ -79,9 +84,10 @@ pub async fn delete_field(
     workspace_id: i64,
     type_slug: &str,
     field: &FieldRecord,
+    author: &Author<'_>,
 ) -> enspace_store::Result<()> {
     let mut tx = db.begin().await?;
-    delete_field_in(&mut tx, workspace_id, type_slug, field, now_ms()).await?;
+    delete_field_in(&mut tx, workspace_id, type_slug, field, author, now_ms()).await?;
     tx.commit().await
 }
 
@@ -91,12 +97,18 @@ pub async fn delete_type(
     db: &Db,
     record: &TypeRecord,
     pointing: &[(String, &FieldRecord)],
+    author: &Author<'_>,
 ) -> enspace_store::Result<()> {
     let now = now_ms();
     let mut tx = db.begin().await?;
     for (owner, field) in pointing {
-        delete_field_in(&mut tx, record.workspace_id, owner, field, now).await?;
+        delete_field_in(&mut tx, record.workspace_id, owner, field, author, now).await?;
     }
+    // `type.deleted` stands for its items too (decision 71): no event per item.
+    let gone = json!({ "name": { "from": record.name, "to": null }, "slug": { "from": record.slug, "to": null } });
+    let gone = gone.as_object().cloned().unwrap_or_default();
+    let subject = crate::structure::type_subject(record);
+    crate::structure::append_event(&mut tx, record.workspace_id, "type.deleted", subject, gone, author, now).await?;
     purge::hide_type(&mut tx, record, now).await?;
     let payload = json!({ "workspace": record.workspace_id, "type": record.id });
     enqueue(&mut tx, TYPE, payload, &format!("{TYPE}:{}", record.id), now).await?;

@@ -7,9 +7,9 @@ use axum::{
 };
 use enspace_domain::{
     fields::{check_field, CheckedField, FieldDraft},
-    time::now_ms,
     Detail,
 };
+use enspace_engine::{items::Author, structure::FieldWrite};
 use enspace_store::{fields::FieldRecord, types::TypeRecord, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -144,6 +144,7 @@ async fn apply_index(
     record: &TypeRecord,
     before: Option<&FieldRecord>,
     after: &FieldRecord,
+    author: &Author<'_>,
 ) -> ApiResult<FieldRecord> {
     let was_unique = before.is_some_and(|b| b.def.unique);
     let was_plain = before.is_some_and(|b| b.def.indexed && !b.def.unique);
@@ -157,21 +158,11 @@ async fn apply_index(
     if after.def.unique && !was_unique {
         if let Err(error) = enspace_store::indexes::build(&state.db, record.id, after.id, &after.def).await {
             // Put the definition back as it was: the field is not unique.
-            let mut tx = state.db.begin().await?;
             let mut def = after.def.clone();
             def.unique = before.is_some_and(|b| b.def.unique);
             def.validation.retain(|r| r != "unique");
-            enspace_store::fields::update(
-                &mut tx,
-                record.workspace_id,
-                after,
-                &def,
-                after.position,
-                &after.index_status,
-                now_ms(),
-            )
-            .await?;
-            tx.commit().await?;
+            let write = FieldWrite { def: &def, order: Some(after.position), index_status: &after.index_status };
+            enspace_engine::structure::update_field(&state.db, record, after, write, author).await?;
             return Err(match error {
                 StoreError::Conflict(_) => ApiError::conflict(format!(
                     "Items of this type already share values of {}; it cannot be unique until they differ",
@@ -230,23 +221,17 @@ pub async fn create_field(
             checked.def.ref_id
         )));
     }
-    let mut tx = state.db.begin().await?;
-    let created = enspace_store::fields::create(
-        &mut tx,
-        ctx.workspace.id,
-        record.id,
-        &checked.def,
-        checked.order,
-        &index_status_for(&checked.def, None),
-        now_ms(),
-    )
-    .await
-    .map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::conflict(format!("The type already has a field {:?}", checked.def.ref_id)),
-        other => other.into(),
-    })?;
-    tx.commit().await?;
-    let created = apply_index(&state, &record, None, &created).await?;
+    let author = ctx.author("api");
+    let status = index_status_for(&checked.def, None);
+    let write = FieldWrite { def: &checked.def, order: checked.order, index_status: &status };
+    let created =
+        enspace_engine::structure::create_field(&state.db, &record, write, &author).await.map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::conflict(format!("The type already has a field {:?}", checked.def.ref_id))
+            }
+            other => other.into(),
+        })?;
+    let created = apply_index(&state, &record, None, &created, &author).await?;
     Ok((StatusCode::CREATED, Json((&created).into())))
 }
 
@@ -294,19 +279,11 @@ pub async fn update_field(
         )]));
     }
     check_relations(&state, &record, &checked).await?;
-    let mut tx = state.db.begin().await?;
-    let updated = enspace_store::fields::update(
-        &mut tx,
-        ctx.workspace.id,
-        &field,
-        &checked.def,
-        checked.order.unwrap_or(field.position),
-        &index_status_for(&checked.def, Some(&field)),
-        now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    let updated = apply_index(&state, &record, Some(&field), &updated).await?;
+    let author = ctx.author("api");
+    let status = index_status_for(&checked.def, Some(&field));
+    let write = FieldWrite { def: &checked.def, order: checked.order, index_status: &status };
+    let updated = enspace_engine::structure::update_field(&state.db, &record, &field, write, &author).await?;
+    let updated = apply_index(&state, &record, Some(&field), &updated, &author).await?;
     Ok(Json((&updated).into()))
 }
 
@@ -323,7 +300,7 @@ pub async fn delete_field(
 ) -> ApiResult<Json<FieldView>> {
     let record = managed_type(&state, &ctx, &slug).await?;
     let field = field_of(&state, &record, &field_id).await?;
-    enspace_engine::purge::delete_field(&state.db, ctx.workspace.id, &record.slug, &field).await?;
+    enspace_engine::purge::delete_field(&state.db, ctx.workspace.id, &record.slug, &field, &ctx.author("api")).await?;
     state.jobs.wake();
     Ok(Json((&field).into()))
 }

@@ -8,7 +8,6 @@ use axum::{
 use enspace_domain::{
     access::{Action, MemberAccess, SettingsArea},
     catalogue::Shape,
-    time::now_ms,
     types::{self, check_slug, reference_prefix},
     workspace::check_text,
     Detail,
@@ -175,9 +174,8 @@ pub async fn create_type(
     ApiError::check(details)?;
     let name = input.name.as_deref().unwrap_or_default().trim();
     let settings = input.settings.clone().unwrap_or_default();
-    let mut tx = state.db.begin().await?;
-    let created = enspace_store::types::create(
-        &mut tx,
+    let created = enspace_engine::structure::create_type(
+        &state.db,
         ctx.workspace.id,
         input.slug.as_deref(),
         &reference_prefix(name),
@@ -189,7 +187,7 @@ pub async fn create_type(
             settings: &settings,
             item_versioning: input.item_versioning.unwrap_or(false),
         },
-        now_ms(),
+        &ctx.author("api"),
     )
     .await
     .map_err(|e| match e {
@@ -199,7 +197,6 @@ pub async fn create_type(
         )),
         other => other.into(),
     })?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(detail(&state, created).await?)))
 }
 
@@ -222,9 +219,8 @@ pub async fn update_type(
     ApiError::check(details)?;
     let settings = input.settings.clone().unwrap_or_else(|| record.settings.clone());
     let name = input.name.as_deref().map(str::trim).unwrap_or(&record.name).to_string();
-    let mut tx = state.db.begin().await?;
-    let updated = enspace_store::types::update(
-        &mut tx,
+    let updated = enspace_engine::structure::update_type(
+        &state.db,
         &record,
         TypeValues {
             name: &name,
@@ -234,10 +230,9 @@ pub async fn update_type(
             settings: &settings,
             item_versioning: input.item_versioning.unwrap_or(record.item_versioning),
         },
-        now_ms(),
+        &ctx.author("api"),
     )
     .await?;
-    tx.commit().await?;
     Ok(Json(detail(&state, updated).await?))
 }
 
@@ -301,7 +296,7 @@ pub async fn delete_type(
         .into_iter()
         .map(|f| (all_types.iter().find(|t| t.id == f.type_id).map(|t| t.slug.clone()).unwrap_or_default(), f))
         .collect();
-    enspace_engine::purge::delete_type(&state.db, &record, &pointing).await?;
+    enspace_engine::purge::delete_type(&state.db, &record, &pointing, &ctx.author("api")).await?;
     state.jobs.wake();
     Ok(Json(shown))
 }

@@ -92,7 +92,7 @@ async fn every_item_write_appends_one_event_with_its_history_changes() {
     let d = answered.json()["reference"].as_str().unwrap().to_string();
     assert_eq!(send(&app, &ana, "DELETE", &format!("/ws/types/pedidos/items/{b}"), None).await.status, 200);
 
-    let (events, next) = feed(&app, &ana, "").await;
+    let (events, next) = feed(&app, &ana, "?kind=item.*").await;
     assert_eq!(
         kinds(&events),
         [
@@ -132,14 +132,16 @@ async fn every_item_write_appends_one_event_with_its_history_changes() {
         (&json!({ "user": null, "email": "cliente@example.com", "key": null }), &json!("form"))
     );
     assert_eq!(events[6]["changes"], json!({ "nome": { "from": "b", "to": null } }));
-    // One event row per write, no more.
-    let rows = app.db.fetch_one("SELECT COUNT(*) AS n FROM events", &[]).await.unwrap().i64("n").unwrap();
-    assert_eq!(rows, 7);
+    // One event row per item write, no more.
+    let rows = app.db.fetch_one("SELECT COUNT(*) AS n FROM events WHERE kind LIKE 'item.%'", &[]).await.unwrap();
+    assert_eq!(rows.i64("n").unwrap(), 7);
 }
 
 #[tokio::test]
 async fn the_feed_pages_by_after_and_filters_by_kind_and_subject() {
     let (app, ana) = setup().await;
+    // From after the setup's own events (its types and fields).
+    let (_, base) = feed(&app, &ana, "").await;
     let mut references = Vec::new();
     for nome in ["a", "b", "c"] {
         let created =
@@ -148,10 +150,10 @@ async fn the_feed_pages_by_after_and_filters_by_kind_and_subject() {
     }
     let a_path = format!("/ws/types/pedidos/items/{}", references[0]);
     send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "nome": "a2" } }))).await;
-    let (all, head) = feed(&app, &ana, "").await;
+    let (all, head) = feed(&app, &ana, &format!("?after={base}")).await;
     assert_eq!(all.len(), 4);
     // Pages of two: the second ends at the head, the third is empty and says so.
-    let (page1, next1) = feed(&app, &ana, "?_limit=2").await;
+    let (page1, next1) = feed(&app, &ana, &format!("?_limit=2&after={base}")).await;
     assert_eq!((page1.len(), next1), (2, all[1]["id"].as_i64().unwrap()));
     let (page2, next2) = feed(&app, &ana, &format!("?_limit=2&after={next1}")).await;
     assert_eq!(page2, all[2..].to_vec());
@@ -161,20 +163,28 @@ async fn the_feed_pages_by_after_and_filters_by_kind_and_subject() {
     // A filter that matches little still moves the reader to the head.
     let (updated, next) = feed(&app, &ana, "?kind=item.updated").await;
     assert_eq!((kinds(&updated), next), (vec![("item.updated".to_string(), references[0].clone())], head));
-    for query in ["?kind=item.*", "?kind=*", "?kind_in[]=item.created&kind_in[]=item.updated", "?kind_in[0]=item.*"] {
-        assert_eq!(feed(&app, &ana, query).await.0, all, "{query}");
+    for query in ["kind=item.*", "kind=*", "kind_in[]=item.created&kind_in[]=item.updated", "kind_in[0]=item.*"] {
+        assert_eq!(feed(&app, &ana, &format!("?{query}&after={base}")).await.0, all, "{query}");
     }
     let (created, _) = feed(&app, &ana, "?kind_in=item.created&kind_in=item.deleted").await;
     assert_eq!(created.len(), 3);
     let (about_a, _) = feed(&app, &ana, &format!("?subject.reference={}", references[0])).await;
     assert_eq!(about_a.len(), 2);
-    assert_eq!(feed(&app, &ana, "?subject.item_type=segredos").await.0, Vec::<Value>::new());
+    assert_eq!(feed(&app, &ana, "?subject.item_type=segredos&subject.type=item").await.0, Vec::<Value>::new());
     assert_eq!(feed(&app, &ana, "?subject.type=item&_limit=1").await.0, all[..1].to_vec());
+    // The setup's own events: one type.created and its fields' field.created each.
+    let structure = feed(&app, &ana, "?kind_in=type.*&kind_in=field.*").await.0;
+    let named: Vec<(String, String)> = kinds(&structure);
+    assert_eq!(
+        named[..2],
+        [("type.created".to_string(), "pedidos".to_string()), ("field.created".to_string(), "nome".to_string())]
+    );
     // Mistakes are named.
+    let kinds_list = enspace_domain::events::KINDS.join(", ");
     send(&app, &ana, "GET", "/ws/events?kind=item.exploded&_sort=id:desc&after=x", None).await.assert(
         400,
         validation(json!([
-            { "path": "kind", "message": "expected an event kind (item.created, item.updated, item.deleted, signature_request.created, signature_request.updated), <resource>.* or *, got \"item.exploded\"" },
+            { "path": "kind", "message": format!("expected an event kind ({kinds_list}), <resource>.* or *, got \"item.exploded\"") },
             { "path": "_sort", "message": "the feed is read in id order with after=<id>" },
             { "path": "after", "message": "expected an event id, got \"x\"" }
         ])),
@@ -201,8 +211,8 @@ async fn readers_see_only_what_they_may_read() {
     send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "valor": 5 } }))).await;
     send(&app, &ana, "PUT", &a_path, Some(json!({ "data": { "nome": "b", "valor": 6 } }))).await;
     send(&app, &ana, "POST", "/ws/types/segredos/items", Some(json!({ "data": { "texto": "x" } }))).await;
-    assert_eq!(feed(&app, &ana, "").await.0.len(), 4);
-    let (seen, next) = feed(&app, &bia, "").await;
+    assert_eq!(feed(&app, &ana, "?kind=item.*").await.0.len(), 4);
+    let (seen, next) = feed(&app, &bia, "?kind=item.*").await;
     let changes: Vec<(&Value, &Value)> = seen.iter().map(|e| (&e["kind"], &e["changes"])).collect();
     assert_eq!(
         changes,
@@ -215,7 +225,14 @@ async fn readers_see_only_what_they_may_read() {
         ]
     );
     // The reader still moves past what it may not see.
-    assert_eq!(next, feed(&app, &ana, "").await.1);
+    assert_eq!(next, feed(&app, &ana, "?kind=item.*").await.1);
+    // Definitions too: the type it reads and its fields, not the other type.
+    let structure: Vec<(String, String)> = kinds(&feed(&app, &bia, "?kind_in=type.*&kind_in=field.*").await.0);
+    assert_eq!(
+        structure,
+        [("type.created", "pedidos"), ("field.created", "nome"), ("field.created", "valor")]
+            .map(|(k, r)| (k.to_string(), r.to_string()))
+    );
 }
 
 /// Two writers in one workspace: the second's event waits for the first's commit, so a reader
@@ -251,12 +268,12 @@ async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     // The second writer waits; readers see neither event yet.
     assert!(!second.is_finished());
-    let (events, next) = feed(&app, &ana, "").await;
-    assert_eq!((events.len(), next), (0, 0));
+    let (events, next) = feed(&app, &ana, "?kind=item.created").await;
+    assert_eq!((events.len(), next < first_id), (0, true));
     first.commit().await.unwrap();
     let second_id = second.await.unwrap();
     assert!(first_id < second_id);
-    let (events, _) = feed(&app, &ana, "").await;
+    let (events, _) = feed(&app, &ana, &format!("?kind=item.created&after={next}")).await;
     let ids: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [first_id, second_id]);
 }
@@ -324,10 +341,10 @@ async fn the_stream_resumes_after_last_event_id_and_follows_new_events() {
     for nome in ["a", "b", "c"] {
         send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": nome } }))).await;
     }
-    let (all, _) = feed(&app, &ana, "").await;
+    let (all, _) = feed(&app, &ana, "?kind=item.*").await;
     let ids: Vec<i64> = all.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     // Resumed after the first: the other two, as the feed shows them, then what comes next.
-    let mut stream = Stream::open(&app, &ana, "", Some(ids[0])).await;
+    let mut stream = Stream::open(&app, &ana, "?kind=item.*", Some(ids[0])).await;
     let resumed = stream.next(2).await;
     assert_eq!(resumed.iter().map(|m| m.0).collect::<Vec<_>>(), ids[1..]);
     assert_eq!(resumed[0].1, "item.created");
@@ -378,4 +395,46 @@ async fn a_stream_shows_a_reader_only_what_it_may_read_and_streams_are_bounded()
         .assert_error(429, "Too many requests: retry after 15 seconds");
     drop(open.pop());
     assert_eq!(Stream::open(&app, &bia, "", None).await.buffer, "");
+}
+
+/// Types and fields are commands with events too: what changed in a definition, and its end.
+#[tokio::test]
+async fn definitions_write_their_events() {
+    let (app, ana) = setup().await;
+    let (_, base) = feed(&app, &ana, "").await;
+    let fields = send(&app, &ana, "GET", "/ws/types/pedidos/fields", None).await.json();
+    let valor = fields.as_array().unwrap().iter().find(|f| f["refId"] == "valor").unwrap()["id"].as_i64().unwrap();
+    let path = format!("/ws/types/pedidos/fields/{valor}");
+    assert_eq!(send(&app, &ana, "PUT", &path, Some(json!({ "name": "Preço" }))).await.status, 200);
+    // Nothing changed: no event.
+    assert_eq!(send(&app, &ana, "PUT", &path, Some(json!({ "name": "Preço" }))).await.status, 200);
+    assert_eq!(
+        send(&app, &ana, "PUT", "/ws/types/pedidos", Some(json!({ "description": "Vendas" }))).await.status,
+        200
+    );
+    assert_eq!(send(&app, &ana, "DELETE", &path, None).await.status, 200);
+    assert_eq!(send(&app, &ana, "DELETE", "/ws/types/segredos", None).await.status, 200);
+    let (events, _) = feed(&app, &ana, &format!("?after={base}")).await;
+    assert_eq!(
+        kinds(&events),
+        [
+            ("field.updated", "valor"),
+            ("type.updated", "pedidos"),
+            ("field.deleted", "valor"),
+            ("type.deleted", "segredos")
+        ]
+        .map(|(k, r)| (k.to_string(), r.to_string()))
+    );
+    assert_eq!(events[0]["changes"]["name"], json!({ "from": "Valor", "to": "Preço" }));
+    assert_eq!(
+        events[0]["subject"],
+        json!({ "type": "field", "id": valor, "reference": "valor", "item_type": "pedidos" })
+    );
+    assert_eq!(events[1]["changes"], json!({ "description": { "from": "", "to": "Vendas" } }));
+    assert_eq!(events[2]["changes"]["name"], json!({ "from": "Preço", "to": null }));
+    assert_eq!(
+        events[3]["changes"],
+        json!({ "name": { "from": "Segredos", "to": null }, "slug": { "from": "segredos", "to": null } })
+    );
+    assert!(events.iter().all(|e| e["actor"]["email"] == "ana@example.com" && e["source"] == "api"));
 }

@@ -172,8 +172,11 @@ async fn another_workspaces_data_is_not_found_through_ones_own() {
     acme("GET", "/ws/types/docs/fields/1".into()).await.assert_error(404, "Field not found");
     acme("GET", "/ws/types/docs/items".into()).await.assert(200, json!([]));
     acme("GET", "/ws/types/docs/items/count".into()).await.assert(200, json!(0));
-    // Secret's item events are not in Acme's feed (Acme's own type creation wrote none).
-    acme("GET", "/ws/events".into()).await.assert(200, json!([]));
+    // Secret's events are not in Acme's feed: only Acme's own type creation is.
+    let events = acme("GET", "/ws/events".into()).await.json();
+    let seen: Vec<(&Value, &Value)> =
+        events.as_array().unwrap().iter().map(|e| (&e["kind"], &e["workspace"])).collect();
+    assert_eq!(seen, [(&json!("type.created"), &json!("acme"))]);
     // Nor can Ana attach Secret's file to an item of hers.
     let attach = app
         .post("/ws/types/docs/fields")

@@ -1,0 +1,176 @@
+//! Types and fields as commands: each write and its event (`type.*`, `field.*`) in one
+//! transaction. Deleting them is `purge`'s (they may be large); index builds stay with
+//! `indexes`.
+
+use enspace_domain::{fields::field_json, items::changes, time::now_ms};
+use enspace_store::{
+    events::{NewEvent, Subject},
+    fields::FieldRecord,
+    types::{TypeRecord, TypeValues},
+    Db, StoreError, Tx,
+};
+use serde_json::{json, Map, Value};
+
+use crate::items::Author;
+
+/// A type's definition as its events show it.
+fn type_definition(record: &TypeRecord) -> Map<String, Value> {
+    let value = json!({ "name": record.name, "slug": record.slug, "description": record.description,
+        "icon": record.icon, "color": record.color, "settings": record.settings,
+        "itemVersioning": record.item_versioning });
+    let mut out = value.as_object().cloned().unwrap_or_default();
+    // Unset is absent, as in item data, so a create shows only what was set.
+    out.retain(|_, v| !v.is_null());
+    out
+}
+
+/// A field's definition as its events show it (the field's wire keys).
+fn field_definition(field: &FieldRecord) -> Map<String, Value> {
+    let mut out = field_json(&field.def);
+    out.insert("order".into(), json!(field.position));
+    out.retain(|_, v| !v.is_null());
+    out
+}
+
+pub(crate) fn type_subject(record: &TypeRecord) -> Subject<'_> {
+    Subject {
+        kind: "type",
+        id: Some(record.id),
+        reference: Some(&record.slug),
+        type_id: Some(record.id),
+        item_type: Some(&record.slug),
+        item_id: None,
+    }
+}
+
+pub(crate) fn field_subject<'a>(type_slug: &'a str, field: &'a FieldRecord) -> Subject<'a> {
+    Subject {
+        kind: "field",
+        id: Some(field.id),
+        reference: Some(&field.def.ref_id),
+        type_id: Some(field.type_id),
+        item_type: Some(type_slug),
+        item_id: None,
+    }
+}
+
+/// Appends an event about a definition in the caller's transaction.
+pub(crate) async fn append_event(
+    tx: &mut Tx,
+    workspace_id: i64,
+    kind: &str,
+    subject: Subject<'_>,
+    changes: Map<String, Value>,
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let event = NewEvent { workspace_id, kind, subject, changes, actor: author.actor(), source: author.source, now };
+    enspace_store::events::append(tx, event).await.map(|_| ())
+}
+
+/// Creates a type (`slug` given, or derived from the name).
+pub async fn create_type(
+    db: &Db,
+    workspace_id: i64,
+    slug: Option<&str>,
+    prefix: &str,
+    values: TypeValues<'_>,
+    author: &Author<'_>,
+) -> Result<TypeRecord, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let created = enspace_store::types::create(&mut tx, workspace_id, slug, prefix, values, now).await?;
+    let change = changes(&Map::new(), &type_definition(&created));
+    append_event(&mut tx, workspace_id, "type.created", type_subject(&created), change, author, now).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Updates a type's definition; an update that changes nothing writes no event.
+pub async fn update_type(
+    db: &Db,
+    record_before: &TypeRecord,
+    values: TypeValues<'_>,
+    author: &Author<'_>,
+) -> Result<TypeRecord, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let updated = enspace_store::types::update(&mut tx, record_before, values, now).await?;
+    let change = changes(&type_definition(record_before), &type_definition(&updated));
+    if !change.is_empty() {
+        append_event(&mut tx, updated.workspace_id, "type.updated", type_subject(&updated), change, author, now)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// What a field write asks for: its checked definition, place and index state.
+pub struct FieldWrite<'a> {
+    pub def: &'a enspace_domain::fields::FieldDef,
+    pub order: Option<i64>,
+    pub index_status: &'a str,
+}
+
+/// Creates a field of `record`.
+pub async fn create_field(
+    db: &Db,
+    record: &TypeRecord,
+    write: FieldWrite<'_>,
+    author: &Author<'_>,
+) -> Result<FieldRecord, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let created = enspace_store::fields::create(
+        &mut tx,
+        record.workspace_id,
+        record.id,
+        write.def,
+        write.order,
+        write.index_status,
+        now,
+    )
+    .await?;
+    let change = changes(&Map::new(), &field_definition(&created));
+    let subject = field_subject(&record.slug, &created);
+    append_event(&mut tx, record.workspace_id, "field.created", subject, change, author, now).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Updates a field of `record`; an update that changes nothing writes no event. Also how a
+/// definition is put back when a requested unique index cannot be built.
+pub async fn update_field(
+    db: &Db,
+    record: &TypeRecord,
+    field: &FieldRecord,
+    write: FieldWrite<'_>,
+    author: &Author<'_>,
+) -> Result<FieldRecord, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let position = write.order.unwrap_or(field.position);
+    let updated = enspace_store::fields::update(
+        &mut tx,
+        record.workspace_id,
+        field,
+        write.def,
+        position,
+        write.index_status,
+        now,
+    )
+    .await?;
+    // The index's progress is not a change of the definition.
+    let definition = |f: &FieldRecord| {
+        let mut d = field_definition(f);
+        d.remove("index_status");
+        d
+    };
+    let change = changes(&definition(field), &definition(&updated));
+    if !change.is_empty() {
+        let subject = field_subject(&record.slug, &updated);
+        append_event(&mut tx, record.workspace_id, "field.updated", subject, change, author, now).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
+}
