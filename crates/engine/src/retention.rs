@@ -7,12 +7,41 @@ use tokio::{sync::watch, task::JoinHandle};
 /// Finished (done or failed) jobs are kept this long for inspection [ours].
 const FINISHED_JOBS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
 
-/// Prunes request-log rows older than `retention`, finished jobs after 30 days, and expired
-/// sessions, invitations and login failure counters, every `every`, until `stop` changes.
-pub fn start(db: Db, retention: Duration, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+/// The shortest event retention: webhook deliveries retry for a day, and their events must
+/// outlive them (decision 75).
+pub const EVENT_RETENTION_MIN_DAYS: u32 = 2;
+
+/// Prunes the event log: events older than `before`, except an existing item's (its history),
+/// in small transactions so no writer waits long. Answers how many batches ran.
+pub async fn prune_events(db: &Db, before: i64) -> enspace_store::Result<u64> {
+    let mut cursor = 0;
+    let mut batches = 0;
+    while let Some(next) = enspace_store::events::prune_batch(db, cursor, before).await? {
+        cursor = next;
+        batches += 1;
+        tokio::task::yield_now().await;
+    }
+    Ok(batches)
+}
+
+/// What is kept how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub request_log: Duration,
+    pub events: Duration,
+}
+
+/// Prunes request-log rows and events older than their retention, finished jobs after 30 days,
+/// and expired sessions, invitations and login failure counters, every `every`, until `stop`
+/// changes.
+pub fn start(db: Db, retention: Retention, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let before = now_ms() - retention.as_millis() as i64;
+            match prune_events(&db, now_ms() - retention.events.as_millis() as i64).await {
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "event log pruning failed"),
+            }
+            let before = now_ms() - retention.request_log.as_millis() as i64;
             match enspace_store::request_logs::prune(&db, before).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned request log"),

@@ -113,6 +113,11 @@ pub struct ServeArgs {
     /// Days request-log rows are kept.
     #[arg(long, env = "ENSPACE_REQUEST_LOG_RETENTION_DAYS", default_value_t = 90)]
     pub request_log_retention_days: u32,
+    /// Days events are kept in the log (at least 2: webhook retries must find their events). An
+    /// item's events are its history and stay as long as the item.
+    #[arg(long, env = "ENSPACE_EVENT_RETENTION_DAYS", default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(i64::from(enspace_engine::retention::EVENT_RETENTION_MIN_DAYS)..))]
+    pub event_retention_days: u32,
     /// SendGrid's API base URL (an on-premise relay, or a local fake in tests).
     #[arg(long, env = "ENSPACE_SENDGRID_URL", default_value = "https://api.sendgrid.com")]
     pub sendgrid_url: String,

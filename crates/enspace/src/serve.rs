@@ -28,7 +28,11 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     enspace_engine::indexes::resume(&db).await.context("resuming index builds")?;
     let (sink, writer) = request_log::start(db.clone(), WriterSettings::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let retention = Duration::from_secs(u64::from(args.request_log_retention_days) * 86_400);
+    let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
+    let retention = enspace_engine::retention::Retention {
+        request_log: days(args.request_log_retention_days),
+        events: days(args.event_retention_days),
+    };
     let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx.clone());
     let keyring = std::sync::Arc::new(keyring);
     let public_url =

@@ -186,3 +186,63 @@ pub async fn history(db: &Db, workspace_id: i64, item_id: i64, limit: u32, start
     .map(EventRecord::from_row)
     .collect()
 }
+
+/// How far the workspace's log has been pruned (0 when never).
+pub async fn watermark(db: &Db, workspace_id: i64) -> Result<i64> {
+    let row = db
+        .fetch_optional("SELECT pruned_through FROM event_watermarks WHERE workspace_id = $1", &params![workspace_id])
+        .await?;
+    Ok(row.map(|r| r.i64("pruned_through")).transpose()?.unwrap_or(0))
+}
+
+/// Events looked at in one pruning transaction.
+const PRUNE_BATCH: i64 = 500;
+
+/// One batch of pruning, in its own transaction: of the next events after `cursor` (in id order,
+/// which is time order), those written before `before` go — except an existing item's, which
+/// are its history — and each workspace's watermark moves up to the highest id removed.
+/// Answers the new cursor, or `None` when the events left after `cursor` are all newer.
+pub async fn prune_batch(db: &Db, cursor: i64, before: i64) -> Result<Option<i64>> {
+    let mut tx = db.begin().await?;
+    let rows = tx
+        .fetch_all(
+            &format!(
+                "SELECT e.id, e.workspace_id, e.created_at, \
+                 CASE WHEN e.item_id IS NOT NULL AND EXISTS (SELECT 1 FROM items i WHERE i.id = e.item_id) \
+                 THEN 1 ELSE 0 END AS kept \
+                 FROM events e WHERE e.id > $1 ORDER BY e.id LIMIT {PRUNE_BATCH}"
+            ),
+            &params![cursor],
+        )
+        .await?;
+    let mut last = None;
+    let mut removed: Vec<i64> = Vec::new();
+    let mut marks: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for row in &rows {
+        if row.i64("created_at")? >= before {
+            break;
+        }
+        let id = row.i64("id")?;
+        last = Some(id);
+        if row.i64("kept")? == 0 {
+            removed.push(id);
+            marks.insert(row.i64("workspace_id")?, id);
+        }
+    }
+    if !removed.is_empty() {
+        let mut sql = Sql::new("DELETE FROM events WHERE id IN ");
+        sql.bind_list(removed.iter().copied());
+        tx.execute(&sql.text, &sql.params).await?;
+    }
+    for (workspace_id, id) in marks {
+        tx.execute(
+            "INSERT INTO event_watermarks (workspace_id, pruned_through) VALUES ($1, $2) \
+             ON CONFLICT (workspace_id) DO UPDATE SET pruned_through = \
+             CASE WHEN event_watermarks.pruned_through > $2 THEN event_watermarks.pruned_through ELSE $2 END",
+            &params![workspace_id, id],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(last)
+}

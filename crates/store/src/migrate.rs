@@ -102,6 +102,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0015_events.sql"),
         include_str!("../migrations/postgres/0015_events.sql"),
     ),
+    (
+        16,
+        "event_retention",
+        include_str!("../migrations/sqlite/0016_event_retention.sql"),
+        include_str!("../migrations/postgres/0016_event_retention.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

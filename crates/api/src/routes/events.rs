@@ -13,7 +13,7 @@ use std::{
 
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue},
+    http::{HeaderMap, HeaderValue, StatusCode},
     response::{
         sse::{Event as SseEvent, KeepAlive, Sse},
         IntoResponse, Response,
@@ -108,15 +108,15 @@ pub struct FeedParams {
 }
 
 /// The query with `kind`/`kind_in` patterns expanded to plain kinds and `after` taken out.
-fn feed_query(state: &AppState, pairs: &QueryPairs) -> ApiResult<(i64, list::ListQuery)> {
-    let mut after = 0;
+fn feed_query(state: &AppState, pairs: &QueryPairs) -> ApiResult<(Option<i64>, list::ListQuery)> {
+    let mut after = None;
     let mut plain = Vec::new();
     let mut details = Vec::new();
     for (key, value) in &pairs.0 {
         let bare = key.split('[').next().unwrap_or(key);
         match bare {
             "after" => match value.parse::<i64>() {
-                Ok(id) if id >= 0 => after = id,
+                Ok(id) if id >= 0 => after = Some(id),
                 _ => details.push(Detail::new(key, format!("expected an event id, got {value:?}"))),
             },
             // The log is read in id order, page after page by `after` (decision 72).
@@ -172,10 +172,25 @@ fn shown(access: &MemberAccess, event: EventRecord, workspace: &str) -> Option<E
 /// events than `_limit` (some unreadable to the caller); `x-next-after` says where to go on.
 #[utoipa::path(get, path = "/ws/events", tag = "events", params(WorkspaceHeader, FeedParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = [EventView], headers(("x-next-after" = i64, description = "the `after` of the next page"))),
-        (status = 400, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn list_events(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Response> {
     let access = ctx.access(&state).await?;
     let (after, query) = feed_query(&state, &query)?;
+    // Without `after`, from the oldest event kept; below what was pruned, the reader missed
+    // events and must resynchronise (decision 73).
+    let watermark = enspace_store::events::watermark(&state.db, ctx.workspace.id).await?;
+    let after = match after {
+        None => watermark,
+        Some(after) if after < watermark => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                format!(
+                    "Events after {after} were pruned (through {watermark}): read the current state, then continue with after={watermark}"
+                ),
+            ))
+        }
+        Some(after) => after,
+    };
     // The head first: a short page has then looked at everything up to it, and the next one
     // can start there without passing an event that committed in between.
     let head = enspace_store::events::head(&state.db, ctx.workspace.id).await?;
@@ -321,7 +336,9 @@ impl Follow {
 /// The live stream [ours]: `text/event-stream`, one message per event (`id:` its id, `event:`
 /// its kind, `data:` the event as the feed shows it), a keep-alive comment every 15 s. Resume
 /// with `Last-Event-ID` (or `?after=`) to get every event after it, none twice; without either
-/// it starts with the events written from now on. The same filters as the feed. At most 10 open
+/// it starts with the events written from now on; resumed below what retention pruned, it first
+/// sends `event: reset` with `data: {"head": <id>}` and goes on live after that head (read the
+/// current state meanwhile). The same filters as the feed. At most 10 open
 /// streams per credential (429 beyond); the caller's access is checked again every 15 s and the
 /// stream ends when it is gone. Browsers' `EventSource` cannot send `x-api-key` or
 /// `en-workspace`: use a client that sets headers (keys are never taken from the query string).
@@ -337,12 +354,20 @@ pub async fn stream_events(
     request: Request,
 ) -> ApiResult<Response> {
     let access = ctx.access(&state).await?;
-    let given_after = query.get("after").is_some();
     let (after, query) = feed_query(&state, &query)?;
-    let start = stream_start(request.headers(), given_after.then_some(after))?;
+    let start = stream_start(request.headers(), after)?;
+    let watermark = enspace_store::events::watermark(&state.db, ctx.workspace.id).await?;
+    // The live position: past every event, kept or pruned.
+    let head = enspace_store::events::head(&state.db, ctx.workspace.id).await?.max(watermark);
+    let mut ready = VecDeque::new();
     let cursor = match start {
+        // Resumed below what was pruned: say so, with where the live events start (decision 73).
+        Some(id) if id < watermark => {
+            ready.push_back(SseEvent::default().event("reset").data(serde_json::json!({ "head": head }).to_string()));
+            head
+        }
         Some(id) => id,
-        None => enspace_store::events::head(&state.db, ctx.workspace.id).await?,
+        None => head,
     };
     let credential = match &ctx.principal.credential {
         crate::extract::Credential::Key(key) => format!("key:{}", key.id),
@@ -356,7 +381,7 @@ pub async fn stream_events(
         access,
         query,
         cursor,
-        ready: VecDeque::new(),
+        ready,
         checked_at: Instant::now(),
         request,
         stopping: state.stopping.subscribe(),

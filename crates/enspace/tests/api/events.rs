@@ -438,3 +438,44 @@ async fn definitions_write_their_events() {
     );
     assert!(events.iter().all(|e| e["actor"]["email"] == "ana@example.com" && e["source"] == "api"));
 }
+
+/// Retention prunes the log but not an existing item's events (its history); a reader resuming
+/// below what was pruned is told so: 410 on the feed, `event: reset` on the stream.
+#[tokio::test]
+async fn pruned_events_are_announced_and_item_history_stays() {
+    let (app, ana) = setup().await;
+    let a = send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "a" } }))).await.json();
+    let b = send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "b" } }))).await.json();
+    let b_path = format!("/ws/types/pedidos/items/{}", b["reference"].as_str().unwrap());
+    assert_eq!(send(&app, &ana, "DELETE", &b_path, None).await.status, 200);
+    let (before, head) = feed(&app, &ana, "").await;
+    assert_eq!(before.len(), 8, "five definitions, two creates, a delete");
+    // Everything is older than a cutoff a day ahead: only `a`'s event stays.
+    let tomorrow = enspace_domain::time::now_ms() + 24 * 3600 * 1000;
+    assert!(enspace_engine::retention::prune_events(&app.db, tomorrow).await.unwrap() >= 1);
+    let left = app.db.fetch_all("SELECT id, kind FROM events ORDER BY id", &[]).await.unwrap();
+    let left: Vec<String> = left.iter().map(|r| r.text("kind").unwrap()).collect();
+    assert_eq!(left, ["item.created"]);
+    let a_history =
+        send(&app, &ana, "GET", &format!("/ws/types/pedidos/items/{}/history", a["reference"].as_str().unwrap()), None)
+            .await
+            .json();
+    assert_eq!(a_history.as_array().unwrap().len(), 1);
+    // Without `after` the feed starts after what was pruned; below it, a 410.
+    assert_eq!(feed(&app, &ana, "").await, (vec![], head));
+    send(&app, &ana, "GET", "/ws/events?after=1", None).await.assert_error(
+        410,
+        &format!(
+            "Events after 1 were pruned (through {head}): read the current state, then continue with after={head}"
+        ),
+    );
+    // The stream says `reset` with the head, then goes on live.
+    let mut stream = Stream::open(&app, &ana, "", Some(1)).await;
+    use http_body_util::BodyExt;
+    let frame =
+        tokio::time::timeout(std::time::Duration::from_secs(5), stream.body.frame()).await.unwrap().unwrap().unwrap();
+    let text = String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap();
+    assert_eq!(text, format!("event: reset\ndata: {{\"head\":{head}}}\n\n"));
+    send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "c" } }))).await;
+    assert_eq!(stream.next(1).await[0].2["changes"]["nome"]["to"], "c");
+}
