@@ -132,33 +132,36 @@ fn number(payload: &Value, key: &str) -> Result<i64, JobError> {
 }
 
 impl Purge {
+    /// Runs `next` batch after batch until one removes nothing, deleting removed files' bytes
+    /// after each batch committed; answers the batches that removed something.
+    async fn drain<F, Fut>(&self, mut next: F) -> Result<u64, JobError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = enspace_store::Result<purge::Batch>>,
+    {
+        let mut batches = 0;
+        loop {
+            let batch = next().await?;
+            self.files.remove_all(&batch.file_keys).await;
+            if batch.rows == 0 {
+                return Ok(batches);
+            }
+            batches += 1;
+            tokio::task::yield_now().await;
+        }
+    }
+
     async fn run_job(&self, job: &JobRecord) -> Result<(), JobError> {
         let payload = &job.payload;
         let mut batches = 0u64;
         match job.kind.as_str() {
             WORKSPACE => {
                 let workspace = number(payload, "workspace")?;
-                loop {
-                    let batch = purge::workspace_batch(&self.db, workspace, now_ms()).await?;
-                    self.files.remove_all(&batch.file_keys).await;
-                    if batch.rows == 0 {
-                        break;
-                    }
-                    batches += 1;
-                    tokio::task::yield_now().await;
-                }
+                batches = self.drain(|| purge::workspace_batch(&self.db, workspace, now_ms())).await?;
             }
             TYPE => {
                 let (workspace, type_id) = (number(payload, "workspace")?, number(payload, "type")?);
-                loop {
-                    let batch = purge::type_batch(&self.db, workspace, type_id).await?;
-                    self.files.remove_all(&batch.file_keys).await;
-                    if batch.rows == 0 {
-                        break;
-                    }
-                    batches += 1;
-                    tokio::task::yield_now().await;
-                }
+                batches = self.drain(|| purge::type_batch(&self.db, workspace, type_id)).await?;
             }
             FIELD => {
                 let (workspace, type_id) = (number(payload, "workspace")?, number(payload, "type")?);

@@ -134,20 +134,20 @@ async fn an_invitation_creates_the_member_and_its_acceptance_a_session() {
     }
 }
 
+/// Invites `email` as a viewer and accepts with `password` (a user who can then log in).
+async fn invite_and_accept(app: &TestApp, ana: &TestUser, email: &str, password: &str) {
+    let invited = send(app, &ana.key, "POST", "/ws/members", Some(json!({ "email": email, "type": "viewer" }))).await;
+    let url = invited.json()["invitation_url"].as_str().unwrap().to_string();
+    let accepted =
+        app.post("/auth/accept-invite").json(&json!({ "token": token_of(&url), "password": password })).send();
+    assert_eq!(accepted.await.status, 200);
+}
+
 #[tokio::test]
 async fn wrong_email_and_wrong_password_look_alike_and_are_then_refused() {
     let app = TestApp::new().await;
     let ana = setup(&app).await;
-    let url =
-        send(&app, &ana.key, "POST", "/ws/members", Some(json!({ "email": "dan@example.com", "type": "viewer" })))
-            .await
-            .json()["invitation_url"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let accepted =
-        app.post("/auth/accept-invite").json(&json!({ "token": token_of(&url), "password": "a good password" })).send();
-    assert_eq!(accepted.await.status, 200);
+    invite_and_accept(&app, &ana, "dan@example.com", "a good password").await;
     let login = |email: &'static str, password: &'static str| {
         app.post("/auth/login").json(&json!({ "email": email, "password": password })).send()
     };
@@ -156,16 +156,7 @@ async fn wrong_email_and_wrong_password_look_alike_and_are_then_refused() {
     assert_eq!((unknown.status, unknown.json()), (wrong.status, wrong.json()));
     wrong.assert_error(401, "Invalid email or password");
     // Eva logs in from the same address (the in-process suite has one) as Dan.
-    let url =
-        send(&app, &ana.key, "POST", "/ws/members", Some(json!({ "email": "eva@example.com", "type": "viewer" })))
-            .await
-            .json()["invitation_url"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let accepted =
-        app.post("/auth/accept-invite").json(&json!({ "token": token_of(&url), "password": "eva's password" })).send();
-    assert_eq!(accepted.await.status, 200);
+    invite_and_accept(&app, &ana, "eva@example.com", "eva's password").await;
     // Ten failures for one email from one address lock it there, the right password included,
     // with Retry-After.
     for _ in 0..9 {

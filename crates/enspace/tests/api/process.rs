@@ -162,6 +162,62 @@ async fn http_in(
     Ok((status, body))
 }
 
+/// 32 clients POST `body(client, n)` to `path` until the server is SIGKILLed, which happens once
+/// 200 creations were answered; answers the references of every answered creation.
+async fn burst_until_killed(
+    server: &mut Server,
+    key: &str,
+    path: &'static str,
+    workspace: Option<&'static str>,
+    body: fn(usize, usize) -> String,
+) -> Vec<String> {
+    let (port, key) = (server.port, Arc::new(key.to_string()));
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for task in 0..32 {
+        let (key, answered, count) = (key.clone(), answered.clone(), count.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..1000 {
+                match http_in(port, "POST", path, Some(&key), workspace, Some(&body(task, i))).await {
+                    Ok((201, text)) => {
+                        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        answered.lock().unwrap().push(json["reference"].as_str().unwrap().to_string());
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok((status, text)) => panic!("unexpected {status}: {text}"),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    while count.load(Ordering::SeqCst) < 200 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the burst is too slow");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL, mid-burst
+    server.child.wait().unwrap();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    assert!(answered.len() >= 200);
+    answered
+}
+
+/// Workspace `acme` with type `pedidos` and its text field `nome`, through the server at `port`.
+async fn acme_with_pedidos(port: u16, key: &str) {
+    for (path, workspace, body) in [
+        ("/workspaces", None, r#"{"name":"Acme"}"#),
+        ("/ws/types", Some("acme"), r#"{"name":"Pedidos"}"#),
+        ("/ws/types/pedidos/fields", Some("acme"), r#"{"name":"Nome","slug":"nome","type":"text"}"#),
+    ] {
+        let (status, text) = http_in(port, "POST", path, Some(key), workspace, Some(body)).await.unwrap();
+        assert_eq!(status, 201, "{path}: {text}");
+    }
+}
+
 /// The database the server runs on: SQLite in `dir`, or a fresh PostgreSQL database.
 async fn database(dir: &std::path::Path) -> (String, Option<TestDatabase>) {
     let test_db = TestDatabase::create().await;
@@ -218,40 +274,9 @@ async fn sigkill_during_a_burst_loses_no_answered_creation() {
     let dir = tempfile::tempdir().unwrap();
     let (url, _pg) = database(dir.path()).await;
     let mut server = Server::start(dir.path(), &url).await;
-    let key = Arc::new(server.first_run_key().unwrap());
-    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
-    let count = Arc::new(AtomicUsize::new(0));
-    let port = server.port;
-    let mut tasks = Vec::new();
-    for task in 0..32 {
-        let (key, answered, count) = (key.clone(), answered.clone(), count.clone());
-        tasks.push(tokio::spawn(async move {
-            for i in 0..1000 {
-                let body = format!(r#"{{"name":"Burst {task} {i}"}}"#);
-                match http(port, "POST", "/workspaces", Some(&key), Some(&body)).await {
-                    Ok((201, body)) => {
-                        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-                        answered.lock().unwrap().push(json["reference"].as_str().unwrap().to_string());
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
-                    Err(_) => return, // the server is gone
-                }
-            }
-        }));
-    }
-    let started = Instant::now();
-    while count.load(Ordering::SeqCst) < 200 {
-        assert!(started.elapsed() < Duration::from_secs(60), "the burst is too slow");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.child.kill().unwrap(); // SIGKILL, mid-burst
-    server.child.wait().unwrap();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let answered = answered.lock().unwrap().clone();
-    assert!(answered.len() >= 200);
+    let key = server.first_run_key().unwrap();
+    let body = |task: usize, i: usize| format!(r#"{{"name":"Burst {task} {i}"}}"#);
+    let answered = burst_until_killed(&mut server, &key, "/workspaces", None, body).await;
 
     let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
     let rows = db.fetch_all("SELECT reference FROM workspaces", &[]).await.unwrap();
@@ -275,47 +300,10 @@ async fn sigkill_during_item_creates_leaves_an_event_for_exactly_every_stored_it
     let dir = tempfile::tempdir().unwrap();
     let (url, _pg) = database(dir.path()).await;
     let mut server = Server::start(dir.path(), &url).await;
-    let key = Arc::new(server.first_run_key().unwrap());
-    let port = server.port;
-    for (path, workspace, body) in [
-        ("/workspaces", None, r#"{"name":"Acme"}"#),
-        ("/ws/types", Some("acme"), r#"{"name":"Pedidos"}"#),
-        ("/ws/types/pedidos/fields", Some("acme"), r#"{"name":"Nome","slug":"nome","type":"text"}"#),
-    ] {
-        let (status, text) = http_in(port, "POST", path, Some(&key), workspace, Some(body)).await.unwrap();
-        assert_eq!(status, 201, "{path}: {text}");
-    }
-    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for task in 0..32 {
-        let (key, answered, count) = (key.clone(), answered.clone(), count.clone());
-        tasks.push(tokio::spawn(async move {
-            for i in 0..1000 {
-                let body = format!(r#"{{"data":{{"nome":"Burst {task} {i}"}}}}"#);
-                match http_in(port, "POST", "/ws/types/pedidos/items", Some(&key), Some("acme"), Some(&body)).await {
-                    Ok((201, body)) => {
-                        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-                        answered.lock().unwrap().push(json["reference"].as_str().unwrap().to_string());
-                        count.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Ok((status, body)) => panic!("unexpected {status}: {body}"),
-                    Err(_) => return, // the server is gone
-                }
-            }
-        }));
-    }
-    let started = Instant::now();
-    while count.load(Ordering::SeqCst) < 200 {
-        assert!(started.elapsed() < Duration::from_secs(60), "the burst is too slow");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    server.child.kill().unwrap(); // SIGKILL, mid-burst
-    server.child.wait().unwrap();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let answered = answered.lock().unwrap().clone();
+    let key = server.first_run_key().unwrap();
+    acme_with_pedidos(server.port, &key).await;
+    let body = |task: usize, i: usize| format!(r#"{{"data":{{"nome":"Burst {task} {i}"}}}}"#);
+    let answered = burst_until_killed(&mut server, &key, "/ws/types/pedidos/items", Some("acme"), body).await;
 
     let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
     let set = |rows: Vec<enspace_store::db::Row>, column: &str| -> Vec<String> {
@@ -347,14 +335,7 @@ async fn a_stream_on_one_process_sees_events_written_through_another() {
     let writer = Server::start(dir.path(), &url).await;
     let key = writer.first_run_key().unwrap();
     let reader = Server::start(&dir.path().join("second"), &url).await;
-    for (path, workspace, body) in [
-        ("/workspaces", None, r#"{"name":"Acme"}"#),
-        ("/ws/types", Some("acme"), r#"{"name":"Pedidos"}"#),
-        ("/ws/types/pedidos/fields", Some("acme"), r#"{"name":"Nome","slug":"nome","type":"text"}"#),
-    ] {
-        let (status, text) = http_in(writer.port, "POST", path, Some(&key), workspace, Some(body)).await.unwrap();
-        assert_eq!(status, 201, "{path}: {text}");
-    }
+    acme_with_pedidos(writer.port, &key).await;
     let mut stream = TcpStream::connect(("127.0.0.1", reader.port)).await.unwrap();
     let request =
         format!("GET /ws/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\nen-workspace: acme\r\n\r\n");
