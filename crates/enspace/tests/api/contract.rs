@@ -318,7 +318,7 @@ async fn large_deletes_leave_other_workspaces_writing() {
             "{what}: purge took {took:?}; {writes} writes in another workspace meanwhile, the longest {longest:?}"
         );
         assert!(writes >= 3, "{what}: only {writes} writes got through in {took:?}");
-        assert!(longest * 3 < took, "{what}: a write waited {longest:?} of the purge's {took:?}");
+        assert!(longest * 2 < took, "{what}: a write waited {longest:?} of the purge's {took:?}");
     };
 
     // A field: gone from the type at once, its 30,000 values rewritten in batches.
