@@ -18,6 +18,9 @@ pub const KINDS: &[&str] = &[
     "field.created",
     "field.updated",
     "field.deleted",
+    "form.created",
+    "form.updated",
+    "form.deleted",
 ];
 
 /// An item history line's `action` [wire], from the event that is the line: `create`, `update`,

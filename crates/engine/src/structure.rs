@@ -1,5 +1,5 @@
-//! Types and fields as commands: each write and its event (`type.*`, `field.*`) in one
-//! transaction. Deleting them is `purge`'s (they may be large); index builds stay with
+//! Types, fields and forms as commands: each write and its event (`type.*`, `field.*`, `form.*`)
+//! in one transaction. Deleting them is `purge`'s (they may be large); index builds stay with
 //! `indexes`.
 
 use enspace_domain::{fields::field_json, items::changes, time::now_ms};
@@ -173,4 +173,77 @@ pub async fn update_field(
     }
     tx.commit().await?;
     Ok(updated)
+}
+
+/// A form's definition as its events show it (its hash is a secret of public forms: never in
+/// the log).
+fn form_definition(form: &enspace_store::forms::FormRecord) -> Map<String, Value> {
+    let value =
+        json!({ "name": form.name, "type": form.form_type, "visibility": form.visibility, "fields": form.fields });
+    value.as_object().cloned().unwrap_or_default()
+}
+
+fn form_subject<'a>(type_slug: &'a str, form: &'a enspace_store::forms::FormRecord) -> Subject<'a> {
+    Subject {
+        kind: "form",
+        id: Some(form.id),
+        reference: None,
+        type_id: Some(form.type_id),
+        item_type: Some(type_slug),
+        item_id: None,
+    }
+}
+
+/// Creates a form of `record` with its (random) public hash.
+pub async fn create_form(
+    db: &Db,
+    record: &TypeRecord,
+    hash: &str,
+    values: enspace_store::forms::FormValues<'_>,
+    author: &Author<'_>,
+) -> Result<enspace_store::forms::FormRecord, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let form = enspace_store::forms::create(&mut tx, record.workspace_id, record.id, hash, values, now).await?;
+    let change = changes(&Map::new(), &form_definition(&form));
+    append_event(&mut tx, record.workspace_id, "form.created", form_subject(&record.slug, &form), change, author, now)
+        .await?;
+    tx.commit().await?;
+    Ok(form)
+}
+
+/// Updates a form; an update that changes nothing writes no event.
+pub async fn update_form(
+    db: &Db,
+    record: &TypeRecord,
+    form: &enspace_store::forms::FormRecord,
+    values: enspace_store::forms::FormValues<'_>,
+    author: &Author<'_>,
+) -> Result<enspace_store::forms::FormRecord, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let updated = enspace_store::forms::update(&mut tx, form, values, now).await?;
+    let change = changes(&form_definition(form), &form_definition(&updated));
+    if !change.is_empty() {
+        let subject = form_subject(&record.slug, &updated);
+        append_event(&mut tx, record.workspace_id, "form.updated", subject, change, author, now).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a form and the permissions naming it.
+pub async fn delete_form(
+    db: &Db,
+    record: &TypeRecord,
+    form: &enspace_store::forms::FormRecord,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::forms::delete(&mut tx, record.workspace_id, form).await?;
+    let change = changes(&form_definition(form), &Map::new());
+    append_event(&mut tx, record.workspace_id, "form.deleted", form_subject(&record.slug, form), change, author, now)
+        .await?;
+    tx.commit().await
 }

@@ -96,7 +96,7 @@ pub struct FeedParams {
     /// Page size (default 100, at most the server's maximum).
     _limit: Option<u32>,
     /// A kind, `<resource>.*` or `*`; `kind_in` takes several (repeated, `kind_in[]` or
-    /// `kind_in[0]`).
+    /// `kind_in[0]`), `kind_ne`/`kind_nin` the same patterns to leave out.
     kind: Option<String>,
     #[param(rename = "subject.type")]
     subject_type: Option<String>,
@@ -121,8 +121,12 @@ fn feed_query(state: &AppState, pairs: &QueryPairs) -> ApiResult<(Option<i64>, l
             },
             // The log is read in id order, page after page by `after` (decision 72).
             "_sort" | "_start" => details.push(Detail::new(key, "the feed is read in id order with after=<id>")),
-            "kind" | "kind_in" => match expand(value) {
-                Ok(kinds) => plain.extend(kinds.into_iter().map(|k| ("kind_in".to_string(), k.to_string()))),
+            // Patterns select kinds for inclusion and exclusion alike.
+            "kind" | "kind_in" | "kind_ne" | "kind_nin" => match expand(value) {
+                Ok(kinds) => {
+                    let list = if matches!(bare, "kind" | "kind_in") { "kind_in" } else { "kind_nin" };
+                    plain.extend(kinds.into_iter().map(|k| (list.to_string(), k.to_string())))
+                }
                 Err(message) => details.push(Detail::new(key, message)),
             },
             _ => plain.push((key.clone(), value.clone())),

@@ -9,7 +9,6 @@ use axum::{
 use enspace_domain::{
     access::MemberAccess,
     forms::{self, check_answer_keys, check_form_fields, new_hash, required_ref_ids, FORM_TYPES, VISIBILITIES},
-    time::now_ms,
     user::check_email,
     workspace::check_text,
     Detail,
@@ -183,10 +182,8 @@ pub async fn create_form(
 ) -> ApiResult<(StatusCode, Json<FormView>)> {
     let record = managed_type(&state, &ctx, &slug).await?;
     let values = checked_values(&state, &record, &input, None).await?;
-    let mut tx = state.db.begin().await?;
     let form =
-        enspace_store::forms::create(&mut tx, ctx.workspace.id, record.id, &new_hash(), values, now_ms()).await?;
-    tx.commit().await?;
+        enspace_engine::structure::create_form(&state.db, &record, &new_hash(), values, &ctx.author("api")).await?;
     Ok((StatusCode::CREATED, Json(form.into())))
 }
 
@@ -204,9 +201,7 @@ pub async fn update_form(
     let record = managed_type(&state, &ctx, &slug).await?;
     let form = form_of_type(&state, &record, id).await?;
     let values = checked_values(&state, &record, &input, Some(&form)).await?;
-    let mut tx = state.db.begin().await?;
-    let updated = enspace_store::forms::update(&mut tx, &form, values, now_ms()).await?;
-    tx.commit().await?;
+    let updated = enspace_engine::structure::update_form(&state.db, &record, &form, values, &ctx.author("api")).await?;
     Ok(Json(updated.into()))
 }
 
@@ -223,9 +218,7 @@ pub async fn delete_form(
     let Id(id) = id;
     let record = managed_type(&state, &ctx, &slug).await?;
     let form = form_of_type(&state, &record, id).await?;
-    let mut tx = state.db.begin().await?;
-    enspace_store::forms::delete(&mut tx, ctx.workspace.id, &form).await?;
-    tx.commit().await?;
+    enspace_engine::structure::delete_form(&state.db, &record, &form, &ctx.author("api")).await?;
     Ok(Json(form.into()))
 }
 

@@ -479,3 +479,34 @@ async fn pruned_events_are_announced_and_item_history_stays() {
     send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "c" } }))).await;
     assert_eq!(stream.next(1).await[0].2["changes"]["nome"]["to"], "c");
 }
+
+/// Forms are definitions with events too; patterns also leave kinds out.
+#[tokio::test]
+async fn forms_write_their_events_and_patterns_exclude() {
+    let (app, ana) = setup().await;
+    let (_, base) = feed(&app, &ana, "").await;
+    let form = send(
+        &app,
+        &ana,
+        "POST",
+        "/ws/types/pedidos/forms",
+        Some(json!({ "name": "Pedido", "visibility": "public",
+        "fields": [{ "refId": "nome" }] })),
+    )
+    .await;
+    assert_eq!(form.status, 201, "{}", form.text());
+    let path = format!("/ws/types/pedidos/forms/{}", form.json()["id"]);
+    assert_eq!(send(&app, &ana, "PUT", &path, Some(json!({ "name": "Pedido online" }))).await.status, 200);
+    assert_eq!(send(&app, &ana, "DELETE", &path, None).await.status, 200);
+    send(&app, &ana, "POST", "/ws/types/pedidos/items", Some(json!({ "data": { "nome": "a" } }))).await;
+    let (events, _) = feed(&app, &ana, &format!("?after={base}&kind_nin=item.*")).await;
+    let seen: Vec<&Value> = events.iter().map(|e| &e["kind"]).collect();
+    assert_eq!(seen, [&json!("form.created"), &json!("form.updated"), &json!("form.deleted")]);
+    assert_eq!(events[0]["subject"], json!({ "type": "form", "id": form.json()["id"], "item_type": "pedidos" }));
+    assert_eq!(events[1]["changes"], json!({ "name": { "from": "Pedido", "to": "Pedido online" } }));
+    // The public form's hash (what lets anyone answer it) is never in the log.
+    let hash = form.json()["hash"].as_str().unwrap().to_string();
+    assert!(!serde_json::to_string(&events).unwrap().contains(&hash));
+    let (items, _) = feed(&app, &ana, &format!("?after={base}&kind_ne=form.*")).await;
+    assert_eq!(kinds(&items).into_iter().map(|k| k.0).collect::<Vec<_>>(), ["item.created"]);
+}
