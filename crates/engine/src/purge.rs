@@ -4,7 +4,7 @@
 //! SQLite's single writer. A purge interrupted by a crash is claimed again when its lease
 //! expires and continues where the rows stop.
 
-use enspace_domain::{fields::field_json, items::changes, time::now_ms};
+use enspace_domain::time::now_ms;
 use enspace_store::{
     fields::FieldRecord,
     jobs::{JobRecord, NewJob},
@@ -19,6 +19,7 @@ use crate::{
     files::FileStore,
     items::Author,
     jobs::{Handler, JobError, JobFuture},
+    structure::{field_definition, field_subject, record_definition, type_subject, DefinitionChange},
 };
 
 pub const WORKSPACE: &str = "purge.workspace";
@@ -69,9 +70,13 @@ async fn delete_field_in(
     now: i64,
 ) -> enspace_store::Result<()> {
     enspace_store::fields::delete(tx, workspace_id, type_slug, field).await?;
-    let subject = crate::structure::field_subject(type_slug, field);
-    let gone = changes(&field_json(&field.def), &Map::new());
-    crate::structure::append_event(tx, workspace_id, "field.deleted", subject, gone, author, now).await?;
+    let change = DefinitionChange {
+        kind: "field.deleted",
+        subject: field_subject(type_slug, field),
+        before: field_definition(field),
+        after: Map::new(),
+    };
+    record_definition(tx, workspace_id, change, author, now).await?;
     let payload = json!({ "workspace": workspace_id, "type": field.type_id, "ref_id": field.def.ref_id });
     let key = format!("{}{}", field_key_prefix(field.type_id, &field.def.ref_id), field.id);
     enqueue(tx, FIELD, payload, &key, now).await
@@ -105,10 +110,9 @@ pub async fn delete_type(
         delete_field_in(&mut tx, record.workspace_id, owner, field, author, now).await?;
     }
     // `type.deleted` stands for its items too (decision 71): no event per item.
-    let gone = json!({ "name": { "from": record.name, "to": null }, "slug": { "from": record.slug, "to": null } });
-    let gone = gone.as_object().cloned().unwrap_or_default();
-    let subject = crate::structure::type_subject(record);
-    crate::structure::append_event(&mut tx, record.workspace_id, "type.deleted", subject, gone, author, now).await?;
+    let before = json!({ "name": record.name, "slug": record.slug }).as_object().cloned().unwrap_or_default();
+    let change = DefinitionChange { kind: "type.deleted", subject: type_subject(record), before, after: Map::new() };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
     purge::hide_type(&mut tx, record, now).await?;
     let payload = json!({ "workspace": record.workspace_id, "type": record.id });
     enqueue(&mut tx, TYPE, payload, &format!("{TYPE}:{}", record.id), now).await?;

@@ -25,7 +25,7 @@ fn type_definition(record: &TypeRecord) -> Map<String, Value> {
 }
 
 /// A field's definition as its events show it (the field's wire keys).
-fn field_definition(field: &FieldRecord) -> Map<String, Value> {
+pub(crate) fn field_definition(field: &FieldRecord) -> Map<String, Value> {
     let mut out = field_json(&field.def);
     out.insert("order".into(), json!(field.position));
     out.retain(|_, v| !v.is_null());
@@ -54,16 +54,28 @@ pub(crate) fn field_subject<'a>(type_slug: &'a str, field: &'a FieldRecord) -> S
     }
 }
 
-/// Appends an event about a definition in the caller's transaction.
-pub(crate) async fn append_event(
+/// An event about a definition: what it was and what it is (empty for a create, a delete).
+pub(crate) struct DefinitionChange<'a> {
+    pub kind: &'a str,
+    pub subject: Subject<'a>,
+    pub before: Map<String, Value>,
+    pub after: Map<String, Value>,
+}
+
+/// Appends `change`'s event in the caller's transaction, with what differs between before and
+/// after; nothing when nothing does (an update that changes nothing).
+pub(crate) async fn record_definition(
     tx: &mut Tx,
     workspace_id: i64,
-    kind: &str,
-    subject: Subject<'_>,
-    changes: Map<String, Value>,
+    change: DefinitionChange<'_>,
     author: &Author<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
+    let changes = changes(&change.before, &change.after);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let (kind, subject) = (change.kind, change.subject);
     let event = NewEvent { workspace_id, kind, subject, changes, actor: author.actor(), source: author.source, now };
     enspace_store::events::append(tx, event).await.map(|_| ())
 }
@@ -80,8 +92,9 @@ pub async fn create_type(
     let now = now_ms();
     let mut tx = db.begin().await?;
     let created = enspace_store::types::create(&mut tx, workspace_id, slug, prefix, values, now).await?;
-    let change = changes(&Map::new(), &type_definition(&created));
-    append_event(&mut tx, workspace_id, "type.created", type_subject(&created), change, author, now).await?;
+    let after = type_definition(&created);
+    let change = DefinitionChange { kind: "type.created", subject: type_subject(&created), before: Map::new(), after };
+    record_definition(&mut tx, workspace_id, change, author, now).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -96,11 +109,9 @@ pub async fn update_type(
     let now = now_ms();
     let mut tx = db.begin().await?;
     let updated = enspace_store::types::update(&mut tx, record_before, values, now).await?;
-    let change = changes(&type_definition(record_before), &type_definition(&updated));
-    if !change.is_empty() {
-        append_event(&mut tx, updated.workspace_id, "type.updated", type_subject(&updated), change, author, now)
-            .await?;
-    }
+    let (before, after) = (type_definition(record_before), type_definition(&updated));
+    let change = DefinitionChange { kind: "type.updated", subject: type_subject(&updated), before, after };
+    record_definition(&mut tx, updated.workspace_id, change, author, now).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -131,9 +142,10 @@ pub async fn create_field(
         now,
     )
     .await?;
-    let change = changes(&Map::new(), &field_definition(&created));
     let subject = field_subject(&record.slug, &created);
-    append_event(&mut tx, record.workspace_id, "field.created", subject, change, author, now).await?;
+    let change =
+        DefinitionChange { kind: "field.created", subject, before: Map::new(), after: field_definition(&created) };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -160,17 +172,11 @@ pub async fn update_field(
         now,
     )
     .await?;
-    // The index's progress is not a change of the definition.
-    let definition = |f: &FieldRecord| {
-        let mut d = field_definition(f);
-        d.remove("index_status");
-        d
-    };
-    let change = changes(&definition(field), &definition(&updated));
-    if !change.is_empty() {
-        let subject = field_subject(&record.slug, &updated);
-        append_event(&mut tx, record.workspace_id, "field.updated", subject, change, author, now).await?;
-    }
+    // The index's progress is the record's, not the definition's: never a change here.
+    let (before, after) = (field_definition(field), field_definition(&updated));
+    let change =
+        DefinitionChange { kind: "field.updated", subject: field_subject(&record.slug, &updated), before, after };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -205,9 +211,9 @@ pub async fn create_form(
     let now = now_ms();
     let mut tx = db.begin().await?;
     let form = enspace_store::forms::create(&mut tx, record.workspace_id, record.id, hash, values, now).await?;
-    let change = changes(&Map::new(), &form_definition(&form));
-    append_event(&mut tx, record.workspace_id, "form.created", form_subject(&record.slug, &form), change, author, now)
-        .await?;
+    let subject = form_subject(&record.slug, &form);
+    let change = DefinitionChange { kind: "form.created", subject, before: Map::new(), after: form_definition(&form) };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
     tx.commit().await?;
     Ok(form)
 }
@@ -223,11 +229,10 @@ pub async fn update_form(
     let now = now_ms();
     let mut tx = db.begin().await?;
     let updated = enspace_store::forms::update(&mut tx, form, values, now).await?;
-    let change = changes(&form_definition(form), &form_definition(&updated));
-    if !change.is_empty() {
-        let subject = form_subject(&record.slug, &updated);
-        append_event(&mut tx, record.workspace_id, "form.updated", subject, change, author, now).await?;
-    }
+    let (before, after) = (form_definition(form), form_definition(&updated));
+    let change =
+        DefinitionChange { kind: "form.updated", subject: form_subject(&record.slug, &updated), before, after };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -242,8 +247,8 @@ pub async fn delete_form(
     let now = now_ms();
     let mut tx = db.begin().await?;
     enspace_store::forms::delete(&mut tx, record.workspace_id, form).await?;
-    let change = changes(&form_definition(form), &Map::new());
-    append_event(&mut tx, record.workspace_id, "form.deleted", form_subject(&record.slug, form), change, author, now)
-        .await?;
+    let subject = form_subject(&record.slug, form);
+    let change = DefinitionChange { kind: "form.deleted", subject, before: form_definition(form), after: Map::new() };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
     tx.commit().await
 }
