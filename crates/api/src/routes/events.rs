@@ -21,7 +21,7 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    access::{FieldGrant, MemberAccess},
+    access::MemberAccess,
     events::{expand, readable_changes},
     list,
     time::format_ms,
@@ -136,14 +136,23 @@ fn feed_query(state: &AppState, pairs: &QueryPairs) -> ApiResult<(Option<i64>, l
     Ok((after, list::parse(&plain, &LIST, state.config.paging, &[])?))
 }
 
+/// Where the reader goes on after a page read in `(after, head]`: past its last event when the
+/// page is full, else past `head` (the whole range was looked at), never back.
+fn next_after(events: &[EventRecord], limit: u32, head: i64, after: i64) -> i64 {
+    match events.last() {
+        _ if limit == 0 => after,
+        Some(last) if events.len() as u32 >= limit => last.id,
+        _ => head.max(after),
+    }
+}
+
 /// What `access` may see of `event`, or nothing.
 fn shown(access: &MemberAccess, event: EventRecord, workspace: &str) -> Option<EventView> {
     let mut changes = event.changes;
     if let Some(slug) = &event.item_type {
         // As a GET of the subject: read on its type, and only the fields it may read.
         allowed(access, &data_action(slug, "read")).ok()?;
-        let grant: FieldGrant = access.fields(slug, "read");
-        changes = readable_changes(&changes, &grant);
+        changes = readable_changes(&changes, &access.fields(slug, "read"));
         if event.kind == "item.updated" && changes.is_empty() {
             return None;
         }
@@ -199,11 +208,7 @@ pub async fn list_events(State(state): State<AppState>, ctx: WsCtx, query: Query
     // can start there without passing an event that committed in between.
     let head = enspace_store::events::head(&state.db, ctx.workspace.id).await?;
     let events = enspace_store::events::page(&state.db, ctx.workspace.id, after, head, &query).await?;
-    let next_after = match events.last() {
-        _ if query.limit == 0 => after,
-        Some(last) if events.len() as u32 >= query.limit => last.id,
-        _ => head.max(after),
-    };
+    let next_after = next_after(&events, query.limit, head, after);
     let views: Vec<EventView> =
         events.into_iter().filter_map(|e| shown(&access, e, &ctx.workspace.reference)).collect();
     let mut response = Json(views).into_response();
@@ -313,11 +318,10 @@ impl Follow {
                     return None;
                 }
             };
-            let full = events.len() as u32 >= self.query.limit;
-            let next_after = match events.last() {
-                Some(last) if full => last.id,
-                _ => head.max(self.cursor),
-            };
+            // A full page means more may wait: read on at once (never for `_limit=0`, which
+            // reads nothing and would spin).
+            let full = !events.is_empty() && events.len() as u32 >= self.query.limit;
+            let next_after = next_after(&events, self.query.limit, head, self.cursor);
             for event in events {
                 let id = event.id;
                 if let Some(view) = shown(&self.access, event, &self.ctx.workspace.reference) {
