@@ -41,6 +41,14 @@ async fn feed(app: &TestApp, user: &TestUser, query: &str) -> (Vec<Value>, i64) 
     (answer.json().as_array().unwrap().clone(), next)
 }
 
+/// A public form of `pedidos` showing `nome`, as created.
+async fn public_form(app: &TestApp, ana: &TestUser) -> TestResponse {
+    let body = json!({ "name": "Pedido", "visibility": "public", "fields": [{ "refId": "nome" }] });
+    let form = send(app, ana, "POST", "/ws/types/pedidos/forms", Some(body)).await;
+    assert_eq!(form.status, 201, "{}", form.text());
+    form
+}
+
 fn kinds(events: &[Value]) -> Vec<(String, String)> {
     events
         .iter()
@@ -73,16 +81,7 @@ async fn every_item_write_appends_one_event_with_its_history_changes() {
     let b = bulk.json()["create"][0]["reference"].as_str().unwrap().to_string();
     let c = bulk.json()["create"][1]["reference"].as_str().unwrap().to_string();
     // A public form's answer: the filler is known by the email it gave.
-    let form = send(
-        &app,
-        &ana,
-        "POST",
-        "/ws/types/pedidos/forms",
-        Some(json!({ "name": "Pedido", "visibility": "public",
-        "fields": [{ "refId": "nome" }] })),
-    )
-    .await;
-    assert_eq!(form.status, 201, "{}", form.text());
+    let form = public_form(&app, &ana).await;
     let answered = app
         .post(&format!("/public/forms/{}/answer", form.json()["hash"].as_str().unwrap()))
         .json(&json!({ "data": { "nome": "d" }, "request_email": "cliente@example.com" }))
@@ -485,16 +484,7 @@ async fn pruned_events_are_announced_and_item_history_stays() {
 async fn forms_write_their_events_and_patterns_exclude() {
     let (app, ana) = setup().await;
     let (_, base) = feed(&app, &ana, "").await;
-    let form = send(
-        &app,
-        &ana,
-        "POST",
-        "/ws/types/pedidos/forms",
-        Some(json!({ "name": "Pedido", "visibility": "public",
-        "fields": [{ "refId": "nome" }] })),
-    )
-    .await;
-    assert_eq!(form.status, 201, "{}", form.text());
+    let form = public_form(&app, &ana).await;
     let path = format!("/ws/types/pedidos/forms/{}", form.json()["id"]);
     assert_eq!(send(&app, &ana, "PUT", &path, Some(json!({ "name": "Pedido online" }))).await.status, 200);
     assert_eq!(send(&app, &ana, "DELETE", &path, None).await.status, 200);
