@@ -112,6 +112,23 @@ pub enum Action {
     Data { reference: String, read_only: bool },
 }
 
+impl Action {
+    /// An action on the items of type `slug`: `read`, `create`, `update`, `delete`, …
+    pub fn on_type(slug: &str, verb: &str) -> Action {
+        Action::Data { reference: format!("types::{slug}::{verb}"), read_only: verb == "read" }
+    }
+
+    /// Reading the items (and the definition) of type `slug`.
+    pub fn read_type(slug: &str) -> Action {
+        Action::on_type(slug, "read")
+    }
+
+    /// Using a workspace feature named by its permission reference (`ai::chat::use`, …).
+    pub fn use_feature(reference: &str) -> Action {
+        Action::Data { reference: reference.to_string(), read_only: false }
+    }
+}
+
 /// Permission references with their field lists (empty for references without one).
 pub type Grants = HashMap<String, Vec<String>>;
 

@@ -3,13 +3,16 @@
 
 use serde_json::{Map, Value};
 
-use crate::access::FieldGrant;
+use crate::access::{decide, Action, FieldGrant, MemberAccess, SettingsArea};
 
 /// Every kind the server emits so far; a milestone that adds a resource adds its kinds here.
 pub const KINDS: &[&str] = &[
     "item.created",
     "item.updated",
     "item.deleted",
+    "member.added",
+    "member.updated",
+    "member.removed",
     "signature_request.created",
     "signature_request.updated",
     "type.created",
@@ -71,6 +74,39 @@ pub fn readable_changes(changes: &Map<String, Value>, grant: &FieldGrant) -> Map
         .collect()
 }
 
+/// What a reader with `access` receives of an event (decisions 65–67): its `changes` as the
+/// reader may see them, or nothing when the event is not for it. Per kind:
+/// - `member.*`: whoever may manage members (`settings::access::manage`);
+/// - `signature_request.*`: whoever manages integrations, else as below;
+/// - anything about a type (`item_type`): read on the type, and only readable item fields in
+///   `changes`; an `item.updated` left with no readable change is not delivered;
+/// - anything else: the unrestricted alone (default deny for a kind without a rule).
+pub fn audience(
+    access: &MemberAccess,
+    kind: &str,
+    item_type: Option<&str>,
+    changes: &Map<String, Value>,
+) -> Option<Map<String, Value>> {
+    let resource = kind.split_once('.').map_or(kind, |(r, _)| r);
+    let may = |action: Action| decide(access, &action).is_ok();
+    match (resource, item_type) {
+        ("member", _) => may(Action::ManageSettings(SettingsArea::Access)).then(|| changes.clone()),
+        ("signature_request", _) if may(Action::ManageSettings(SettingsArea::Integrations)) => Some(changes.clone()),
+        (_, Some(slug)) => {
+            if !may(Action::read_type(slug)) {
+                return None;
+            }
+            let shown = if resource == "item" {
+                readable_changes(changes, &access.fields(slug, "read"))
+            } else {
+                changes.clone()
+            };
+            (kind != "item.updated" || !shown.is_empty()).then_some(shown)
+        }
+        (_, None) => access.unrestricted().then(|| changes.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +146,38 @@ mod tests {
             Value::Object(readable_changes(changes, &only_nome)),
             json!({ "nome": { "from": null, "to": "a" }, "isDraft": { "from": null, "to": false } })
         );
+    }
+
+    #[test]
+    fn each_kind_has_its_audience() {
+        use crate::access::{grants_from, MemberType};
+        let member = |member_type, grants: &[(&str, &[&str])]| MemberAccess {
+            member_type,
+            grants: Some(grants_from(
+                grants.iter().map(|(r, f)| (r.to_string(), f.iter().map(|s| s.to_string()).collect())),
+            )),
+        };
+        let owner = MemberAccess { member_type: MemberType::Owner, grants: None };
+        let reader = member(MemberType::Standard, &[("types::pedidos::read", &["data.nome"])]);
+        let access_manager = member(MemberType::Full, &[("settings::access::manage", &[])]);
+        let changes = json!({ "nome": { "from": "a", "to": "b" }, "valor": { "from": 1, "to": 2 } });
+        let changes = changes.as_object().unwrap();
+        let valor_only = json!({ "valor": { "from": 1, "to": 2 } });
+        let valor_only = valor_only.as_object().unwrap();
+
+        assert_eq!(audience(&owner, "item.updated", Some("pedidos"), changes).as_ref(), Some(changes));
+        assert_eq!(
+            audience(&reader, "item.updated", Some("pedidos"), changes).map(Value::Object),
+            Some(json!({ "nome": { "from": "a", "to": "b" } }))
+        );
+        // Nothing readable changed: the update is not for this reader; a create still is.
+        assert_eq!(audience(&reader, "item.updated", Some("pedidos"), valor_only), None);
+        assert!(audience(&reader, "item.created", Some("pedidos"), valor_only).is_some());
+        assert_eq!(audience(&reader, "item.created", Some("segredos"), changes), None);
+        // Members: only those who manage access; a kind without a type, only the unrestricted.
+        assert_eq!(audience(&reader, "member.added", None, changes), None);
+        assert!(audience(&access_manager, "member.added", None, changes).is_some());
+        assert_eq!(audience(&access_manager, "something.new", None, changes), None);
+        assert!(audience(&owner, "something.new", None, changes).is_some());
     }
 }

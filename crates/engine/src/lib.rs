@@ -11,6 +11,7 @@
 
 pub mod emails;
 pub mod esign;
+pub mod events;
 pub mod files;
 pub mod indexes;
 pub mod integrations;

@@ -20,69 +20,21 @@ use axum::{
     },
     Json,
 };
-use enspace_domain::{
-    access::MemberAccess,
-    events::{expand, readable_changes},
-    list,
-    time::format_ms,
-    Detail,
-};
+use enspace_domain::{access::MemberAccess, events::expand, list, Detail};
+use enspace_engine::events::{shown, EventView};
 use enspace_store::events::{EventRecord, LIST};
-use serde::Serialize;
-use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{workspace::allowed, QueryPairs, WsCtx},
+    extract::{QueryPairs, WsCtx},
     openapi::WorkspaceHeader,
-    routes::types::data_action,
     AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_events)).routes(routes!(stream_events))
-}
-
-/// One event [ours, spec/events.md].
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventView {
-    pub id: i64,
-    /// `item.created`, `item.updated`, `item.deleted`, …
-    pub kind: String,
-    pub created_at: String,
-    /// The workspace's reference.
-    pub workspace: String,
-    pub subject: SubjectView,
-    /// `{key: {from, to}}`; item keys are refIds, as in item history.
-    #[schema(value_type = Object)]
-    pub changes: Map<String, Value>,
-    /// Who made the change; null for the server's own work.
-    pub actor: Option<ActorView>,
-    /// `api`, `form`, `flow`, `integration` or `system`.
-    pub source: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubjectView {
-    /// The resource: `item`, …
-    #[serde(rename = "type")]
-    pub subject_type: String,
-    pub id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// The slug of the type the subject belongs to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub item_type: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActorView {
-    pub user: Option<i64>,
-    pub email: Option<String>,
-    /// The API key's reference; null for a session or a form.
-    pub key: Option<String>,
 }
 
 /// The feed's own parameters, beside `_limit` and the filters.
@@ -144,39 +96,6 @@ fn next_after(events: &[EventRecord], limit: u32, head: i64, after: i64) -> i64 
         Some(last) if events.len() as u32 >= limit => last.id,
         _ => head.max(after),
     }
-}
-
-/// What `access` may see of `event`, or nothing.
-fn shown(access: &MemberAccess, event: EventRecord, workspace: &str) -> Option<EventView> {
-    let mut changes = event.changes;
-    if let Some(slug) = &event.item_type {
-        // As a GET of the subject: read on its type, and only the fields it may read.
-        allowed(access, &data_action(slug, "read")).ok()?;
-        changes = readable_changes(&changes, &access.fields(slug, "read"));
-        if event.kind == "item.updated" && changes.is_empty() {
-            return None;
-        }
-    }
-    let actor = (event.actor_user.is_some() || event.actor_email.is_some()).then_some(ActorView {
-        user: event.actor_user,
-        email: event.actor_email,
-        key: event.actor_key,
-    });
-    Some(EventView {
-        id: event.id,
-        kind: event.kind,
-        created_at: format_ms(event.created_at),
-        workspace: workspace.to_string(),
-        subject: SubjectView {
-            subject_type: event.subject_type,
-            id: event.subject_id,
-            reference: event.subject_reference,
-            item_type: event.item_type,
-        },
-        changes,
-        actor,
-        source: event.source,
-    })
 }
 
 /// The feed [ours]: the workspace's events after `after`, oldest first (`_sort` and `_start` are

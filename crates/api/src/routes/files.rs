@@ -21,7 +21,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{workspace::allowed, Id, WsCtx},
     openapi::WorkspaceHeader,
-    routes::types::data_action,
     AppState,
 };
 
@@ -165,7 +164,7 @@ pub async fn download_file(State(state): State<AppState>, ctx: WsCtx, Path(Id(id
                 .await?
                 .map(|t| t.slug)
                 .ok_or_else(|| ApiError::not_found(FILE_NOT_FOUND))?;
-            allowed(&access, &data_action(&slug, "read"))?;
+            allowed(&access, &Action::read_type(&slug))?;
         }
         None if file.user_id == Some(ctx.principal.user.id) || access.member_type == MemberType::Owner => {}
         None => {

@@ -6,6 +6,7 @@ use axum::{
     http::StatusCode,
     Json,
 };
+use enspace_domain::access::Action;
 use enspace_domain::{
     access::MemberAccess,
     forms::{self, check_answer_keys, check_form_fields, new_hash, required_ref_ids, FORM_TYPES, VISIBILITIES},
@@ -27,7 +28,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, workspace::allowed, ApiJson, Id, Public, WsCtx},
     openapi::WorkspaceHeader,
-    routes::types::{data_action, managed_type, may_read_type, readable_type, TYPE_NOT_FOUND},
+    routes::types::{managed_type, may_read_type, readable_type, TYPE_NOT_FOUND},
     views::{FormView, PublicFormView},
     AppState,
 };
@@ -45,12 +46,12 @@ pub const FORM_NOT_FOUND: &str = "Form not found";
 
 /// The permission of creating items through one form.
 pub fn form_create_action(form_id: i64) -> enspace_domain::access::Action {
-    enspace_domain::access::Action::Data { reference: format!("forms::{form_id}::create"), read_only: false }
+    enspace_domain::access::Action::use_feature(&format!("forms::{form_id}::create"))
 }
 
 /// Whether the member may create items through `form`: the type's `create` or the form's own.
 pub fn may_create_through(access: &MemberAccess, slug: &str, form_id: i64) -> bool {
-    allowed(access, &data_action(slug, "create")).is_ok() || allowed(access, &form_create_action(form_id)).is_ok()
+    allowed(access, &Action::on_type(slug, "create")).is_ok() || allowed(access, &form_create_action(form_id)).is_ok()
 }
 
 async fn form_of_type(state: &AppState, record: &TypeRecord, id: i64) -> ApiResult<FormRecord> {

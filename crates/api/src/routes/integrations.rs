@@ -329,7 +329,7 @@ pub async fn chat(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<ChatInput>,
 ) -> ApiResult<Json<ChatView>> {
-    ctx.authorize(&state, Action::Data { reference: "ai::chat::use".into(), read_only: false }).await?;
+    ctx.authorize(&state, Action::use_feature("ai::chat::use")).await?;
     let record = integration_of(&state, &ctx, id).await?;
     if record.integration_type != integrations::OPENAI {
         return Err(ApiError::not_found(INTEGRATION_NOT_FOUND));

@@ -5,6 +5,7 @@ use axum::{
     http::StatusCode,
     Json,
 };
+use enspace_domain::access::Action;
 use enspace_domain::{
     access::{permission_path, FieldGrant, MemberAccess},
     forms::required_ref_ids,
@@ -28,10 +29,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, workspace::allowed, ApiJson, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    routes::{
-        forms::may_create_through,
-        types::{data_action, TYPE_NOT_FOUND},
-    },
+    routes::{forms::may_create_through, types::TYPE_NOT_FOUND},
     views::{HistoryView, ItemView},
     AppState,
 };
@@ -58,7 +56,7 @@ struct Scope {
 
 async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiResult<Scope> {
     let scope = unchecked_scope(state, ctx, slug).await?;
-    allowed(&scope.access, &data_action(slug, action))?;
+    allowed(&scope.access, &Action::on_type(slug, action))?;
     Ok(scope)
 }
 
@@ -266,7 +264,7 @@ impl FormChoice {
     fn authorize(&self, access: &MemberAccess, slug: &str) -> ApiResult<()> {
         match self {
             FormChoice::Form { id, .. } if may_create_through(access, slug, *id) => Ok(()),
-            _ => allowed(access, &data_action(slug, "create")),
+            _ => allowed(access, &Action::on_type(slug, "create")),
         }
     }
 
@@ -298,7 +296,7 @@ pub async fn create_item(
     let choice = form_of(&state, &scope.record, input.form.as_ref(), "form").await;
     match &choice {
         Ok(choice) => choice.authorize(&scope.access, &slug)?,
-        Err(_) => allowed(&scope.access, &data_action(&slug, "create"))?,
+        Err(_) => allowed(&scope.access, &Action::on_type(&slug, "create"))?,
     }
     let mut details = Vec::new();
     check_status(&mut details, "status", input.status.as_deref());
@@ -437,7 +435,7 @@ pub async fn bulk_items(
     // Creates are authorized per operation: a form's own permission may cover them.
     for (ops, action) in [(input.update.len(), "update"), (input.delete.len(), "delete")] {
         if ops > 0 {
-            allowed(&scope.access, &data_action(&slug, action))?;
+            allowed(&scope.access, &Action::on_type(&slug, action))?;
         }
     }
     for (i, op) in input.update.iter().enumerate() {

@@ -39,19 +39,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 pub const TYPE_NOT_FOUND: &str = "Type not found";
 
-/// The permission reference of an action on a type's items.
-pub fn data_action(slug: &str, action: &str) -> Action {
-    Action::Data { reference: format!("types::{slug}::{action}"), read_only: action == "read" }
-}
-
 /// The slugs a member may read, or None when it may read every type.
 fn readable(access: &MemberAccess, all: &[TypeRecord]) -> Option<Vec<String>> {
     if access.unrestricted() {
         return None;
     }
-    Some(
-        all.iter().filter(|t| allowed(access, &data_action(&t.slug, "read")).is_ok()).map(|t| t.slug.clone()).collect(),
-    )
+    Some(all.iter().filter(|t| allowed(access, &Action::read_type(&t.slug)).is_ok()).map(|t| t.slug.clone()).collect())
 }
 
 /// The type named in the path, readable by the caller (its items, or the structure screens).
@@ -67,7 +60,7 @@ pub async fn readable_type(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResu
 /// Reading a type (its definition, forms): its readers and the structure managers.
 pub fn may_read_type(access: &MemberAccess, slug: &str) -> ApiResult<()> {
     if allowed(access, &Action::ManageSettings(SettingsArea::Structure)).is_err() {
-        allowed(access, &data_action(slug, "read"))?;
+        allowed(access, &Action::read_type(slug))?;
     }
     Ok(())
 }
