@@ -40,6 +40,27 @@ pub fn check_type_change(from: MemberType, to: MemberType, v1_compatibility: boo
     Ok(())
 }
 
+/// Where the permissions that limit a member come from [wire]: its role, or in v1 mode for
+/// `standard` the union of its groups'. Nothing limits the owner, a role-less member (which
+/// leaves `full` unrestricted and the others with nothing) or a v1 `full` (which ignores its
+/// role). The store loads grants by this rule, and member management checks targets by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantSource {
+    None,
+    Role(i64),
+    Groups,
+}
+
+pub fn grant_source(member_type: MemberType, v1_compatibility: bool, role_id: Option<i64>) -> GrantSource {
+    match (member_type, v1_compatibility, role_id) {
+        (MemberType::Owner, _, _) => GrantSource::None,
+        (MemberType::Standard, true, _) => GrantSource::Groups,
+        (_, true, _) => GrantSource::None,
+        (_, false, Some(role_id)) => GrantSource::Role(role_id),
+        (_, false, None) => GrantSource::None,
+    }
+}
+
 /// Whether `granter` may make a member what `target` describes (its type with the grants of
 /// its role or groups), or act on a member who already is that: nobody gives, or takes from,
 /// a member more than they hold themselves. A member whose rights are unlimited (a role-less
@@ -96,5 +117,15 @@ mod tests {
         assert!(!may_confer(&limited, &deleter));
         assert!(!may_confer(&limited, &admin));
         assert!(may_confer(&limited, &limited));
+    }
+
+    #[test]
+    fn grants_come_from_the_role_or_in_v1_the_groups() {
+        use MemberType::*;
+        assert_eq!(grant_source(Owner, false, Some(3)), GrantSource::None);
+        assert_eq!(grant_source(Standard, false, Some(3)), GrantSource::Role(3));
+        assert_eq!(grant_source(Full, false, None), GrantSource::None);
+        assert_eq!(grant_source(Standard, true, Some(3)), GrantSource::Groups);
+        assert_eq!(grant_source(Full, true, Some(3)), GrantSource::None);
     }
 }

@@ -50,6 +50,15 @@ pub async fn queue(
     Ok(id)
 }
 
+/// Queues an email to send through the workspace's SendGrid integration (the job worker
+/// sends it). Answers its id.
+pub async fn send(db: &Db, keyring: &Keyring, workspace_id: i64, email: NewEmail<'_>) -> enspace_store::Result<i64> {
+    let mut tx = db.begin().await?;
+    let id = queue(&mut tx, keyring, workspace_id, email, None, now_ms()).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 pub struct SendEmail {
     pub db: Db,
     pub keyring: Arc<Keyring>,

@@ -1,12 +1,13 @@
-//! An installation's secrets, opened and sealed with the server's keyring (the one place that
-//! does, for the routes and the job handlers alike), and the check of its credentials against
-//! the provider.
+//! Installations as commands (install, change, uninstall, the credential check, and the
+//! OpenAI chat that spends them), and their secrets, opened and sealed with the server's
+//! keyring (the one place that does, for the routes and the job handlers alike).
 
+use enspace_domain::time::now_ms;
 use enspace_domain::{integrations as types, secrets::Keyring};
 use enspace_integrations::{
     adobe_sign, certisign, clicksign, d4sign, docusign, openai, sendgrid, twilio, Checked, Environment, Providers,
 };
-use enspace_store::integrations::IntegrationRecord;
+use enspace_store::{integrations::IntegrationRecord, Db, StoreError};
 use serde_json::{Map, Value};
 
 /// The installation's secrets in the clear. The error names the integration, never a value.
@@ -87,4 +88,104 @@ async fn call_provider(
         other => return Err(format!("Integration type {other} has no check")),
     };
     checked.map_err(|e| e.to_string())
+}
+
+/// Installs an integration of `integration_type` with its settings and secrets (sealed against
+/// the new row); a second one with the same `unique_key` is a `Conflict`. Answers its id.
+pub async fn install(
+    db: &Db,
+    keyring: &Keyring,
+    workspace_id: i64,
+    integration_type: i64,
+    unique_key: &str,
+    public: &Map<String, Value>,
+    secrets: &Map<String, Value>,
+) -> Result<i64, StoreError> {
+    let mut tx = db.begin().await?;
+    let id = enspace_store::integrations::insert(&mut tx, workspace_id, integration_type, unique_key, public, now_ms())
+        .await?;
+    let sealed = seal_secrets(keyring, workspace_id, id, secrets);
+    enspace_store::integrations::set_secrets(&mut tx, workspace_id, id, sealed.as_deref()).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Stores `record` (its settings and status) with `secrets`, sealed anew.
+pub async fn update(
+    db: &Db,
+    keyring: &Keyring,
+    record: &IntegrationRecord,
+    unique_key: &str,
+    secrets: &Map<String, Value>,
+) -> Result<(), StoreError> {
+    let sealed = seal_secrets(keyring, record.workspace_id, record.id, secrets);
+    let mut tx = db.begin().await?;
+    enspace_store::integrations::update(&mut tx, record, unique_key, sealed.as_deref(), now_ms()).await?;
+    tx.commit().await
+}
+
+/// Uninstalls: the row and its sealed secrets are destroyed.
+pub async fn uninstall(db: &Db, record: &IntegrationRecord) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    enspace_store::integrations::delete(&mut tx, record.workspace_id, record.id).await?;
+    tx.commit().await
+}
+
+#[derive(Debug)]
+pub enum ChatError {
+    /// The provider refused or failed: its message (never a secret).
+    Provider(String),
+    /// The stored secrets cannot be opened.
+    Secrets(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ChatError {
+    fn from(e: StoreError) -> Self {
+        ChatError::Store(e)
+    }
+}
+
+/// A chat request, checked: the model defaults to the installation's.
+pub struct Chat<'a> {
+    pub messages: &'a [(String, String)],
+    pub model: Option<&'a str>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+    /// Who asks (the tokens are recorded against the workspace with them).
+    pub user_id: Option<i64>,
+}
+
+/// Calls the chat-completions API of an OpenAI installation and records the tokens used.
+pub async fn chat(
+    db: &Db,
+    keyring: &Keyring,
+    providers: &Providers,
+    record: &IntegrationRecord,
+    chat: Chat<'_>,
+) -> Result<openai::ChatAnswer, ChatError> {
+    let secrets = open_secrets(keyring, record).map_err(ChatError::Secrets)?;
+    let api_key = secrets.get("api_key").and_then(Value::as_str).unwrap_or_default();
+    let setting = |k: &str| record.data.get(k).and_then(Value::as_str);
+    let base = setting("base_url").unwrap_or(&providers.urls.openai).to_string();
+    let model = chat.model.or(setting("model")).unwrap_or(types::OPENAI_DEFAULT_MODEL).to_string();
+    let request = openai::ChatRequest {
+        model: &model,
+        messages: chat.messages,
+        temperature: chat.temperature,
+        max_tokens: chat.max_tokens,
+    };
+    let answer = openai::chat(providers, &base, api_key, setting("organization"), &request)
+        .await
+        .map_err(|e| ChatError::Provider(e.to_string()))?;
+    let usage = enspace_store::ai_usage::NewUsage {
+        integration_id: record.id,
+        user_id: chat.user_id,
+        model: &answer.model,
+        prompt_tokens: answer.usage.prompt_tokens,
+        completion_tokens: answer.usage.completion_tokens,
+        total_tokens: answer.usage.total_tokens,
+    };
+    enspace_store::ai_usage::record(db, record.workspace_id, usage, now_ms()).await?;
+    Ok(answer)
 }

@@ -9,6 +9,7 @@
 //! - [`retention`]: old request-log rows are pruned periodically. The prune is idempotent, so
 //!   with several processes on one PostgreSQL each may run it without coordination.
 
+pub mod accounts;
 pub mod emails;
 pub mod esign;
 pub mod events;
@@ -17,8 +18,10 @@ pub mod indexes;
 pub mod integrations;
 pub mod items;
 pub mod jobs;
+pub mod members;
 pub mod purge;
 pub mod request_log;
 pub mod retention;
 pub mod structure;
 pub mod whatsapp;
+pub mod workspaces;

@@ -127,6 +127,58 @@ pub async fn receive(
     Ok(Some((conversation, id)))
 }
 
+/// Sends a message in a conversation: stored and queued now, sent by the job worker. Answers
+/// the message's id.
+pub async fn send(
+    db: &Db,
+    conversation: &ConversationRecord,
+    body: &str,
+    sender: Option<i64>,
+) -> enspace_store::Result<i64> {
+    let mut tx = db.begin().await?;
+    let id = queue_outbound(&mut tx, conversation, body, "message", sender, now_ms()).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Closes a conversation now (no automatic message).
+pub async fn close(db: &Db, conversation: &ConversationRecord) -> enspace_store::Result<()> {
+    let mut tx = db.begin().await?;
+    conversations::close(&mut tx, conversation.workspace_id, conversation.id, None, now_ms()).await?;
+    tx.commit().await
+}
+
+/// An inbound message from Twilio's webhook, stored with what it arms ([`receive`]); a retry of
+/// a message already stored changes nothing.
+pub async fn receive_inbound(
+    db: &Db,
+    integration: &IntegrationRecord,
+    message: &Inbound<'_>,
+) -> enspace_store::Result<()> {
+    let mut tx = db.begin().await?;
+    if receive(&mut tx, integration, message, now_ms()).await?.is_some() {
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// A delivery status from Twilio's callback: a status never moves back (callbacks arrive out of
+/// order); an unknown message changes nothing.
+pub async fn record_status(
+    db: &Db,
+    integration: &IntegrationRecord,
+    sid: &str,
+    status: &str,
+    error_code: Option<&str>,
+) -> enspace_store::Result<()> {
+    if let Some(message) = conversations::outbound_by_sid(db, integration.id, sid).await? {
+        if enspace_domain::whatsapp::status_advances(&message.status, status) {
+            conversations::set_status(db, &message, status, error_code, now_ms()).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the three WhatsApp job kinds.
 pub struct WhatsApp {
     pub db: Db,

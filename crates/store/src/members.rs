@@ -3,6 +3,7 @@
 use enspace_domain::{
     access::{MemberStatus, MemberType},
     list::{FieldKind, ListQuery},
+    members::{grant_source, GrantSource},
     time::now_ms,
 };
 
@@ -138,6 +139,19 @@ pub struct MemberDetail {
     pub groups: Vec<i64>,
 }
 
+impl MemberDetail {
+    /// The member's type, status, role and mode. Rows are written from the domain types, so an
+    /// unknown value is corrupt data: read as the least privileged.
+    pub fn values(&self) -> MemberValues {
+        MemberValues {
+            member_type: MemberType::parse(&self.member.member_type).unwrap_or(MemberType::Viewer),
+            status: MemberStatus::parse(&self.member.status).unwrap_or(MemberStatus::Inactive),
+            role_id: self.member.role_id,
+            v1_compatibility: self.member.v1_compatibility,
+        }
+    }
+}
+
 /// Filters and sorts of the members list [spec: `type`, `status`, `role`, `email_contains`, `_q`].
 pub const LIST: ListSpec = ListSpec {
     fields: &[
@@ -268,21 +282,19 @@ pub async fn group_grants(db: &Db, workspace_id: i64, group_ids: &[i64]) -> Resu
 /// its groups'. `None` when nothing limits it: no role, or v1 `full`, which ignores its role
 /// [wire].
 pub async fn grants(db: &Db, member: &MemberRecord) -> Result<Option<GrantRows>> {
-    if member.v1_compatibility {
-        if member.member_type != MemberType::Standard.as_str() {
-            return Ok(None);
+    let member_type = MemberType::parse(&member.member_type).unwrap_or(MemberType::Viewer);
+    match grant_source(member_type, member.v1_compatibility, member.role_id) {
+        GrantSource::None => Ok(None),
+        GrantSource::Role(role_id) => Ok(Some(role_grants(db, member.workspace_id, role_id).await?)),
+        GrantSource::Groups => {
+            let groups = group_ids(db, member.workspace_id, member.id).await?;
+            Ok(Some(group_grants(db, member.workspace_id, &groups).await?))
         }
-        let groups = group_ids(db, member.workspace_id, member.id).await?;
-        return Ok(Some(group_grants(db, member.workspace_id, &groups).await?));
-    }
-    match member.role_id {
-        Some(role_id) => Ok(Some(role_grants(db, member.workspace_id, role_id).await?)),
-        None => Ok(None),
     }
 }
 
 /// Removes a member (leaving the workspace). What the member created stays.
-pub async fn remove(db: &Db, workspace_id: i64, member_id: i64) -> Result<bool> {
-    Ok(db.execute("DELETE FROM members WHERE workspace_id = $1 AND id = $2", &params![workspace_id, member_id]).await?
+pub async fn remove(tx: &mut Tx, workspace_id: i64, member_id: i64) -> Result<bool> {
+    Ok(tx.execute("DELETE FROM members WHERE workspace_id = $1 AND id = $2", &params![workspace_id, member_id]).await?
         == 1)
 }

@@ -6,11 +6,12 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    key::{self, ExpiresIn, Scope, Scopes},
+    key::{ExpiresIn, Scope, Scopes},
     time::now_ms,
     Detail,
 };
-use enspace_store::api_keys::{NewApiKey, LIST};
+use enspace_engine::accounts::NewKey;
+use enspace_store::api_keys::LIST;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -172,24 +173,16 @@ pub async fn create_key(
     else {
         return Err(ApiError::validation(details));
     };
-    let issued = key::issue();
-    let mut tx = state.db.begin().await?;
-    let created = enspace_store::api_keys::create(
-        &mut tx,
-        NewApiKey {
-            user_id: principal.user.id,
-            reference: &issued.reference,
-            digest: &issued.digest,
-            description: input.description.as_deref().unwrap_or_default().trim(),
-            scopes,
-            all_workspaces,
-            workspace_ids: &workspace_ids,
-            expires_at: expires_in.expires_at(now_ms()),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKeyView { api_key: (&created).into(), key: issued.secret })))
+    let new = NewKey {
+        user_id: principal.user.id,
+        description: input.description.as_deref().unwrap_or_default().trim(),
+        scopes,
+        all_workspaces,
+        workspace_ids: &workspace_ids,
+        expires_at: expires_in.expires_at(now_ms()),
+    };
+    let (created, secret) = enspace_engine::accounts::create_key(&state.db, new).await?;
+    Ok((StatusCode::CREATED, Json(CreatedApiKeyView { api_key: (&created).into(), key: secret })))
 }
 
 /// Revokes a key at once: the next request with it gets 401. Answers the key as it was.
@@ -201,7 +194,7 @@ pub async fn revoke_key(
     Authed(principal): Authed,
     Path(reference): Path<String>,
 ) -> ApiResult<Json<ApiKeyView>> {
-    let revoked = enspace_store::api_keys::revoke(&state.db, principal.user.id, &reference).await?;
+    let revoked = enspace_engine::accounts::revoke_key(&state.db, principal.user.id, &reference).await?;
     let revoked = revoked.ok_or_else(|| ApiError::not_found("API key not found"))?;
     Ok(Json((&revoked).into()))
 }

@@ -1,17 +1,14 @@
 //! Login sessions and invitations [ours; spec/access.md]: `POST /auth/login`, `/auth/logout`,
 //! `/auth/accept-invite`. Passwords are argon2id hashes; tokens are stored as digests.
 
-use std::time::Duration;
-
 use axum::{extract::State, Json};
 use enspace_domain::{
-    key,
-    password::{self, INVITATION_PREFIX, SESSION_PREFIX},
-    time::{format_ms, now_ms},
-    user::normalize_email,
+    password::{self},
+    time::format_ms,
     workspace::check_text,
     Detail,
 };
+use enspace_engine::accounts::{Session, SignInError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,21 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 pub const BAD_LOGIN: &str = "Invalid email or password";
-/// How long a session lasts [ours].
-const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
-/// Failed logins, counted over a window [ours]. The hard lock is per account *and* address, so
-/// guessing one account's password from one place stops it there without locking that account
-/// for everybody else, nor locking everybody behind a shared address (an office NAT) out of
-/// their own accounts. Any counter past a few failures slows the answers; the address alone
-/// refuses too, but only at a much higher number (a guesser spraying many accounts).
-const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
-const FAILURES_BEFORE_SLOWING: i64 = 3;
-const SLOWED_BY: Duration = Duration::from_millis(200);
-const LOCK_MS: i64 = 15 * 60 * 1000;
-/// Failures of one email from one address before its logins there are refused.
-pub const FAILURES_BEFORE_LOCK: i64 = 10;
-/// Failures from one address, over every email, before all its logins are refused.
-pub const ADDRESS_FAILURES_BEFORE_LOCK: i64 = 100;
+pub use enspace_engine::accounts::{ADDRESS_FAILURES_BEFORE_LOCK, FAILURES_BEFORE_LOCK};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,16 +44,20 @@ pub struct SessionView {
     pub expires_at: String,
 }
 
-async fn hash_off_thread(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash_password(&password)).await.map_err(ApiError::internal)
+impl From<Session> for SessionView {
+    fn from(session: Session) -> Self {
+        SessionView { token: session.token, expires_at: format_ms(session.expires_at) }
+    }
 }
 
-async fn start_session(state: &AppState, user_id: i64) -> ApiResult<SessionView> {
-    let (token, digest) = password::issue_token(SESSION_PREFIX);
-    let now = now_ms();
-    let expires_at = now + SESSION_TTL_MS;
-    enspace_store::sessions::create(&state.db, user_id, &digest, now, expires_at).await?;
-    Ok(SessionView { token, expires_at: format_ms(expires_at) })
+fn refused(error: SignInError) -> ApiError {
+    match error {
+        SignInError::Locked(seconds) => ApiError::too_many_requests(seconds),
+        SignInError::BadCredentials => ApiError::unauthorized(BAD_LOGIN),
+        SignInError::BadInvitation => ApiError::bad_request(BAD_INVITATION),
+        SignInError::Store(e) => e.into(),
+        SignInError::Internal(message) => ApiError::internal(message),
+    }
 }
 
 /// Email and password for a session token. A wrong email and a wrong password answer the same
@@ -90,55 +77,8 @@ pub async fn login(
     }
     ApiError::check(details)?;
     let (email, given) = (input.email.unwrap_or_default(), input.password.unwrap_or_default());
-    let email_key = normalize_email(&email);
-    // Each counter with the failures that lock it (none for the email: it only slows).
-    let counters = [
-        (format!("pair:{address}:{email_key}"), FAILURES_BEFORE_LOCK),
-        (format!("address:{address}"), ADDRESS_FAILURES_BEFORE_LOCK),
-        (format!("email:{email_key}"), i64::MAX),
-    ];
-    let now = now_ms();
-    for (counter, _) in &counters {
-        if let Some(until) = enspace_store::sessions::locked_until(&state.db, counter, now).await? {
-            return Err(ApiError::too_many_requests(((until - now) as u64).div_ceil(1000)));
-        }
-    }
-    let found = enspace_store::users::credentials(&state.db, &email).await?;
-    let hash = match &found {
-        Some(c) if c.status == "active" => c.password_hash.clone(),
-        _ => None,
-    };
-    let matched = tokio::task::spawn_blocking(move || {
-        let checked = hash.as_deref().unwrap_or(password::decoy_hash());
-        password::verify_password(&given, checked) && hash.is_some()
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    match found.filter(|_| matched) {
-        Some(credentials) => {
-            enspace_store::sessions::clear_failures(&state.db, &counters[0].0).await?;
-            Ok(Json(start_session(&state, credentials.user.id).await?))
-        }
-        None => {
-            let mut worst = 0;
-            for (counter, lock_at) in &counters {
-                let failures = enspace_store::sessions::record_failure(
-                    &state.db,
-                    counter,
-                    now,
-                    FAILURE_WINDOW_MS,
-                    *lock_at,
-                    LOCK_MS,
-                )
-                .await?;
-                worst = worst.max(failures);
-            }
-            if worst > FAILURES_BEFORE_SLOWING {
-                tokio::time::sleep(SLOWED_BY).await;
-            }
-            Err(ApiError::unauthorized(BAD_LOGIN))
-        }
-    }
+    let session = enspace_engine::accounts::sign_in(&state.db, &email, given, &address.to_string()).await;
+    Ok(Json(session.map_err(refused)?.into()))
 }
 
 /// Ends the session that makes the request (API keys are revoked through their own routes).
@@ -147,7 +87,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<ActionResult>> {
     match principal.credential {
         Credential::Session { id } => {
-            enspace_store::sessions::delete(&state.db, id).await?;
+            enspace_engine::accounts::sign_out(&state.db, id).await?;
             Ok(Json(ActionResult { data: true, message: "Logged out".into() }))
         }
         Credential::Key(_) => {
@@ -195,17 +135,8 @@ pub async fn accept_invite(
     check_text(&mut details, "lname", input.lname.as_deref(), false, 100);
     ApiError::check(details)?;
     let token = input.token.unwrap_or_default();
-    if !password::is_token(&token, INVITATION_PREFIX) {
-        return Err(ApiError::bad_request(BAD_INVITATION));
-    }
-    let hash = hash_off_thread(input.password.unwrap_or_default()).await?;
-    let mut tx = state.db.begin().await?;
-    let Some(user_id) = enspace_store::sessions::take_invitation(&mut tx, &key::digest(&token), now_ms()).await? else {
-        return Err(ApiError::bad_request(BAD_INVITATION));
-    };
-    if !enspace_store::users::activate(&mut tx, user_id, &hash, input.fname.as_deref(), input.lname.as_deref()).await? {
-        return Err(ApiError::bad_request(BAD_INVITATION));
-    }
-    tx.commit().await?;
-    Ok(Json(start_session(&state, user_id).await?))
+    let (fname, lname) = (input.fname.as_deref(), input.lname.as_deref());
+    let password = input.password.unwrap_or_default();
+    let session = enspace_engine::accounts::accept_invitation(&state.db, &token, password, fname, lname).await;
+    Ok(Json(session.map_err(refused)?.into()))
 }

@@ -6,7 +6,7 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use enspace_domain::{access::Action, time::now_ms, Detail};
+use enspace_domain::{access::Action, Detail};
 use enspace_store::{
     conversations::{ConversationRecord, LIST, MESSAGES},
     Reader,
@@ -115,18 +115,8 @@ pub async fn send_message(
     if conversation.status != "open" {
         return Err(ApiError::conflict("The conversation is closed"));
     }
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let message_id = enspace_engine::whatsapp::queue_outbound(
-        &mut tx,
-        &conversation,
-        body,
-        "message",
-        Some(ctx.principal.user.id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let message_id =
+        enspace_engine::whatsapp::send(&state.db, &conversation, body, Some(ctx.principal.user.id)).await?;
     state.jobs.wake();
     let message = enspace_store::conversations::message(&state.db, ctx.workspace.id, message_id)
         .await?
@@ -146,8 +136,6 @@ pub async fn close_conversation(
 ) -> ApiResult<Json<ConversationView>> {
     ctx.authorize(&state, Action::Converse).await?;
     let conversation = conversation_of(&state, &ctx, id).await?;
-    let mut tx = state.db.begin().await?;
-    enspace_store::conversations::close(&mut tx, ctx.workspace.id, conversation.id, None, now_ms()).await?;
-    tx.commit().await?;
+    enspace_engine::whatsapp::close(&state.db, &conversation).await?;
     Ok(Json(conversation_of(&state, &ctx, id).await?.into()))
 }

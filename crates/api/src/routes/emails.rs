@@ -9,7 +9,6 @@ use axum::{
 use enspace_domain::{
     access::{Action, SettingsArea},
     integrations::SENDGRID,
-    time::now_ms,
 };
 use enspace_store::emails::{NewEmail, LIST};
 use serde::Deserialize;
@@ -73,8 +72,6 @@ pub async fn queue_email(
     if enspace_store::integrations::active_of_type(&state.db, ctx.workspace.id, SENDGRID).await?.is_none() {
         return Err(ApiError::conflict(NO_SENDGRID));
     }
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
     let email = NewEmail {
         to: input.to.as_deref().unwrap_or_default(),
         subject: input.subject.as_deref().unwrap_or_default().trim(),
@@ -83,8 +80,7 @@ pub async fn queue_email(
         reply_to: input.reply_to.as_deref(),
         created_by: Some(ctx.principal.user.id),
     };
-    let id = enspace_engine::emails::queue(&mut tx, &state.keyring, ctx.workspace.id, email, None, now).await?;
-    tx.commit().await?;
+    let id = enspace_engine::emails::send(&state.db, &state.keyring, ctx.workspace.id, email).await?;
     state.jobs.wake();
     let email = enspace_store::emails::get(&state.db, ctx.workspace.id, id)
         .await?

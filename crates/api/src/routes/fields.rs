@@ -136,9 +136,8 @@ async fn check_relations(state: &AppState, record: &TypeRecord, checked: &Checke
     ApiError::check(details)
 }
 
-/// Builds or drops the field's index after its definition changed. A unique index is built
-/// before answering (existing duplicates refuse the change); a plain one in the background,
-/// the field reporting `index_status: "building"` until it is ready.
+/// The field's index after its definition changed (`engine::indexes::apply`); duplicates
+/// refusing a new unique index are a 409.
 async fn apply_index(
     state: &AppState,
     record: &TypeRecord,
@@ -146,38 +145,13 @@ async fn apply_index(
     after: &FieldRecord,
     author: &Author<'_>,
 ) -> ApiResult<FieldRecord> {
-    let was_unique = before.is_some_and(|b| b.def.unique);
-    let was_plain = before.is_some_and(|b| b.def.indexed && !b.def.unique);
-    let is_plain = after.def.indexed && !after.def.unique;
-    if was_unique && !after.def.unique {
-        enspace_store::indexes::drop(&state.db, after.id, true).await?;
+    match enspace_engine::indexes::apply(&state.db, record, before, after, author).await {
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(format!(
+            "Items of this type already share values of {}; it cannot be unique until they differ",
+            after.def.ref_id
+        ))),
+        other => Ok(other?),
     }
-    if was_plain && !is_plain {
-        enspace_store::indexes::drop(&state.db, after.id, false).await?;
-    }
-    if after.def.unique && !was_unique {
-        if let Err(error) = enspace_store::indexes::build(&state.db, record.id, after.id, &after.def).await {
-            // Put the definition back as it was: the field is not unique.
-            let mut def = after.def.clone();
-            def.unique = before.is_some_and(|b| b.def.unique);
-            def.validation.retain(|r| r != "unique");
-            let write = FieldWrite { def: &def, order: Some(after.position), index_status: &after.index_status };
-            enspace_engine::structure::update_field(&state.db, record, after, write, author).await?;
-            return Err(match error {
-                StoreError::Conflict(_) => ApiError::conflict(format!(
-                    "Items of this type already share values of {}; it cannot be unique until they differ",
-                    after.def.ref_id
-                )),
-                other => other.into(),
-            });
-        }
-        enspace_store::fields::set_index_status(&state.db, after.id, "ready").await?;
-    } else if is_plain && !was_plain {
-        enspace_engine::indexes::build_in_background(state.db.clone(), record.id, after.id, after.def.clone());
-    }
-    Ok(enspace_store::fields::get(&state.db, record.workspace_id, record.id, after.id)
-        .await?
-        .unwrap_or_else(|| after.clone()))
 }
 
 fn index_status_for(def: &enspace_domain::fields::FieldDef, before: Option<&FieldRecord>) -> String {

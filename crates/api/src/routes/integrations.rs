@@ -10,9 +10,9 @@ use axum::{
 use enspace_domain::{
     access::{Action, SettingsArea},
     integrations::{self, IntegrationType, Settings},
-    time::now_ms,
     Detail,
 };
+use enspace_engine::integrations::{Chat, ChatError};
 use enspace_store::{
     error::StoreError,
     integrations::{IntegrationRecord, LIST},
@@ -56,10 +56,6 @@ fn kind_of(record: &IntegrationRecord) -> ApiResult<&'static IntegrationType> {
 /// The stored secrets, opened.
 fn open_secrets(state: &AppState, record: &IntegrationRecord) -> ApiResult<Map<String, Value>> {
     enspace_engine::integrations::open_secrets(&state.keyring, record).map_err(ApiError::internal)
-}
-
-fn seal(state: &AppState, workspace_id: i64, id: i64, secrets: &Map<String, Value>) -> Option<String> {
-    enspace_engine::integrations::seal_secrets(&state.keyring, workspace_id, id, secrets)
 }
 
 fn view(state: &AppState, record: IntegrationRecord) -> ApiResult<IntegrationView> {
@@ -186,18 +182,21 @@ pub async fn install(
     };
     ApiError::check(details)?;
     let (kind, merged) = (kind.expect("checked"), merged.expect("checked"));
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
     let unique = integrations::unique_key(kind, &merged.public);
-    let id = match enspace_store::integrations::insert(&mut tx, ctx.workspace.id, kind.id, &unique, &merged.public, now)
-        .await
-    {
+    let installed = enspace_engine::integrations::install(
+        &state.db,
+        &state.keyring,
+        ctx.workspace.id,
+        kind.id,
+        &unique,
+        &merged.public,
+        &merged.secrets,
+    )
+    .await;
+    let id = match installed {
         Err(StoreError::Conflict(_)) => return Err(conflict(kind)),
         other => other?,
     };
-    let sealed = seal(&state, ctx.workspace.id, id, &merged.secrets);
-    enspace_store::integrations::set_secrets(&mut tx, ctx.workspace.id, id, sealed.as_deref()).await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view(&state, integration_of(&state, &ctx, id).await?)?)))
 }
 
@@ -249,13 +248,10 @@ pub async fn update_integration(
         record.status = status;
     }
     let unique = integrations::unique_key(kind, &record.data);
-    let sealed = seal(&state, ctx.workspace.id, id, &merged.secrets);
-    let mut tx = state.db.begin().await?;
-    match enspace_store::integrations::update(&mut tx, &record, &unique, sealed.as_deref(), now_ms()).await {
+    match enspace_engine::integrations::update(&state.db, &state.keyring, &record, &unique, &merged.secrets).await {
         Err(StoreError::Conflict(_)) => return Err(conflict(kind)),
         other => other?,
     }
-    tx.commit().await?;
     Ok(Json(view(&state, integration_of(&state, &ctx, id).await?)?))
 }
 
@@ -287,10 +283,8 @@ pub async fn uninstall(
 ) -> ApiResult<Json<IntegrationView>> {
     ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
     let record = integration_of(&state, &ctx, id).await?;
-    let answer = view(&state, record)?;
-    let mut tx = state.db.begin().await?;
-    enspace_store::integrations::delete(&mut tx, ctx.workspace.id, id).await?;
-    tx.commit().await?;
+    let answer = view(&state, record.clone())?;
+    enspace_engine::integrations::uninstall(&state.db, &record).await?;
     Ok(Json(answer))
 }
 
@@ -366,30 +360,20 @@ pub async fn chat(
     if record.status != "active" {
         return Err(ApiError::conflict("The integration is inactive"));
     }
-    let secrets = open_secrets(&state, &record)?;
-    let api_key = secrets.get("api_key").and_then(Value::as_str).unwrap_or_default();
-    let setting = |k: &str| record.data.get(k).and_then(Value::as_str);
-    let base = setting("base_url").unwrap_or(&state.providers.urls.openai).to_string();
-    let model = input.model.as_deref().or(setting("model")).unwrap_or(integrations::OPENAI_DEFAULT_MODEL).to_string();
-    let request = enspace_integrations::openai::ChatRequest {
-        model: &model,
+    let chat = Chat {
         messages: &messages,
+        model: input.model.as_deref(),
         temperature: input.temperature,
         max_tokens: input.max_tokens,
+        user_id: Some(ctx.principal.user.id),
     };
     let answer =
-        enspace_integrations::openai::chat(&state.providers, &base, api_key, setting("organization"), &request)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()))?;
-    let usage = enspace_store::ai_usage::NewUsage {
-        integration_id: record.id,
-        user_id: Some(ctx.principal.user.id),
-        model: &answer.model,
-        prompt_tokens: answer.usage.prompt_tokens,
-        completion_tokens: answer.usage.completion_tokens,
-        total_tokens: answer.usage.total_tokens,
-    };
-    enspace_store::ai_usage::record(&state.db, ctx.workspace.id, usage, now_ms()).await?;
+        match enspace_engine::integrations::chat(&state.db, &state.keyring, &state.providers, &record, chat).await {
+            Ok(answer) => answer,
+            Err(ChatError::Provider(message)) => return Err(ApiError::new(StatusCode::BAD_GATEWAY, message)),
+            Err(ChatError::Secrets(message)) => return Err(ApiError::internal(message)),
+            Err(ChatError::Store(e)) => return Err(e.into()),
+        };
     Ok(Json(ChatView {
         content: answer.content,
         model: answer.model,

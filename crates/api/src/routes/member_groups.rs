@@ -10,10 +10,10 @@ use enspace_domain::{
     access::{grants_from, MemberAccess, MemberType},
     members::may_confer,
     permissions::ROLE_NAME_MAX,
-    time::now_ms,
     workspace::check_text,
     Detail,
 };
+use enspace_engine::members::GroupWrite;
 use enspace_store::member_groups::{GroupRecord, LIST};
 use serde::Deserialize;
 use serde_json::Value;
@@ -158,21 +158,13 @@ pub async fn create_group(
     let members = check_members(&state, &ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
     ApiError::check(details)?;
     refuse(refused)?;
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let name = input.name.as_deref().unwrap_or_default().trim();
-    let id = enspace_store::member_groups::create(
-        &mut tx,
-        ctx.workspace.id,
-        name,
-        input.description.as_deref().unwrap_or_default(),
-        now,
-    )
-    .await?;
-    enspace_store::member_groups::set_permissions(&mut tx, ctx.workspace.id, id, &permissions.unwrap_or_default(), now)
-        .await?;
-    enspace_store::member_groups::add_members(&mut tx, ctx.workspace.id, id, &members).await?;
-    tx.commit().await?;
+    let write = GroupWrite {
+        name: input.name.as_deref().unwrap_or_default().trim(),
+        description: input.description.as_deref().unwrap_or_default(),
+        permissions: permissions.as_deref(),
+    };
+    let id =
+        enspace_engine::members::create_group(&state.db, ctx.workspace.id, write, &members, &ctx.author("api")).await?;
     Ok((StatusCode::CREATED, Json(group_of(&state, &ctx, id).await?.into())))
 }
 
@@ -200,15 +192,12 @@ pub async fn update_group(
     if permissions.is_some() {
         may_hand_out(&manager, &group)?;
     }
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let name = input.name.as_deref().map(str::trim).unwrap_or(&group.name);
-    let description = input.description.as_deref().unwrap_or(&group.description);
-    enspace_store::member_groups::update(&mut tx, ctx.workspace.id, id, name, description, now).await?;
-    if let Some(permissions) = permissions {
-        enspace_store::member_groups::set_permissions(&mut tx, ctx.workspace.id, id, &permissions, now).await?;
-    }
-    tx.commit().await?;
+    let write = GroupWrite {
+        name: input.name.as_deref().map(str::trim).unwrap_or(&group.name),
+        description: input.description.as_deref().unwrap_or(&group.description),
+        permissions: permissions.as_deref(),
+    };
+    enspace_engine::members::update_group(&state.db, &group, write).await?;
     Ok(Json(group_of(&state, &ctx, id).await?.into()))
 }
 
@@ -224,9 +213,7 @@ pub async fn delete_group(
     let manager = manager(&state, &ctx).await?;
     let group = group_of(&state, &ctx, id).await?;
     may_hand_out(&manager, &group)?;
-    let mut tx = state.db.begin().await?;
-    enspace_store::member_groups::delete(&mut tx, ctx.workspace.id, id).await?;
-    tx.commit().await?;
+    enspace_engine::members::delete_group(&state.db, &group, &ctx.author("api")).await?;
     Ok(Json(group.into()))
 }
 
@@ -256,13 +243,7 @@ async fn change_members(
     let members = check_members(state, ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
     ApiError::check(details)?;
     may_hand_out(&manager, &group)?;
-    let mut tx = state.db.begin().await?;
-    if adding {
-        enspace_store::member_groups::add_members(&mut tx, ctx.workspace.id, id, &members).await?;
-    } else {
-        enspace_store::member_groups::remove_members(&mut tx, ctx.workspace.id, id, &members).await?;
-    }
-    tx.commit().await?;
+    enspace_engine::members::change_group_members(&state.db, &group, &members, adding, &ctx.author("api")).await?;
     Ok(Json(group_of(state, ctx, id).await?.into()))
 }
 

@@ -9,21 +9,14 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    access::{grants_from, MemberAccess, MemberStatus, MemberType},
-    emails::invitation,
-    integrations::SENDGRID,
+    access::{MemberAccess, MemberStatus, MemberType},
     members::{check_type_change, invitable_type, may_confer},
-    password::{issue_token, INVITATION_PREFIX},
-    time::now_ms,
     user::check_email,
     workspace::check_text,
     Detail,
 };
-use enspace_store::{
-    emails::NewEmail,
-    error::StoreError,
-    members::{MemberDetail, MemberValues, LIST},
-};
+use enspace_engine::members::{Invitation, InviteError};
+use enspace_store::members::{MemberDetail, MemberValues, LIST};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -47,34 +40,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 pub const MEMBER_NOT_FOUND: &str = "Member not found";
-/// How long an invitation link stays valid [ours].
-const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 const NAME_MAX: usize = 100;
 
 async fn member_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<MemberDetail> {
     enspace_store::members::detail(&state.db, ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(MEMBER_NOT_FOUND))
-}
-
-/// A member as the decision would see it with `values` and, in v1 mode, `groups`.
-async fn access_as(state: &AppState, ws: i64, values: &MemberValues, groups: &[i64]) -> ApiResult<MemberAccess> {
-    let grants = match (values.member_type, values.v1_compatibility, values.role_id) {
-        (MemberType::Owner, _, _) | (MemberType::Full, true, _) => None,
-        (_, true, _) => Some(enspace_store::members::group_grants(&state.db, ws, groups).await?),
-        (_, false, Some(role_id)) => Some(enspace_store::members::role_grants(&state.db, ws, role_id).await?),
-        (_, false, None) => None,
-    };
-    Ok(MemberAccess { member_type: values.member_type, grants: grants.map(grants_from) })
-}
-
-fn values_of(detail: &MemberDetail) -> MemberValues {
-    MemberValues {
-        member_type: MemberType::parse(&detail.member.member_type).unwrap_or(MemberType::Viewer),
-        status: MemberStatus::parse(&detail.member.status).unwrap_or(MemberStatus::Inactive),
-        role_id: detail.member.role_id,
-        v1_compatibility: detail.member.v1_compatibility,
-    }
 }
 
 fn beyond_you() -> ApiError {
@@ -89,7 +60,7 @@ async fn confer(
     values: &MemberValues,
     groups: &[i64],
 ) -> ApiResult<()> {
-    let target = access_as(state, ctx.workspace.id, values, groups).await?;
+    let target = enspace_engine::members::access_as(&state.db, ctx.workspace.id, values, groups).await?;
     if may_confer(manager, &target) {
         Ok(())
     } else {
@@ -239,57 +210,31 @@ pub async fn invite_member(
         MemberValues { member_type, status: MemberStatus::Active, role_id, v1_compatibility: input.v1_compatibility };
     confer(&state, &ctx, &manager, &values, &groups).await?;
 
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let user = match enspace_store::users::find_by_email(&state.db, email).await? {
-        Some(user) => user,
-        None => {
-            enspace_store::users::create_invited(&mut tx, email, input.fname.as_deref(), input.lname.as_deref()).await?
-        }
+    let inviter = ctx.principal.user.fname.clone().unwrap_or_else(|| ctx.principal.user.email.clone());
+    let invitation = Invitation {
+        email,
+        fname: input.fname.as_deref(),
+        lname: input.lname.as_deref(),
+        values,
+        groups: &groups,
+        inviter: &inviter,
+        public_url: &state.config.public_url,
     };
-    let member = match enspace_store::members::insert(&mut tx, ctx.workspace.id, user.id, &values).await {
-        Err(StoreError::Conflict(_)) => return Err(ApiError::conflict("Already a member of this workspace")),
-        other => other?,
+    let invited = match enspace_engine::members::invite(
+        &state.db,
+        &state.keyring,
+        &ctx.workspace,
+        invitation,
+        &ctx.author("api"),
+    )
+    .await
+    {
+        Err(InviteError::AlreadyMember) => return Err(ApiError::conflict("Already a member of this workspace")),
+        Err(InviteError::Store(e)) => return Err(e.into()),
+        Ok(invited) => invited,
     };
-    enspace_store::members::join_groups(&mut tx, ctx.workspace.id, member.id, &groups).await?;
-    let invitation_url = if enspace_store::users::has_password(&mut tx, user.id).await? {
-        None
-    } else {
-        let (token, digest) = issue_token(INVITATION_PREFIX);
-        enspace_store::sessions::create_invitation(
-            &mut tx,
-            ctx.workspace.id,
-            member.id,
-            user.id,
-            &digest,
-            now,
-            now + INVITATION_TTL_MS,
-        )
-        .await?;
-        let url = format!("{}/auth/accept-invite?token={token}", state.config.public_url);
-        // With an active SendGrid integration the link goes by email (sealed in the job, never
-        // stored in the clear) and is not shown to the inviter [spec].
-        if enspace_store::integrations::active_of_type(&state.db, ctx.workspace.id, SENDGRID).await?.is_some() {
-            let inviter = ctx.principal.user.fname.clone().unwrap_or_else(|| ctx.principal.user.email.clone());
-            let (subject, text, html) = invitation(&ctx.workspace.language, &ctx.workspace.name, &inviter);
-            let to = [user.email.clone()];
-            let new = NewEmail {
-                to: &to,
-                subject: &subject,
-                text: Some(&text),
-                html: Some(&html),
-                reply_to: None,
-                created_by: Some(ctx.principal.user.id),
-            };
-            enspace_engine::emails::queue(&mut tx, &state.keyring, ctx.workspace.id, new, Some(&url), now).await?;
-            None
-        } else {
-            Some(url)
-        }
-    };
-    tx.commit().await?;
     state.jobs.wake();
-    let member = member_of(&state, &ctx, member.id).await?;
+    let (member, invitation_url) = (member_of(&state, &ctx, invited.member_id).await?, invited.invitation_url);
     Ok((StatusCode::CREATED, Json(InvitedMemberView { member: member.into(), invitation_url })))
 }
 
@@ -319,7 +264,7 @@ pub async fn update_member(
 ) -> ApiResult<Json<MemberView>> {
     let manager = manager(&state, &ctx).await?;
     let target = member_of(&state, &ctx, id).await?;
-    let current = values_of(&target);
+    let current = target.values();
     let mut next = current;
     let mut details = Vec::new();
     let is_owner = current.member_type == MemberType::Owner;
@@ -355,9 +300,7 @@ pub async fn update_member(
     let groups = target.groups.clone();
     confer(&state, &ctx, &manager, &current, &groups).await?;
     confer(&state, &ctx, &manager, &next, &groups).await?;
-    let mut tx = state.db.begin().await?;
-    enspace_store::members::update(&mut tx, &target.member, &next).await?;
-    tx.commit().await?;
+    enspace_engine::members::update(&state.db, &target, &next, &ctx.author("api")).await?;
     Ok(Json(member_of(&state, &ctx, id).await?.into()))
 }
 
@@ -376,7 +319,7 @@ pub async fn remove_member(
     if target.member.member_type == MemberType::Owner.as_str() {
         return Err(ApiError::bad_request("The owner cannot be removed from the workspace"));
     }
-    confer(&state, &ctx, &manager, &values_of(&target), &target.groups).await?;
-    enspace_store::members::remove(&state.db, ctx.workspace.id, id).await?;
+    confer(&state, &ctx, &manager, &target.values(), &target.groups).await?;
+    enspace_engine::members::remove(&state.db, &target, &ctx.author("api")).await?;
     Ok(Json(target.into()))
 }

@@ -10,7 +10,6 @@ use enspace_domain::{
     permissions::{
         check_fields, check_reference, may_grant, Known, ROLE_DESCRIPTION_MAX, ROLE_NAME_MAX, ROLE_STATUSES,
     },
-    time::now_ms,
     workspace::check_text,
     Detail,
 };
@@ -226,20 +225,13 @@ pub async fn create_role(
     );
     ApiError::check(details)?;
     refuse(refused)?;
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
     let values = RoleValues {
         name: input.name.as_deref().unwrap_or_default().trim(),
         description: input.description.as_deref().unwrap_or_default(),
         icon: input.icon.as_deref(),
         status: "active",
     };
-    let role = enspace_store::roles::create(&mut tx, ctx.workspace.id, values, now).await?;
-    for (reference, fields, rules) in permissions {
-        enspace_store::roles::put_permission(&mut tx, ctx.workspace.id, role.id, &reference, fields, rules, now)
-            .await?;
-    }
-    tx.commit().await?;
+    let role = enspace_engine::members::create_role(&state.db, ctx.workspace.id, values, permissions).await?;
     let role = role_of(&state, &ctx, role.id).await?;
     Ok((StatusCode::CREATED, Json(role.into())))
 }
@@ -262,15 +254,13 @@ pub async fn update_role(
         details.push(Detail::new("permissions", "change them with /ws/roles/{roleId}/permissions"));
     }
     ApiError::check(details)?;
-    let mut tx = state.db.begin().await?;
     let values = RoleValues {
         name: input.name.as_deref().map(str::trim).unwrap_or(&role.name),
         description: input.description.as_deref().unwrap_or(&role.description),
         icon: input.icon.as_deref().or(role.icon.as_deref()),
         status: input.status.as_deref().unwrap_or(&role.status),
     };
-    let updated = enspace_store::roles::update(&mut tx, &role, values, now_ms()).await?;
-    tx.commit().await?;
+    let updated = enspace_engine::members::update_role(&state.db, &role, values).await?;
     Ok(Json(updated.into()))
 }
 
@@ -317,9 +307,7 @@ pub async fn delete_role(
             "{holders} member(s) hold this role; reassign them with ?reassign_to=<roleId> or change their role first"
         )));
     }
-    let mut tx = state.db.begin().await?;
-    enspace_store::roles::delete(&mut tx, &role, reassign_to).await?;
-    tx.commit().await?;
+    enspace_engine::members::delete_role(&state.db, &role, reassign_to).await?;
     Ok(Json(role.into()))
 }
 
@@ -357,12 +345,7 @@ pub async fn add_permission(
         check_permissions(&mut details, "", std::slice::from_ref(&input), Some(role.id), &types, &forms, &granter);
     ApiError::check(details)?;
     refuse(refused)?;
-    let (reference, fields, rules) = checked.remove(0);
-    let mut tx = state.db.begin().await?;
-    let permission =
-        enspace_store::roles::put_permission(&mut tx, ctx.workspace.id, role.id, &reference, fields, rules, now_ms())
-            .await?;
-    tx.commit().await?;
+    let permission = enspace_engine::members::put_permission(&state.db, &role, checked.remove(0)).await?;
     Ok((StatusCode::CREATED, Json(permission.into())))
 }
 
@@ -377,10 +360,8 @@ pub async fn remove_permission(
     let (Id(id), Id(permission_id)) = (id, permission_id);
     manager(&state, &ctx).await?;
     let role = role_of(&state, &ctx, id).await?;
-    let mut tx = state.db.begin().await?;
-    let removed = enspace_store::roles::remove_permission(&mut tx, ctx.workspace.id, role.id, permission_id)
+    let removed = enspace_engine::members::remove_permission(&state.db, &role, permission_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Permission not found"))?;
-    tx.commit().await?;
     Ok(Json(removed.into()))
 }

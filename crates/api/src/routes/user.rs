@@ -72,6 +72,6 @@ pub async fn update_user(
     }
     ApiError::check(details)?;
     let patch = UserPatch { fname: meta.fname, lname: meta.lname, language: input.language };
-    let user = enspace_store::users::update(&state.db, principal.user.id, patch).await?;
+    let user = enspace_engine::accounts::update_profile(&state.db, principal.user.id, patch).await?;
     Ok(Json((&user).into()))
 }

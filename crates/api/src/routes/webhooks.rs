@@ -12,8 +12,6 @@ use axum::{
 };
 use enspace_domain::{
     integrations::{ADOBE_SIGN, WHATSAPP_TWILIO},
-    time::now_ms,
-    whatsapp::status_advances,
     Detail,
 };
 use enspace_engine::{
@@ -160,10 +158,7 @@ pub async fn twilio_inbound(
         profile_name: field(&params, "ProfileName"),
         body: field(&params, "Body").unwrap_or_default(),
     };
-    let mut tx = state.db.begin().await?;
-    if whatsapp::receive(&mut tx, &integration, &message, now_ms()).await?.is_some() {
-        tx.commit().await?;
-    }
+    whatsapp::receive_inbound(&state.db, &integration, &message).await?;
     Ok(twiml())
 }
 
@@ -185,12 +180,8 @@ pub async fn twilio_status(
     let url = signed_url(whatsapp::status_url(&state.config.public_url, id), &uri);
     let integration = verified(&state, id, &url, &headers, &params).await?;
     if let (Some(sid), Some(status)) = (field(&params, "MessageSid"), field(&params, "MessageStatus")) {
-        if let Some(message) = enspace_store::conversations::outbound_by_sid(&state.db, integration.id, sid).await? {
-            if status_advances(&message.status, status) {
-                let code = field(&params, "ErrorCode").filter(|c| !c.is_empty());
-                enspace_store::conversations::set_status(&state.db, &message, status, code, now_ms()).await?;
-            }
-        }
+        let code = field(&params, "ErrorCode").filter(|c| !c.is_empty());
+        whatsapp::record_status(&state.db, &integration, sid, status, code).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -137,12 +137,13 @@ pub async fn create_workspace(
         modules: input.modules.unwrap_or_default(),
         settings: input.settings.unwrap_or_default(),
     };
-    let created = enspace_store::workspaces::create(&state.db, &new, principal.user.id).await.map_err(|e| match e {
-        enspace_store::StoreError::Conflict(_) => ApiError::conflict(format!(
-            "The reference {:?} is already taken",
-            new.reference.as_deref().unwrap_or_default()
-        )),
-        other => other.into(),
-    })?;
+    let created =
+        enspace_engine::workspaces::create(&state.db, &new, principal.user.id).await.map_err(|e| match e {
+            enspace_store::StoreError::Conflict(_) => ApiError::conflict(format!(
+                "The reference {:?} is already taken",
+                new.reference.as_deref().unwrap_or_default()
+            )),
+            other => other.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }

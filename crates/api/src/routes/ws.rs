@@ -117,7 +117,7 @@ pub async fn update_workspace(
         modules: input.modules,
         settings: input.settings,
     };
-    let updated = enspace_store::workspaces::update(&state.db, ctx.workspace.id, patch).await?;
+    let updated = enspace_engine::workspaces::update(&state.db, ctx.workspace.id, patch).await?;
     Ok(Json(updated.into()))
 }
 
@@ -128,7 +128,10 @@ pub async fn leave(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<
     if ctx.member_type() == MemberType::Owner {
         return Err(ApiError::bad_request("The owner cannot leave the workspace"));
     }
-    enspace_store::members::remove(&state.db, ctx.workspace.id, ctx.member.id).await?;
+    let me = enspace_store::members::detail(&state.db, ctx.workspace.id, ctx.member.id)
+        .await?
+        .ok_or_else(|| ApiError::forbidden(crate::extract::workspace::NOT_MEMBER))?;
+    enspace_engine::members::remove(&state.db, &me, &ctx.author("api")).await?;
     Ok(Json(ActionResult::ok("You have successfully exited the workspace")))
 }
 

@@ -500,3 +500,62 @@ async fn forms_write_their_events_and_patterns_exclude() {
     let (items, _) = feed(&app, &ana, &format!("?after={base}&kind_ne=form.*")).await;
     assert_eq!(kinds(&items).into_iter().map(|k| k.0).collect::<Vec<_>>(), ["item.created"]);
 }
+
+/// Member changes are `member.*` events (decision 66): shown to whoever may manage members, to
+/// nobody else.
+#[tokio::test]
+async fn member_changes_are_events_for_access_managers_only() {
+    let (app, ana) = setup().await;
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(1, &[("types::pedidos::read", None)]).await;
+    app.assign_role(member, role).await;
+    let ceo = app.user("ceo@example.com").await;
+    let manager = app.add_member(1, ceo.id, MemberType::Full, MemberStatus::Active).await;
+    let managing = app.role(1, &[("settings::access::manage", None)]).await;
+    app.assign_role(manager, managing).await;
+    let (_, base) = feed(&app, &ana, "").await;
+
+    let invited =
+        send(&app, &ana, "POST", "/ws/members", Some(json!({ "email": "carla@example.com", "type": "standard" })))
+            .await;
+    assert_eq!(invited.status, 201, "{}", invited.text());
+    let carla = invited.json()["id"].as_i64().unwrap();
+    let changed = send(&app, &ana, "PUT", &format!("/ws/members/{carla}"), Some(json!({ "status": "inactive" }))).await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let group =
+        send(&app, &ana, "POST", "/ws/member-groups", Some(json!({ "name": "Vendas", "members": [carla] }))).await;
+    assert_eq!(group.status, 201, "{}", group.text());
+    let group = group.json()["id"].as_i64().unwrap();
+    assert_eq!(send(&app, &ana, "DELETE", &format!("/ws/members/{carla}"), None).await.status, 200);
+
+    let (events, _) = feed(&app, &ana, &format!("?after={base}&kind=member.*")).await;
+    let seen: Vec<(&Value, &Value, &Value)> =
+        events.iter().map(|e| (&e["kind"], &e["subject"], &e["changes"])).collect();
+    let subject = json!({ "type": "member", "id": carla });
+    assert_eq!(
+        seen,
+        [
+            (
+                &json!("member.added"),
+                &subject,
+                &json!({ "email": { "from": null, "to": "carla@example.com" }, "type": { "from": null, "to": "standard" },
+                    "status": { "from": null, "to": "active" }, "groups": { "from": null, "to": [] },
+                    "v1_compatibility": { "from": null, "to": false } })
+            ),
+            (&json!("member.updated"), &subject, &json!({ "status": { "from": "active", "to": "inactive" } })),
+            (&json!("member.updated"), &subject, &json!({ "groups": { "from": [], "to": [group] } })),
+            (
+                &json!("member.removed"),
+                &subject,
+                &json!({ "email": { "from": "carla@example.com", "to": null }, "type": { "from": "standard", "to": null },
+                    "status": { "from": "inactive", "to": null }, "groups": { "from": [group], "to": null },
+                    "v1_compatibility": { "from": false, "to": null } })
+            ),
+        ]
+    );
+    assert!(events.iter().all(|e| e["actor"]["email"] == "ana@example.com" && e["source"] == "api"));
+    // Whoever manages access sees the same; a reader of items sees none of them.
+    assert_eq!(feed(&app, &ceo, &format!("?after={base}&kind=member.*")).await.0, events);
+    assert_eq!(feed(&app, &bia, &format!("?after={base}&kind=member.*")).await.0, Vec::<Value>::new());
+}
