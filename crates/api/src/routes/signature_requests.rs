@@ -225,7 +225,7 @@ pub async fn send_for_signature(
     ApiError::check(details)?;
     let (filename, content) = document.expect("checked");
     if let Some((slug, _)) = &item {
-        ctx.authorize(&state, Action::on_type(&slug, "update")).await?;
+        ctx.authorize(&state, Action::on_type(slug, "update")).await?;
     }
     let new = NewRequest {
         title: &title,
@@ -345,7 +345,7 @@ pub async fn attach_signed_document(
     let (Some(slug), Some(reference)) = (&request.item_type, &request.item_reference) else {
         return Err(ApiError::conflict("The request names no item to attach the signed document to"));
     };
-    ctx.authorize(&state, Action::on_type(&slug, "update")).await?;
+    ctx.authorize(&state, Action::on_type(slug, "update")).await?;
     let Some(field_ref) = input.field.filter(|f| !f.is_empty()) else {
         return Err(ApiError::validation(vec![Detail::new("field", "is required")]));
     };
