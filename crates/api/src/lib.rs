@@ -33,6 +33,9 @@ pub struct ApiConfig {
     pub file_limit: usize,
     pub paging: Paging,
     pub rate: RateSettings,
+    /// Webhooks may call loopback, private and link-local addresses, over `http://` too
+    /// (`--allow-private-webhooks`: tests and closed networks).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for ApiConfig {
@@ -43,6 +46,7 @@ impl Default for ApiConfig {
             file_limit: enspace_domain::files::DEFAULT_FILE_LIMIT,
             paging: Paging::default(),
             rate: RateSettings::default(),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -116,6 +120,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::emails::routes())
         .merge(routes::conversations::routes())
         .merge(routes::signature_requests::routes())
+        .merge(routes::callbacks::routes())
         .merge(routes::webhooks::routes())
         .merge(routes::events::routes())
 }

@@ -26,6 +26,7 @@ pub mod types;
 pub mod user;
 pub mod validation;
 pub mod values;
+pub mod webhooks;
 pub mod whatsapp;
 pub mod workspace;
 

@@ -91,16 +91,22 @@ pub struct Jobs {
 
 impl Jobs {
     /// Every handler the server has, for `enspace serve` and the tests alike. `public_url` is
-    /// where providers call back.
+    /// where providers call back; `allow_private_webhooks` lets webhooks call private addresses.
     pub fn standard(
         db: &Db,
         keyring: Arc<Keyring>,
         providers: Providers,
         files: crate::files::FileStore,
         public_url: &str,
+        allow_private_webhooks: bool,
     ) -> Jobs {
         let send_email =
             crate::emails::SendEmail { db: db.clone(), keyring: keyring.clone(), providers: providers.clone() };
+        let deliver = crate::webhooks::Deliver {
+            db: db.clone(),
+            keyring: keyring.clone(),
+            allow_private: allow_private_webhooks,
+        };
         let whatsapp: Arc<dyn Handler> =
             Arc::new(crate::whatsapp::WhatsApp { db: db.clone(), keyring, providers, public_url: public_url.into() });
         let purge: Arc<dyn Handler> = Arc::new(crate::purge::Purge { db: db.clone(), files });
@@ -112,6 +118,7 @@ impl Jobs {
             (crate::purge::WORKSPACE, purge.clone()),
             (crate::purge::TYPE, purge.clone()),
             (crate::purge::FIELD, purge),
+            (crate::webhooks::DELIVER, Arc::new(deliver)),
         ])
     }
 

@@ -23,5 +23,6 @@ pub mod purge;
 pub mod request_log;
 pub mod retention;
 pub mod structure;
+pub mod webhooks;
 pub mod whatsapp;
 pub mod workspaces;

@@ -7,7 +7,7 @@
 //! commands only write.
 
 use enspace_domain::{
-    access::{grants_from, MemberAccess},
+    access::{grants_from, MemberAccess, MemberType},
     emails::invitation as invitation_email,
     integrations::SENDGRID,
     items::changes,
@@ -20,7 +20,7 @@ use enspace_store::{
     emails::NewEmail,
     events::{NewEvent, Subject},
     member_groups::GroupRecord,
-    members::{MemberDetail, MemberValues},
+    members::{MemberDetail, MemberRecord, MemberValues},
     roles::{PermissionRecord, RoleRecord, RoleValues},
     workspaces::WorkspaceRecord,
     Db, StoreError, Tx,
@@ -45,6 +45,16 @@ pub async fn access_as(
         GrantSource::Groups => Some(enspace_store::members::group_grants(db, workspace_id, groups).await?),
     };
     Ok(MemberAccess { member_type: values.member_type, grants: grants.map(grants_from) })
+}
+
+/// A member as the access decision sees it, with what limits it loaded.
+pub async fn access_of(db: &Db, member: &MemberRecord) -> Result<MemberAccess, StoreError> {
+    let member_type = MemberType::parse(&member.member_type).unwrap_or(MemberType::Viewer);
+    let grants = match member_type {
+        MemberType::Owner => None,
+        _ => enspace_store::members::grants(db, member).await?.map(grants_from),
+    };
+    Ok(MemberAccess { member_type, grants })
 }
 
 /// A member as its events show it.

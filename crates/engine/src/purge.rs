@@ -113,6 +113,7 @@ pub async fn delete_type(
     let before = json!({ "name": record.name, "slug": record.slug }).as_object().cloned().unwrap_or_default();
     let change = DefinitionChange { kind: "type.deleted", subject: type_subject(record), before, after: Map::new() };
     record_definition(&mut tx, record.workspace_id, change, author, now).await?;
+    enspace_store::webhooks::forget_type(&mut tx, record.workspace_id, &record.slug, now).await?;
     purge::hide_type(&mut tx, record, now).await?;
     let payload = json!({ "workspace": record.workspace_id, "type": record.id });
     enqueue(&mut tx, TYPE, payload, &format!("{TYPE}:{}", record.id), now).await?;

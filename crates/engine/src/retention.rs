@@ -21,6 +21,8 @@ pub async fn prune_events(db: &Db, before: i64) -> enspace_store::Result<u64> {
         batches += 1;
         tokio::task::yield_now().await;
     }
+    // Webhook attempts are kept as long as the events they delivered (decision 83).
+    enspace_store::webhooks::prune_deliveries(db, before).await?;
     Ok(batches)
 }
 

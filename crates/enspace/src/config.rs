@@ -118,6 +118,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ENSPACE_EVENT_RETENTION_DAYS", default_value_t = 30,
         value_parser = clap::value_parser!(u32).range(i64::from(enspace_engine::retention::EVENT_RETENTION_MIN_DAYS)..))]
     pub event_retention_days: u32,
+    /// Let webhooks call loopback, private, link-local and metadata addresses, and `http://`
+    /// URLs (for tests and closed networks; never on a server reachable from outside).
+    #[arg(long, env = "ENSPACE_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
     /// SendGrid's API base URL (an on-premise relay, or a local fake in tests).
     #[arg(long, env = "ENSPACE_SENDGRID_URL", default_value = "https://api.sendgrid.com")]
     pub sendgrid_url: String,

@@ -57,12 +57,20 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         .with_twilio_account(twilio_account)
         .with_sendgrid_activity_delay(Duration::from_secs(args.sendgrid_activity_delay_seconds));
     let files = enspace_engine::files::FileStore::local(data_dir);
-    let jobs =
-        enspace_engine::jobs::Jobs::standard(&db, keyring.clone(), providers.clone(), files.clone(), &public_url);
+    let jobs = enspace_engine::jobs::Jobs::standard(
+        &db,
+        keyring.clone(),
+        providers.clone(),
+        files.clone(),
+        &public_url,
+        args.allow_private_webhooks,
+    );
     let worker_settings = enspace_engine::jobs::WorkerSettings {
         lease: Duration::from_secs(args.job_lease_seconds.max(1)),
         ..enspace_engine::jobs::WorkerSettings::default()
     };
+    let dispatcher =
+        enspace_engine::webhooks::start_dispatcher(db.clone(), jobs.clone(), Duration::from_secs(1), stop_rx.clone());
     let worker = jobs.clone().start(db.clone(), worker_settings, stop_rx);
 
     let config = ApiConfig {
@@ -71,6 +79,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         file_limit: args.file_size_limit,
         paging: Paging { default_limit: 100.min(args.page_size_max), max_limit: args.page_size_max },
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
+        allow_private_webhooks: args.allow_private_webhooks,
     };
     let state = AppState::new(db.clone(), config, sink, files, keyring, jobs, providers);
     let stopping = state.stopping.clone();
@@ -92,6 +101,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     writer.shutdown().await;
     let _ = stop_tx.send(true);
     let _ = pruner.await;
+    let _ = dispatcher.await;
     let _ = worker.await;
     db.close().await;
     tracing::info!("stopped");

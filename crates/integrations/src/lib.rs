@@ -12,6 +12,7 @@ pub mod esign;
 pub mod openai;
 pub mod sendgrid;
 pub mod twilio;
+pub mod webhooks;
 
 use std::time::{Duration, Instant};
 

@@ -166,6 +166,33 @@ pub async fn page(db: &Db, workspace_id: i64, after: i64, through: i64, query: &
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(EventRecord::from_row).collect()
 }
 
+/// Up to `limit` events of the workspace in `(after, through]`, oldest first, unfiltered (the
+/// webhook dispatcher's scan).
+pub async fn after(db: &Db, workspace_id: i64, after: i64, through: i64, limit: i64) -> Result<Vec<EventRecord>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {COLUMNS} FROM events e WHERE e.workspace_id = $1 AND e.id > $2 AND e.id <= $3 ORDER BY e.id LIMIT $4"
+        ),
+        &params![workspace_id, after, through, limit],
+    )
+    .await?
+    .iter()
+    .map(EventRecord::from_row)
+    .collect()
+}
+
+/// One event of the workspace.
+pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<EventRecord>> {
+    db.fetch_optional(
+        &format!("SELECT {COLUMNS} FROM events e WHERE e.workspace_id = $1 AND e.id = $2"),
+        &params![workspace_id, id],
+    )
+    .await?
+    .as_ref()
+    .map(EventRecord::from_row)
+    .transpose()
+}
+
 /// The workspace's last event id (0 when none).
 pub async fn head(db: &Db, workspace_id: i64) -> Result<i64> {
     let row =

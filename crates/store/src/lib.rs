@@ -24,6 +24,7 @@ pub mod member_groups;
 pub mod members;
 pub mod migrate;
 pub mod purge;
+pub mod record;
 pub mod request_logs;
 pub mod roles;
 pub mod sessions;
@@ -31,6 +32,7 @@ pub mod signature_requests;
 mod sqlite;
 pub mod types;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use db::{Backend, Db, DbOptions, Reader, Row, Tx, Value};

@@ -108,6 +108,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_event_retention.sql"),
         include_str!("../migrations/postgres/0016_event_retention.sql"),
     ),
+    (
+        17,
+        "webhooks",
+        include_str!("../migrations/sqlite/0017_webhooks.sql"),
+        include_str!("../migrations/postgres/0017_webhooks.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -117,7 +117,14 @@ impl TestAppBuilder {
         let files = enspace_engine::files::FileStore::local(files_dir.path());
         let keyring = Arc::new(Keyring::new(MasterKey::generate()));
         let providers = Providers::new(self.providers).with_twilio_account(self.twilio_account);
-        let jobs = Jobs::standard(&db, keyring.clone(), providers.clone(), files.clone(), &self.config.public_url);
+        let jobs = Jobs::standard(
+            &db,
+            keyring.clone(),
+            providers.clone(),
+            files.clone(),
+            &self.config.public_url,
+            self.config.allow_private_webhooks,
+        );
         let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs, providers);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
         TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }
@@ -130,11 +137,13 @@ impl TestApp {
     }
 
     /// Runs every due job (as the server's worker would), until none is left; answers how many
-    /// ran. Tests call it where the server would have run them in the background.
+    /// ran. Tests call it where the server would have run them in the background. New events
+    /// are first dispatched to webhooks, as the server's dispatcher would.
     pub async fn run_jobs(&self) -> usize {
         let settings = WorkerSettings { worker_id: "test-worker".into(), ..WorkerSettings::default() };
         let mut total = 0;
         loop {
+            enspace_engine::webhooks::dispatch(&self.db).await.expect("webhook dispatch works");
             let ran = self.state.jobs.run_due(&self.db, &settings).await.expect("the job queue works");
             if ran == 0 {
                 return total;

@@ -3,7 +3,7 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, Request},
+    extract::{FromRequest, OptionalFromRequest, Request},
     http::{header::CONTENT_TYPE, StatusCode},
 };
 use enspace_domain::Detail;
@@ -34,6 +34,18 @@ impl<T: Input> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        <Self as OptionalFromRequest<AppState>>::from_request(request, state)
+            .await?
+            .ok_or_else(|| ApiError::bad_request("A JSON object body is required"))
+    }
+}
+
+/// A body that may be left out (`Option<ApiJson<T>>`): an empty body is `None`; one that is
+/// sent is read exactly as a required one.
+impl<T: Input> OptionalFromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Option<Self>, ApiError> {
         let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -46,7 +58,7 @@ impl<T: Input> FromRequest<AppState> for ApiJson<T> {
             }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request("A JSON object body is required"));
+            return Ok(None);
         }
         if !content_type.as_deref().is_some_and(is_json) {
             return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json"));
@@ -58,7 +70,7 @@ impl<T: Input> FromRequest<AppState> for ApiJson<T> {
         for key in READ_ONLY_KEYS.iter().chain(T::READ_ONLY) {
             object.remove(*key);
         }
-        serde_path_to_error::deserialize(value).map(ApiJson).map_err(|error| {
+        serde_path_to_error::deserialize(value).map(|v| Some(ApiJson(v))).map_err(|error| {
             let path = error.path().to_string();
             let message = error.inner().to_string();
             ApiError::validation(vec![Detail::new(if path == "." { String::new() } else { path }, message)])

@@ -81,12 +81,7 @@ impl WsCtx {
     /// The member as the decision sees it, with what limits it (its role, or its groups in v1
     /// mode) loaded.
     pub async fn access(&self, state: &AppState) -> Result<MemberAccess, ApiError> {
-        let member_type = self.member_type();
-        let grants = match member_type {
-            MemberType::Owner => None,
-            _ => enspace_store::members::grants(&state.db, &self.member).await?.map(access::grants_from),
-        };
-        Ok(MemberAccess { member_type, grants })
+        Ok(enspace_engine::members::access_of(&state.db, &self.member).await?)
     }
 
     /// The one access decision (spec/access.md); answers the member's access when allowed.

@@ -1,337 +1,400 @@
-//! Provider callbacks (`/webhooks/...`): no API key; each is authenticated the provider's way
-//! before anything is stored. Twilio WhatsApp: inbound messages and delivery statuses, signed
-//! with `X-Twilio-Signature` over this server's exact public URL. E-signature: one procedure
-//! (`esign_callback`) for the five providers, each route only reading its payload and saying
-//! how its installation vouches for it (HMAC headers, client id, secret path segment).
+//! Outgoing webhooks [ours, spec/events.md § Webhooks]: `/ws/webhooks` CRUD and count,
+//! `rotate-secret`, the delivery log and the test ping. Managing them needs
+//! `settings::integrations::manage`; what a webhook delivers is what its creator may read,
+//! checked at each delivery (`engine::webhooks`). The secret is answered twice only: when the
+//! webhook is created and when it is rotated.
 
 use axum::{
-    body::Bytes,
     extract::{Path, State},
-    http::{header, HeaderMap, StatusCode, Uri},
-    response::{IntoResponse, Response},
+    http::StatusCode,
+    Json,
 };
 use enspace_domain::{
-    integrations::{ADOBE_SIGN, WHATSAPP_TWILIO},
+    access::{Action, SettingsArea},
+    time::format_ms,
+    webhooks::{check_events, check_url, MAX_PER_WORKSPACE, PREVIOUS_SECRET_HOURS},
+    workspace::check_text,
     Detail,
 };
-use enspace_engine::{
-    esign,
-    whatsapp::{self, Inbound},
-};
-use enspace_integrations::{
-    adobe_sign as adobe_client, certisign as certisign_client, clicksign as clicksign_client, d4sign as d4sign_client,
-    docusign as docusign_client, esign::Callback, twilio,
-};
-use enspace_store::integrations::IntegrationRecord;
+use enspace_store::webhooks::{DeliveryRecord, WebhookRecord, WebhookValues, DELIVERIES, LIST};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{Id, Public},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
     AppState,
 };
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(twilio_inbound))
-        .routes(routes!(twilio_status))
-        .routes(routes!(docusign))
-        .routes(routes!(clicksign))
-        .routes(routes!(d4sign))
-        .routes(routes!(adobe_sign_verify, adobe_sign))
-        .routes(routes!(certisign))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(count_webhooks))
+        .routes(routes!(get_webhook, update_webhook, delete_webhook))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(count_deliveries))
+        .routes(routes!(test_webhook))
 }
 
-pub const BAD_SIGNATURE: &str = "Invalid Twilio signature";
-const TWIML_EMPTY: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+pub const WEBHOOK_NOT_FOUND: &str = "Webhook not found";
+const DESCRIPTION_MAX: usize = 500;
 
-/// The integration a callback names, after checking Twilio signed exactly this request.
-async fn verified(
-    state: &AppState,
-    id: i64,
-    url: &str,
-    headers: &HeaderMap,
-    params: &[(String, String)],
-) -> ApiResult<IntegrationRecord> {
-    // An id that names no WhatsApp integration answers like a bad signature: a caller without
-    // the auth token learns nothing about which ids exist.
-    let integration = enspace_store::integrations::for_webhook(&state.db, id)
+/// A webhook [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: i64,
+    pub url: String,
+    /// Kind patterns: an exact kind, `<resource>.*` or `*`.
+    pub events: Vec<String>,
+    /// Type slugs; empty for every type.
+    pub item_types: Vec<String>,
+    pub active: bool,
+    pub description: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The last attempt: `{at, status, error}`; null before the first.
+    pub last_delivery: Option<LastDelivery>,
+    /// Why the server turned the webhook off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastDelivery {
+    pub at: String,
+    /// The receiver's status; null when there was no answer.
+    pub status: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl From<WebhookRecord> for WebhookView {
+    fn from(hook: WebhookRecord) -> Self {
+        WebhookView {
+            id: hook.id,
+            url: hook.url,
+            events: hook.events,
+            item_types: hook.item_types,
+            active: hook.active,
+            description: hook.description,
+            created_at: format_ms(hook.created_at),
+            updated_at: format_ms(hook.updated_at),
+            last_delivery: hook.last_delivery_at.map(|at| LastDelivery {
+                at: format_ms(at),
+                status: hook.last_delivery_status,
+                error: hook.last_delivery_error,
+            }),
+            disabled_reason: hook.disabled_reason,
+        }
+    }
+}
+
+/// A webhook with its secret, answered once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookWithSecretView {
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// `whsec_` and 32 characters: the HMAC key of `x-enspace-signature`. Shown this once.
+    pub secret: String,
+}
+
+/// One attempt to deliver [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// The event's id (null for a ping); `x-enspace-delivery` carries it.
+    pub event: Option<i64>,
+    pub delivery: String,
+    pub kind: String,
+    pub attempt: i64,
+    /// The receiver's status; null when there was no answer (refused, timed out).
+    pub status: Option<i64>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub at: String,
+}
+
+impl From<DeliveryRecord> for DeliveryView {
+    fn from(d: DeliveryRecord) -> Self {
+        DeliveryView {
+            id: d.id,
+            event: d.event_id,
+            delivery: d.delivery,
+            kind: d.kind,
+            attempt: d.attempt,
+            status: d.status,
+            duration_ms: d.duration_ms,
+            error: d.error,
+            at: format_ms(d.at),
+        }
+    }
+}
+
+async fn manager(state: &AppState, ctx: &WsCtx) -> ApiResult<()> {
+    ctx.authorize(state, Action::ManageSettings(SettingsArea::Integrations)).await.map(|_| ())
+}
+
+async fn webhook_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<WebhookRecord> {
+    enspace_store::webhooks::get(&state.db, ctx.workspace.id, id)
         .await?
-        .filter(|i| i.integration_type == WHATSAPP_TWILIO)
-        .ok_or_else(|| ApiError::forbidden(BAD_SIGNATURE))?;
-    let signature = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
-    let token = match whatsapp::account(&state.keyring, &state.providers, &integration) {
-        Ok((_, token)) => token,
-        Err(reason) => {
-            tracing::warn!(integration = id, %reason, "a Twilio callback arrived for an integration without an account");
-            return Err(ApiError::forbidden(BAD_SIGNATURE));
-        }
-    };
-    if !twilio::verify(&token, url, params, signature) {
-        return Err(ApiError::forbidden(BAD_SIGNATURE));
-    }
-    Ok(integration)
+        .ok_or_else(|| ApiError::not_found(WEBHOOK_NOT_FOUND))
 }
 
-/// The exact URL Twilio called, as it signed it: our public address of the route followed by
-/// the query string as received (a webhook may be configured with one, `?x=y`).
-fn signed_url(route_url: String, uri: &Uri) -> String {
-    match uri.query() {
-        Some(query) => format!("{route_url}?{query}"),
-        None => route_url,
-    }
+/// `{url*, events*, item_types, active, description}` [ours].
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// `https://` (or `http://` with `--allow-private-webhooks`), not a private address.
+    pub url: Option<String>,
+    /// Kind patterns: an exact kind, `<resource>.*` or `*`; at least one.
+    pub events: Option<Vec<String>>,
+    /// Type slugs of this workspace; absent or empty for every type.
+    pub item_types: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub description: Option<String>,
 }
 
-/// What Twilio posts about an inbound message (the fields this server reads; Twilio sends more,
-/// all of them signed).
-#[derive(ToSchema)]
-#[allow(dead_code, non_snake_case)]
-pub struct TwilioInboundForm {
-    MessageSid: String,
-    From: String,
-    To: Option<String>,
-    Body: Option<String>,
-    ProfileName: Option<String>,
-    AccountSid: Option<String>,
+impl Input for WebhookInput {
+    const READ_ONLY: &'static [&'static str] = &["secret", "last_delivery", "disabled_reason"];
 }
 
-/// What Twilio posts about an outbound message's delivery.
-#[derive(ToSchema)]
-#[allow(dead_code, non_snake_case)]
-pub struct TwilioStatusForm {
-    MessageSid: Option<String>,
-    MessageStatus: Option<String>,
-    ErrorCode: Option<String>,
-    AccountSid: Option<String>,
-}
-
-/// D4Sign's POSTBack.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct D4SignPostback {
-    uuid: String,
-    type_post: String,
-    message: Option<String>,
-    email: Option<String>,
-}
-
-fn form(body: &Bytes) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn field<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-fn twiml() -> Response {
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], TWIML_EMPTY).into_response()
-}
-
-/// Inbound WhatsApp message (form-encoded, as Twilio posts it): joins the contact's open
-/// conversation or opens one; a `MessageSid` already stored is acknowledged and ignored. 403
-/// and nothing stored without a valid signature. Answers an empty TwiML `<Response/>`.
-#[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}", tag = "webhooks", params(("integrationId" = i64, Path)),
-    request_body(content = TwilioInboundForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = String, content_type = "text/xml"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn twilio_inbound(
-    _: Public,
-    State(state): State<AppState>,
-    Path(Id(id)): Path<Id>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let params = form(&body);
-    let url = signed_url(whatsapp::inbound_url(&state.config.public_url, id), &uri);
-    let integration = verified(&state, id, &url, &headers, &params).await?;
-    let (Some(sid), Some(from)) = (field(&params, "MessageSid"), field(&params, "From")) else {
-        return Err(ApiError::validation(vec![Detail::new("MessageSid", "MessageSid and From are required")]));
-    };
-    if integration.status != "active" {
-        // Switched off: acknowledged, not processed.
-        return Ok(twiml());
-    }
-    let message = Inbound {
-        sid,
-        from,
-        profile_name: field(&params, "ProfileName"),
-        body: field(&params, "Body").unwrap_or_default(),
-    };
-    whatsapp::receive_inbound(&state.db, &integration, &message).await?;
-    Ok(twiml())
-}
-
-/// Delivery status of an outbound message (`MessageSid`, `MessageStatus`, `ErrorCode`): a
-/// status never moves back (callbacks arrive out of order). Unknown messages are acknowledged
-/// and change nothing.
-#[utoipa::path(post, path = "/webhooks/whatsapp_twilio/{integrationId}/status", tag = "webhooks", params(("integrationId" = i64, Path)),
-    request_body(content = TwilioStatusForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 204), (status = 403, body = ErrorBody)))]
-pub async fn twilio_status(
-    _: Public,
-    State(state): State<AppState>,
-    Path(Id(id)): Path<Id>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let params = form(&body);
-    let url = signed_url(whatsapp::status_url(&state.config.public_url, id), &uri);
-    let integration = verified(&state, id, &url, &headers, &params).await?;
-    if let (Some(sid), Some(status)) = (field(&params, "MessageSid"), field(&params, "MessageStatus")) {
-        let code = field(&params, "ErrorCode").filter(|c| !c.is_empty());
-        whatsapp::record_status(&state.db, &integration, sid, status, code).await?;
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Applies an e-signature callback `read` from the body, once the installation it belongs to
-/// vouches for it (`authentic`, with its secrets): 200 when applied or already applied; 401
-/// when not authentic or about no request of ours; 400 when unreadable.
-async fn esign_callback(
+/// The settings `input` asks for over `current`, checked; every problem is reported at once.
+async fn checked(
     state: &AppState,
-    provider: &str,
-    name: &str,
-    callback: Result<Callback, String>,
-    authentic: impl FnOnce(&IntegrationRecord, &serde_json::Map<String, serde_json::Value>) -> bool,
-) -> ApiResult<StatusCode> {
-    let callback = callback.map_err(|problem| ApiError::validation(vec![Detail::new("body", problem)]))?;
-    match esign::receive(&state.db, &state.keyring, provider, &callback, authentic).await? {
-        esign::Delivery::Applied | esign::Delivery::Repeated => Ok(StatusCode::OK),
-        // About no request of ours answers like a bad signature: the secrets that would
-        // authenticate it belong to the request's installation, and without them a caller must
-        // not learn which provider ids exist.
-        esign::Delivery::Unmatched | esign::Delivery::Unauthenticated => {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, format!("Invalid {name} signature")))
+    ctx: &WsCtx,
+    input: WebhookInput,
+    current: Option<&WebhookRecord>,
+) -> ApiResult<(String, Vec<String>, Vec<String>, bool, String)> {
+    let mut details = Vec::new();
+    let url = match (input.url, current) {
+        (Some(url), _) => match check_url(&url, state.config.allow_private_webhooks) {
+            Ok(url) => url.to_string(),
+            Err(message) => {
+                details.push(Detail::new("url", message));
+                String::new()
+            }
+        },
+        (None, Some(hook)) => hook.url.clone(),
+        (None, None) => {
+            details.push(Detail::new("url", "is required"));
+            String::new()
         }
+    };
+    let events = match (input.events, current) {
+        (Some(events), _) => {
+            if events.is_empty() {
+                details.push(Detail::new("events", "expected at least one kind pattern"));
+            }
+            for (i, message) in check_events(&events) {
+                details.push(Detail::new(format!("events[{i}]"), message));
+            }
+            events
+        }
+        (None, Some(hook)) => hook.events.clone(),
+        (None, None) => {
+            details.push(Detail::new("events", "is required"));
+            Vec::new()
+        }
+    };
+    let item_types = match (input.item_types, current) {
+        (Some(slugs), _) => {
+            let known = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
+            let mut out: Vec<String> = Vec::new();
+            for (i, slug) in slugs.into_iter().enumerate() {
+                if !known.iter().any(|t| t.slug == slug) {
+                    details
+                        .push(Detail::new(format!("item_types[{i}]"), format!("no type {slug:?} in this workspace")));
+                } else if !out.contains(&slug) {
+                    out.push(slug);
+                }
+            }
+            out
+        }
+        (None, Some(hook)) => hook.item_types.clone(),
+        (None, None) => Vec::new(),
+    };
+    check_text(&mut details, "description", input.description.as_deref(), false, DESCRIPTION_MAX);
+    ApiError::check(details)?;
+    let active = input.active.or(current.map(|h| h.active)).unwrap_or(true);
+    let description = input.description.or(current.map(|h| h.description.clone())).unwrap_or_default();
+    Ok((url, events, item_types, active, description))
+}
+
+/// Filters: `active`, `url`, `created_at`, `updated_at`; `_q` on the URL and description.
+#[utoipa::path(get, path = "/ws/webhooks", tag = "webhooks", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [WebhookView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<WebhookView>>> {
+    manager(&state, &ctx).await?;
+    let query = query.list(&state, &LIST, &[])?;
+    let hooks = enspace_store::webhooks::list(&state.db, ctx.workspace.id, &query).await?;
+    Ok(Json(hooks.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/ws/webhooks/count", tag = "webhooks", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn count_webhooks(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
+    manager(&state, &ctx).await?;
+    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(enspace_store::webhooks::count(&state.db, ctx.workspace.id, &query).await?))
+}
+
+#[utoipa::path(get, path = "/ws/webhooks/{id}", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = WebhookView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_webhook(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<WebhookView>> {
+    manager(&state, &ctx).await?;
+    Ok(Json(webhook_of(&state, &ctx, id).await?.into()))
+}
+
+/// Creates a webhook; it receives the events written from now on (no backfill). The answer
+/// carries its secret, shown this once. At most 20 per workspace.
+#[utoipa::path(post, path = "/ws/webhooks", tag = "webhooks", params(WorkspaceHeader), request_body = WebhookInput, security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = WebhookWithSecretView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(input): ApiJson<WebhookInput>,
+) -> ApiResult<(StatusCode, Json<WebhookWithSecretView>)> {
+    manager(&state, &ctx).await?;
+    let (url, events, item_types, active, description) = checked(&state, &ctx, input, None).await?;
+    if enspace_store::webhooks::count_all(&state.db, ctx.workspace.id).await? >= MAX_PER_WORKSPACE {
+        return Err(ApiError::conflict(format!("A workspace has at most {MAX_PER_WORKSPACE} webhooks")));
     }
+    let values =
+        WebhookValues { url: &url, events: &events, item_types: &item_types, active, description: &description };
+    let created =
+        enspace_engine::webhooks::create(&state.db, &state.keyring, ctx.workspace.id, &values, ctx.principal.user.id)
+            .await?;
+    let webhook = webhook_of(&state, &ctx, created.id).await?.into();
+    Ok((StatusCode::CREATED, Json(WebhookWithSecretView { webhook, secret: created.secret })))
 }
 
-fn secret<'a>(secrets: &'a serde_json::Map<String, serde_json::Value>, key: &str) -> &'a str {
-    secrets.get(key).and_then(serde_json::Value::as_str).unwrap_or_default()
-}
-
-/// Docusign Connect (JSON SIM, envelope-level, HMAC): `X-DocuSign-Signature-1`, `-2`, ... (one
-/// per active key) must match one of the installation's `connect_hmac_keys` over the raw body.
-/// Applied once per event and recipient, in any order.
-#[utoipa::path(post, path = "/webhooks/docusign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn docusign(
-    _: Public,
+/// Changes what is sent; turned on again, a webhook receives the events written from then on.
+#[utoipa::path(put, path = "/ws/webhooks/{id}", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path)), request_body = WebhookInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = WebhookView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_webhook(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let signatures: Vec<&str> = (1..=100)
-        .map_while(|n| headers.get(format!("x-docusign-signature-{n}")))
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    esign_callback(&state, "docusign", "Docusign", docusign_client::callback(&body), |_, secrets| {
-        let keys: Vec<&str> =
-            secret(secrets, "connect_hmac_keys").split([' ', ',', '\n', '\t']).filter(|k| !k.is_empty()).collect();
-        docusign_client::authentic(&keys, &body, &signatures)
-    })
-    .await
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+    ApiJson(input): ApiJson<WebhookInput>,
+) -> ApiResult<Json<WebhookView>> {
+    manager(&state, &ctx).await?;
+    let hook = webhook_of(&state, &ctx, id).await?;
+    let (url, events, item_types, active, description) = checked(&state, &ctx, input, Some(&hook)).await?;
+    let values =
+        WebhookValues { url: &url, events: &events, item_types: &item_types, active, description: &description };
+    enspace_engine::webhooks::update(&state.db, &hook, &values).await?;
+    Ok(Json(webhook_of(&state, &ctx, id).await?.into()))
 }
 
-/// Clicksign's account webhook: `Content-Hmac: sha256=<hex>` of the raw body under the
-/// installation's `webhook_secret`; matched by the document's key; applied once per event and
-/// signer, in any order.
-#[utoipa::path(post, path = "/webhooks/clicksign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn clicksign(
-    _: Public,
+/// Deletes the webhook and its delivery log. Answers it as it was.
+#[utoipa::path(delete, path = "/ws/webhooks/{id}", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = WebhookView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_webhook(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
-    esign_callback(&state, "clicksign", "Clicksign", clicksign_client::callback(&body), |_, secrets| {
-        clicksign_client::authentic(secret(secrets, "webhook_secret"), &body, signature)
-    })
-    .await
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<WebhookView>> {
+    manager(&state, &ctx).await?;
+    let hook = webhook_of(&state, &ctx, id).await?;
+    enspace_engine::webhooks::delete(&state.db, &hook).await?;
+    Ok(Json(hook.into()))
 }
 
-/// D4Sign's POSTBack (form-encoded `uuid`, `type_post`, `message`, `email`), registered on each
-/// document: `Content-Hmac: sha256=<hex>` is the HMAC of the document's uuid under the
-/// installation's `hmac_secret` (D4Sign signs the uuid, not the body).
-#[utoipa::path(post, path = "/webhooks/d4sign", tag = "webhooks", request_body(content = D4SignPostback, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn d4sign(
-    _: Public,
+/// `{expire_previous_in_hours}` (0–24, default 24) [ours, decision 80].
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateInput {
+    pub expire_previous_in_hours: Option<i64>,
+}
+
+impl Input for RotateInput {}
+
+/// A new secret, shown this once. The one it replaces keeps signing beside it (its `v1=` second)
+/// for `expire_previous_in_hours`; one rotated out before that stops at once.
+#[utoipa::path(post, path = "/ws/webhooks/{id}/rotate-secret", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path)),
+    request_body(content = Option<RotateInput>), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = WebhookWithSecretView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rotate_secret(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    let signature = headers.get("content-hmac").and_then(|v| v.to_str().ok());
-    let callback = d4sign_client::callback(&body);
-    let uuid = callback.as_ref().map(|c| c.provider_id.clone()).unwrap_or_default();
-    esign_callback(&state, "d4sign", "D4Sign", callback, |_, secrets| {
-        d4sign_client::authentic(secret(secrets, "hmac_secret"), &uuid, signature)
-    })
-    .await
-}
-
-const ADOBE_CLIENT_ID: &str = "x-adobesign-clientid";
-
-fn adobe_client_id(headers: &HeaderMap) -> Option<String> {
-    headers.get(ADOBE_CLIENT_ID).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string())
-}
-
-/// Adobe Sign's verification of intent: a GET carrying `X-AdobeSign-ClientId` is answered 200
-/// echoing it only when an active Adobe Sign installation has that client id (401 otherwise),
-/// so Adobe never delivers to us for an application nobody installed.
-#[utoipa::path(get, path = "/webhooks/adobe_sign", tag = "webhooks",
-    responses((status = 200, description = "the client id echoed in X-AdobeSign-ClientId"), (status = 401, body = ErrorBody)))]
-pub async fn adobe_sign_verify(_: Public, State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let unknown = || ApiError::new(StatusCode::UNAUTHORIZED, "Invalid Adobe Sign client id");
-    let client_id = adobe_client_id(&headers).ok_or_else(unknown)?;
-    let installed = enspace_store::integrations::active_everywhere(&state.db, ADOBE_SIGN).await?;
-    let known = installed.iter().any(|i| {
-        let own = i.data.get("client_id").and_then(serde_json::Value::as_str).unwrap_or_default();
-        adobe_client::authentic(own, Some(&client_id))
-    });
-    if !known {
-        return Err(unknown());
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+    input: Option<ApiJson<RotateInput>>,
+) -> ApiResult<Json<WebhookWithSecretView>> {
+    manager(&state, &ctx).await?;
+    let hook = webhook_of(&state, &ctx, id).await?;
+    let hours = input.and_then(|ApiJson(i)| i.expire_previous_in_hours).unwrap_or(PREVIOUS_SECRET_HOURS);
+    if !(0..=PREVIOUS_SECRET_HOURS).contains(&hours) {
+        return Err(ApiError::validation(vec![Detail::new(
+            "expire_previous_in_hours",
+            format!("expected 0 to {PREVIOUS_SECRET_HOURS}, got {hours}"),
+        )]));
     }
-    Ok(([(ADOBE_CLIENT_ID, client_id)], StatusCode::OK).into_response())
+    let secret = enspace_engine::webhooks::rotate(&state.db, &state.keyring, &hook, hours).await?;
+    let webhook = webhook_of(&state, &ctx, id).await?.into();
+    Ok(Json(WebhookWithSecretView { webhook, secret }))
 }
 
-/// Adobe Sign's webhook notifications (JSON): the delivery's `X-AdobeSign-ClientId` must be
-/// the installation's `client_id` (Adobe's only proof of origin), and the answer echoes it.
-/// Matched by the agreement's id; applied once per notification id.
-#[utoipa::path(post, path = "/webhooks/adobe_sign", tag = "webhooks", request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn adobe_sign(
-    _: Public,
+/// The webhook's attempts, newest first by default (decision 83). Filters: `event`, `kind`,
+/// `status`, `at`.
+#[utoipa::path(get, path = "/ws/webhooks/{id}/deliveries", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path), ListParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [DeliveryView]), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_deliveries(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let client_id = adobe_client_id(&headers);
-    let status = esign_callback(&state, "adobe_sign", "Adobe Sign", adobe_client::callback(&body), |integration, _| {
-        let own = integration.data.get("client_id").and_then(serde_json::Value::as_str).unwrap_or_default();
-        adobe_client::authentic(own, client_id.as_deref())
-    })
-    .await?;
-    Ok(([(ADOBE_CLIENT_ID, client_id.unwrap_or_default())], status).into_response())
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    manager(&state, &ctx).await?;
+    let hook = webhook_of(&state, &ctx, id).await?;
+    let query = query.list(&state, &DELIVERIES, &[])?;
+    let deliveries = enspace_store::webhooks::deliveries(&state.db, hook.id, &query).await?;
+    Ok(Json(deliveries.into_iter().map(Into::into).collect()))
 }
 
-/// Certisign's document callbacks (JSON, fired on every action): Certisign signs nothing, so
-/// the address's last segment must be the installation's `callback_token` (compared in
-/// constant time); matched by the document's key.
-#[utoipa::path(post, path = "/webhooks/certisign/{token}", tag = "webhooks", params(("token" = String, Path)),
-    request_body(content = Object, content_type = "application/json"),
-    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn certisign(
-    _: Public,
+#[utoipa::path(get, path = "/ws/webhooks/{id}/deliveries/count", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path), ListParams),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn count_deliveries(
     State(state): State<AppState>,
-    Path(token): Path<String>,
-    body: Bytes,
-) -> ApiResult<StatusCode> {
-    esign_callback(&state, "certisign", "Certisign", certisign_client::callback(&body), |_, secrets| {
-        certisign_client::authentic(secret(secrets, enspace_domain::integrations::CALLBACK_TOKEN), &token)
-    })
-    .await
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+    query: QueryPairs,
+) -> ApiResult<Json<i64>> {
+    manager(&state, &ctx).await?;
+    let hook = webhook_of(&state, &ctx, id).await?;
+    let query = query.list(&state, &DELIVERIES, &[])?;
+    Ok(Json(enspace_store::webhooks::count_deliveries(&state.db, hook.id, &query).await?))
+}
+
+/// Sends a `ping` now, also to an inactive webhook, and answers the delivery — a 200 whatever
+/// the receiver said (its status and error are in the answer); never retried.
+#[utoipa::path(post, path = "/ws/webhooks/{id}/test", tag = "webhooks", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = DeliveryView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test_webhook(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<DeliveryView>> {
+    manager(&state, &ctx).await?;
+    let hook = webhook_of(&state, &ctx, id).await?;
+    let allow_private = state.config.allow_private_webhooks;
+    let reference = &ctx.workspace.reference;
+    let delivery =
+        enspace_engine::webhooks::ping(&state.db, &state.keyring, &hook, reference, allow_private, &ctx.author("api"))
+            .await?;
+    Ok(Json(delivery.into()))
 }

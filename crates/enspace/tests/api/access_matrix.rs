@@ -232,6 +232,16 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws/signature-requests/1", None, Member),
         route("GET", "/ws/signature-requests/1/document", None, Member),
         route("POST", "/ws/signature-requests/1/attach", Some(json!({ "field": "f" })), Sender),
+        route("GET", "/ws/webhooks", None, Settings("integrations")),
+        route("GET", "/ws/webhooks/count", None, Settings("integrations")),
+        route("POST", "/ws/webhooks", Some(json!({ "url": "" })), Settings("integrations")),
+        route("GET", "/ws/webhooks/1", None, Settings("integrations")),
+        route("PUT", "/ws/webhooks/1", Some(json!({ "url": "" })), Settings("integrations")),
+        route("DELETE", "/ws/webhooks/1", None, Settings("integrations")),
+        route("POST", "/ws/webhooks/1/rotate-secret", None, Settings("integrations")),
+        route("GET", "/ws/webhooks/1/deliveries", None, Settings("integrations")),
+        route("GET", "/ws/webhooks/1/deliveries/count", None, Settings("integrations")),
+        route("POST", "/ws/webhooks/1/test", None, Settings("integrations")),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -373,6 +383,7 @@ async fn matrix_workspace_and_structure() {
         !r.path.starts_with("/ws/types/docs/items")
             && !r.path.starts_with("/ws/roles")
             && !r.path.starts_with("/ws/member")
+            && !r.path.starts_with("/ws/webhooks")
     })
     .await;
     assert_eq!((routes, cases), (47, 47 * 36));
@@ -382,6 +393,12 @@ async fn matrix_workspace_and_structure() {
 async fn matrix_items() {
     let (routes, cases) = run(|r| r.path.starts_with("/ws/types/docs/items")).await;
     assert_eq!((routes, cases), (8, 8 * 36));
+}
+
+#[tokio::test]
+async fn matrix_webhooks() {
+    let (routes, cases) = run(|r| r.path.starts_with("/ws/webhooks")).await;
+    assert_eq!((routes, cases), (10, 10 * 36));
 }
 
 #[tokio::test]

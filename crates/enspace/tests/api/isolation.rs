@@ -87,6 +87,16 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/ws/signature-requests/1".to_string(), None),
         ("GET", "/ws/signature-requests/1/document".to_string(), None),
         ("POST", "/ws/signature-requests/1/attach".to_string(), Some(json!({ "field": "f" }))),
+        ("GET", "/ws/webhooks".to_string(), None),
+        ("GET", "/ws/webhooks/count".to_string(), None),
+        ("POST", "/ws/webhooks".to_string(), Some(json!({ "url": "https://erp.example.com/", "events": ["*"] }))),
+        ("GET", "/ws/webhooks/1".to_string(), None),
+        ("PUT", "/ws/webhooks/1".to_string(), Some(json!({ "active": false }))),
+        ("DELETE", "/ws/webhooks/1".to_string(), None),
+        ("POST", "/ws/webhooks/1/rotate-secret".to_string(), None),
+        ("GET", "/ws/webhooks/1/deliveries".to_string(), None),
+        ("GET", "/ws/webhooks/1/deliveries/count".to_string(), None),
+        ("POST", "/ws/webhooks/1/test".to_string(), None),
     ]
 }
 
@@ -297,6 +307,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     let member = app.add_member(2, carla.id, MemberType::Standard, MemberStatus::Active).await;
     let acme_role = app.get("/ws/roles").key(&ana.key).ws("acme").send().await.json()[0]["id"].clone();
     let ids = |id: &Value| [id.to_string().trim_matches('"').to_string(), "987654".to_string()];
+    let hook =
+        create(&app, &bia.key, "secret", "/ws/webhooks", json!({ "url": "https://erp.example.com/", "events": ["*"] }))
+            .await;
     let routes: Vec<(&str, String, Option<Value>)> = {
         let mut out = Vec::new();
         let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
@@ -353,6 +366,13 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/ws/signature-requests/{}", &json!(secret_request), None);
         both("GET", "/ws/signature-requests/{}/document", &json!(secret_request), None);
         both("POST", "/ws/signature-requests/{}/attach", &json!(secret_request), Some(json!({ "field": "f" })));
+        both("GET", "/ws/webhooks/{}", &hook["id"], None);
+        both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
+        both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
+        both("POST", "/ws/webhooks/{}/rotate-secret", &hook["id"], None);
+        both("GET", "/ws/webhooks/{}/deliveries", &hook["id"], None);
+        both("GET", "/ws/webhooks/{}/deliveries/count", &hook["id"], None);
+        both("POST", "/ws/webhooks/{}/test", &hook["id"], None);
         out.into_iter().map(|(m, p, b, _)| (m, p, b)).collect()
     };
     for pair in routes.chunks(2) {
@@ -384,4 +404,6 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(secret(format!("/ws/conversations/{conversation}/messages")).await.json().as_array().unwrap().len(), 1);
     assert_eq!(secret("/ws/signature-requests".into()).await.json()[0]["title"], "Segredo");
     assert_eq!(app.get("/ws/signature-requests").key(&ana.key).ws("acme").send().await.json(), json!([]));
+    let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
+    assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
 }

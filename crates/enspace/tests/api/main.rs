@@ -49,6 +49,7 @@ mod request_log;
 mod roles;
 mod secrets;
 mod user;
+mod webhooks;
 mod whatsapp;
 mod workspaces;
 
