@@ -367,6 +367,50 @@ async fn a_stream_on_one_process_sees_events_written_through_another() {
     assert!(text.contains("event: item.created"), "{text}");
 }
 
+/// Running servers deliver webhooks by themselves (the dispatcher and the job worker), and on
+/// PostgreSQL two of them deliver each event once: the dispatcher's position moves only in the
+/// transaction that enqueued the deliveries, and only if no other process moved it first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_servers_deliver_each_webhook_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = database(dir.path()).await;
+    let receiver = enspace_testkit::FakeProvider::start().await;
+    receiver.reply("POST", "/hook", vec![enspace_testkit::Reply::status(200)]);
+    let first = Server::start_with(dir.path(), &url, &["--allow-private-webhooks"]).await;
+    let key = first.first_run_key().unwrap();
+    let second = match pg {
+        Some(_) => Some(Server::start_with(&dir.path().join("second"), &url, &["--allow-private-webhooks"]).await),
+        None => None,
+    };
+    let ports: Vec<u16> = [Some(first.port), second.as_ref().map(|s| s.port)].into_iter().flatten().collect();
+    acme_with_pedidos(first.port, &key).await;
+    let hook = format!(r#"{{"url":"{}/hook","events":["item.created"]}}"#, receiver.url);
+    let (status, text) =
+        http_in(first.port, "POST", "/ws/webhooks", Some(&key), Some("acme"), Some(&hook)).await.unwrap();
+    assert_eq!(status, 201, "{text}");
+    let items = 20;
+    for n in 0..items {
+        let body = format!(r#"{{"data":{{"nome":"item {n}"}}}}"#);
+        let port = ports[n % ports.len()];
+        let (status, text) =
+            http_in(port, "POST", "/ws/types/pedidos/items", Some(&key), Some("acme"), Some(&body)).await.unwrap();
+        assert_eq!(status, 201, "{text}");
+    }
+    let started = Instant::now();
+    while receiver.received().len() < items {
+        assert!(started.elapsed() < Duration::from_secs(30), "delivered {} of {items}", receiver.received().len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Both dispatchers have had several passes since: still one delivery per event.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut deliveries: Vec<String> =
+        receiver.received().iter().map(|r| r.header("x-enspace-delivery").unwrap().to_string()).collect();
+    assert_eq!(deliveries.len(), items);
+    deliveries.sort();
+    deliveries.dedup();
+    assert_eq!(deliveries.len(), items, "an event was delivered twice");
+}
+
 /// An open event stream never finishes by itself: a graceful stop ends it rather than waiting
 /// out the grace period for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
