@@ -129,6 +129,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::UniqueField(_) => ApiError::conflict("A unique field's value is already used"),
             StoreError::NotFound => ApiError::not_found("Not found"),
             other => ApiError::internal(other),
         }

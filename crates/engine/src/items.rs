@@ -240,12 +240,8 @@ async fn resolve(
 }
 
 fn duplicate(error: StoreError, fields: &[FieldRecord], data: &Map<String, Value>) -> ItemError {
-    if let StoreError::Conflict(message) = &error {
-        if let Some(field) = message
-            .strip_prefix("unique field ")
-            .and_then(|id| id.parse::<i64>().ok())
-            .and_then(|id| fields.iter().find(|f| f.id == id))
-        {
+    if let StoreError::UniqueField(id) = &error {
+        if let Some(field) = fields.iter().find(|f| f.id == *id) {
             let value = data.get(&field.def.ref_id).cloned().unwrap_or(Value::Null);
             return ItemError::Duplicate(Detail::new(
                 format!("data.{}", field.def.ref_id),

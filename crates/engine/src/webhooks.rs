@@ -178,7 +178,7 @@ pub async fn ping(
     let outcome = send(keyring, hook, allow_private, workspace, "ping", &delivery, body).await;
     let id = record(db, hook, &delivery, None, "ping", 1, &outcome).await?;
     let recorded = enspace_store::webhooks::delivery(db, hook.id, id).await?;
-    recorded.ok_or_else(|| StoreError::Conflict("the delivery just recorded is gone".into()))
+    recorded.ok_or(StoreError::NotFound)
 }
 
 fn uuid_shaped(n: u128) -> String {

@@ -5,6 +5,9 @@ pub enum StoreError {
     /// A uniqueness constraint refused the write (a taken reference, a duplicate email).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A unique field's index refused the write: the value of field `.0` is taken.
+    #[error("conflict: the value of unique field {0} is taken")]
+    UniqueField(i64),
     #[error("not found")]
     NotFound,
     /// A row did not have the shape the code expected: a bug, never a client error.

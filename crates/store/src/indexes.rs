@@ -191,7 +191,7 @@ pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Resu
                 let _ = db.execute_outside_transaction(&format!("DROP INDEX CONCURRENTLY IF EXISTS {name}")).await;
             }
             Err(match error {
-                StoreError::Conflict(_) => StoreError::Conflict(format!("unique field {field_id}")),
+                StoreError::Conflict(_) => StoreError::UniqueField(field_id),
                 other => other,
             })
         }

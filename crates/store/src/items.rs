@@ -277,7 +277,7 @@ pub async fn get_in(tx: &mut Tx, workspace_id: i64, type_id: i64, reference: &st
 fn write_error(error: StoreError) -> StoreError {
     match error {
         StoreError::Conflict(message) => match indexes::unique_field_in(&message) {
-            Some(field_id) => StoreError::Conflict(format!("unique field {field_id}")),
+            Some(field_id) => StoreError::UniqueField(field_id),
             None => StoreError::Conflict(message),
         },
         other => other,

@@ -146,7 +146,7 @@ async fn apply_index(
     author: &Author<'_>,
 ) -> ApiResult<FieldRecord> {
     match enspace_engine::indexes::apply(&state.db, record, before, after, author).await {
-        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(format!(
+        Err(StoreError::UniqueField(_)) => Err(ApiError::conflict(format!(
             "Items of this type already share values of {}; it cannot be unique until they differ",
             after.def.ref_id
         ))),
