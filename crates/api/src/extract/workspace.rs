@@ -21,6 +21,8 @@ pub struct WsCtx {
     pub principal: Principal,
     pub workspace: WorkspaceRecord,
     pub member: MemberRecord,
+    /// The member as the access decision sees it, loaded once per request.
+    pub access: MemberAccess,
 }
 
 /// Slugs never start with a digit, so an all-digit value is an id.
@@ -56,7 +58,8 @@ impl FromRequestParts<AppState> for WsCtx {
         }
         let member = access.member.filter(|m| m.status == "active").ok_or_else(|| ApiError::forbidden(NOT_MEMBER))?;
         principal.require_scope_for(parts.method.as_str())?;
-        Ok(WsCtx { principal, workspace: access.workspace, member })
+        let decision = enspace_engine::members::access_of(&state.db, &member).await?;
+        Ok(WsCtx { principal, workspace: access.workspace, member, access: decision })
     }
 }
 
@@ -78,17 +81,10 @@ impl WsCtx {
         MemberType::parse(&self.member.member_type).unwrap_or(MemberType::Viewer)
     }
 
-    /// The member as the decision sees it, with what limits it (its role, or its groups in v1
-    /// mode) loaded.
-    pub async fn access(&self, state: &AppState) -> Result<MemberAccess, ApiError> {
-        Ok(enspace_engine::members::access_of(&state.db, &self.member).await?)
-    }
-
     /// The one access decision (spec/access.md); answers the member's access when allowed.
-    pub async fn authorize(&self, state: &AppState, action: Action) -> Result<MemberAccess, ApiError> {
-        let access = self.access(state).await?;
-        allowed(&access, &action)?;
-        Ok(access)
+    pub fn authorize(&self, action: Action) -> Result<MemberAccess, ApiError> {
+        allowed(&self.access, &action)?;
+        Ok(self.access.clone())
     }
 }
 

@@ -99,7 +99,7 @@ pub async fn send_message(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> ApiResult<(StatusCode, Json<ConversationMessageView>)> {
-    ctx.authorize(&state, Action::Converse).await?;
+    ctx.authorize(Action::Converse)?;
     let conversation = conversation_of(&state, &ctx, id).await?;
     let body = input.body.as_deref().unwrap_or_default();
     match body.chars().count() {
@@ -134,7 +134,7 @@ pub async fn close_conversation(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<ConversationView>> {
-    ctx.authorize(&state, Action::Converse).await?;
+    ctx.authorize(Action::Converse)?;
     let conversation = conversation_of(&state, &ctx, id).await?;
     enspace_engine::whatsapp::close(&state.db, &conversation).await?;
     Ok(Json(conversation_of(&state, &ctx, id).await?.into()))

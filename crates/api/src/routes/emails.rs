@@ -30,8 +30,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub const EMAIL_NOT_FOUND: &str = "Email not found";
 pub const NO_SENDGRID: &str = "This workspace has no active SendGrid integration to send email with";
 
-async fn manager(state: &AppState, ctx: &WsCtx) -> ApiResult<()> {
-    ctx.authorize(state, Action::ManageSettings(SettingsArea::Emails)).await.map(|_| ())
+fn manager(ctx: &WsCtx) -> ApiResult<()> {
+    ctx.authorize(Action::ManageSettings(SettingsArea::Emails)).map(|_| ())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -57,7 +57,7 @@ pub async fn queue_email(
     ctx: WsCtx,
     ApiJson(input): ApiJson<EmailInput>,
 ) -> ApiResult<(StatusCode, Json<EmailView>)> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let mut details = Vec::new();
     let (text, html) = (input.text.as_deref(), input.html.as_deref());
     enspace_domain::emails::check(
@@ -97,7 +97,7 @@ pub async fn list_emails(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<EmailView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     let emails = enspace_store::emails::list(&state.db, ctx.workspace.id, &query).await?;
     Ok(Json(emails.into_iter().map(Into::into).collect()))
@@ -110,7 +110,7 @@ pub async fn get_email(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<EmailView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let email = enspace_store::emails::get(&state.db, ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(EMAIL_NOT_FOUND))?;

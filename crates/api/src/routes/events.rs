@@ -106,7 +106,7 @@ fn next_after(events: &[EventRecord], limit: u32, head: i64, after: i64) -> i64 
     responses((status = 200, body = [EventView], headers(("x-next-after" = i64, description = "the `after` of the next page"))),
         (status = 400, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn list_events(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Response> {
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     let (after, query) = feed_query(&state, &query)?;
     // Without `after`, from the oldest event kept; below what was pruned, the reader missed
     // events and must resynchronise (decision 73).
@@ -210,7 +210,7 @@ impl Follow {
         parts.extensions = Default::default();
         let ctx =
             <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &self.state).await?;
-        self.access = ctx.access(&self.state).await?;
+        self.access = ctx.access.clone();
         self.ctx = ctx;
         self.checked_at = Instant::now();
         Ok(())
@@ -280,7 +280,7 @@ pub async fn stream_events(
     query: QueryPairs,
     request: Request,
 ) -> ApiResult<Response> {
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     let (after, query) = feed_query(&state, &query)?;
     let start = stream_start(request.headers(), after)?;
     let watermark = enspace_store::events::watermark(&state.db, ctx.workspace.id).await?;

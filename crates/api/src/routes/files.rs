@@ -89,7 +89,7 @@ pub async fn upload_files(
     ctx: WsCtx,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Vec<FileView>>)> {
-    ctx.authorize(&state, Action::UploadFile).await?;
+    ctx.authorize(Action::UploadFile)?;
     let mut multipart = multipart.map_err(|e| match e {
         MultipartRejection::InvalidBoundary(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -157,7 +157,7 @@ pub async fn download_file(State(state): State<AppState>, ctx: WsCtx, Path(Id(id
     let file = enspace_store::files::get(&mut Reader::Db(&state.db), ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(FILE_NOT_FOUND))?;
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     match file.type_id {
         Some(type_id) => {
             let slug = enspace_store::types::by_id(&state.db, ctx.workspace.id, type_id)

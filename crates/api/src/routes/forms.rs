@@ -87,7 +87,7 @@ pub async fn list_create_forms(
     let record = enspace_store::types::get(&state.db, ctx.workspace.id, &slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     let forms = enspace_store::forms::of_type(&state.db, ctx.workspace.id, record.id).await?;
     Ok(Json(
         forms
@@ -112,7 +112,7 @@ pub async fn get_form(
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
     let form = form_of_type(&state, &record, id).await?;
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     if !may_create_through(&access, &slug, form.id) {
         may_read_type(&access, &slug)?;
     }

@@ -149,7 +149,7 @@ pub async fn install(
     ctx: WsCtx,
     ApiJson(input): ApiJson<InstallInput>,
 ) -> ApiResult<(StatusCode, Json<IntegrationView>)> {
-    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::Integrations))?;
     let mut details = Vec::new();
     let kind = match &input.integration {
         None | Some(Value::Null) => {
@@ -223,7 +223,7 @@ pub async fn update_integration(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<UpdateInput>,
 ) -> ApiResult<Json<IntegrationView>> {
-    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::Integrations))?;
     let mut record = integration_of(&state, &ctx, id).await?;
     let kind = kind_of(&record)?;
     let mut details = Vec::new();
@@ -266,7 +266,7 @@ pub async fn test_integration(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<IntegrationTestView>> {
-    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::Integrations))?;
     let record = integration_of(&state, &ctx, id).await?;
     let checked = enspace_engine::integrations::check(&state.keyring, &state.providers, &record).await;
     Ok(Json(IntegrationTestView { ok: checked.ok, message: checked.message }))
@@ -281,7 +281,7 @@ pub async fn uninstall(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<IntegrationView>> {
-    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Integrations)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::Integrations))?;
     let record = integration_of(&state, &ctx, id).await?;
     let answer = view(&state, record.clone())?;
     enspace_engine::integrations::uninstall(&state.db, &record).await?;
@@ -323,7 +323,7 @@ pub async fn chat(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<ChatInput>,
 ) -> ApiResult<Json<ChatView>> {
-    ctx.authorize(&state, Action::use_feature("ai::chat::use")).await?;
+    ctx.authorize(Action::use_feature("ai::chat::use"))?;
     let record = integration_of(&state, &ctx, id).await?;
     if record.integration_type != integrations::OPENAI {
         return Err(ApiError::not_found(INTEGRATION_NOT_FOUND));

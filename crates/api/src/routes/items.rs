@@ -65,7 +65,7 @@ async fn unchecked_scope(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult
     let (record, fields) = enspace_store::types::with_fields(&state.db, ctx.workspace.id, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
-    let access = ctx.access(state).await?;
+    let access = ctx.access.clone();
     let readable = access.fields(slug, "read");
     Ok(Scope { record, fields, access, readable })
 }

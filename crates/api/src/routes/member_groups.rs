@@ -86,7 +86,7 @@ pub async fn list_groups(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<GroupView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     let groups = enspace_store::member_groups::list(&state.db, ctx.workspace.id, &query).await?;
     Ok(Json(groups.into_iter().map(Into::into).collect()))
@@ -95,7 +95,7 @@ pub async fn list_groups(
 #[utoipa::path(get, path = "/ws/member-groups/count", tag = "member-groups", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn count_groups(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     Ok(Json(enspace_store::member_groups::count(&state.db, ctx.workspace.id, &query).await?))
 }
@@ -107,7 +107,7 @@ pub async fn get_group(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<GroupView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     Ok(Json(group_of(&state, &ctx, id).await?.into()))
 }
 
@@ -152,7 +152,7 @@ pub async fn create_group(
     ctx: WsCtx,
     ApiJson(input): ApiJson<GroupInput>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
-    let manager = manager(&state, &ctx).await?;
+    let manager = manager(&ctx)?;
     let mut details = Vec::new();
     let (permissions, refused) = check_group(&state, &ctx, &manager, &mut details, &input, true).await?;
     let members = check_members(&state, &ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
@@ -180,7 +180,7 @@ pub async fn update_group(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<GroupInput>,
 ) -> ApiResult<Json<GroupView>> {
-    let manager = manager(&state, &ctx).await?;
+    let manager = manager(&ctx)?;
     let group = group_of(&state, &ctx, id).await?;
     let mut details = Vec::new();
     if input.members.is_some() {
@@ -210,7 +210,7 @@ pub async fn delete_group(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<GroupView>> {
-    let manager = manager(&state, &ctx).await?;
+    let manager = manager(&ctx)?;
     let group = group_of(&state, &ctx, id).await?;
     may_hand_out(&manager, &group)?;
     enspace_engine::members::delete_group(&state.db, &group, &ctx.author("api")).await?;
@@ -234,7 +234,7 @@ async fn change_members(
     input: GroupMembersInput,
     adding: bool,
 ) -> ApiResult<Json<GroupView>> {
-    let manager = manager(state, ctx).await?;
+    let manager = manager(ctx)?;
     let group = group_of(state, ctx, id).await?;
     let mut details = Vec::new();
     if input.members.is_none() {

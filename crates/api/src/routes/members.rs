@@ -113,7 +113,7 @@ pub async fn list_members(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<MemberView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     let members = enspace_store::members::list(&state.db, ctx.workspace.id, &query).await?;
     Ok(Json(members.into_iter().map(Into::into).collect()))
@@ -122,7 +122,7 @@ pub async fn list_members(
 #[utoipa::path(get, path = "/ws/members/count", tag = "members", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn count_members(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     Ok(Json(enspace_store::members::count(&state.db, ctx.workspace.id, &query).await?))
 }
@@ -134,7 +134,7 @@ pub async fn get_member(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<MemberView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     Ok(Json(member_of(&state, &ctx, id).await?.into()))
 }
 
@@ -173,7 +173,7 @@ pub async fn invite_member(
     ctx: WsCtx,
     ApiJson(input): ApiJson<InviteInput>,
 ) -> ApiResult<(StatusCode, Json<InvitedMemberView>)> {
-    let manager = manager(&state, &ctx).await?;
+    let manager = manager(&ctx)?;
     let mut details = Vec::new();
     let email = input.email.as_deref().map(str::trim).unwrap_or_default();
     if input.email.is_none() {
@@ -262,7 +262,7 @@ pub async fn update_member(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<MemberUpdate>,
 ) -> ApiResult<Json<MemberView>> {
-    let manager = manager(&state, &ctx).await?;
+    let manager = manager(&ctx)?;
     let target = member_of(&state, &ctx, id).await?;
     let current = target.values();
     let mut next = current;
@@ -314,7 +314,7 @@ pub async fn remove_member(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<MemberView>> {
-    let manager = manager(&state, &ctx).await?;
+    let manager = manager(&ctx)?;
     let target = member_of(&state, &ctx, id).await?;
     if target.member.member_type == MemberType::Owner.as_str() {
         return Err(ApiError::bad_request("The owner cannot be removed from the workspace"));

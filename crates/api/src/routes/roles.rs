@@ -39,8 +39,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub const ROLE_NOT_FOUND: &str = "Role not found";
 
 /// The caller, after checking it manages access settings (members, roles, groups).
-pub(crate) async fn manager(state: &AppState, ctx: &WsCtx) -> ApiResult<MemberAccess> {
-    ctx.authorize(state, Action::ManageSettings(SettingsArea::Access)).await
+pub(crate) fn manager(ctx: &WsCtx) -> ApiResult<MemberAccess> {
+    ctx.authorize(Action::ManageSettings(SettingsArea::Access))
 }
 
 async fn role_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<RoleRecord> {
@@ -54,7 +54,7 @@ pub async fn list_roles(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<RoleView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     let roles = enspace_store::roles::list(&state.db, ctx.workspace.id, &query).await?;
     Ok(Json(roles.into_iter().map(Into::into).collect()))
@@ -63,7 +63,7 @@ pub async fn list_roles(
 #[utoipa::path(get, path = "/ws/roles/count", tag = "roles", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn count_roles(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     Ok(Json(enspace_store::roles::count(&state.db, ctx.workspace.id, &query).await?))
 }
@@ -71,7 +71,7 @@ pub async fn count_roles(State(state): State<AppState>, ctx: WsCtx, query: Query
 #[utoipa::path(get, path = "/ws/roles/{roleId}", tag = "roles", params(WorkspaceHeader, ("roleId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = RoleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_role(State(state): State<AppState>, ctx: WsCtx, Path(Id(id)): Path<Id>) -> ApiResult<Json<RoleView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     Ok(Json(role_of(&state, &ctx, id).await?.into()))
 }
 
@@ -207,7 +207,7 @@ pub async fn create_role(
     ctx: WsCtx,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> ApiResult<(StatusCode, Json<RoleView>)> {
-    let granter = manager(&state, &ctx).await?;
+    let granter = manager(&ctx)?;
     let mut details = Vec::new();
     check_role(&mut details, &input, true);
     if input.status.is_some() {
@@ -246,7 +246,7 @@ pub async fn update_role(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> ApiResult<Json<RoleView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let role = role_of(&state, &ctx, id).await?;
     let mut details = Vec::new();
     check_role(&mut details, &input, false);
@@ -282,7 +282,7 @@ pub async fn delete_role(
     Path(Id(id)): Path<Id>,
     query: QueryPairs,
 ) -> ApiResult<Json<RoleView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let role = role_of(&state, &ctx, id).await?;
     let reassign_to = match query.get("reassign_to") {
         None => None,
@@ -319,7 +319,7 @@ pub async fn list_permissions(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<Vec<PermissionView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let role = role_of(&state, &ctx, id).await?;
     let permissions = enspace_store::roles::permissions(&state.db, ctx.workspace.id, role.id).await?;
     Ok(Json(permissions.into_iter().map(Into::into).collect()))
@@ -337,7 +337,7 @@ pub async fn add_permission(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<PermissionInput>,
 ) -> ApiResult<(StatusCode, Json<PermissionView>)> {
-    let granter = manager(&state, &ctx).await?;
+    let granter = manager(&ctx)?;
     let role = role_of(&state, &ctx, id).await?;
     let (types, forms) = known(&state, ctx.workspace.id).await?;
     let mut details = Vec::new();
@@ -358,7 +358,7 @@ pub async fn remove_permission(
     Path((id, permission_id)): Path<(Id, Id)>,
 ) -> ApiResult<Json<PermissionView>> {
     let (Id(id), Id(permission_id)) = (id, permission_id);
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let role = role_of(&state, &ctx, id).await?;
     let removed = enspace_engine::members::remove_permission(&state.db, &role, permission_id)
         .await?

@@ -161,7 +161,7 @@ pub async fn send_for_signature(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<SignatureRequestInput>,
 ) -> ApiResult<(StatusCode, Json<SignatureRequestView>)> {
-    ctx.authorize(&state, Action::SendForSignature).await?;
+    ctx.authorize(Action::SendForSignature)?;
     let integration = enspace_store::integrations::get(&state.db, ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(INTEGRATION_NOT_FOUND))?;
@@ -225,7 +225,7 @@ pub async fn send_for_signature(
     ApiError::check(details)?;
     let (filename, content) = document.expect("checked");
     if let Some((slug, _)) = &item {
-        ctx.authorize(&state, Action::on_type(slug, "update")).await?;
+        ctx.authorize(Action::on_type(slug, "update"))?;
     }
     let new = NewRequest {
         title: &title,
@@ -340,12 +340,12 @@ pub async fn attach_signed_document(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<AttachInput>,
 ) -> ApiResult<Json<AttachedView>> {
-    ctx.authorize(&state, Action::SendForSignature).await?;
+    ctx.authorize(Action::SendForSignature)?;
     let request = request_of(&state, &ctx, id).await?;
     let (Some(slug), Some(reference)) = (&request.item_type, &request.item_reference) else {
         return Err(ApiError::conflict("The request names no item to attach the signed document to"));
     };
-    ctx.authorize(&state, Action::on_type(slug, "update")).await?;
+    ctx.authorize(Action::on_type(slug, "update"))?;
     let Some(field_ref) = input.field.filter(|f| !f.is_empty()) else {
         return Err(ApiError::validation(vec![Detail::new("field", "is required")]));
     };
@@ -360,7 +360,7 @@ pub async fn attach_signed_document(
         )]));
     };
     let path = format!("data.{field_ref}");
-    if !ctx.access(&state).await?.fields(slug, "update").covers(&path) {
+    if !ctx.access.clone().fields(slug, "update").covers(&path) {
         return Err(ApiError {
             details: vec![Detail::new(path.clone(), "you may not update this field")],
             ..ApiError::forbidden(format!("Permission denied: types::{slug}::update does not cover {path}"))

@@ -52,7 +52,7 @@ pub async fn readable_type(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResu
     let record = enspace_store::types::get(&state.db, ctx.workspace.id, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
-    let access = ctx.access(state).await?;
+    let access = ctx.access.clone();
     may_read_type(&access, slug)?;
     Ok((record, access))
 }
@@ -67,7 +67,7 @@ pub fn may_read_type(access: &MemberAccess, slug: &str) -> ApiResult<()> {
 
 /// The type named in the path, for a structure change (`settings::structure::manage`).
 pub async fn managed_type(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult<TypeRecord> {
-    ctx.authorize(state, Action::ManageSettings(SettingsArea::Structure)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::Structure))?;
     enspace_store::types::get(&state.db, ctx.workspace.id, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))
@@ -83,7 +83,7 @@ pub async fn list_types(
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<TypeView>>> {
     let query = query.list(&state, &LIST, &[])?;
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     let all = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
     let slugs = readable(&access, &all);
     let list = enspace_store::types::list(&state.db, ctx.workspace.id, slugs.as_deref(), &query).await?;
@@ -94,7 +94,7 @@ pub async fn list_types(
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_types(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
     let query = query.list(&state, &LIST, &[])?;
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     let all = enspace_store::types::all(&state.db, ctx.workspace.id).await?;
     let slugs = readable(&access, &all);
     Ok(Json(enspace_store::types::count(&state.db, ctx.workspace.id, slugs.as_deref(), &query).await?))
@@ -156,7 +156,7 @@ pub async fn create_type(
     ctx: WsCtx,
     ApiJson(input): ApiJson<TypeInput>,
 ) -> ApiResult<(StatusCode, Json<TypeDetailView>)> {
-    ctx.authorize(&state, Action::ManageSettings(SettingsArea::Structure)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::Structure))?;
     let mut details = Vec::new();
     check_type(&mut details, &input, true);
     if let Some(slug) = &input.slug {

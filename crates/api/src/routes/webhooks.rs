@@ -132,8 +132,8 @@ impl From<DeliveryRecord> for DeliveryView {
     }
 }
 
-async fn manager(state: &AppState, ctx: &WsCtx) -> ApiResult<()> {
-    ctx.authorize(state, Action::ManageSettings(SettingsArea::Integrations)).await.map(|_| ())
+fn manager(ctx: &WsCtx) -> ApiResult<()> {
+    ctx.authorize(Action::ManageSettings(SettingsArea::Integrations)).map(|_| ())
 }
 
 async fn webhook_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<WebhookRecord> {
@@ -230,7 +230,7 @@ pub async fn list_webhooks(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<WebhookView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     let hooks = enspace_store::webhooks::list(&state.db, ctx.workspace.id, &query).await?;
     Ok(Json(hooks.into_iter().map(Into::into).collect()))
@@ -239,7 +239,7 @@ pub async fn list_webhooks(
 #[utoipa::path(get, path = "/ws/webhooks/count", tag = "webhooks", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn count_webhooks(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let query = query.list(&state, &LIST, &[])?;
     Ok(Json(enspace_store::webhooks::count(&state.db, ctx.workspace.id, &query).await?))
 }
@@ -251,7 +251,7 @@ pub async fn get_webhook(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<WebhookView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     Ok(Json(webhook_of(&state, &ctx, id).await?.into()))
 }
 
@@ -264,7 +264,7 @@ pub async fn create_webhook(
     ctx: WsCtx,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<(StatusCode, Json<WebhookWithSecretView>)> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let (url, events, item_types, active, description) = checked(&state, &ctx, input, None).await?;
     if enspace_store::webhooks::count_all(&state.db, ctx.workspace.id).await? >= MAX_PER_WORKSPACE {
         return Err(ApiError::conflict(format!("A workspace has at most {MAX_PER_WORKSPACE} webhooks")));
@@ -288,7 +288,7 @@ pub async fn update_webhook(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<Json<WebhookView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let hook = webhook_of(&state, &ctx, id).await?;
     let (url, events, item_types, active, description) = checked(&state, &ctx, input, Some(&hook)).await?;
     let values =
@@ -306,7 +306,7 @@ pub async fn delete_webhook(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<WebhookView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let hook = webhook_of(&state, &ctx, id).await?;
     enspace_engine::webhooks::delete(&state.db, &hook).await?;
     Ok(Json(hook.into()))
@@ -332,7 +332,7 @@ pub async fn rotate_secret(
     Path(Id(id)): Path<Id>,
     input: Option<ApiJson<RotateInput>>,
 ) -> ApiResult<Json<WebhookWithSecretView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let hook = webhook_of(&state, &ctx, id).await?;
     let hours = input.and_then(|ApiJson(i)| i.expire_previous_in_hours).unwrap_or(PREVIOUS_SECRET_HOURS);
     if !(0..=PREVIOUS_SECRET_HOURS).contains(&hours) {
@@ -357,7 +357,7 @@ pub async fn list_deliveries(
     Path(Id(id)): Path<Id>,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let hook = webhook_of(&state, &ctx, id).await?;
     let query = query.list(&state, &DELIVERIES, &[])?;
     let deliveries = enspace_store::webhooks::deliveries(&state.db, hook.id, &query).await?;
@@ -373,7 +373,7 @@ pub async fn count_deliveries(
     Path(Id(id)): Path<Id>,
     query: QueryPairs,
 ) -> ApiResult<Json<i64>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let hook = webhook_of(&state, &ctx, id).await?;
     let query = query.list(&state, &DELIVERIES, &[])?;
     Ok(Json(enspace_store::webhooks::count_deliveries(&state.db, hook.id, &query).await?))
@@ -389,7 +389,7 @@ pub async fn test_webhook(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<DeliveryView>> {
-    manager(&state, &ctx).await?;
+    manager(&ctx)?;
     let hook = webhook_of(&state, &ctx, id).await?;
     let allow_private = state.config.allow_private_webhooks;
     let reference = &ctx.workspace.reference;

@@ -39,7 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, body = ContextView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn context(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<ContextView>> {
     let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
-    let access = ctx.access(&state).await?;
+    let access = ctx.access.clone();
     let permissions = access::effective(&access, &ctx.principal.scopes())
         .into_iter()
         .map(|e| PermissionSummary {
@@ -97,7 +97,7 @@ pub async fn update_workspace(
     ctx: WsCtx,
     ApiJson(input): ApiJson<WorkspaceUpdate>,
 ) -> ApiResult<Json<WorkspaceView>> {
-    ctx.authorize(&state, Action::ManageSettings(SettingsArea::System)).await?;
+    ctx.authorize(Action::ManageSettings(SettingsArea::System))?;
     let mut details = Vec::new();
     if input.name.is_some() {
         check_text(&mut details, "name", input.name.as_deref(), true, workspace::NAME_MAX);
@@ -139,7 +139,7 @@ pub async fn leave(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<
 #[utoipa::path(get, path = "/ws/stats", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = StatsView), (status = 403, body = ErrorBody)))]
 pub async fn stats(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<StatsView>> {
-    ctx.authorize(&state, Action::ReadWorkspace).await?;
+    ctx.authorize(Action::ReadWorkspace)?;
     let s = enspace_store::workspaces::stats(&state.db, ctx.workspace.id, now_ms()).await?;
     Ok(Json(StatsView {
         members: MemberStats {
@@ -164,7 +164,7 @@ pub async fn stats(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<
 #[utoipa::path(get, path = "/ws/deletion-preview", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = DeletionPreviewView), (status = 403, body = ErrorBody)))]
 pub async fn deletion_preview(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<DeletionPreviewView>> {
-    ctx.authorize(&state, Action::DeleteWorkspace).await?;
+    ctx.authorize(Action::DeleteWorkspace)?;
     let counts = enspace_store::workspaces::deletion_preview(&state.db, ctx.workspace.id).await?;
     Ok(Json(DeletionPreviewView { counts, requires_confirmation: ctx.workspace.reference }))
 }
@@ -180,7 +180,7 @@ pub async fn delete_workspace(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<ActionResult>> {
-    ctx.authorize(&state, Action::DeleteWorkspace).await?;
+    ctx.authorize(Action::DeleteWorkspace)?;
     if query.get("confirm") != Some(ctx.workspace.reference.as_str()) {
         return Err(ApiError::bad_request("Confirm deletion with ?confirm=<reference>"));
     }
