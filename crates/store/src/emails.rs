@@ -6,8 +6,9 @@ use serde_json::Value;
 use crate::{
     db::{Db, Row, Tx},
     error::Result,
-    list::{ListField, ListSpec, Sql},
+    list::{ListField, ListSpec},
     params,
+    record::{self, Record},
 };
 
 pub const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
@@ -36,7 +37,13 @@ pub struct EmailRecord {
 const COLUMNS: &str = "id, workspace_id, recipients, subject, text_body, html_body, reply_to, status, \
      provider_message_id, last_error, created_by, created_at, updated_at, sent_at, attempt_started_at";
 
-impl EmailRecord {
+impl Record for EmailRecord {
+    const FROM: &'static str = "emails";
+    const COLUMNS: &'static str = COLUMNS;
+    const SCOPE: &'static str = "workspace_id";
+    const ID: &'static str = "id";
+    const LIST: &'static ListSpec = &LIST;
+
     fn from_row(row: &Row) -> Result<EmailRecord> {
         Ok(EmailRecord {
             id: row.i64("id")?,
@@ -99,22 +106,11 @@ pub async fn insert(tx: &mut Tx, workspace_id: i64, email: NewEmail<'_>, now: i6
 }
 
 pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<EmailRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM emails WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(EmailRecord::from_row)
-    .transpose()
+    record::get(db, workspace_id, id).await
 }
 
 pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<EmailRecord>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM emails WHERE workspace_id = "));
-    sql.bind(workspace_id);
-    LIST.push_conditions(&mut sql, db.backend(), query);
-    LIST.push_page(&mut sql, query);
-    db.fetch_all(&sql.text, &sql.params).await?.iter().map(EmailRecord::from_row).collect()
+    record::list(db, workspace_id, query).await
 }
 
 pub async fn mark_sent(db: &Db, workspace_id: i64, id: i64, provider_message_id: Option<&str>, now: i64) -> Result<()> {

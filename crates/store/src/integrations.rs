@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 use crate::{
     db::{Db, Row, Tx},
     error::Result,
-    list::{ListField, ListSpec, Sql},
+    list::{ListField, ListSpec},
     params,
+    record::{self, Record},
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +29,13 @@ pub struct IntegrationRecord {
 const COLUMNS: &str =
     "i.id, i.workspace_id, i.integration_type, i.status, i.data, i.secrets, i.created_at, i.updated_at";
 
-impl IntegrationRecord {
+impl Record for IntegrationRecord {
+    const FROM: &'static str = "integrations i";
+    const COLUMNS: &'static str = COLUMNS;
+    const SCOPE: &'static str = "i.workspace_id";
+    const ID: &'static str = "i.id";
+    const LIST: &'static ListSpec = &LIST;
+
     fn from_row(row: &Row) -> Result<IntegrationRecord> {
         Ok(IntegrationRecord {
             id: row.i64("id")?,
@@ -44,7 +51,9 @@ impl IntegrationRecord {
             updated_at: row.i64("updated_at")?,
         })
     }
+}
 
+impl IntegrationRecord {
     /// The associated data that binds this row's sealed secrets to it.
     pub fn aad(workspace_id: i64, id: i64) -> String {
         format!("enspace integration {workspace_id}/{id}")
@@ -65,22 +74,11 @@ pub const LIST: ListSpec = ListSpec {
 };
 
 pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<IntegrationRecord>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM integrations i WHERE i.workspace_id = "));
-    sql.bind(workspace_id);
-    LIST.push_conditions(&mut sql, db.backend(), query);
-    LIST.push_page(&mut sql, query);
-    db.fetch_all(&sql.text, &sql.params).await?.iter().map(IntegrationRecord::from_row).collect()
+    record::list(db, workspace_id, query).await
 }
 
 pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<IntegrationRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM integrations i WHERE i.workspace_id = $1 AND i.id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(IntegrationRecord::from_row)
-    .transpose()
+    record::get(db, workspace_id, id).await
 }
 
 /// An installation by id alone: only for provider webhooks, which name their integration in

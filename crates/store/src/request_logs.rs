@@ -8,6 +8,7 @@ use crate::{
     error::Result,
     list::{ListField, ListSpec, Sql},
     params,
+    record::{self, Record},
 };
 
 /// One authenticated request, as recorded after it completed.
@@ -32,7 +33,13 @@ pub struct RequestLog {
 const COLUMNS: &str =
     "id, user_id, created_at, method, path, query, status, duration_ms, workspace, key_reference, ip, user_agent, request_id";
 
-impl RequestLog {
+impl Record for RequestLog {
+    const FROM: &'static str = "request_logs";
+    const COLUMNS: &'static str = COLUMNS;
+    const SCOPE: &'static str = "user_id";
+    const ID: &'static str = "id";
+    const LIST: &'static ListSpec = &LIST;
+
     fn from_row(row: &Row) -> Result<RequestLog> {
         Ok(RequestLog {
             id: row.i64("id")?,
@@ -108,22 +115,12 @@ pub const LIST: ListSpec = ListSpec {
     default_sort: ("id", true),
 };
 
-fn list_sql(db: &Db, user_id: i64, query: &ListQuery, select: &str) -> Sql {
-    let mut sql = Sql::new(&format!("SELECT {select} FROM request_logs WHERE user_id = "));
-    sql.bind(user_id);
-    LIST.push_conditions(&mut sql, db.backend(), query);
-    sql
-}
-
 pub async fn list(db: &Db, user_id: i64, query: &ListQuery) -> Result<Vec<RequestLog>> {
-    let mut sql = list_sql(db, user_id, query, COLUMNS);
-    LIST.push_page(&mut sql, query);
-    db.fetch_all(&sql.text, &sql.params).await?.iter().map(RequestLog::from_row).collect()
+    record::list(db, user_id, query).await
 }
 
 pub async fn count(db: &Db, user_id: i64, query: &ListQuery) -> Result<i64> {
-    let sql = list_sql(db, user_id, query, "COUNT(*) AS n");
-    db.fetch_one(&sql.text, &sql.params).await?.i64("n")
+    record::count::<RequestLog>(db, user_id, query).await
 }
 
 /// Removes rows older than `before` (retention). Idempotent, so any process may run it.

@@ -6,8 +6,9 @@ use serde_json::Value as Json;
 use crate::{
     db::{Db, Row, Tx},
     error::Result,
-    list::{ListField, ListSpec, Sql},
+    list::{ListField, ListSpec},
     params,
+    record::{self, Record},
 };
 
 /// The tables holding permissions with field lists: roles', and member groups' (v1 mode).
@@ -29,7 +30,13 @@ pub struct RoleRecord {
 const COLUMNS: &str = "r.id, r.workspace_id, r.name, r.description, r.icon, r.status, r.created_at, r.updated_at, \
      (SELECT COUNT(*) FROM role_permissions p WHERE p.role_id = r.id) AS permissions_count";
 
-impl RoleRecord {
+impl Record for RoleRecord {
+    const FROM: &'static str = "roles r";
+    const COLUMNS: &'static str = COLUMNS;
+    const SCOPE: &'static str = "r.workspace_id";
+    const ID: &'static str = "r.id";
+    const LIST: &'static ListSpec = &LIST;
+
     fn from_row(row: &Row) -> Result<RoleRecord> {
         Ok(RoleRecord {
             id: row.i64("id")?,
@@ -59,34 +66,16 @@ pub const LIST: ListSpec = ListSpec {
     default_sort: ("id", false),
 };
 
-fn scoped(head: &str, workspace_id: i64) -> Sql {
-    let mut sql = Sql::new(head);
-    sql.push(" FROM roles r WHERE r.workspace_id = ").bind(workspace_id);
-    sql
-}
-
 pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<RoleRecord>> {
-    let mut sql = scoped(&format!("SELECT {COLUMNS}"), workspace_id);
-    LIST.push_conditions(&mut sql, db.backend(), query);
-    LIST.push_page(&mut sql, query);
-    db.fetch_all(&sql.text, &sql.params).await?.iter().map(RoleRecord::from_row).collect()
+    record::list(db, workspace_id, query).await
 }
 
 pub async fn count(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<i64> {
-    let mut sql = scoped("SELECT COUNT(*) AS n", workspace_id);
-    LIST.push_conditions(&mut sql, db.backend(), query);
-    db.fetch_one(&sql.text, &sql.params).await?.i64("n")
+    record::count::<RoleRecord>(db, workspace_id, query).await
 }
 
 pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<RoleRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM roles r WHERE r.workspace_id = $1 AND r.id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(RoleRecord::from_row)
-    .transpose()
+    record::get(db, workspace_id, id).await
 }
 
 async fn get_in(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<RoleRecord> {

@@ -9,8 +9,9 @@ use serde_json::Value;
 use crate::{
     db::{Backend, Db, Row, Tx},
     error::{Result, StoreError},
-    list::{ListField, ListSpec, Sql},
+    list::{ListField, ListSpec},
     params,
+    record::{self, Record},
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +42,13 @@ const COLUMNS: &str =
     "id, workspace_id, integration_id, provider, provider_id, provider_document_id, title, status, signers, events, \
      item_type, item_reference, document_name, created_by, created_at, updated_at";
 
-impl SignatureRequestRecord {
+impl Record for SignatureRequestRecord {
+    const FROM: &'static str = "signature_requests";
+    const COLUMNS: &'static str = COLUMNS;
+    const SCOPE: &'static str = "workspace_id";
+    const ID: &'static str = "id";
+    const LIST: &'static ListSpec = &LIST;
+
     fn from_row(row: &Row) -> Result<SignatureRequestRecord> {
         let status = row.text("status")?;
         let decode = |name: &str, e: serde_json::Error| StoreError::Decode(format!("signature_requests.{name}: {e}"));
@@ -126,22 +133,11 @@ pub async fn insert(tx: &mut Tx, workspace_id: i64, new: NewSignatureRequest<'_>
 }
 
 pub async fn get(db: &Db, workspace_id: i64, id: i64) -> Result<Option<SignatureRequestRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM signature_requests WHERE workspace_id = $1 AND id = $2"),
-        &params![workspace_id, id],
-    )
-    .await?
-    .as_ref()
-    .map(SignatureRequestRecord::from_row)
-    .transpose()
+    record::get(db, workspace_id, id).await
 }
 
 pub async fn list(db: &Db, workspace_id: i64, query: &ListQuery) -> Result<Vec<SignatureRequestRecord>> {
-    let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM signature_requests WHERE workspace_id = "));
-    sql.bind(workspace_id);
-    LIST.push_conditions(&mut sql, db.backend(), query);
-    LIST.push_page(&mut sql, query);
-    db.fetch_all(&sql.text, &sql.params).await?.iter().map(SignatureRequestRecord::from_row).collect()
+    record::list(db, workspace_id, query).await
 }
 
 /// The request a provider's callback is about (by the envelope's id or the document's), locked
