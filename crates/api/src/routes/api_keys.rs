@@ -7,12 +7,13 @@ use axum::{
 };
 use enspace_domain::{
     key::{ExpiresIn, Scope, Scopes},
+    time::format_ms,
     time::now_ms,
     Detail,
 };
 use enspace_engine::accounts::NewKey;
-use enspace_store::api_keys::LIST;
-use serde::Deserialize;
+use enspace_store::{api_keys::ApiKeyRecord, api_keys::LIST};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -20,7 +21,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Authed, Principal, QueryPairs},
     openapi::ListParams,
-    views::{ApiKeyView, CreatedApiKeyView},
     AppState,
 };
 
@@ -197,4 +197,59 @@ pub async fn revoke_key(
     let revoked = enspace_engine::accounts::revoke_key(&state.db, principal.user.id, &reference).await?;
     let revoked = revoked.ok_or_else(|| ApiError::not_found("API key not found"))?;
     Ok(Json((&revoked).into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyScopeView {
+    /// A subset of `read`, `write`, `delete`.
+    pub global: Vec<String>,
+    /// Workspace references, or `["*"]`.
+    pub workspaces: Vec<String>,
+}
+
+impl From<&ApiKeyRecord> for KeyScopeView {
+    fn from(k: &ApiKeyRecord) -> Self {
+        KeyScopeView {
+            global: k.scopes.to_list().into_iter().map(|s| s.as_str().to_string()).collect(),
+            workspaces: if k.all_workspaces { vec!["*".to_string()] } else { k.workspaces.clone() },
+        }
+    }
+}
+
+/// An API key [wire shape]; never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub description: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    /// The key's public 16-character handle.
+    pub reference: String,
+    pub scope: KeyScopeView,
+}
+
+impl From<&ApiKeyRecord> for ApiKeyView {
+    fn from(k: &ApiKeyRecord) -> Self {
+        ApiKeyView {
+            id: k.id,
+            created_at: format_ms(k.created_at),
+            updated_at: format_ms(k.updated_at),
+            description: k.description.clone(),
+            expires_at: k.expires_at.map(format_ms),
+            last_used_at: k.last_used_at.map(format_ms),
+            reference: k.reference.clone(),
+            scope: k.into(),
+        }
+    }
+}
+
+/// A new key: the key object plus its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKeyView {
+    #[serde(flatten)]
+    pub api_key: ApiKeyView,
+    /// `en.` followed by 34 characters.
+    pub key: String,
 }

@@ -6,12 +6,12 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use enspace_domain::{access::Action, Detail};
+use enspace_domain::{access::Action, time::format_ms, Detail};
 use enspace_store::{
     conversations::{ConversationRecord, LIST, MESSAGES},
     Reader,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -19,7 +19,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::{ConversationMessageView, ConversationView},
     AppState,
 };
 
@@ -138,4 +137,78 @@ pub async fn close_conversation(
     let conversation = conversation_of(&state, &ctx, id).await?;
     enspace_engine::whatsapp::close(&state.db, &conversation).await?;
     Ok(Json(conversation_of(&state, &ctx, id).await?.into()))
+}
+
+/// A WhatsApp conversation [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationView {
+    pub id: i64,
+    pub integration: i64,
+    /// The contact's number, E.164.
+    pub contact: String,
+    /// The contact's WhatsApp profile name, when Twilio sent one.
+    pub contact_name: Option<String>,
+    /// `open` or `closed`.
+    pub status: String,
+    pub last_inbound_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::conversations::ConversationRecord> for ConversationView {
+    fn from(c: enspace_store::conversations::ConversationRecord) -> Self {
+        ConversationView {
+            id: c.id,
+            integration: c.integration_id,
+            contact: c.contact,
+            contact_name: c.contact_name,
+            status: c.status,
+            last_inbound_at: c.last_inbound_at.map(format_ms),
+            closed_at: c.closed_at.map(format_ms),
+            created_at: format_ms(c.created_at),
+            updated_at: format_ms(c.updated_at),
+        }
+    }
+}
+
+/// A message of a conversation [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationMessageView {
+    pub id: i64,
+    pub conversation: i64,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// `message`, `autoclose_warning` or `autoclose_closing`.
+    pub kind: String,
+    pub body: String,
+    /// Inbound `received`; outbound `queued`, `sent`, `delivered`, `read`, `failed`, `undelivered`.
+    pub status: String,
+    /// Twilio's MessageSid.
+    pub provider_sid: Option<String>,
+    pub error_code: Option<String>,
+    pub last_error: Option<String>,
+    /// Who sent an outbound message (none for automatic ones).
+    pub user: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::conversations::MessageRecord> for ConversationMessageView {
+    fn from(m: enspace_store::conversations::MessageRecord) -> Self {
+        ConversationMessageView {
+            id: m.id,
+            conversation: m.conversation_id,
+            direction: m.direction,
+            kind: m.kind,
+            body: m.body,
+            status: m.status,
+            provider_sid: m.provider_sid,
+            error_code: m.error_code,
+            last_error: m.last_error,
+            user: m.created_by,
+            created_at: format_ms(m.created_at),
+            updated_at: format_ms(m.updated_at),
+        }
+    }
 }

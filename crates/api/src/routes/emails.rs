@@ -9,9 +9,10 @@ use axum::{
 use enspace_domain::{
     access::{Action, SettingsArea},
     integrations::SENDGRID,
+    time::format_ms,
 };
 use enspace_store::emails::{NewEmail, LIST};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -19,7 +20,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::EmailView,
     AppState,
 };
 
@@ -115,4 +115,43 @@ pub async fn get_email(
         .await?
         .ok_or_else(|| ApiError::not_found(EMAIL_NOT_FOUND))?;
     Ok(Json(email.into()))
+}
+
+/// An outbox email [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailView {
+    pub id: i64,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub reply_to: Option<String>,
+    /// `queued`, `sent` or `failed`.
+    pub status: String,
+    /// SendGrid's `X-Message-Id`, once sent.
+    pub provider_message_id: Option<String>,
+    /// The last attempt's error (the provider's own message; never a credential).
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub sent_at: Option<String>,
+}
+
+impl From<enspace_store::emails::EmailRecord> for EmailView {
+    fn from(e: enspace_store::emails::EmailRecord) -> Self {
+        EmailView {
+            id: e.id,
+            to: e.to,
+            subject: e.subject,
+            text: e.text,
+            html: e.html,
+            reply_to: e.reply_to,
+            status: e.status,
+            provider_message_id: e.provider_message_id,
+            last_error: e.last_error,
+            created_at: format_ms(e.created_at),
+            updated_at: format_ms(e.updated_at),
+            sent_at: e.sent_at.map(format_ms),
+        }
+    }
 }

@@ -7,12 +7,13 @@ use axum::{
 };
 use enspace_domain::{
     fields::{check_field, CheckedField, FieldDraft},
+    time::format_ms,
     Detail,
 };
 use enspace_engine::{items::Author, structure::FieldWrite};
 use enspace_store::{fields::FieldRecord, types::TypeRecord, StoreError};
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -21,7 +22,6 @@ use crate::{
     extract::{json::Input, ApiJson, Id, WsCtx},
     openapi::WorkspaceHeader,
     routes::types::{managed_type, readable_type},
-    views::FieldView,
     AppState,
 };
 
@@ -277,4 +277,49 @@ pub async fn delete_field(
     enspace_engine::purge::delete_field(&state.db, ctx.workspace.id, &record.slug, &field, &ctx.author("api")).await?;
     state.jobs.wake();
     Ok(Json((&field).into()))
+}
+
+/// A field [wire]: `refId` (= `slug`), `name`, `label`, `type`, flags, `default_value`,
+/// `validation`, `options`, `config`, `opt_config`, `cFormat`, `nested`, `order`, and
+/// `index_status` for indexed fields [ours].
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct FieldView(pub Map<String, Value>);
+
+impl From<&enspace_store::fields::FieldRecord> for FieldView {
+    fn from(f: &enspace_store::fields::FieldRecord) -> Self {
+        let mut out = Map::new();
+        out.insert("id".into(), json!(f.id));
+        out.extend(enspace_domain::fields::field_json(&f.def));
+        out.insert("order".into(), json!(f.position));
+        if f.def.wants_index() {
+            out.insert("index_status".into(), json!(f.index_status));
+        }
+        out.insert("created_at".into(), json!(format_ms(f.created_at)));
+        out.insert("updated_at".into(), json!(format_ms(f.updated_at)));
+        FieldView(out)
+    }
+}
+
+impl FieldView {
+    /// A built-in column as a read-only field [ours].
+    pub fn native(ref_id: &str, field_type: &str, order: i64) -> FieldView {
+        let map = json!({
+            "id": null, "refId": ref_id, "slug": ref_id, "name": ref_id, "label": ref_id, "type": field_type,
+            "required": false, "unique": matches!(ref_id, "id" | "reference"), "indexed": true, "active": true,
+            "native": true, "order": order, "default_value": null, "validation": [], "options": [], "config": {},
+            "opt_config": {}, "cFormat": { "type": "text" }, "nested": [], "created_at": null, "updated_at": null
+        });
+        FieldView(map.as_object().cloned().unwrap_or_default())
+    }
+
+    /// The type's fields in order, then the native ones.
+    pub fn all(fields: &[enspace_store::fields::FieldRecord]) -> Vec<FieldView> {
+        let last = fields.iter().map(|f| f.position).max().unwrap_or(0);
+        let mut out: Vec<FieldView> = fields.iter().map(Into::into).collect();
+        for (i, (name, field_type)) in enspace_domain::fields::NATIVE_FIELDS.iter().enumerate() {
+            out.push(FieldView::native(name, field_type, last + 1 + i as i64));
+        }
+        out
+    }
 }

@@ -6,10 +6,11 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use enspace_domain::access::Action;
 use enspace_domain::{
+    access::Action,
     access::MemberAccess,
     forms::{self, check_answer_keys, check_form_fields, new_hash, required_ref_ids, FORM_TYPES, VISIBILITIES},
+    time::format_ms,
     user::check_email,
     workspace::check_text,
     Detail,
@@ -19,7 +20,7 @@ use enspace_store::{
     forms::{FormRecord, FormValues},
     types::TypeRecord,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,8 +29,8 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, workspace::allowed, ApiJson, Id, Public, WsCtx},
     openapi::WorkspaceHeader,
+    routes::fields::FieldView,
     routes::types::{managed_type, may_read_type, readable_type, TYPE_NOT_FOUND},
-    views::{FormView, PublicFormView},
     AppState,
 };
 
@@ -299,4 +300,81 @@ pub async fn answer_public_form(
     let author = Author { user_id: None, email: request.request_email, key: None, source: "form" };
     let item = engine::create(&state.db, &record, &fields, &request, &author).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "reference": item.reference }))))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormView {
+    pub id: i64,
+    pub hash: String,
+    pub name: String,
+    /// `create`, `edit`, `view` or `general`.
+    #[serde(rename = "type")]
+    pub form_type: String,
+    /// `private` or `public`.
+    pub visibility: String,
+    #[schema(value_type = Vec<Object>)]
+    pub fields: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::forms::FormRecord> for FormView {
+    fn from(f: enspace_store::forms::FormRecord) -> Self {
+        FormView {
+            id: f.id,
+            hash: f.hash,
+            name: f.name,
+            form_type: f.form_type,
+            visibility: f.visibility,
+            fields: f.fields,
+            created_at: format_ms(f.created_at),
+            updated_at: format_ms(f.updated_at),
+        }
+    }
+}
+
+/// One entry of a public form: the form's layout marks and the field's definition, so that an
+/// anonymous client can render it without reading the type [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicFormField {
+    #[serde(rename = "refId")]
+    pub ref_id: String,
+    pub required: bool,
+    pub width: String,
+    pub section: Option<String>,
+    #[schema(value_type = Object)]
+    pub field: FieldView,
+}
+
+/// A public form's definition: what `GET /public/forms/{hash}` answers [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicFormView {
+    pub hash: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub form_type: String,
+    pub fields: Vec<PublicFormField>,
+}
+
+impl PublicFormView {
+    pub fn new(form: enspace_store::forms::FormRecord, fields: &[enspace_store::fields::FieldRecord]) -> Self {
+        let entries = form
+            .fields
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let ref_id = entry.get("refId")?.as_str()?;
+                let field = fields.iter().find(|f| f.def.ref_id == ref_id)?;
+                Some(PublicFormField {
+                    ref_id: ref_id.to_string(),
+                    required: entry.get("required").and_then(Value::as_bool).unwrap_or(false) || field.def.required,
+                    width: entry.get("width").and_then(Value::as_str).unwrap_or("12").to_string(),
+                    section: entry.get("section").and_then(Value::as_str).map(str::to_string),
+                    field: field.into(),
+                })
+            })
+            .collect();
+        PublicFormView { hash: form.hash, name: form.name, form_type: form.form_type, fields: entries }
+    }
 }

@@ -10,6 +10,7 @@ use axum::{
 use enspace_domain::{
     access::{Action, SettingsArea},
     integrations::{self, IntegrationType, Settings},
+    time::format_ms,
     Detail,
 };
 use enspace_engine::integrations::{Chat, ChatError};
@@ -17,7 +18,7 @@ use enspace_store::{
     error::StoreError,
     integrations::{IntegrationRecord, LIST},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -26,7 +27,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Authed, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::{CatalogueEntry, ChatUsage, ChatView, IntegrationTestView, IntegrationView},
     AppState,
 };
 
@@ -383,4 +383,69 @@ pub async fn chat(
             total_tokens: answer.usage.total_tokens,
         },
     }))
+}
+
+/// A catalogue entry: the integration type object [wire] with the JSON Schema of its `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogueEntry {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub kind: Value,
+    #[schema(value_type = Object)]
+    pub schema: Value,
+}
+
+/// An installed integration [wire]; secrets never appear, `configured_secrets` names the set ones.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrationView {
+    pub id: i64,
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub integration: Value,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub configured_secrets: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl IntegrationView {
+    pub fn new(
+        record: enspace_store::integrations::IntegrationRecord,
+        kind: Value,
+        configured_secrets: Vec<String>,
+    ) -> Self {
+        IntegrationView {
+            id: record.id,
+            data: record.data,
+            integration: kind,
+            status: record.status,
+            configured_secrets,
+            created_at: format_ms(record.created_at),
+            updated_at: format_ms(record.updated_at),
+        }
+    }
+}
+
+/// A chat completion [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatView {
+    pub content: String,
+    pub model: String,
+    pub usage: ChatUsage,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatUsage {
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+}
+
+/// What `POST /integrations/{id}/test` found [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntegrationTestView {
+    pub ok: bool,
+    pub message: String,
 }

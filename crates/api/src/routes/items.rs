@@ -5,12 +5,13 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use enspace_domain::access::Action;
 use enspace_domain::{
+    access::Action,
     access::{permission_path, FieldGrant, MemberAccess},
     forms::required_ref_ids,
     items::{BULK_MAX, STATUSES},
     list::ListQuery,
+    time::format_ms,
     user::check_email,
     Detail,
 };
@@ -30,7 +31,6 @@ use crate::{
     extract::{json::Input, workspace::allowed, ApiJson, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{forms::may_create_through, types::TYPE_NOT_FOUND},
-    views::{HistoryView, ItemView},
     AppState,
 };
 
@@ -546,5 +546,138 @@ impl enspace_domain::list::ListSchema for HistoryPaging {
     }
     fn default_sort(&self) -> enspace_domain::list::Sort {
         enspace_domain::list::Sort { field: "id".into(), desc: true }
+    }
+}
+
+/// An item [wire]. Columns and fields the reader's field list leaves out are absent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: i64,
+    /// 32 characters: three letters of the type, then 29 hex digits.
+    pub reference: String,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub created_at: Shown<String>,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub updated_at: Shown<String>,
+    /// `active` or `inactive`.
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub status: Shown<String>,
+    #[serde(rename = "isDraft")]
+    pub is_draft: bool,
+    /// `default` or a form id.
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = String)]
+    pub form: Shown<String>,
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = Option<String>)]
+    pub request_email: Shown<Option<String>>,
+    /// The creator's user id.
+    #[serde(skip_serializing_if = "Shown::is_hidden")]
+    #[schema(value_type = Option<i64>)]
+    pub user: Shown<Option<i64>>,
+    #[schema(value_type = Object)]
+    pub data: Map<String, Value>,
+}
+
+impl ItemView {
+    /// The item as a reader with `grant` sees it.
+    pub fn masked(mut self, grant: &FieldGrant) -> ItemView {
+        if grant.is_all() {
+            return self;
+        }
+        self.created_at.hide_unless(grant.covers("created_at"));
+        self.updated_at.hide_unless(grant.covers("updated_at"));
+        self.status.hide_unless(grant.covers("status"));
+        self.form.hide_unless(grant.covers("form"));
+        self.request_email.hide_unless(grant.covers("request_email"));
+        self.user.hide_unless(grant.covers("user"));
+        self.data.retain(|ref_id, _| grant.covers(&format!("data.{ref_id}")));
+        self
+    }
+}
+
+impl From<enspace_store::items::ItemRecord> for ItemView {
+    fn from(i: enspace_store::items::ItemRecord) -> Self {
+        ItemView {
+            id: i.id,
+            reference: i.reference,
+            created_at: Shown::Value(format_ms(i.created_at)),
+            updated_at: Shown::Value(format_ms(i.updated_at)),
+            status: Shown::Value(i.status),
+            is_draft: i.is_draft,
+            form: Shown::Value(i.form),
+            request_email: Shown::Value(i.request_email),
+            user: Shown::Value(i.user_id),
+            data: i.data,
+        }
+    }
+}
+
+/// One entry of an item's history [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub id: i64,
+    /// `create`, `update`, `status` or `delete`.
+    pub action: String,
+    /// `{refId: {from, to}}`.
+    #[schema(value_type = Object)]
+    pub changes: Map<String, Value>,
+    pub user: Option<i64>,
+    /// `api`, `form`, `flow` or `system`.
+    pub source: String,
+    pub created_at: String,
+}
+
+impl HistoryView {
+    /// The entry as a reader with `grant` sees it: changes of fields it may not read are left
+    /// out (`status` is the native column, or a field of that refId: both must be readable).
+    pub fn masked(mut self, grant: &FieldGrant) -> HistoryView {
+        self.changes = enspace_domain::events::readable_changes(&self.changes, grant);
+        self
+    }
+}
+
+impl From<enspace_store::events::EventRecord> for HistoryView {
+    fn from(e: enspace_store::events::EventRecord) -> Self {
+        HistoryView {
+            id: e.id,
+            action: enspace_domain::events::history_action(&e.kind, &e.changes).to_string(),
+            changes: e.changes,
+            user: e.actor_user,
+            source: e.source,
+            created_at: format_ms(e.created_at),
+        }
+    }
+}
+
+/// A value a field list may hide (access.md step 6): serialized as the value, or left out of
+/// its object altogether (with `skip_serializing_if = "Shown::is_hidden"`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown<T> {
+    Value(T),
+    Hidden,
+}
+
+impl<T> Shown<T> {
+    pub fn is_hidden(&self) -> bool {
+        matches!(self, Shown::Hidden)
+    }
+
+    fn hide_unless(&mut self, visible: bool) {
+        if !visible {
+            *self = Shown::Hidden;
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Shown::Value(value) => value.serialize(serializer),
+            Shown::Hidden => serializer.serialize_none(),
+        }
     }
 }

@@ -10,12 +10,13 @@ use enspace_domain::{
     access::{grants_from, MemberAccess, MemberType},
     members::may_confer,
     permissions::ROLE_NAME_MAX,
+    time::format_ms,
     workspace::check_text,
     Detail,
 };
 use enspace_engine::members::GroupWrite;
 use enspace_store::member_groups::{GroupRecord, LIST};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -28,7 +29,6 @@ use crate::{
         id_of, known_ids,
         roles::{check_permissions, known, manager, refuse, Checked, PermissionInput},
     },
-    views::GroupView,
     AppState,
 };
 
@@ -271,4 +271,44 @@ pub async fn remove_users(
     ApiJson(input): ApiJson<GroupMembersInput>,
 ) -> ApiResult<Json<GroupView>> {
     change_members(&state, &ctx, id, input, false).await
+}
+
+/// A member group [wire shape]; `permissions` apply to its v1 compatibility members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub members: Vec<i64>,
+    pub permissions: Vec<GroupPermissionView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupPermissionView {
+    pub id: i64,
+    pub reference: String,
+    #[schema(value_type = Vec<String>)]
+    pub fields: Value,
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Value,
+}
+
+impl From<enspace_store::member_groups::GroupRecord> for GroupView {
+    fn from(g: enspace_store::member_groups::GroupRecord) -> Self {
+        GroupView {
+            id: g.id,
+            name: g.name,
+            description: g.description,
+            members: g.members,
+            permissions: g
+                .permissions
+                .into_iter()
+                .map(|p| GroupPermissionView { id: p.id, reference: p.reference, fields: p.fields, rules: p.rules })
+                .collect(),
+            created_at: format_ms(g.created_at),
+            updated_at: format_ms(g.updated_at),
+        }
+    }
 }

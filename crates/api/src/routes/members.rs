@@ -11,13 +11,14 @@ use axum::{
 use enspace_domain::{
     access::{MemberAccess, MemberStatus, MemberType},
     members::{check_type_change, invitable_type, may_confer},
+    time::format_ms,
     user::check_email,
     workspace::check_text,
     Detail,
 };
 use enspace_engine::members::{Invitation, InviteError};
 use enspace_store::members::{MemberDetail, MemberValues, LIST};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -26,8 +27,8 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
+    routes::user::UserView,
     routes::{id_of, known_ids, roles::manager},
-    views::{InvitedMemberView, MemberView},
     AppState,
 };
 
@@ -322,4 +323,47 @@ pub async fn remove_member(
     confer(&state, &ctx, &manager, &target.values(), &target.groups).await?;
     enspace_engine::members::remove(&state.db, &target, &ctx.author("api")).await?;
     Ok(Json(target.into()))
+}
+
+/// A member [wire shape, exactly: `v1_compatibility` shows only in what the member may do].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub user: UserView,
+    pub email: String,
+    /// `owner`, `full`, `standard` or `viewer`.
+    #[serde(rename = "type")]
+    pub member_type: String,
+    pub role: Option<i64>,
+    pub groups: Vec<i64>,
+    /// `active`, `inactive` or `blocked`.
+    pub status: String,
+}
+
+impl From<enspace_store::members::MemberDetail> for MemberView {
+    fn from(d: enspace_store::members::MemberDetail) -> Self {
+        MemberView {
+            id: d.member.id,
+            created_at: format_ms(d.member.created_at),
+            updated_at: format_ms(d.member.updated_at),
+            email: d.user.email.clone(),
+            user: (&d.user).into(),
+            member_type: d.member.member_type,
+            role: d.member.role_id,
+            groups: d.groups,
+            status: d.member.status,
+        }
+    }
+}
+
+/// A new member; `invitation_url` when the user must still accept (set a password) and no
+/// email integration sent it [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitedMemberView {
+    #[serde(flatten)]
+    pub member: MemberView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_url: Option<String>,
 }

@@ -10,11 +10,12 @@ use enspace_domain::{
     permissions::{
         check_fields, check_reference, may_grant, Known, ROLE_DESCRIPTION_MAX, ROLE_NAME_MAX, ROLE_STATUSES,
     },
+    time::format_ms,
     workspace::check_text,
     Detail,
 };
 use enspace_store::roles::{RoleRecord, RoleValues, LIST};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -23,7 +24,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::{PermissionView, RoleView},
     AppState,
 };
 
@@ -364,4 +364,60 @@ pub async fn remove_permission(
         .await?
         .ok_or_else(|| ApiError::not_found("Permission not found"))?;
     Ok(Json(removed.into()))
+}
+
+/// A role [wire shape].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub icon: Option<String>,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub permissions_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::roles::RoleRecord> for RoleView {
+    fn from(r: enspace_store::roles::RoleRecord) -> Self {
+        RoleView {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            icon: r.icon,
+            status: r.status,
+            permissions_count: r.permissions_count,
+            created_at: format_ms(r.created_at),
+            updated_at: format_ms(r.updated_at),
+        }
+    }
+}
+
+/// A role permission [wire shape]: `role` is a string, as the product's screens send it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionView {
+    pub id: i64,
+    /// `<area>::<target>::<action>`.
+    pub reference: String,
+    /// Field paths for `types::<slug>::read|update` (`["*"]`: every field, also later ones).
+    #[schema(value_type = Vec<String>)]
+    pub fields: Value,
+    /// Kept and returned as given.
+    #[schema(value_type = Vec<Object>)]
+    pub rules: Value,
+    pub role: String,
+}
+
+impl From<enspace_store::roles::PermissionRecord> for PermissionView {
+    fn from(p: enspace_store::roles::PermissionRecord) -> Self {
+        PermissionView {
+            id: p.id,
+            reference: p.reference,
+            fields: p.fields,
+            rules: p.rules,
+            role: p.role_id.to_string(),
+        }
+    }
 }

@@ -12,14 +12,16 @@ use axum::{
 use base64::Engine;
 use enspace_domain::{
     access::Action,
+    catalogue::FieldType,
+    esign::RequestStatus,
     esign::{Signer, SignerStatus},
+    time::format_ms,
     user::check_email,
     Detail,
 };
-use enspace_domain::{catalogue::FieldType, esign::RequestStatus};
 use enspace_engine::esign::{DocumentError, NewRequest, SendError};
 use enspace_store::{signature_requests::LIST, Reader};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -29,7 +31,6 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::integrations::INTEGRATION_NOT_FOUND,
-    views::SignatureRequestView,
     AppState,
 };
 
@@ -400,5 +401,94 @@ fn document_error(error: DocumentError) -> ApiError {
         DocumentError::Refused(details) => ApiError::validation(details),
         DocumentError::Provider(e) => ApiError::new(StatusCode::BAD_GATEWAY, e.to_string()),
         DocumentError::Store(e) => e.into(),
+    }
+}
+
+/// A document out for signature [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureRequestView {
+    pub id: i64,
+    /// The installation that sent it (`null` once uninstalled).
+    pub integration: Option<i64>,
+    /// The integration type's slug.
+    pub provider: String,
+    /// The provider's id for it (envelope, document, agreement).
+    pub provider_id: String,
+    pub title: String,
+    /// `sent`, `partially_signed`, `signed`, `refused`, `cancelled`, `expired` or `failed`.
+    pub status: String,
+    pub signers: Vec<SignatureSignerView>,
+    /// The provider events received, in arrival order.
+    pub events: Vec<SignatureEventView>,
+    /// The item it is about: `{type, reference}`.
+    #[schema(value_type = Option<Object>)]
+    pub item: Option<serde_json::Value>,
+    pub document_name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureSignerView {
+    pub email: String,
+    pub name: Option<String>,
+    /// In the provider's vocabulary.
+    pub action: String,
+    /// `pending`, `signed` or `refused`.
+    pub status: String,
+    pub signed_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureEventView {
+    /// The provider's name for the event (`recipient-completed`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub received_at: String,
+}
+
+impl From<enspace_store::signature_requests::SignatureRequestRecord> for SignatureRequestView {
+    fn from(r: enspace_store::signature_requests::SignatureRequestRecord) -> Self {
+        use enspace_domain::esign::SignerStatus;
+        let item = match (r.item_type, r.item_reference) {
+            (Some(kind), Some(reference)) => Some(serde_json::json!({ "type": kind, "reference": reference })),
+            _ => None,
+        };
+        SignatureRequestView {
+            id: r.id,
+            integration: r.integration_id,
+            provider: r.provider,
+            provider_id: r.provider_id,
+            title: r.title,
+            status: r.status.as_str().to_string(),
+            signers: r
+                .signers
+                .into_iter()
+                .map(|s| SignatureSignerView {
+                    email: s.email,
+                    name: s.name,
+                    action: s.action,
+                    status: match s.status {
+                        SignerStatus::Pending => "pending",
+                        SignerStatus::Signed => "signed",
+                        SignerStatus::Refused => "refused",
+                    }
+                    .to_string(),
+                    signed_at: s.signed_at.map(format_ms),
+                })
+                .collect(),
+            events: r
+                .events
+                .iter()
+                .map(|e| SignatureEventView {
+                    kind: e["type"].as_str().unwrap_or_default().to_string(),
+                    received_at: e["received_at"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect(),
+            item,
+            document_name: r.document_name,
+            created_at: format_ms(r.created_at),
+            updated_at: format_ms(r.updated_at),
+        }
     }
 }

@@ -8,6 +8,7 @@ use axum::{
 use enspace_domain::{
     access::{Action, MemberAccess, SettingsArea},
     catalogue::Shape,
+    time::format_ms,
     types::{self, check_slug, reference_prefix},
     workspace::check_text,
     Detail,
@@ -16,7 +17,7 @@ use enspace_store::{
     fields::FieldRecord,
     types::{TypeRecord, TypeValues, LIST},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -25,7 +26,8 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, workspace::allowed, ApiJson, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    views::{FormView, TypeDetailView, TypeView},
+    routes::fields::FieldView,
+    routes::forms::FormView,
     AppState,
 };
 
@@ -292,4 +294,56 @@ pub async fn delete_type(
     enspace_engine::purge::delete_type(&state.db, &record, &pointing, &ctx.author("api")).await?;
     state.jobs.wake();
     Ok(Json(shown))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TypeView {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub icon: Option<String>,
+    pub color: Option<String>,
+    #[schema(value_type = Object)]
+    pub settings: Map<String, Value>,
+    #[serde(rename = "itemVersioning")]
+    pub item_versioning: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<enspace_store::types::TypeRecord> for TypeView {
+    fn from(t: enspace_store::types::TypeRecord) -> Self {
+        TypeView {
+            id: t.id,
+            name: t.name,
+            slug: t.slug,
+            description: t.description,
+            icon: t.icon,
+            color: t.color,
+            settings: t.settings,
+            item_versioning: t.item_versioning,
+            created_at: format_ms(t.created_at),
+            updated_at: format_ms(t.updated_at),
+        }
+    }
+}
+
+/// A type with its fields and forms.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TypeDetailView {
+    #[serde(flatten)]
+    pub record: TypeView,
+    pub fields: Vec<FieldView>,
+    pub forms: Vec<FormView>,
+}
+
+impl TypeDetailView {
+    pub fn new(
+        record: enspace_store::types::TypeRecord,
+        fields: &[enspace_store::fields::FieldRecord],
+        forms: Vec<FormView>,
+    ) -> Self {
+        TypeDetailView { record: record.into(), fields: FieldView::all(fields), forms }
+    }
 }

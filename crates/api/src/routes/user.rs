@@ -2,19 +2,19 @@
 
 use axum::{extract::State, Json};
 use enspace_domain::{
+    time::format_ms,
     user::NAME_MAX,
     workspace::{check_language, check_text},
     Detail,
 };
-use enspace_store::users::UserPatch;
-use serde::Deserialize;
+use enspace_store::{users::UserPatch, users::UserRecord};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Authed},
-    views::CurrentUserView,
     AppState,
 };
 
@@ -74,4 +74,47 @@ pub async fn update_user(
     let patch = UserPatch { fname: meta.fname, lname: meta.lname, language: input.language };
     let user = enspace_engine::accounts::update_profile(&state.db, principal.user.id, patch).await?;
     Ok(Json((&user).into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserMeta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lname: Option<String>,
+}
+
+/// A user [wire shape].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub created_at: String,
+    pub email: String,
+    pub meta: UserMeta,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(u: &UserRecord) -> Self {
+        UserView {
+            id: u.id,
+            created_at: format_ms(u.created_at),
+            email: u.email.clone(),
+            meta: UserMeta { fname: u.fname.clone(), lname: u.lname.clone() },
+        }
+    }
+}
+
+/// The caller (`GET /user`): the user shape plus the caller's own settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentUserView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// `pt`, `en` or `es`.
+    pub language: String,
+}
+
+impl From<&UserRecord> for CurrentUserView {
+    fn from(u: &UserRecord) -> Self {
+        CurrentUserView { user: u.into(), language: u.language.clone() }
+    }
 }

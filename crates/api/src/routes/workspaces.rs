@@ -2,11 +2,15 @@
 
 use axum::{extract::State, http::StatusCode, Json};
 use enspace_domain::{
+    time::format_ms,
     workspace::{self, check_language, check_reference, check_text, DEFAULT_LANGUAGE},
     Detail,
 };
-use enspace_store::workspaces::{NewWorkspace, LIST};
-use serde::Deserialize;
+use enspace_store::{
+    workspaces::WorkspaceRecord,
+    workspaces::{NewWorkspace, LIST},
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -15,7 +19,6 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, Authed, QueryPairs},
     openapi::ListParams,
-    views::WorkspaceView,
     AppState,
 };
 
@@ -146,4 +149,43 @@ pub async fn create_workspace(
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceView {
+    pub id: i64,
+    pub name: String,
+    /// The workspace's slug: what `en-workspace` and key scopes name.
+    pub reference: String,
+    pub status: String,
+    pub description: String,
+    /// An iconify id.
+    pub icon: Option<String>,
+    pub language: String,
+    #[schema(value_type = Object)]
+    pub modules: Map<String, Value>,
+    #[schema(value_type = Object)]
+    pub settings: Map<String, Value>,
+    pub members_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<WorkspaceRecord> for WorkspaceView {
+    fn from(w: WorkspaceRecord) -> Self {
+        WorkspaceView {
+            id: w.id,
+            name: w.name,
+            reference: w.reference,
+            status: w.status,
+            description: w.description,
+            icon: w.icon,
+            language: w.language,
+            modules: w.modules,
+            settings: w.settings,
+            members_count: w.members_count,
+            created_at: format_ms(w.created_at),
+            updated_at: format_ms(w.updated_at),
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The workspace of the request (`en-workspace`): context, update, leave, statistics,
 //! deletion preview, deletion.
 
+use std::collections::BTreeMap;
+
 use axum::{extract::State, Json};
 use enspace_domain::{
     access::{self, Action, MemberType, SettingsArea},
@@ -9,7 +11,7 @@ use enspace_domain::{
     Detail,
 };
 use enspace_store::workspaces::WorkspacePatch;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -18,11 +20,10 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{json::Input, ApiJson, QueryPairs, WsCtx},
     openapi::WorkspaceHeader,
+    routes::workspaces::WorkspaceView,
     routes::workspaces::{check_settings, pick_reference},
-    views::{
-        ActionResult, ContextKeyView, ContextView, DeletionPreviewView, MemberStats, MemberSummary, PermissionSummary,
-        StatsView, TaskStats, WorkspaceView,
-    },
+    routes::{api_keys::KeyScopeView, user::UserView},
+    views::ActionResult,
     AppState,
 };
 
@@ -188,4 +189,79 @@ pub async fn delete_workspace(
     state.jobs.wake();
     tracing::info!(workspace = %ctx.workspace.reference, ?removed, "workspace deleted");
     Ok(Json(ActionResult::ok("Workspace deleted")))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberSummary {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub member_type: String,
+    pub status: String,
+    pub role: Option<i64>,
+    pub groups: Vec<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionSummary {
+    pub resource: String,
+    pub resource_id: String,
+    pub action: String,
+    /// The fields a type's `read` or `update` covers (`["*"]`: all) [ours].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContextKeyView {
+    pub reference: String,
+    pub scope: KeyScopeView,
+}
+
+/// Everything a client needs to draw its screens for this caller (`GET /ws`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContextView {
+    pub workspace: WorkspaceView,
+    pub user: UserView,
+    pub member: MemberSummary,
+    /// `*` in every position means unrestricted (owners, and `full` members without a role).
+    pub permissions: Vec<PermissionSummary>,
+    pub key: Option<ContextKeyView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberStats {
+    pub total: i64,
+    pub by_type: BTreeMap<String, i64>,
+    pub by_status: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskStats {
+    pub open: i64,
+    pub overdue: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsView {
+    pub members: MemberStats,
+    pub types: i64,
+    pub fields: i64,
+    pub items: i64,
+    pub items_by_type: BTreeMap<String, i64>,
+    pub roles: i64,
+    pub groups: i64,
+    pub integrations: i64,
+    pub flows: i64,
+    pub tasks: TaskStats,
+    /// Bytes of uploaded files.
+    pub storage_bytes: i64,
+}
+
+/// What `DELETE /ws` would remove, per kind, plus the reference to confirm with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletionPreviewView {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub counts: BTreeMap<&'static str, i64>,
+    pub requires_confirmation: String,
 }
