@@ -1,13 +1,22 @@
-//! Work beyond a single query: multi-step write paths and work that outlives a request.
+//! Every write use case, as one command each, and the work that outlives a request. A command
+//! writes its change and appends its events (`store::events`) in one transaction, so the feed,
+//! the stream and webhooks never miss what a client was told succeeded. Handlers in `api`
+//! authorize, call one command and shape the answer.
 //!
-//! - [`indexes`]: background index builds and their resume at startup.
-//! - [`items`]: the item write path (check, resolve relations and files, codes, history).
-//! - [`request_log`]: the request log is written off the request path, in batches, and flushed
-//!   on graceful shutdown.
-//! - [`jobs`]: the job worker over the database queue; [`emails`] is its first handler (the
-//!   outbox through SendGrid); [`integrations`] opens and seals an installation's secrets.
-//! - [`retention`]: old request-log rows are pruned periodically. The prune is idempotent, so
-//!   with several processes on one PostgreSQL each may run it without coordination.
+//! Commands:
+//! - [`items`]: the one item writer (check, resolve relations and files, codes, the event that
+//!   is also the history line); bulk, forms and the e-signature attach go through it.
+//! - [`structure`]: types, fields and forms; [`purge`]: deleting them (and workspaces) in the
+//!   background; [`indexes`]: a field's index after its definition changed.
+//! - [`members`]: members, groups and roles (`member.*` events); [`accounts`]: sessions,
+//!   invitations, API keys, the profile; [`workspaces`]: create and change.
+//! - [`integrations`]: install, change, uninstall, check, and the OpenAI chat; [`emails`],
+//!   [`whatsapp`], [`esign`]: the outbox, conversations and signature requests.
+//! - [`webhooks`]: their management, the dispatcher over the event log, the delivery job.
+//!
+//! Background work: [`jobs`] (the worker over the database queue), [`request_log`] (written off
+//! the request path in batches), [`retention`] (pruning, idempotent so several processes may
+//! run it). [`events`] shows an event to a reader as a `GET` would.
 
 pub mod accounts;
 pub mod emails;
