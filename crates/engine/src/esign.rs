@@ -220,6 +220,7 @@ async fn record_line(
             type_id: Some(line.item.type_id),
             item_type: Some(line.type_slug),
             item_id: Some(line.item.id),
+            item_reference: Some(&line.item.reference),
         },
         changes,
         actor: enspace_store::events::Actor { user_id: line.actor, email: None, key: None },

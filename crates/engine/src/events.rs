@@ -39,6 +39,16 @@ pub struct SubjectView {
     /// The slug of the type the subject belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_type: Option<String>,
+    /// The item the subject belongs to, when the subject is not the item itself (a signature
+    /// request on an item).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemRef {
+    pub id: i64,
+    pub reference: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,6 +77,10 @@ pub fn shown(access: &MemberAccess, event: EventRecord, workspace: &str) -> Opti
             id: event.subject_id,
             reference: event.subject_reference,
             item_type: event.item_type,
+            item: match (event.item_id, event.item_reference) {
+                (Some(id), Some(reference)) => Some(ItemRef { id, reference }),
+                _ => None,
+            },
         },
         changes,
         actor,

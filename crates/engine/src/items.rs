@@ -100,6 +100,7 @@ async fn record_change(
             type_id: Some(record.id),
             item_type: Some(&record.slug),
             item_id: Some(item.id),
+            item_reference: None,
         },
         changes,
         actor: author.actor(),

@@ -81,8 +81,15 @@ async fn record_member(
     if changes.is_empty() {
         return Ok(());
     }
-    let subject =
-        Subject { kind: "member", id: Some(member_id), reference: None, type_id: None, item_type: None, item_id: None };
+    let subject = Subject {
+        kind: "member",
+        id: Some(member_id),
+        reference: None,
+        type_id: None,
+        item_type: None,
+        item_id: None,
+        item_reference: None,
+    };
     let event =
         NewEvent { workspace_id, kind, subject, changes, actor: author.actor(), source: author.source, now: now_ms() };
     enspace_store::events::append(tx, event).await.map(|_| ())

@@ -40,6 +40,7 @@ pub(crate) fn type_subject(record: &TypeRecord) -> Subject<'_> {
         type_id: Some(record.id),
         item_type: Some(&record.slug),
         item_id: None,
+        item_reference: None,
     }
 }
 
@@ -51,6 +52,7 @@ pub(crate) fn field_subject<'a>(type_slug: &'a str, field: &'a FieldRecord) -> S
         type_id: Some(field.type_id),
         item_type: Some(type_slug),
         item_id: None,
+        item_reference: None,
     }
 }
 
@@ -197,6 +199,7 @@ fn form_subject<'a>(type_slug: &'a str, form: &'a enspace_store::forms::FormReco
         type_id: Some(form.type_id),
         item_type: Some(type_slug),
         item_id: None,
+        item_reference: None,
     }
 }
 

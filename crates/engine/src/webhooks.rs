@@ -165,7 +165,13 @@ pub async fn ping(
         kind: "ping".into(),
         created_at: format_ms(now),
         workspace: workspace.to_string(),
-        subject: SubjectView { subject_type: "webhook".into(), id: Some(hook.id), reference: None, item_type: None },
+        subject: SubjectView {
+            subject_type: "webhook".into(),
+            id: Some(hook.id),
+            reference: None,
+            item_type: None,
+            item: None,
+        },
         changes: Map::new(),
         actor: Some(ActorView {
             user: author.user_id,

@@ -46,6 +46,8 @@ pub struct Subject<'a> {
     pub item_type: Option<&'a str>,
     /// The item whose history this event is part of (the subject itself for item events).
     pub item_id: Option<i64>,
+    /// That item's reference, when the subject is not the item itself.
+    pub item_reference: Option<&'a str>,
 }
 
 pub struct NewEvent<'a> {
@@ -71,8 +73,8 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
     let row = tx
         .fetch_one(
             "INSERT INTO events (workspace_id, kind, subject_type, subject_id, subject_reference, type_id, item_type, \
-             item_id, changes, actor_user, actor_email, actor_key, source, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             item_id, item_reference, changes, actor_user, actor_email, actor_key, source, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             &params![
                 event.workspace_id,
                 event.kind,
@@ -82,6 +84,7 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
                 event.subject.type_id,
                 event.subject.item_type,
                 event.subject.item_id,
+                event.subject.item_reference,
                 Json::Object(event.changes),
                 event.actor.user_id,
                 event.actor.email,
@@ -95,7 +98,7 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
 }
 
 const COLUMNS: &str = "e.id, e.kind, e.subject_type, e.subject_id, e.subject_reference, e.type_id, e.item_type, \
-    e.item_id, e.changes, e.actor_user, e.actor_email, e.actor_key, e.source, e.created_at";
+    e.item_id, e.item_reference, e.changes, e.actor_user, e.actor_email, e.actor_key, e.source, e.created_at";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
@@ -107,6 +110,7 @@ pub struct EventRecord {
     pub type_id: Option<i64>,
     pub item_type: Option<String>,
     pub item_id: Option<i64>,
+    pub item_reference: Option<String>,
     pub changes: Map<String, Json>,
     pub actor_user: Option<i64>,
     pub actor_email: Option<String>,
@@ -130,6 +134,7 @@ impl EventRecord {
             type_id: row.opt_i64("type_id")?,
             item_type: row.opt_text("item_type")?,
             item_id: row.opt_i64("item_id")?,
+            item_reference: row.opt_text("item_reference")?,
             changes,
             actor_user: row.opt_i64("actor_user")?,
             actor_email: row.opt_text("actor_email")?,

@@ -114,6 +114,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0017_webhooks.sql"),
         include_str!("../migrations/postgres/0017_webhooks.sql"),
     ),
+    (
+        18,
+        "event_subject_item",
+        include_str!("../migrations/sqlite/0018_event_subject_item.sql"),
+        include_str!("../migrations/postgres/0018_event_subject_item.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -181,6 +181,17 @@ async fn a_request_goes_out_as_an_envelope_and_ends_signed() {
         .map(|h| &h["changes"]["signature_request"]["status"])
         .collect();
     assert_eq!(told, [&json!("signed"), &json!("sent")], "newest first");
+    // The same lines are the request's events, naming the item they belong to (decision 64).
+    let item = s.app.get(&format!("/ws/types/contratos/items/{}", s.reference)).key(&s.ana.key).ws("acme").send().await;
+    let feed = s.app.get("/ws/events?kind=signature_request.*").key(&s.ana.key).ws("acme").send().await.json();
+    let subjects: Vec<(&Value, &Value)> =
+        feed.as_array().unwrap().iter().map(|e| (&e["kind"], &e["subject"])).collect();
+    let subject = json!({ "type": "signature_request", "id": 1, "item_type": "contratos",
+        "item": { "id": item.json()["id"], "reference": s.reference } });
+    assert_eq!(
+        subjects,
+        [(&json!("signature_request.created"), &subject), (&json!("signature_request.updated"), &subject)]
+    );
 
     // The signed document comes from Docusign.
     s.fake.reply(

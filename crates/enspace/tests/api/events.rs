@@ -249,6 +249,7 @@ async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
             type_id: None,
             item_type: None,
             item_id: None,
+            item_reference: None,
         },
         changes: Default::default(),
         actor: Default::default(),

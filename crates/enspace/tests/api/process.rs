@@ -379,7 +379,12 @@ async fn running_servers_deliver_each_webhook_event_once() {
     let first = Server::start_with(dir.path(), &url, &["--allow-private-webhooks"]).await;
     let key = first.first_run_key().unwrap();
     let second = match pg {
-        Some(_) => Some(Server::start_with(&dir.path().join("second"), &url, &["--allow-private-webhooks"]).await),
+        // Processes on one database share the master key (webhook secrets are sealed with it).
+        Some(_) => {
+            let key_file = dir.path().join("master.key");
+            let extra = ["--allow-private-webhooks", "--master-key-file", key_file.to_str().unwrap()];
+            Some(Server::start_with(&dir.path().join("second"), &url, &extra).await)
+        }
         None => None,
     };
     let ports: Vec<u16> = [Some(first.port), second.as_ref().map(|s| s.port)].into_iter().flatten().collect();
@@ -398,7 +403,18 @@ async fn running_servers_deliver_each_webhook_event_once() {
     }
     let started = Instant::now();
     while receiver.received().len() < items {
-        assert!(started.elapsed() < Duration::from_secs(30), "delivered {} of {items}", receiver.received().len());
+        if started.elapsed() > Duration::from_secs(30) {
+            let warnings = |server: &Server| -> String {
+                server
+                    .stderr()
+                    .lines()
+                    .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let second = second.as_ref().map(warnings).unwrap_or_default();
+            panic!("delivered {} of {items}:\n{}\n{second}", receiver.received().len(), warnings(&first));
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Both dispatchers have had several passes since: still one delivery per event.
