@@ -73,6 +73,8 @@ fn main() -> std::process::ExitCode {
 
 struct Report {
     rows: Vec<(String, String)>,
+    /// Items in the measured type at the end (the load plus the create phase's).
+    items: u64,
 }
 
 impl Report {
@@ -107,8 +109,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     let mut report = result?;
     if let Some(disk) = disk {
-        // What the items, their history and their events cost on disk, per 100,000 items.
-        let per = |bytes: u64| bytes as f64 / (1024.0 * 1024.0) * 100_000.0 / args.items.max(1) as f64;
+        // What the items, their history and their events cost on disk, per 100,000 items (all
+        // the type holds: the load's and the create phase's).
+        let items = report.items.max(1);
+        let per = |bytes: u64| bytes as f64 / (1024.0 * 1024.0) * 100_000.0 / items as f64;
         let rows = [
             ("database on disk, per 100,000 items", disk.total),
             ("… of which the event log (item history included)", disk.total.saturating_sub(disk.without_events)),
@@ -126,7 +130,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backend: &str) -> anyhow::Result<Report> {
-    let mut report = Report { rows: Vec::new() };
+    let mut report = Report { rows: Vec::new(), items: 0 };
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     report.add("server", format!("{backend}, {cores} cores, load generator on the same machine"));
     let mut target = Target { addr, key, workspace: String::new() };
@@ -207,6 +211,7 @@ async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backe
     load(args, &target, &clientes, present.as_u64().unwrap_or_default() as usize).await?;
     let count = admin.send("GET", "/ws/types/pedidos/items/count", None).await?.ok("count")?;
     report.add("items in the type", count.to_string());
+    report.items = count.as_u64().unwrap_or_default();
 
     let mut rng = StdRng::seed_from_u64(7);
     let queries: [(&str, QueryMaker); 2] = [
