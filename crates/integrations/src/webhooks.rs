@@ -42,6 +42,9 @@ impl Outcome {
     }
 }
 
+/// How long a receiver's name may take to resolve (the system resolver has no bound of ours).
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The receiver's addresses, refused when any is blocked and private targets are not allowed.
 async fn resolve(url: &Url, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
     let host = url.host_str().ok_or("the URL has no host")?;
@@ -49,9 +52,10 @@ async fn resolve(url: &Url, allow_private: bool) -> Result<Vec<SocketAddr>, Stri
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addresses: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => {
-            tokio::net::lookup_host((bare, port)).await.map_err(|e| format!("{host} does not resolve: {e}"))?.collect()
-        }
+        Err(_) => match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((bare, port))).await {
+            Err(_) => return Err(format!("{host} did not resolve within {} s", RESOLVE_TIMEOUT.as_secs())),
+            Ok(found) => found.map_err(|e| format!("{host} does not resolve: {e}"))?.collect(),
+        },
     };
     if addresses.is_empty() {
         return Err(format!("{host} does not resolve"));
