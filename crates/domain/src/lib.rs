@@ -4,6 +4,7 @@
 //! isolated in `key` and `time`), so the rules are unit-tested without a database or a server.
 
 pub mod access;
+pub mod calendar;
 pub mod catalogue;
 pub mod code;
 pub mod emails;
