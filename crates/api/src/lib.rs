@@ -120,6 +120,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::emails::routes())
         .merge(routes::conversations::routes())
         .merge(routes::signature_requests::routes())
+        .merge(routes::calendar::routes())
         .merge(routes::callbacks::routes())
         .merge(routes::webhooks::routes())
         .merge(routes::events::routes())

@@ -13,6 +13,9 @@ use jiff::{
     tz::TimeZone,
     Timestamp, ToSpan,
 };
+use serde_json::{json, Value};
+
+use crate::Detail;
 
 /// A new workspace's zone [ours]: the product's market.
 pub const DEFAULT_TIME_ZONE: &str = "America/Sao_Paulo";
@@ -245,6 +248,117 @@ impl Calendar {
             date = date.tomorrow().ok()?;
         }
         None
+    }
+}
+
+/// A calendar's parts as JSON [ours wire shape]: `work_days` ISO weekday numbers,
+/// `work_hours` `[{start, end}]` as `HH:MM`, `holidays` `[{date, name}]` with `YYYY-MM-DD`.
+/// What `GET /ws/calendar` answers and what the store keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireParts {
+    pub time_zone: String,
+    pub work_days: Value,
+    pub work_hours: Value,
+    pub holidays: Value,
+}
+
+impl Calendar {
+    pub fn to_wire(&self) -> WireParts {
+        let hm = |t: Time| format!("{:02}:{:02}", t.hour(), t.minute());
+        WireParts {
+            time_zone: self.time_zone.iana_name().unwrap_or(DEFAULT_TIME_ZONE).to_string(),
+            work_days: json!(self.work_days),
+            work_hours: Value::Array(
+                self.work_hours.iter().map(|i| json!({ "start": hm(i.start), "end": hm(i.end) })).collect(),
+            ),
+            holidays: Value::Array(
+                self.holidays.iter().map(|h| json!({ "date": h.date.to_string(), "name": h.name })).collect(),
+            ),
+        }
+    }
+
+    /// A calendar from its wire parts, every problem reported with its path.
+    pub fn from_wire(parts: &WireParts) -> Result<Calendar, Vec<Detail>> {
+        let mut details = Vec::new();
+        let work_days = match parts.work_days.as_array() {
+            Some(days) => days
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| match d.as_i64().and_then(|d| i8::try_from(d).ok()) {
+                    Some(d) => Some(d),
+                    None => {
+                        details.push(Detail::new(
+                            format!("work_days[{i}]"),
+                            format!("expected a weekday number, got {d}"),
+                        ));
+                        None
+                    }
+                })
+                .collect(),
+            None => {
+                details.push(Detail::new("work_days", "expected a list of ISO weekday numbers (1 = Monday)"));
+                Vec::new()
+            }
+        };
+        let time = |value: &Value| -> Option<Time> {
+            let text = value.as_str()?;
+            let (h, m) = text.split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
+        };
+        let mut work_hours = Vec::new();
+        match parts.work_hours.as_array() {
+            Some(list) => {
+                for (i, interval) in list.iter().enumerate() {
+                    let mut bound = |key: &str| {
+                        let found = interval.get(key).and_then(time);
+                        if found.is_none() {
+                            details.push(Detail::new(format!("work_hours[{i}].{key}"), "expected a local time HH:MM"));
+                        }
+                        found
+                    };
+                    if let (Some(start), Some(end)) = (bound("start"), bound("end")) {
+                        work_hours.push(Interval { start, end });
+                    }
+                }
+            }
+            None => details.push(Detail::new("work_hours", "expected a list of {start, end} intervals")),
+        }
+        let mut holidays = Vec::new();
+        match parts.holidays.as_array() {
+            Some(list) => {
+                for (i, holiday) in list.iter().enumerate() {
+                    let date = holiday.get("date").and_then(Value::as_str).and_then(|d| d.parse::<Date>().ok());
+                    let name = holiday.get("name").and_then(Value::as_str).map(str::trim).unwrap_or_default();
+                    match date {
+                        None => details.push(Detail::new(format!("holidays[{i}].date"), "expected a date YYYY-MM-DD")),
+                        Some(_) if name.is_empty() || name.chars().count() > 100 => details
+                            .push(Detail::new(format!("holidays[{i}].name"), "expected a name of 1 to 100 characters")),
+                        Some(date) => holidays.push(Holiday { date, name: name.to_string() }),
+                    }
+                }
+            }
+            None => details.push(Detail::new("holidays", "expected a list of {date, name}")),
+        }
+        if !details.is_empty() {
+            return Err(details);
+        }
+        holidays.sort_by_key(|h| h.date);
+        Calendar::new(&parts.time_zone, work_days, work_hours, holidays)
+            .map_err(|(path, message)| vec![Detail::new(path, message)])
+    }
+
+    /// Adds `found` holidays whose dates it does not have yet; an existing date keeps its name
+    /// (decision 51).
+    pub fn add_holidays(&mut self, found: Vec<Holiday>) {
+        for holiday in found {
+            if !self.holidays.iter().any(|h| h.date == holiday.date) {
+                self.holidays.push(holiday);
+            }
+        }
+        self.holidays.sort_by_key(|h| h.date);
     }
 }
 
@@ -489,5 +603,28 @@ mod tests {
             ]
         );
         assert_eq!(national_holidays("AR", 2026).unwrap_err(), "expected a supported country (BR, US), got \"AR\"");
+    }
+
+    #[test]
+    fn the_wire_parts_round_trip_and_name_each_problem() {
+        let calendar = Calendar::default();
+        let wire = calendar.to_wire();
+        assert_eq!(
+            (wire.time_zone.as_str(), &wire.work_days, &wire.work_hours, &wire.holidays),
+            ("America/Sao_Paulo", &json!([1, 2, 3, 4, 5]), &json!([{ "start": "09:00", "end": "18:00" }]), &json!([]))
+        );
+        assert_eq!(Calendar::from_wire(&wire).unwrap().to_wire(), wire);
+        let bad = WireParts {
+            time_zone: DEFAULT_TIME_ZONE.into(),
+            work_days: json!([1, "x"]),
+            work_hours: json!([{ "start": "9", "end": "18:00" }]),
+            holidays: json!([{ "date": "2026-02-30", "name": "x" }, { "date": "2026-12-25", "name": "" }]),
+        };
+        let paths: Vec<String> = Calendar::from_wire(&bad).unwrap_err().into_iter().map(|d| d.path).collect();
+        assert_eq!(paths, ["work_days[1]", "work_hours[0].start", "holidays[0].date", "holidays[1].name"]);
+        let mut calendar = sao_paulo(&[(2026, 12, 25)]);
+        calendar.add_holidays(national_holidays("BR", 2026).unwrap());
+        assert_eq!(calendar.holidays.len(), 13);
+        assert_eq!(calendar.holidays.iter().find(|h| h.date == Date::constant(2026, 12, 25)).unwrap().name, "x");
     }
 }

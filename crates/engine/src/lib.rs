@@ -13,12 +13,14 @@
 //! - [`integrations`]: install, change, uninstall, check, and the OpenAI chat; [`emails`],
 //!   [`whatsapp`], [`esign`]: the outbox, conversations and signature requests.
 //! - [`webhooks`]: their management, the dispatcher over the event log, the delivery job.
+//! - [`calendar`]: the workspace calendar (due dates count on it) and its holiday sync.
 //!
 //! Background work: [`jobs`] (the worker over the database queue), [`request_log`] (written off
 //! the request path in batches), [`retention`] (pruning, idempotent so several processes may
 //! run it). [`events`] shows an event to a reader as a `GET` would.
 
 pub mod accounts;
+pub mod calendar;
 pub mod emails;
 pub mod esign;
 pub mod events;

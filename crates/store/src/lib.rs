@@ -5,6 +5,7 @@
 
 pub mod ai_usage;
 pub mod api_keys;
+pub mod calendars;
 pub mod conversations;
 pub mod db;
 pub mod emails;

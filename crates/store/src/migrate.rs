@@ -120,6 +120,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0018_event_subject_item.sql"),
         include_str!("../migrations/postgres/0018_event_subject_item.sql"),
     ),
+    (
+        19,
+        "calendars",
+        include_str!("../migrations/sqlite/0019_calendars.sql"),
+        include_str!("../migrations/postgres/0019_calendars.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

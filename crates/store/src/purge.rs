@@ -18,8 +18,15 @@ pub const BATCH: i64 = 500;
 
 /// Tables of a workspace's own rows that can grow large, removed in batches before the
 /// workspace row (whose cascade then only meets small tables).
-const WORKSPACE_TABLES: &[&str] =
-    &["events", "emails", "conversation_messages", "conversations", "signature_requests", "ai_usage"];
+const WORKSPACE_TABLES: &[&str] = &[
+    "events",
+    "webhook_deliveries",
+    "emails",
+    "conversation_messages",
+    "conversations",
+    "signature_requests",
+    "ai_usage",
+];
 
 /// Hides a workspace at once: no member, no key, no pending job, no invitation; its reference
 /// moved aside (free for a new workspace) and marked deleted, so no lookup finds it again.

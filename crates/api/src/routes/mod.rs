@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod calendar;
 pub mod callbacks;
 pub mod conversations;
 pub mod emails;

@@ -152,6 +152,9 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws", None, Member),
         route("PUT", "/ws", Some(json!({ "name": "" })), Settings("system")),
         route("GET", "/ws/stats", None, Member),
+        route("GET", "/ws/calendar", None, Member),
+        route("PUT", "/ws/calendar", Some(json!({ "work_days": [] })), Settings("system")),
+        route("POST", "/ws/calendar/holidays/sync", Some(json!({ "country": "XX", "year": 2026 })), Settings("system")),
         // Every member reads the feed; what it shows is filtered per event (events.rs tests it).
         route("GET", "/ws/events", None, Member),
         route("GET", "/ws/events/stream", None, Member),
@@ -386,7 +389,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/webhooks")
     })
     .await;
-    assert_eq!((routes, cases), (47, 47 * 36));
+    assert_eq!((routes, cases), (50, 50 * 36));
 }
 
 #[tokio::test]

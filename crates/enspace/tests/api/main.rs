@@ -20,6 +20,7 @@ mod access_matrix;
 mod ai;
 mod api_keys;
 mod auth;
+mod calendar;
 mod contract;
 mod emails;
 mod errors;
