@@ -14,6 +14,7 @@ pub mod fields;
 pub mod files;
 pub mod forms;
 pub mod integrations;
+pub mod item_columns;
 pub mod items;
 pub mod jobs;
 pub mod key;

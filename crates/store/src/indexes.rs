@@ -5,7 +5,11 @@
 //! with the id written as a literal, because both planners only match a partial index against
 //! a literal), so each covers one type's items only.
 
-use enspace_domain::{catalogue::Shape, fields::FieldDef, list::FieldKind};
+use enspace_domain::{
+    fields::FieldDef,
+    item_columns::{data_columns, Read},
+    list::FieldKind,
+};
 
 use crate::{
     db::{Backend, Db, Tx},
@@ -64,65 +68,22 @@ fn typed(backend: Backend, path: &[&str], json_type: &str, cast: &str) -> String
     }
 }
 
-/// The list-language columns a field contributes.
+/// The list-language columns a field contributes (`item_columns::data_columns`), as SQL.
 pub fn value_columns(backend: Backend, def: &FieldDef) -> Vec<ValueColumn> {
-    let r = def.ref_id.as_str();
-    let name = format!("data.{r}");
-    let col = |name: String, kind, sql: String, repr| ValueColumn { name, kind, sql, repr };
-    let sub = |key: &str| (format!("data.{r}.{key}"), text(backend, &[r, key]));
-    match def.shape() {
-        Shape::Text | Shape::Choice | Shape::Tree | Shape::Code => {
-            vec![col(name, FieldKind::Text, text(backend, &[r]), Repr::Scalar)]
-        }
-        Shape::Number => vec![col(name, FieldKind::Real, typed(backend, &[r], "number", "float8"), Repr::Scalar)],
-        Shape::Currency => {
-            let (cur_name, cur_sql) = sub("currency");
-            vec![
-                col(name, FieldKind::Real, typed(backend, &[r, "value"], "number", "float8"), Repr::Scalar),
-                col(cur_name, FieldKind::Text, cur_sql, Repr::Scalar),
-            ]
-        }
-        Shape::Bool => vec![col(name, FieldKind::Bool, typed(backend, &[r], "boolean", "boolean"), Repr::Scalar)],
-        Shape::Date => vec![col(
-            name,
-            FieldKind::Time,
-            text(backend, &[r]),
-            Repr::IsoText { date_only: def.config_bool("date_only") },
-        )],
-        Shape::Rel => {
-            let (ref_name, ref_sql) = sub("reference");
-            vec![
-                col(name, FieldKind::Int, typed(backend, &[r, "id"], "number", "bigint"), Repr::Scalar),
-                col(ref_name, FieldKind::Text, ref_sql, Repr::Scalar),
-            ]
-        }
-        Shape::RelMulti => vec![
-            col(name.clone(), FieldKind::ManyInt, json(backend, &[r]), Repr::Many { element: Some("id") }),
-            col(
-                format!("{name}.reference"),
-                FieldKind::ManyText,
-                json(backend, &[r]),
-                Repr::Many { element: Some("reference") },
-            ),
-        ],
-        Shape::Choices => vec![col(name, FieldKind::ManyText, json(backend, &[r]), Repr::Many { element: None })],
-        Shape::Person | Shape::Address => {
-            let keys: &[&str] = if def.shape() == Shape::Person {
-                &["name", "cpf", "cnpj", "razao_social", "nome_fantasia", "email", "person_type"]
-            } else {
-                &["street", "number", "neighborhood", "city", "state", "zip", "country"]
+    data_columns(def)
+        .into_iter()
+        .map(|c| {
+            let path: Vec<&str> = c.path.iter().map(String::as_str).collect();
+            let sql = match c.read {
+                Read::Text => text(backend, &path),
+                Read::Number => typed(backend, &path, "number", "float8"),
+                Read::Integer => typed(backend, &path, "number", "bigint"),
+                Read::Bool => typed(backend, &path, "boolean", "boolean"),
+                Read::Json => json(backend, &path),
             };
-            let mut out = vec![col(name, FieldKind::Opaque, json(backend, &[r]), Repr::Scalar)];
-            for key in keys {
-                let (n, s) = sub(key);
-                out.push(col(n, FieldKind::Text, s, Repr::Scalar));
-            }
-            out
-        }
-        Shape::Files | Shape::Group | Shape::Repeater | Shape::ServerObject => {
-            vec![col(name, FieldKind::Opaque, json(backend, &[r]), Repr::Scalar)]
-        }
-    }
+            ValueColumn { name: c.name, kind: c.kind, sql, repr: c.repr }
+        })
+        .collect()
 }
 
 /// The expression a field's index is built on: its first (main) column.

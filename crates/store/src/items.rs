@@ -5,7 +5,7 @@
 
 use enspace_domain::{
     catalogue::Shape,
-    items::STATUSES,
+    item_columns::NATIVE,
     list::{FieldKind, ListQuery, ListSchema, Op, Sort},
 };
 use serde_json::{Map, Value as Json};
@@ -60,19 +60,14 @@ impl ItemRecord {
     }
 }
 
-/// The built-in columns, by their list-language names [ours; README names `created_by`].
-const NATIVE: [(&str, FieldKind, &str); 10] = [
-    ("id", FieldKind::Int, "id"),
-    ("reference", FieldKind::Text, "reference"),
-    ("status", FieldKind::Enum(&STATUSES), "status"),
-    ("isDraft", FieldKind::Bool, "is_draft"),
-    ("form", FieldKind::Text, "form"),
-    ("request_email", FieldKind::Text, "request_email"),
-    ("user", FieldKind::Int, "user_id"),
-    ("created_by", FieldKind::Int, "user_id"),
-    ("created_at", FieldKind::Time, "created_at"),
-    ("updated_at", FieldKind::Time, "updated_at"),
-];
+/// The SQL column of a native list-language field (`item_columns::NATIVE`).
+fn native_sql(name: &str) -> &str {
+    match name {
+        "isDraft" => "is_draft",
+        "user" | "created_by" => "user_id",
+        other => other,
+    }
+}
 
 struct IndexedField {
     /// `data.<refId>`.
@@ -96,10 +91,10 @@ impl ItemColumns {
     pub fn new(backend: Backend, fields: &[FieldRecord]) -> ItemColumns {
         let mut columns: Vec<ValueColumn> = NATIVE
             .iter()
-            .map(|(name, kind, sql)| ValueColumn {
+            .map(|(name, kind)| ValueColumn {
                 name: name.to_string(),
                 kind: *kind,
-                sql: sql.to_string(),
+                sql: native_sql(name).to_string(),
                 repr: Repr::Scalar,
             })
             .collect();

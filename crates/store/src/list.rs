@@ -102,21 +102,8 @@ fn push_icontains(sql: &mut Sql, backend: Backend, column: &str, text: &str) {
     sql.push(column).push(op).bind(like_pattern(text)).push(" ESCAPE '\\'");
 }
 
-/// How a column's SQL holds its values, when that is not a plain comparable scalar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repr {
-    Scalar,
-    /// An ISO 8601 text in JSON (item dates): instants are compared as canonical text, which
-    /// sorts like time; `date_only` fields hold `YYYY-MM-DD`.
-    IsoText {
-        date_only: bool,
-    },
-    /// A JSON array (the SQL is the array): strings, or objects keyed by `element` (`id`,
-    /// `reference`) for relations.
-    Many {
-        element: Option<&'static str>,
-    },
-}
+/// How a column's SQL holds its values: the domain's description (`item_columns::Repr`).
+pub use enspace_domain::item_columns::Repr;
 
 /// A column as the compiler sees it.
 pub struct Column<'a> {
