@@ -7,6 +7,7 @@ pub mod access;
 pub mod calendar;
 pub mod catalogue;
 pub mod code;
+pub mod conditions;
 pub mod emails;
 pub mod esign;
 pub mod events;

@@ -21,6 +21,7 @@ mod ai;
 mod api_keys;
 mod auth;
 mod calendar;
+mod conditions;
 mod contract;
 mod emails;
 mod errors;
