@@ -8,13 +8,14 @@
 //!
 //! Every key must hold; `{"_or": [{…}, {…}]}` holds when any member does; `null` and `{}`
 //! always hold. Text comparisons are by code point (PostgreSQL with a `C` collation, SQLite's
-//! `BINARY`); `contains`/`ncontains` ignore case (Unicode lower case), `containss` does not.
+//! `BINARY`); `contains`/`ncontains` ignore case (`list::fold_case`, the folding SQL uses too), `containss`
+//! does not.
 
 use serde_json::{Map, Value};
 
 use crate::{
     item_columns::{Read, Repr, TypeColumns},
-    list::{self, FieldKind, Filter, ListSchema, Op, Paging, Scalar},
+    list::{self, fold_case, FieldKind, Filter, ListSchema, Op, Paging, Scalar},
     time::format_ms,
     Detail,
 };
@@ -216,8 +217,8 @@ fn filter_holds(filter: &Filter, item: &ItemFacts<'_>, columns: &TypeColumns) ->
         },
         Op::In => !null && values.iter().any(equal),
         Op::Nin => null || !values.iter().any(equal),
-        Op::Contains => !null && haystack.to_lowercase().contains(&needle(first).to_lowercase()),
-        Op::Ncontains => null || !haystack.to_lowercase().contains(&needle(first).to_lowercase()),
+        Op::Contains => !null && fold_case(&haystack).contains(&fold_case(&needle(first))),
+        Op::Ncontains => null || !fold_case(&haystack).contains(&fold_case(&needle(first))),
         Op::Containss => !null && haystack.contains(&needle(first)),
         Op::Null => matches!(first, Scalar::Bool(true)) == null,
     }
@@ -325,6 +326,9 @@ mod tests {
         assert!(check(json!({ "data.tags": "b", "data.tags_nin": ["z"] }), data.clone()));
         assert!(check(json!({ "data.tipo_contains": "OMP", "data.tipo_containss": "omp" }), data.clone()));
         assert!(!check(json!({ "data.tipo_containss": "OMP" }), data.clone()));
+        // Case folds beyond ASCII (decision 7): "SÃO" contains "são".
+        assert!(check(json!({ "data.tipo_contains": "são" }), json!({ "tipo": "SÃO PAULO" })));
+        assert!(!check(json!({ "data.tipo_contains": "sao" }), json!({ "tipo": "SÃO PAULO" })), "no accent folding");
     }
 
     #[test]

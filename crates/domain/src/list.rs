@@ -85,6 +85,12 @@ impl Op {
     }
 }
 
+/// Case folding for `contains`, `ncontains` and `_q`: Unicode lower case, character by
+/// character, no accent folding (decision 7) — in memory and, through `enspace_lower`, in SQLite.
+pub fn fold_case(text: &str) -> String {
+    text.chars().flat_map(char::to_lowercase).collect()
+}
+
 /// A filter value, already parsed for its field's kind (instants as milliseconds in `Int`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {

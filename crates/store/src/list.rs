@@ -1,7 +1,7 @@
 //! Compiles a parsed [`ListQuery`] to SQL for one resource. The one list-query engine: every
 //! list and count route goes through [`ListSpec::select`] / [`ListSpec::count`].
 
-use enspace_domain::list::{FieldKind, Filter, ListQuery, ListSchema, Op, Scalar, Sort};
+use enspace_domain::list::{fold_case, FieldKind, Filter, ListQuery, ListSchema, Op, Scalar, Sort};
 
 use crate::db::{Backend, Value};
 
@@ -98,8 +98,16 @@ fn like_pattern(text: &str) -> String {
 /// Case-insensitive substring match. SQLite's LIKE folds ASCII letters only; PostgreSQL's
 /// ILIKE folds all of Unicode.
 fn push_icontains(sql: &mut Sql, backend: Backend, column: &str, text: &str) {
-    let op = if backend == Backend::Postgres { " ILIKE " } else { " LIKE " };
-    sql.push(column).push(op).bind(like_pattern(text)).push(" ESCAPE '\\'");
+    match backend {
+        Backend::Postgres => {
+            sql.push(column).push(" ILIKE ").bind(like_pattern(text)).push(" ESCAPE '\\'");
+        }
+        // Both sides folded the one way (`fold_case`): SQLite's own LIKE folds ASCII only.
+        Backend::Sqlite => {
+            sql.push("enspace_lower(").push(column).push(") LIKE ").bind(like_pattern(&fold_case(text)));
+            sql.push(" ESCAPE '\\'");
+        }
+    }
 }
 
 /// How a column's SQL holds its values: the domain's description (`item_columns::Repr`).
@@ -334,8 +342,8 @@ mod tests {
         );
         assert_eq!(
             sql.text,
-            "SELECT * FROM t WHERE t.ws = $1 AND t.name LIKE $2 ESCAPE '\\' AND t.id IN ($3, $4) \
-             AND (t.name LIKE $5 ESCAPE '\\' OR t.reference LIKE $6 ESCAPE '\\') \
+            "SELECT * FROM t WHERE t.ws = $1 AND enspace_lower(t.name) LIKE $2 ESCAPE '\\' AND t.id IN ($3, $4) \
+             AND (enspace_lower(t.name) LIKE $5 ESCAPE '\\' OR enspace_lower(t.reference) LIKE $6 ESCAPE '\\') \
              ORDER BY t.name DESC NULLS LAST, t.id DESC LIMIT $7 OFFSET $8"
         );
         assert_eq!(sql.params[1], Value::from("%50\\%%"));

@@ -56,6 +56,26 @@ fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
         conn.pragma_update(None, "synchronous", "FULL")?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // SQLite's LIKE and lower() fold ASCII only; `contains` and `_q` fold like the in-memory
+    // conditions do (`list::fold_case`, decision 7), so "são" finds "SÃO".
+    conn.create_scalar_function(
+        "enspace_lower",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8 | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(bytes) => {
+                    Some(enspace_domain::list::fold_case(&String::from_utf8_lossy(bytes)))
+                }
+                rusqlite::types::ValueRef::Null => None,
+                other => Some(enspace_domain::list::fold_case(&match other {
+                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                    rusqlite::types::ValueRef::Real(r) => r.to_string(),
+                    _ => String::new(),
+                })),
+            })
+        },
+    )?;
     Ok(())
 }
 

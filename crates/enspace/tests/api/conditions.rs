@@ -12,7 +12,7 @@ use enspace_testkit::{TestApp, TestUser};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use serde_json::{json, Map, Value};
 
-const TEXTS: [&str; 8] = ["ab", "Ab", "aB c", "ça", "a%b", "a_b", "zz", "b"];
+const TEXTS: [&str; 10] = ["ab", "Ab", "aB c", "ça", "ÇA", "São", "a%b", "a_b", "zz", "b"];
 const NUMBERS: [f64; 6] = [-5.0, 0.0, 1.5, 2.0, 10.0, 99.5];
 const INSTANTS: [&str; 4] =
     ["2026-01-01T10:00:00.000Z", "2026-03-12T00:00:00.000Z", "2026-03-12T15:30:00.000Z", "2027-07-04T08:00:00.000Z"];
@@ -50,7 +50,8 @@ fn random_data(rng: &mut StdRng) -> Map<String, Value> {
 
 /// A filter key and its values (several for `_in`/`_nin`), as JSON.
 fn random_filter(rng: &mut StdRng) -> (String, Vec<Value>) {
-    let texts = || TEXTS.iter().chain(["A", "c", "%", "_", "ç"].iter()).map(|t| json!(t)).collect::<Vec<_>>();
+    let texts =
+        || TEXTS.iter().chain(["A", "c", "%", "_", "ç", "Ç", "SÃO", "ão"].iter()).map(|t| json!(t)).collect::<Vec<_>>();
     let (field, ops, pool): (&str, &[&str], Vec<Value>) = match rng.gen_range(0..12) {
         0 => (
             "data.nome",
