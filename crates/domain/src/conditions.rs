@@ -38,10 +38,13 @@ impl Condition {
 /// Parses a conditional against a type's fields; the error names the key (`data.valor_gt`,
 /// `_or[1].status`) and what is wrong, exactly as a list filter's would.
 pub fn parse(value: &Value, schema: &dyn ListSchema) -> Result<Condition, Detail> {
-    parse_at(value, schema, "")
+    parse_at(value, schema, "", 0)
 }
 
-fn parse_at(value: &Value, schema: &dyn ListSchema, at: &str) -> Result<Condition, Detail> {
+/// How deep `_or` may nest (decision 5).
+const MAX_DEPTH: usize = 4;
+
+fn parse_at(value: &Value, schema: &dyn ListSchema, at: &str, depth: usize) -> Result<Condition, Detail> {
     let object = match value {
         Value::Null => return Ok(Condition::default()),
         Value::Object(object) => object,
@@ -58,15 +61,23 @@ fn parse_at(value: &Value, schema: &dyn ListSchema, at: &str) -> Result<Conditio
                 .as_array()
                 .filter(|m| !m.is_empty())
                 .ok_or_else(|| Detail::new(&path, "expected a non-empty list of conditions, one of which must hold"))?;
+            if depth >= MAX_DEPTH {
+                return Err(Detail::new(&path, format!("_or nests at most {MAX_DEPTH} deep")));
+            }
             for (i, member) in members.iter().enumerate() {
-                any_of.push(parse_at(member, schema, &format!("{path}[{i}]."))?);
+                any_of.push(parse_at(member, schema, &format!("{path}[{i}]."), depth + 1)?);
             }
             continue;
         }
         if key.starts_with('_') {
             return Err(Detail::new(path, "unknown key: a conditional holds filters and _or"));
         }
+        // The JSON type that fits, or its string form (decision 6); lists and null tests keep
+        // their own types.
         let listed = key.ends_with("_in") || key.ends_with("_nin");
+        if key.ends_with("_null") && !value.is_boolean() && schema.field(key).is_none() {
+            return Err(Detail::new(path, "expected true or false"));
+        }
         match value {
             Value::Array(values) if listed => {
                 for v in values {
@@ -77,6 +88,7 @@ fn parse_at(value: &Value, schema: &dyn ListSchema, at: &str) -> Result<Conditio
                 }
             }
             Value::Array(_) => return Err(Detail::new(path, "only the _in and _nin operators take a list of values")),
+            _ if listed && schema.field(key).is_none() => return Err(Detail::new(path, "expected a list of values")),
             v => pairs.push((
                 key.clone(),
                 text_of(v).ok_or_else(|| Detail::new(&path, format!("expected a value, got {v}")))?,
@@ -365,5 +377,10 @@ mod tests {
         );
         assert_eq!(refused(json!({ "data.tipo": null })).message, "expected a value, got null");
         assert_eq!(refused(json!([1])).message, "expected an object of filters, got [1]");
+        assert_eq!(refused(json!({ "data.tipo_in": "a" })).message, "expected a list of values");
+        assert_eq!(refused(json!({ "data.tipo_null": "true" })).message, "expected true or false");
+        let deep = json!({ "_or": [{ "_or": [{ "_or": [{ "_or": [{ "_or": [{ "status": "active" }] }] }] }] }] });
+        assert_eq!(refused(deep).message, "_or nests at most 4 deep");
+        assert!(parse(&json!({ "data.valor_gt": "5000", "isDraft": "false" }), &columns).is_ok(), "string forms");
     }
 }
