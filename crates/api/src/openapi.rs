@@ -24,6 +24,7 @@ use crate::error::ErrorBody;
         (name = "workspaces", description = "Workspaces, and the workspace of a request (`en-workspace`)"),
         (name = "user", description = "The caller, its API keys and its request log"),
         (name = "events", description = "The event log: every change, in order, as the reader may see it"),
+        (name = "flows", description = "Category flows: flows, stages, transitions"),
         (name = "webhooks", description = "Outgoing webhooks: the event log POSTed, signed, to a receiver"),
         (name = "callbacks", description = "Provider callbacks (e-signature, WhatsApp), each authenticated the provider's way"),
     )

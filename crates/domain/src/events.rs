@@ -24,6 +24,16 @@ pub const KINDS: &[&str] = &[
     "form.created",
     "form.updated",
     "form.deleted",
+    "flow.created",
+    "flow.updated",
+    "flow.deleted",
+    "stage.created",
+    "stage.updated",
+    "stage.deleted",
+    "transition.created",
+    "transition.updated",
+    "transition.deleted",
+    "flow_item.removed",
 ];
 
 /// An item history line's `action` [wire], from the event that is the line: `create`, `update`,

@@ -13,6 +13,7 @@ pub mod esign;
 pub mod events;
 pub mod fields;
 pub mod files;
+pub mod flows;
 pub mod forms;
 pub mod integrations;
 pub mod item_columns;

@@ -25,6 +25,7 @@ pub mod emails;
 pub mod esign;
 pub mod events;
 pub mod files;
+pub mod flows;
 pub mod indexes;
 pub mod integrations;
 pub mod items;

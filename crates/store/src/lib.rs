@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod fields;
 pub mod files;
+pub mod flows;
 pub mod forms;
 pub mod group;
 pub mod indexes;

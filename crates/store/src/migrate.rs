@@ -126,6 +126,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0019_calendars.sql"),
         include_str!("../migrations/postgres/0019_calendars.sql"),
     ),
+    (
+        20,
+        "flows",
+        include_str!("../migrations/sqlite/0020_flows.sql"),
+        include_str!("../migrations/postgres/0020_flows.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -106,8 +106,8 @@ pub struct Batch {
     pub file_keys: Vec<String>,
 }
 
-/// One batch of a hidden type's removal: its files, then its items; when none are
-/// left, the type row itself (cascading to its fields, forms and counters). `rows == 0` when
+/// One batch of a hidden type's removal: its files, its items, its flow items; when none are
+/// left, the type row itself (cascading to its fields, forms, counters and flows). `rows == 0` when
 /// the type is gone.
 pub async fn type_batch(db: &Db, workspace_id: i64, type_id: i64) -> Result<Batch> {
     let file_keys = files_batch(db, "workspace_id = $1 AND type_id = $2", &params![workspace_id, type_id]).await?;
@@ -117,6 +117,19 @@ pub async fn type_batch(db: &Db, workspace_id: i64, type_id: i64) -> Result<Batc
     // The type's events stay: they are the log's past (`type.deleted` implies them), read by
     // those who may still read a deleted type's events, until the log's retention.
     let rows = delete_batch(db, "items", "type_id", type_id).await?;
+    if rows > 0 {
+        return Ok(Batch { rows, file_keys });
+    }
+    // Flow items are one per item and flow: in batches too, before the flows cascade.
+    let rows = db
+        .execute(
+            &format!(
+                "DELETE FROM flow_items WHERE id IN (SELECT id FROM flow_items WHERE flow_id IN \
+                 (SELECT id FROM flows WHERE type_id = $1) LIMIT {BATCH})"
+            ),
+            &params![type_id],
+        )
+        .await?;
     if rows > 0 {
         return Ok(Batch { rows, file_keys });
     }

@@ -23,39 +23,74 @@ pub trait Record: Sized {
     const ID: &'static str;
     /// Filters and sorts of the list.
     const LIST: &'static ListSpec;
+    /// A condition every read adds (rows that are tombstoned, or whose parent is), if any.
+    const ALIVE: &'static str = "";
 
     fn from_row(row: &Row) -> Result<Self>;
+}
+
+fn alive<R: Record>() -> String {
+    if R::ALIVE.is_empty() {
+        String::new()
+    } else {
+        format!(" AND {}", R::ALIVE)
+    }
 }
 
 fn scoped<R: Record>(head: &str, scope: i64) -> Sql {
     let mut sql = Sql::new(head);
     sql.push(" FROM ").push(R::FROM).push(" WHERE ").push(R::SCOPE).push(" = ").bind(scope);
+    sql.push(&alive::<R>());
     sql
+}
+
+fn by_id<R: Record>() -> String {
+    format!("SELECT {} FROM {} WHERE {} = $1 AND {} = $2{}", R::COLUMNS, R::FROM, R::SCOPE, R::ID, alive::<R>())
 }
 
 /// One record by id within its scope.
 pub async fn get<R: Record>(db: &Db, scope: i64, id: i64) -> Result<Option<R>> {
-    let sql = format!("SELECT {} FROM {} WHERE {} = $1 AND {} = $2", R::COLUMNS, R::FROM, R::SCOPE, R::ID);
-    db.fetch_optional(&sql, &params![scope, id]).await?.as_ref().map(R::from_row).transpose()
+    db.fetch_optional(&by_id::<R>(), &params![scope, id]).await?.as_ref().map(R::from_row).transpose()
 }
 
 /// [`get`] inside a transaction (what a command is about to change).
 pub async fn get_in<R: Record>(tx: &mut Tx, scope: i64, id: i64) -> Result<Option<R>> {
-    let sql = format!("SELECT {} FROM {} WHERE {} = $1 AND {} = $2", R::COLUMNS, R::FROM, R::SCOPE, R::ID);
-    tx.fetch_optional(&sql, &params![scope, id]).await?.as_ref().map(R::from_row).transpose()
+    tx.fetch_optional(&by_id::<R>(), &params![scope, id]).await?.as_ref().map(R::from_row).transpose()
 }
 
 /// A page of the scope's records, filtered and sorted by `query` (the list-query engine).
 pub async fn list<R: Record>(db: &Db, scope: i64, query: &ListQuery) -> Result<Vec<R>> {
+    list_where::<R>(db, scope, query, &|_| {}).await
+}
+
+/// How many of the scope's records `query`'s filters select.
+pub async fn count<R: Record>(db: &Db, scope: i64, query: &ListQuery) -> Result<i64> {
+    count_where::<R>(db, scope, query, &|_| {}).await
+}
+
+/// [`list`] with a further condition `extra` appends (` AND …`): what the caller may see.
+pub async fn list_where<R: Record>(
+    db: &Db,
+    scope: i64,
+    query: &ListQuery,
+    extra: &(dyn Fn(&mut Sql) + Sync),
+) -> Result<Vec<R>> {
     let mut sql = scoped::<R>(&format!("SELECT {}", R::COLUMNS), scope);
+    extra(&mut sql);
     R::LIST.push_conditions(&mut sql, db.backend(), query);
     R::LIST.push_page(&mut sql, query);
     db.fetch_all(&sql.text, &sql.params).await?.iter().map(R::from_row).collect()
 }
 
-/// How many of the scope's records `query`'s filters select.
-pub async fn count<R: Record>(db: &Db, scope: i64, query: &ListQuery) -> Result<i64> {
+/// [`count`] with a further condition, as [`list_where`].
+pub async fn count_where<R: Record>(
+    db: &Db,
+    scope: i64,
+    query: &ListQuery,
+    extra: &(dyn Fn(&mut Sql) + Sync),
+) -> Result<i64> {
     let mut sql = scoped::<R>("SELECT COUNT(*) AS n", scope);
+    extra(&mut sql);
     R::LIST.push_conditions(&mut sql, db.backend(), query);
     db.fetch_one(&sql.text, &sql.params).await?.i64("n")
 }

@@ -360,7 +360,14 @@ pub async fn stats(db: &Db, workspace_id: i64, now: i64) -> Result<Stats> {
     stats.roles = count_where(db, "roles", workspace_id).await?;
     stats.groups = count_where(db, "member_groups", workspace_id).await?;
     stats.integrations = count_where(db, "integrations", workspace_id).await?;
-    stats.flows = count_where(db, "flows", workspace_id).await?;
+    // Deleted flows stay as their runs' history (tombstoned): not counted.
+    stats.flows = db
+        .fetch_one(
+            "SELECT COUNT(*) AS n FROM flows WHERE workspace_id = $1 AND deleted_at IS NULL",
+            &params![workspace_id],
+        )
+        .await?
+        .i64("n")?;
     let row = db
         .fetch_one(
             "SELECT COUNT(*) AS open, COUNT(CASE WHEN due_date < $2 THEN 1 END) AS overdue FROM tasks \

@@ -76,7 +76,7 @@ pub async fn update_user(
     Ok(Json((&user).into()))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fname: Option<String>,
@@ -85,7 +85,7 @@ pub struct UserMeta {
 }
 
 /// A user [wire shape].
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub created_at: String,

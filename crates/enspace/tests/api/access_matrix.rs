@@ -245,6 +245,24 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/ws/webhooks/1/deliveries", None, Settings("integrations")),
         route("GET", "/ws/webhooks/1/deliveries/count", None, Settings("integrations")),
         route("POST", "/ws/webhooks/1/test", None, Settings("integrations")),
+        route("GET", "/c-type-flows", None, Member),
+        route("GET", "/c-type-flows/count", None, Member),
+        route("POST", "/c-type-flows", Some(json!({ "name": "" })), structure()),
+        route("GET", "/c-type-flows/1", None, TypeRead),
+        route("PUT", "/c-type-flows/1", Some(json!({ "name": "" })), structure()),
+        route("DELETE", "/c-type-flows/1?force=maybe", None, structure()),
+        route("GET", "/c-flow-stages", None, Member),
+        route("GET", "/c-flow-stages/count", None, Member),
+        route("POST", "/c-flow-stages", Some(json!({ "flow": 1, "name": "" })), structure()),
+        route("GET", "/c-flow-stages/1", None, TypeRead),
+        route("PUT", "/c-flow-stages/1", Some(json!({ "name": "" })), structure()),
+        route("DELETE", "/c-flow-stages/999", None, structure()),
+        route("GET", "/c-flow-transitions", None, Member),
+        route("GET", "/c-flow-transitions/count", None, Member),
+        route("POST", "/c-flow-transitions", Some(json!({ "flow": 1 })), structure()),
+        route("GET", "/c-flow-transitions/1", None, TypeRead),
+        route("PUT", "/c-flow-transitions/1", Some(json!({ "from": 999 })), structure()),
+        route("DELETE", "/c-flow-transitions/999", None, structure()),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -277,6 +295,9 @@ async fn world(app: &TestApp) -> World {
         ("/ws/roles", json!({ "name": "Spare" })),
         ("/ws/member-groups", json!({ "name": "G" })),
         ("/integrations", json!({ "integration": 7, "data": { "api_key": "sk-test" } })),
+        ("/c-type-flows", json!({ "name": "F", "item_type": "docs" })),
+        ("/c-flow-stages", json!({ "flow": 1, "name": "S" })),
+        ("/c-flow-transitions", json!({ "flow": 1, "from": 1, "to": 1 })),
     ];
     for (path, body) in setup {
         let response = post(path, body).await;
@@ -387,6 +408,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/roles")
             && !r.path.starts_with("/ws/member")
             && !r.path.starts_with("/ws/webhooks")
+            && !r.path.starts_with("/c-")
     })
     .await;
     assert_eq!((routes, cases), (50, 50 * 36));
@@ -396,6 +418,12 @@ async fn matrix_workspace_and_structure() {
 async fn matrix_items() {
     let (routes, cases) = run(|r| r.path.starts_with("/ws/types/docs/items")).await;
     assert_eq!((routes, cases), (8, 8 * 36));
+}
+
+#[tokio::test]
+async fn matrix_flows() {
+    let (routes, cases) = run(|r| r.path.starts_with("/c-")).await;
+    assert_eq!((routes, cases), (18, 18 * 36));
 }
 
 #[tokio::test]

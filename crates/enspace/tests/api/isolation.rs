@@ -90,6 +90,17 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/ws/signature-requests/1".to_string(), None),
         ("GET", "/ws/signature-requests/1/document".to_string(), None),
         ("POST", "/ws/signature-requests/1/attach".to_string(), Some(json!({ "field": "f" }))),
+        ("GET", "/c-type-flows".to_string(), None),
+        ("POST", "/c-type-flows".to_string(), Some(json!({ "name": "x", "item_type": "docs" }))),
+        ("GET", "/c-type-flows/1".to_string(), None),
+        ("PUT", "/c-type-flows/1".to_string(), Some(json!({ "name": "x" }))),
+        ("DELETE", "/c-type-flows/1".to_string(), None),
+        ("GET", "/c-flow-stages".to_string(), None),
+        ("GET", "/c-flow-stages/1".to_string(), None),
+        ("DELETE", "/c-flow-stages/1".to_string(), None),
+        ("GET", "/c-flow-transitions".to_string(), None),
+        ("GET", "/c-flow-transitions/1".to_string(), None),
+        ("DELETE", "/c-flow-transitions/1".to_string(), None),
         ("GET", "/ws/webhooks".to_string(), None),
         ("GET", "/ws/webhooks/count".to_string(), None),
         ("POST", "/ws/webhooks".to_string(), Some(json!({ "url": "https://erp.example.com/", "events": ["*"] }))),
@@ -313,6 +324,16 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     let hook =
         create(&app, &bia.key, "secret", "/ws/webhooks", json!({ "url": "https://erp.example.com/", "events": ["*"] }))
             .await;
+    let flow = create(&app, &bia.key, "secret", "/c-type-flows", json!({ "name": "F", "item_type": "docs" })).await;
+    let stage = create(&app, &bia.key, "secret", "/c-flow-stages", json!({ "flow": flow["id"], "name": "S" })).await;
+    let transition = create(
+        &app,
+        &bia.key,
+        "secret",
+        "/c-flow-transitions",
+        json!({ "flow": flow["id"], "from": stage["id"], "to": stage["id"] }),
+    )
+    .await;
     let routes: Vec<(&str, String, Option<Value>)> = {
         let mut out = Vec::new();
         let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
@@ -369,6 +390,15 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/ws/signature-requests/{}", &json!(secret_request), None);
         both("GET", "/ws/signature-requests/{}/document", &json!(secret_request), None);
         both("POST", "/ws/signature-requests/{}/attach", &json!(secret_request), Some(json!({ "field": "f" })));
+        both("GET", "/c-type-flows/{}", &flow["id"], None);
+        both("PUT", "/c-type-flows/{}", &flow["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/c-type-flows/{}", &flow["id"], None);
+        both("GET", "/c-flow-stages/{}", &stage["id"], None);
+        both("PUT", "/c-flow-stages/{}", &stage["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/c-flow-stages/{}", &stage["id"], None);
+        both("GET", "/c-flow-transitions/{}", &transition["id"], None);
+        both("PUT", "/c-flow-transitions/{}", &transition["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/c-flow-transitions/{}", &transition["id"], None);
         both("GET", "/ws/webhooks/{}", &hook["id"], None);
         both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
         both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
@@ -407,6 +437,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(secret(format!("/ws/conversations/{conversation}/messages")).await.json().as_array().unwrap().len(), 1);
     assert_eq!(secret("/ws/signature-requests".into()).await.json()[0]["title"], "Segredo");
     assert_eq!(app.get("/ws/signature-requests").key(&ana.key).ws("acme").send().await.json(), json!([]));
+    assert_eq!(secret(format!("/c-type-flows/{}", flow["id"])).await.json()["name"], "F");
+    assert_eq!(secret(format!("/c-flow-stages/{}", stage["id"])).await.json()["name"], "S");
+    assert_eq!(secret(format!("/c-flow-transitions/{}", transition["id"])).await.status, 200);
     let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
     assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
 }

@@ -262,7 +262,7 @@ async fn populate(app: &TestApp, workspace_id: i64, now: i64) {
         "INSERT INTO roles (workspace_id, name, created_at, updated_at) VALUES ($1, 'R', $2, $2)",
         "INSERT INTO member_groups (workspace_id, name, created_at, updated_at) VALUES ($1, 'G', $2, $2)",
         "INSERT INTO integrations (workspace_id, integration_type, created_at, updated_at) VALUES ($1, 4, $2, $2)",
-        "INSERT INTO flows (workspace_id, name, created_at, updated_at) VALUES ($1, 'F', $2, $2)",
+        "INSERT INTO flows (workspace_id, type_id, name, status, start_type, created_at, updated_at) SELECT $1, id, 'F', 'active', 'always', $2, $2 FROM types WHERE workspace_id = $1 AND slug = 'orders'",
         "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'pending', 1000, $2, $2)",
         "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'working', NULL, $2, $2)",
         "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'completed', 1000, $2, $2)",

@@ -1,0 +1,243 @@
+//! Transitions between a flow's stages [ours; `c-flow-transitions`, spec/flows-and-tasks.md §
+//! Transitions]: list, count, get, create, update, delete. When a stage completes, its outgoing
+//! transitions are tried by `order` (then id); the first whose conditional holds is taken.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    flows::{check_conditional, NAME_MAX},
+    time::format_ms,
+    workspace::check_text,
+    Detail,
+};
+use enspace_store::flows::{readable_types, FlowRecord, TransitionRecord, TransitionValues, TRANSITIONS};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    routes::{
+        flows::{columns_of, flow_of, readable_slugs, structure},
+        id_of, present,
+        types::may_read_type,
+    },
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_transitions, create_transition))
+        .routes(routes!(count_transitions))
+        .routes(routes!(get_transition, update_transition, delete_transition))
+}
+
+pub const TRANSITION_NOT_FOUND: &str = "Transition not found";
+
+/// A transition [ours].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransitionView {
+    pub id: i64,
+    pub flow: i64,
+    /// The stage it leaves.
+    pub from: i64,
+    /// The stage it enters.
+    pub to: i64,
+    pub name: String,
+    /// List-language filters on the item; null always holds.
+    #[schema(value_type = Option<Object>)]
+    pub conditional: Option<Value>,
+    pub order: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<TransitionRecord> for TransitionView {
+    fn from(t: TransitionRecord) -> Self {
+        TransitionView {
+            id: t.id,
+            flow: t.flow_id,
+            from: t.from_stage,
+            to: t.to_stage,
+            name: t.name,
+            conditional: t.conditional,
+            order: t.position,
+            created_at: format_ms(t.created_at),
+            updated_at: format_ms(t.updated_at),
+        }
+    }
+}
+
+async fn transition_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<TransitionRecord> {
+    let transition = enspace_store::flows::transition(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(TRANSITION_NOT_FOUND))?;
+    may_read_type(&ctx.access, &transition.type_slug)?;
+    Ok(transition)
+}
+
+/// Filters: `flow`, `from`, `to`, `order`, `name`, `created_at`, `updated_at`; by `order`.
+#[utoipa::path(get, path = "/c-flow-transitions", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [TransitionView]), (status = 400, body = ErrorBody)))]
+pub async fn list_transitions(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<TransitionView>>> {
+    let query = query.list(&state, &TRANSITIONS, &[])?;
+    let readable = readable_slugs(&state, &ctx).await?;
+    let filter = readable_types(readable.as_deref());
+    let list: Vec<TransitionRecord> =
+        enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/c-flow-transitions/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
+pub async fn count_transitions(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
+    let query = query.list(&state, &TRANSITIONS, &[])?;
+    let readable = readable_slugs(&state, &ctx).await?;
+    let filter = readable_types(readable.as_deref());
+    let count = enspace_store::record::count_where::<TransitionRecord>(&state.db, ctx.workspace.id, &query, &filter);
+    Ok(Json(count.await?))
+}
+
+#[utoipa::path(get, path = "/c-flow-transitions/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = TransitionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_transition(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<TransitionView>> {
+    Ok(Json(transition_of(&state, &ctx, id).await?.into()))
+}
+
+/// `{flow*, from*, to*, name, conditional, order}` [ours].
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    /// The flow's id; not changed by an update.
+    #[schema(value_type = Option<i64>)]
+    pub flow: Option<Value>,
+    /// A stage of the flow.
+    #[schema(value_type = Option<i64>)]
+    pub from: Option<Value>,
+    /// A stage of the flow (the same one re-enters it).
+    #[schema(value_type = Option<i64>)]
+    pub to: Option<Value>,
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub conditional: Option<Option<Value>>,
+    /// Tried in this order (then by id); default after the flow's last.
+    pub order: Option<i64>,
+}
+
+impl Input for TransitionInput {}
+
+/// The transition's values from `input` over `current`, its stages checked to be the flow's.
+async fn checked_values<'a>(
+    state: &AppState,
+    flow: &FlowRecord,
+    input: &'a TransitionInput,
+    current: Option<&'a TransitionRecord>,
+) -> ApiResult<TransitionValues<'a>> {
+    let mut details = Vec::new();
+    let stages = enspace_store::flows::stages_of(&state.db, flow.workspace_id, flow.id).await?;
+    let mut stage = |key: &str, sent: Option<&Value>, current: Option<i64>| -> i64 {
+        match (sent, current) {
+            (Some(value), _) => match id_of(value).filter(|id| stages.iter().any(|s| s.id == *id)) {
+                Some(id) => id,
+                None => {
+                    details.push(Detail::new(key, format!("no stage {value} in flow {}", flow.id)));
+                    0
+                }
+            },
+            (None, Some(id)) => id,
+            (None, None) => {
+                details.push(Detail::new(key, "is required"));
+                0
+            }
+        }
+    };
+    let from_stage = stage("from", input.from.as_ref(), current.map(|t| t.from_stage));
+    let to_stage = stage("to", input.to.as_ref(), current.map(|t| t.to_stage));
+    let name = input.name.as_deref().map(str::trim).or(current.map(|t| t.name.as_str())).unwrap_or_default();
+    check_text(&mut details, "name", Some(name), false, NAME_MAX);
+    let conditional = match &input.conditional {
+        Some(sent) => sent.as_ref(),
+        None => current.and_then(|t| t.conditional.as_ref()),
+    };
+    let columns = columns_of(state, (flow.workspace_id, flow.type_id)).await?;
+    check_conditional(&mut details, "conditional", conditional, &columns);
+    if input.order.is_some_and(|o| o < 0) {
+        details.push(Detail::new("order", "must be 0 or more"));
+    }
+    ApiError::check(details)?;
+    let conditional = conditional.filter(|c| !c.is_null() && c.as_object().is_none_or(|o| !o.is_empty()));
+    Ok(TransitionValues { from_stage, to_stage, name, conditional, position: input.order })
+}
+
+#[utoipa::path(post, path = "/c-flow-transitions", tag = "flows", params(WorkspaceHeader), request_body = TransitionInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = TransitionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_transition(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(input): ApiJson<TransitionInput>,
+) -> ApiResult<(StatusCode, Json<TransitionView>)> {
+    structure(&ctx)?;
+    let flow = match input.flow.as_ref().map(|f| (f, id_of(f))) {
+        None => return Err(ApiError::validation(vec![Detail::new("flow", "is required")])),
+        Some((sent, id)) => match id {
+            Some(id) => enspace_store::flows::flow(&state.db, ctx.workspace.id, id).await?,
+            None => None,
+        }
+        .ok_or_else(|| ApiError::validation(vec![Detail::new("flow", format!("no flow {sent} in this workspace"))]))?,
+    };
+    let values = checked_values(&state, &flow, &input, None).await?;
+    let id = enspace_engine::flows::create_transition(&state.db, &flow, &values, &ctx.author("api")).await?;
+    Ok((StatusCode::CREATED, Json(transition_of(&state, &ctx, id).await?.into())))
+}
+
+#[utoipa::path(put, path = "/c-flow-transitions/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), request_body = TransitionInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = TransitionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_transition(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+    ApiJson(input): ApiJson<TransitionInput>,
+) -> ApiResult<Json<TransitionView>> {
+    structure(&ctx)?;
+    let transition = transition_of(&state, &ctx, id).await?;
+    if input.flow.as_ref().is_some_and(|f| id_of(f) != Some(transition.flow_id)) {
+        return Err(ApiError::validation(vec![Detail::new("flow", "a transition's flow cannot change")]));
+    }
+    let flow = flow_of(&state, &ctx, transition.flow_id).await?;
+    let values = checked_values(&state, &flow, &input, Some(&transition)).await?;
+    enspace_engine::flows::update_transition(&state.db, &flow, &transition, &values, &ctx.author("api")).await?;
+    Ok(Json(transition_of(&state, &ctx, id).await?.into()))
+}
+
+/// Deletes a transition. Answers it as it was.
+#[utoipa::path(delete, path = "/c-flow-transitions/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = TransitionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_transition(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<TransitionView>> {
+    structure(&ctx)?;
+    let transition = transition_of(&state, &ctx, id).await?;
+    let flow = flow_of(&state, &ctx, transition.flow_id).await?;
+    enspace_engine::flows::delete_transition(&state.db, &flow, &transition, &ctx.author("api")).await?;
+    Ok(Json(transition.into()))
+}

@@ -1,0 +1,313 @@
+//! Flow configuration as commands: flows, stages and transitions, each write with its event
+//! (`flow.*`, `stage.*`, `transition.*`, decision 70) in one transaction. The rules that need
+//! the database — a flow's first stage is its start, one start per flow, nothing running where
+//! a stage is switched off or deleted — live here; value checks are the handler's
+//! (`domain::flows`).
+
+use enspace_domain::time::now_ms;
+use enspace_store::{
+    events::Subject,
+    flows::{FlowRecord, FlowValues, StageRecord, StageValues, TransitionRecord, TransitionValues},
+    types::TypeRecord,
+    Db, StoreError, Tx,
+};
+use serde_json::{json, Map, Value};
+
+use crate::{
+    items::Author,
+    structure::{record_definition, DefinitionChange},
+};
+
+#[derive(Debug)]
+pub enum FlowError {
+    /// Flow items run where the change would strand them: how many.
+    Running(i64),
+    Store(StoreError),
+}
+
+impl From<StoreError> for FlowError {
+    fn from(e: StoreError) -> Self {
+        FlowError::Store(e)
+    }
+}
+
+fn subject<'a>(kind: &'a str, id: i64, type_id: i64, slug: &'a str) -> Subject<'a> {
+    Subject {
+        kind,
+        id: Some(id),
+        reference: None,
+        type_id: Some(type_id),
+        item_type: Some(slug),
+        item_id: None,
+        item_reference: None,
+    }
+}
+
+fn map(value: Value) -> Map<String, Value> {
+    let mut out = value.as_object().cloned().unwrap_or_default();
+    out.retain(|_, v| !v.is_null());
+    out
+}
+
+fn flow_state(v: &FlowValues<'_>) -> Map<String, Value> {
+    map(json!({ "name": v.name, "status": v.status, "start_type": v.start_type, "conditional": v.conditional,
+        "icon": v.icon }))
+}
+
+fn stage_state(v: &StageValues<'_>) -> Map<String, Value> {
+    map(json!({ "name": v.name, "status": v.status, "progress_type": v.progress_type, "is_start": v.is_start,
+        "hex_color": v.hex_color, "icon": v.icon }))
+}
+
+fn transition_state(v: &TransitionValues<'_>, position: Option<i64>) -> Map<String, Value> {
+    map(json!({ "from": v.from_stage, "to": v.to_stage, "name": v.name, "conditional": v.conditional,
+        "order": position }))
+}
+
+pub fn flow_values(flow: &FlowRecord) -> FlowValues<'_> {
+    FlowValues {
+        name: &flow.name,
+        status: &flow.status,
+        start_type: &flow.start_type,
+        conditional: flow.conditional.as_ref(),
+        icon: flow.icon.as_deref(),
+    }
+}
+
+pub fn stage_values(stage: &StageRecord) -> StageValues<'_> {
+    StageValues {
+        name: &stage.name,
+        status: &stage.status,
+        progress_type: &stage.progress_type,
+        is_start: stage.is_start,
+        hex_color: stage.hex_color.as_deref(),
+        icon: stage.icon.as_deref(),
+    }
+}
+
+pub async fn create_flow(
+    db: &Db,
+    record: &TypeRecord,
+    values: &FlowValues<'_>,
+    author: &Author<'_>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let id =
+        enspace_store::flows::insert_flow(&mut tx, record.workspace_id, record.id, values, author.user_id, now).await?;
+    let change = DefinitionChange {
+        kind: "flow.created",
+        subject: subject("flow", id, record.id, &record.slug),
+        before: Map::new(),
+        after: flow_state(values),
+    };
+    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a flow. Switching it off starts no new flow items; running ones carry on
+/// (decision 13).
+pub async fn update_flow(
+    db: &Db,
+    flow: &FlowRecord,
+    values: &FlowValues<'_>,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::update_flow(&mut tx, flow, values, now).await?;
+    let change = DefinitionChange {
+        kind: "flow.updated",
+        subject: subject("flow", flow.id, flow.type_id, &flow.type_slug),
+        before: flow_state(&flow_values(flow)),
+        after: flow_state(values),
+    };
+    record_definition(&mut tx, flow.workspace_id, change, author, now).await?;
+    tx.commit().await
+}
+
+/// Deletes a flow (tombstoned: its runs keep their history). While flow items run it is a
+/// [`FlowError::Running`] unless `force`, which first marks them `removed` (decision 14).
+pub async fn delete_flow(db: &Db, flow: &FlowRecord, force: bool, author: &Author<'_>) -> Result<(), FlowError> {
+    let running = enspace_store::flows::running_in_flow(db, flow.workspace_id, flow.id).await?;
+    if running > 0 && !force {
+        return Err(FlowError::Running(running));
+    }
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let change = DefinitionChange {
+        kind: "flow.deleted",
+        subject: subject("flow", flow.id, flow.type_id, &flow.type_slug),
+        before: flow_state(&flow_values(flow)),
+        after: Map::new(),
+    };
+    record_definition(&mut tx, flow.workspace_id, change, author, now).await?;
+    // Each running flow item's removal is its own event (bounded by what runs, decision 71).
+    for (flow_item, item_id) in enspace_store::flows::remove_running(&mut tx, flow.workspace_id, flow.id, now).await? {
+        let change = DefinitionChange {
+            kind: "flow_item.removed",
+            subject: Subject {
+                item_id: Some(item_id),
+                ..subject("flow_item", flow_item, flow.type_id, &flow.type_slug)
+            },
+            before: map(json!({ "run_status": "running" })),
+            after: map(json!({ "run_status": "removed" })),
+        };
+        record_definition(&mut tx, flow.workspace_id, change, author, now).await?;
+    }
+    enspace_store::flows::delete_flow(&mut tx, flow, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_stage(
+    tx: &mut Tx,
+    kind: &str,
+    stage: (i64, &FlowRecord),
+    before: Map<String, Value>,
+    after: Map<String, Value>,
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (id, flow) = stage;
+    let change = DefinitionChange { kind, subject: subject("stage", id, flow.type_id, &flow.type_slug), before, after };
+    record_definition(tx, flow.workspace_id, change, author, now).await
+}
+
+/// Adds a stage. The flow's first stage is its start whatever was asked; a new start takes
+/// the place of the old one (decision 15).
+pub async fn create_stage(
+    db: &Db,
+    flow: &FlowRecord,
+    values: &StageValues<'_>,
+    author: &Author<'_>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let first = enspace_store::flows::stages_of(db, flow.workspace_id, flow.id).await?.is_empty();
+    let values = StageValues { is_start: values.is_start || first, ..*values };
+    let mut tx = db.begin().await?;
+    if values.is_start {
+        enspace_store::flows::clear_start(&mut tx, flow.workspace_id, flow.id).await?;
+    }
+    let id =
+        enspace_store::flows::insert_stage(&mut tx, flow.workspace_id, flow.id, &values, author.user_id, now).await?;
+    record_stage(&mut tx, "stage.created", (id, flow), Map::new(), stage_state(&values), author, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a stage; switching it off is refused while flow items are in it (decision 16).
+pub async fn update_stage(
+    db: &Db,
+    flow: &FlowRecord,
+    stage: &StageRecord,
+    values: &StageValues<'_>,
+    author: &Author<'_>,
+) -> Result<(), FlowError> {
+    if stage.status == "active" && values.status == "inactive" {
+        let running = enspace_store::flows::running_in_stage(db, stage.workspace_id, stage.id).await?;
+        if running > 0 {
+            return Err(FlowError::Running(running));
+        }
+    }
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    if values.is_start && !stage.is_start {
+        enspace_store::flows::clear_start(&mut tx, stage.workspace_id, stage.flow_id).await?;
+    }
+    enspace_store::flows::update_stage(&mut tx, stage, values, now).await?;
+    let (before, after) = (stage_state(&stage_values(stage)), stage_state(values));
+    record_stage(&mut tx, "stage.updated", (stage.id, flow), before, after, author, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a stage and its transitions; refused while flow items are in it.
+pub async fn delete_stage(
+    db: &Db,
+    flow: &FlowRecord,
+    stage: &StageRecord,
+    author: &Author<'_>,
+) -> Result<(), FlowError> {
+    let running = enspace_store::flows::running_in_stage(db, stage.workspace_id, stage.id).await?;
+    if running > 0 {
+        return Err(FlowError::Running(running));
+    }
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::delete_stage(&mut tx, stage, now).await?;
+    let before = stage_state(&stage_values(stage));
+    record_stage(&mut tx, "stage.deleted", (stage.id, flow), before, Map::new(), author, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn record_transition(
+    tx: &mut Tx,
+    kind: &str,
+    id: i64,
+    flow: &FlowRecord,
+    (before, after): (Map<String, Value>, Map<String, Value>),
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let change =
+        DefinitionChange { kind, subject: subject("transition", id, flow.type_id, &flow.type_slug), before, after };
+    record_definition(tx, flow.workspace_id, change, author, now).await
+}
+
+pub async fn create_transition(
+    db: &Db,
+    flow: &FlowRecord,
+    values: &TransitionValues<'_>,
+    author: &Author<'_>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let id = enspace_store::flows::insert_transition(&mut tx, flow.workspace_id, flow.id, values, now).await?;
+    let after = transition_state(values, values.position);
+    record_transition(&mut tx, "transition.created", id, flow, (Map::new(), after), author, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn transition_values(t: &TransitionRecord) -> TransitionValues<'_> {
+    TransitionValues {
+        from_stage: t.from_stage,
+        to_stage: t.to_stage,
+        name: &t.name,
+        conditional: t.conditional.as_ref(),
+        position: Some(t.position),
+    }
+}
+
+pub async fn update_transition(
+    db: &Db,
+    flow: &FlowRecord,
+    transition: &TransitionRecord,
+    values: &TransitionValues<'_>,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::update_transition(&mut tx, transition, values, now).await?;
+    let before = transition_state(&transition_values(transition), Some(transition.position));
+    let after = transition_state(values, values.position.or(Some(transition.position)));
+    record_transition(&mut tx, "transition.updated", transition.id, flow, (before, after), author, now).await?;
+    tx.commit().await
+}
+
+pub async fn delete_transition(
+    db: &Db,
+    flow: &FlowRecord,
+    transition: &TransitionRecord,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::delete_transition(&mut tx, transition).await?;
+    let before = transition_state(&transition_values(transition), Some(transition.position));
+    record_transition(&mut tx, "transition.deleted", transition.id, flow, (before, Map::new()), author, now).await?;
+    tx.commit().await
+}

@@ -1,0 +1,500 @@
+//! Flow configuration: flows, stages, transitions; and how many flow items run where (what
+//! decides the 409s of deletes). Configuration is tombstoned (`deleted_at`): reads never see
+//! it again, runs keep their history (decision 14).
+
+use enspace_domain::list::{FieldKind, ListQuery};
+use serde_json::Value as Json;
+
+use crate::{
+    db::{Db, Row, Tx},
+    error::Result,
+    list::{ListField, ListSpec, Sql},
+    params,
+    record::{self, Record},
+};
+
+fn opt_json(row: &Row, name: &str) -> Result<Option<Json>> {
+    Ok(Some(row.json(name)?).filter(|v| !v.is_null()))
+}
+
+/// Only the types in `readable` (slugs), when the caller may not read them all.
+pub fn readable_types(readable: Option<&[String]>) -> impl Fn(&mut Sql) + Sync + '_ {
+    move |sql: &mut Sql| {
+        if let Some(slugs) = readable {
+            if slugs.is_empty() {
+                sql.push(" AND 1 = 0");
+            } else {
+                sql.push(" AND t.slug IN ").bind_list(slugs.iter().map(String::as_str));
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub name: String,
+    pub status: String,
+    pub start_type: String,
+    pub conditional: Option<Json>,
+    pub icon: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the flows list [wire: `item_type`, `item_type.slug`, `status`, `name_contains`].
+pub const FLOWS: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "f.id" },
+        ListField { name: "name", kind: FieldKind::Text, sql: "f.name" },
+        ListField { name: "status", kind: FieldKind::Enum(&["active", "inactive"]), sql: "f.status" },
+        ListField { name: "start_type", kind: FieldKind::Enum(&["always", "conditional"]), sql: "f.start_type" },
+        ListField { name: "item_type", kind: FieldKind::Int, sql: "f.type_id" },
+        ListField { name: "item_type.slug", kind: FieldKind::Text, sql: "t.slug" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "f.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "f.updated_at" },
+    ],
+    search: &["f.name"],
+    default_sort: ("id", false),
+};
+
+impl Record for FlowRecord {
+    const FROM: &'static str = "flows f JOIN types t ON t.id = f.type_id";
+    const COLUMNS: &'static str = "f.id, f.workspace_id, f.type_id, t.slug AS type_slug, f.name, f.status, \
+        f.start_type, f.conditional, f.icon, f.created_by, f.created_at, f.updated_at";
+    const SCOPE: &'static str = "f.workspace_id";
+    const ID: &'static str = "f.id";
+    const LIST: &'static ListSpec = &FLOWS;
+    const ALIVE: &'static str = "f.deleted_at IS NULL AND t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<FlowRecord> {
+        Ok(FlowRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            type_id: row.i64("type_id")?,
+            type_slug: row.text("type_slug")?,
+            name: row.text("name")?,
+            status: row.text("status")?,
+            start_type: row.text("start_type")?,
+            conditional: opt_json(row, "conditional")?,
+            icon: row.opt_text("icon")?,
+            created_by: row.opt_i64("created_by")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+/// A flow's settings as written.
+pub struct FlowValues<'a> {
+    pub name: &'a str,
+    pub status: &'a str,
+    pub start_type: &'a str,
+    pub conditional: Option<&'a Json>,
+    pub icon: Option<&'a str>,
+}
+
+pub async fn insert_flow(
+    tx: &mut Tx,
+    workspace_id: i64,
+    type_id: i64,
+    values: &FlowValues<'_>,
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    tx.fetch_one(
+        "INSERT INTO flows (workspace_id, type_id, name, status, start_type, conditional, icon, created_by, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+        &params![
+            workspace_id,
+            type_id,
+            values.name,
+            values.status,
+            values.start_type,
+            values.conditional.cloned(),
+            values.icon,
+            created_by,
+            now
+        ],
+    )
+    .await?
+    .i64("id")
+}
+
+pub async fn update_flow(tx: &mut Tx, flow: &FlowRecord, values: &FlowValues<'_>, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE flows SET name = $3, status = $4, start_type = $5, conditional = $6, icon = $7, updated_at = $8 \
+         WHERE workspace_id = $1 AND id = $2",
+        &params![
+            flow.workspace_id,
+            flow.id,
+            values.name,
+            values.status,
+            values.start_type,
+            values.conditional.cloned(),
+            values.icon,
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tombstones a flow with its stages; its transitions go (they are nothing without it).
+pub async fn delete_flow(tx: &mut Tx, flow: &FlowRecord, now: i64) -> Result<()> {
+    let (ws, id) = (flow.workspace_id, flow.id);
+    tx.execute("DELETE FROM flow_transitions WHERE workspace_id = $1 AND flow_id = $2", &params![ws, id]).await?;
+    tx.execute(
+        "UPDATE flow_stages SET deleted_at = $3, is_start = FALSE WHERE workspace_id = $1 AND flow_id = $2 \
+         AND deleted_at IS NULL",
+        &params![ws, id, now],
+    )
+    .await?;
+    tx.execute("UPDATE flows SET deleted_at = $3 WHERE workspace_id = $1 AND id = $2", &params![ws, id, now]).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub flow_id: i64,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub name: String,
+    pub status: String,
+    pub progress_type: String,
+    pub is_start: bool,
+    pub hex_color: Option<String>,
+    pub icon: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the stages list [wire: `flow`, `is_start`, `status`; decision 2: `flow.item_type`].
+pub const STAGES: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "s.id" },
+        ListField { name: "name", kind: FieldKind::Text, sql: "s.name" },
+        ListField { name: "flow", kind: FieldKind::Int, sql: "s.flow_id" },
+        ListField { name: "flow.item_type", kind: FieldKind::Int, sql: "f.type_id" },
+        ListField { name: "is_start", kind: FieldKind::Bool, sql: "s.is_start" },
+        ListField { name: "status", kind: FieldKind::Enum(&["active", "inactive"]), sql: "s.status" },
+        ListField {
+            name: "progress_type",
+            kind: FieldKind::Enum(&["closing_task", "all_tasks"]),
+            sql: "s.progress_type",
+        },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "s.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "s.updated_at" },
+    ],
+    search: &["s.name"],
+    default_sort: ("id", false),
+};
+
+impl Record for StageRecord {
+    const FROM: &'static str = "flow_stages s JOIN flows f ON f.id = s.flow_id JOIN types t ON t.id = f.type_id";
+    const COLUMNS: &'static str = "s.id, s.workspace_id, s.flow_id, f.type_id, t.slug AS type_slug, s.name, s.status, \
+        s.progress_type, s.is_start, s.hex_color, s.icon, s.created_by, s.created_at, s.updated_at";
+    const SCOPE: &'static str = "s.workspace_id";
+    const ID: &'static str = "s.id";
+    const LIST: &'static ListSpec = &STAGES;
+    const ALIVE: &'static str = "s.deleted_at IS NULL AND f.deleted_at IS NULL AND t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<StageRecord> {
+        Ok(StageRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            flow_id: row.i64("flow_id")?,
+            type_id: row.i64("type_id")?,
+            type_slug: row.text("type_slug")?,
+            name: row.text("name")?,
+            status: row.text("status")?,
+            progress_type: row.text("progress_type")?,
+            is_start: row.bool("is_start")?,
+            hex_color: row.opt_text("hex_color")?,
+            icon: row.opt_text("icon")?,
+            created_by: row.opt_i64("created_by")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct StageValues<'a> {
+    pub name: &'a str,
+    pub status: &'a str,
+    pub progress_type: &'a str,
+    pub is_start: bool,
+    pub hex_color: Option<&'a str>,
+    pub icon: Option<&'a str>,
+}
+
+/// The flow's stages (not tombstoned), in id order.
+pub async fn stages_of(db: &Db, workspace_id: i64, flow_id: i64) -> Result<Vec<StageRecord>> {
+    let mut query = ListQuery {
+        limit: u32::MAX,
+        start: 0,
+        sort: vec![enspace_domain::list::Sort { field: "id".into(), desc: false }],
+        q: None,
+        filters: Vec::new(),
+    };
+    query.filters.push(enspace_domain::list::Filter {
+        field: "flow".into(),
+        op: enspace_domain::list::Op::Eq,
+        values: vec![enspace_domain::list::Scalar::Int(flow_id)],
+    });
+    record::list(db, workspace_id, &query).await
+}
+
+/// The start moves: no other stage of the flow is the start any more.
+pub async fn clear_start(tx: &mut Tx, workspace_id: i64, flow_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE flow_stages SET is_start = FALSE WHERE workspace_id = $1 AND flow_id = $2 AND is_start",
+        &params![workspace_id, flow_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_stage(
+    tx: &mut Tx,
+    workspace_id: i64,
+    flow_id: i64,
+    values: &StageValues<'_>,
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    tx.fetch_one(
+        "INSERT INTO flow_stages (workspace_id, flow_id, name, status, progress_type, is_start, hex_color, icon, \
+         created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        &params![
+            workspace_id,
+            flow_id,
+            values.name,
+            values.status,
+            values.progress_type,
+            values.is_start,
+            values.hex_color,
+            values.icon,
+            created_by,
+            now
+        ],
+    )
+    .await?
+    .i64("id")
+}
+
+pub async fn update_stage(tx: &mut Tx, stage: &StageRecord, values: &StageValues<'_>, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE flow_stages SET name = $3, status = $4, progress_type = $5, is_start = $6, hex_color = $7, icon = $8, \
+         updated_at = $9 WHERE workspace_id = $1 AND id = $2",
+        &params![
+            stage.workspace_id,
+            stage.id,
+            values.name,
+            values.status,
+            values.progress_type,
+            values.is_start,
+            values.hex_color,
+            values.icon,
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tombstones a stage; its transitions, both ways, go (decision 16).
+pub async fn delete_stage(tx: &mut Tx, stage: &StageRecord, now: i64) -> Result<()> {
+    let (ws, id) = (stage.workspace_id, stage.id);
+    tx.execute(
+        "DELETE FROM flow_transitions WHERE workspace_id = $1 AND (from_stage = $2 OR to_stage = $2)",
+        &params![ws, id],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE flow_stages SET deleted_at = $3, is_start = FALSE WHERE workspace_id = $1 AND id = $2",
+        &params![ws, id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransitionRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub flow_id: i64,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub from_stage: i64,
+    pub to_stage: i64,
+    pub name: String,
+    pub conditional: Option<Json>,
+    pub position: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the transitions list [ours: `flow`, `from`, `to`]; in `order`, then id.
+pub const TRANSITIONS: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "r.id" },
+        ListField { name: "flow", kind: FieldKind::Int, sql: "r.flow_id" },
+        ListField { name: "from", kind: FieldKind::Int, sql: "r.from_stage" },
+        ListField { name: "to", kind: FieldKind::Int, sql: "r.to_stage" },
+        ListField { name: "order", kind: FieldKind::Int, sql: "r.position" },
+        ListField { name: "name", kind: FieldKind::Text, sql: "r.name" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "r.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "r.updated_at" },
+    ],
+    search: &[],
+    default_sort: ("order", false),
+};
+
+impl Record for TransitionRecord {
+    const FROM: &'static str = "flow_transitions r JOIN flows f ON f.id = r.flow_id JOIN types t ON t.id = f.type_id";
+    const COLUMNS: &'static str = "r.id, r.workspace_id, r.flow_id, f.type_id, t.slug AS type_slug, r.from_stage, \
+        r.to_stage, r.name, r.conditional, r.position, r.created_at, r.updated_at";
+    const SCOPE: &'static str = "r.workspace_id";
+    const ID: &'static str = "r.id";
+    const LIST: &'static ListSpec = &TRANSITIONS;
+    const ALIVE: &'static str = "f.deleted_at IS NULL AND t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<TransitionRecord> {
+        Ok(TransitionRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            flow_id: row.i64("flow_id")?,
+            type_id: row.i64("type_id")?,
+            type_slug: row.text("type_slug")?,
+            from_stage: row.i64("from_stage")?,
+            to_stage: row.i64("to_stage")?,
+            name: row.text("name")?,
+            conditional: opt_json(row, "conditional")?,
+            position: row.i64("position")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+pub struct TransitionValues<'a> {
+    pub from_stage: i64,
+    pub to_stage: i64,
+    pub name: &'a str,
+    pub conditional: Option<&'a Json>,
+    /// `None`: after the flow's last.
+    pub position: Option<i64>,
+}
+
+pub async fn insert_transition(
+    tx: &mut Tx,
+    workspace_id: i64,
+    flow_id: i64,
+    values: &TransitionValues<'_>,
+    now: i64,
+) -> Result<i64> {
+    tx.fetch_one(
+        "INSERT INTO flow_transitions (workspace_id, flow_id, from_stage, to_stage, name, conditional, position, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
+         COALESCE($7, (SELECT COALESCE(MAX(position), 0) + 1 FROM flow_transitions WHERE flow_id = $2)), $8, $8) \
+         RETURNING id",
+        &params![
+            workspace_id,
+            flow_id,
+            values.from_stage,
+            values.to_stage,
+            values.name,
+            values.conditional.cloned(),
+            values.position,
+            now
+        ],
+    )
+    .await?
+    .i64("id")
+}
+
+pub async fn update_transition(
+    tx: &mut Tx,
+    transition: &TransitionRecord,
+    values: &TransitionValues<'_>,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE flow_transitions SET from_stage = $3, to_stage = $4, name = $5, conditional = $6, \
+         position = COALESCE($7, position), updated_at = $8 WHERE workspace_id = $1 AND id = $2",
+        &params![
+            transition.workspace_id,
+            transition.id,
+            values.from_stage,
+            values.to_stage,
+            values.name,
+            values.conditional.cloned(),
+            values.position,
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_transition(tx: &mut Tx, transition: &TransitionRecord) -> Result<()> {
+    tx.execute(
+        "DELETE FROM flow_transitions WHERE workspace_id = $1 AND id = $2",
+        &params![transition.workspace_id, transition.id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Flow items of `flow` still running.
+pub async fn running_in_flow(db: &Db, workspace_id: i64, flow_id: i64) -> Result<i64> {
+    db.fetch_one(
+        "SELECT COUNT(*) AS n FROM flow_items WHERE workspace_id = $1 AND flow_id = $2 AND run_status = 'running'",
+        &params![workspace_id, flow_id],
+    )
+    .await?
+    .i64("n")
+}
+
+/// Flow items running in `stage`.
+pub async fn running_in_stage(db: &Db, workspace_id: i64, stage_id: i64) -> Result<i64> {
+    db.fetch_one(
+        "SELECT COUNT(*) AS n FROM flow_items WHERE workspace_id = $1 AND stage_id = $2 AND run_status = 'running'",
+        &params![workspace_id, stage_id],
+    )
+    .await?
+    .i64("n")
+}
+
+/// Marks the flow's running items `removed` (a forced flow delete); answers their ids.
+pub async fn remove_running(tx: &mut Tx, workspace_id: i64, flow_id: i64, now: i64) -> Result<Vec<(i64, i64)>> {
+    let rows = tx
+        .fetch_all(
+            "UPDATE flow_items SET run_status = 'removed', status = 'inactive', updated_at = $3 \
+             WHERE workspace_id = $1 AND flow_id = $2 AND run_status = 'running' RETURNING id, item_id",
+            &params![workspace_id, flow_id, now],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.i64("id")?, r.i64("item_id")?))).collect()
+}
+
+pub async fn flow(db: &Db, workspace_id: i64, id: i64) -> Result<Option<FlowRecord>> {
+    record::get(db, workspace_id, id).await
+}
+
+pub async fn stage(db: &Db, workspace_id: i64, id: i64) -> Result<Option<StageRecord>> {
+    record::get(db, workspace_id, id).await
+}
+
+pub async fn transition(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TransitionRecord>> {
+    record::get(db, workspace_id, id).await
+}
