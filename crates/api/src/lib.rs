@@ -123,6 +123,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::calendar::routes())
         .merge(routes::flows::routes())
         .merge(routes::stages::routes())
+        .merge(routes::stage_tasks::routes())
         .merge(routes::transitions::routes())
         .merge(routes::callbacks::routes())
         .merge(routes::webhooks::routes())

@@ -33,6 +33,9 @@ pub const KINDS: &[&str] = &[
     "transition.created",
     "transition.updated",
     "transition.deleted",
+    "stage_task.created",
+    "stage_task.updated",
+    "stage_task.deleted",
     "flow_item.removed",
 ];
 

@@ -25,6 +25,7 @@ pub mod members;
 pub mod password;
 pub mod permissions;
 pub mod secrets;
+pub mod stage_tasks;
 pub mod time;
 pub mod types;
 pub mod user;

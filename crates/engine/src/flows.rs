@@ -7,7 +7,7 @@
 use enspace_domain::time::now_ms;
 use enspace_store::{
     events::Subject,
-    flows::{FlowRecord, FlowValues, StageRecord, StageValues, TransitionRecord, TransitionValues},
+    flows::{FlowRecord, FlowValues, StageRecord, StageTaskRecord, StageValues, TransitionRecord, TransitionValues},
     types::TypeRecord,
     Db, StoreError, Tx,
 };
@@ -309,5 +309,80 @@ pub async fn delete_transition(
     enspace_store::flows::delete_transition(&mut tx, transition).await?;
     let before = transition_state(&transition_values(transition), Some(transition.position));
     record_transition(&mut tx, "transition.deleted", transition.id, flow, (before, Map::new()), author, now).await?;
+    tx.commit().await
+}
+
+fn task_state(def: &Map<String, Value>, position: Option<i64>) -> Map<String, Value> {
+    let mut out = def.clone();
+    if let Some(position) = position {
+        out.insert("order".into(), json!(position));
+    }
+    out.retain(|_, v| !v.is_null());
+    out
+}
+
+async fn record_task(
+    tx: &mut Tx,
+    kind: &str,
+    id: i64,
+    flow: &FlowRecord,
+    (before, after): (Map<String, Value>, Map<String, Value>),
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let change =
+        DefinitionChange { kind, subject: subject("stage_task", id, flow.type_id, &flow.type_slug), before, after };
+    record_definition(tx, flow.workspace_id, change, author, now).await
+}
+
+/// Adds a task to a stage (after its last unless `position`); answers its id.
+pub async fn create_stage_task(
+    db: &Db,
+    flow: &FlowRecord,
+    stage: &StageRecord,
+    def: &Map<String, Value>,
+    position: Option<i64>,
+    author: &Author<'_>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let id = enspace_store::flows::insert_stage_task(&mut tx, stage, def, position, author.user_id, now).await?;
+    let after = task_state(def, position);
+    record_task(&mut tx, "stage_task.created", id, flow, (Map::new(), after), author, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Changes a stage task. Open instances read its action, fields, assignment, email and
+/// notification live; their responsibles and due dates stay as they were resolved (decision 22).
+pub async fn update_stage_task(
+    db: &Db,
+    flow: &FlowRecord,
+    task: &StageTaskRecord,
+    def: &Map<String, Value>,
+    position: Option<i64>,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::update_stage_task(&mut tx, task, def, position, now).await?;
+    let before = task_state(&task.def, Some(task.position));
+    let after = task_state(def, Some(position.unwrap_or(task.position)));
+    record_task(&mut tx, "stage_task.updated", task.id, flow, (before, after), author, now).await?;
+    tx.commit().await
+}
+
+/// Deletes a stage task (tombstoned: instances keep it).
+pub async fn delete_stage_task(
+    db: &Db,
+    flow: &FlowRecord,
+    task: &StageTaskRecord,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::delete_stage_task(&mut tx, task, now).await?;
+    let before = task_state(&task.def, Some(task.position));
+    record_task(&mut tx, "stage_task.deleted", task.id, flow, (before, Map::new()), author, now).await?;
     tx.commit().await
 }

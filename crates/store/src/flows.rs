@@ -324,6 +324,11 @@ pub async fn delete_stage(tx: &mut Tx, stage: &StageRecord, now: i64) -> Result<
         &params![ws, id, now],
     )
     .await?;
+    tx.execute(
+        "UPDATE stage_tasks SET deleted_at = $3 WHERE workspace_id = $1 AND stage_id = $2 AND deleted_at IS NULL",
+        &params![ws, id, now],
+    )
+    .await?;
     Ok(())
 }
 
@@ -497,4 +502,130 @@ pub async fn stage(db: &Db, workspace_id: i64, id: i64) -> Result<Option<StageRe
 
 pub async fn transition(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TransitionRecord>> {
     record::get(db, workspace_id, id).await
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTaskRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub stage_id: i64,
+    pub flow_id: i64,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub position: i64,
+    /// The definition (`domain::stage_tasks::StageTaskDef::to_map`).
+    pub def: serde_json::Map<String, Json>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the stage tasks list [wire: `stage`, `action`]; by `order`, then id.
+pub const STAGE_TASKS: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "k.id" },
+        ListField { name: "stage", kind: FieldKind::Int, sql: "k.stage_id" },
+        ListField { name: "stage.flow", kind: FieldKind::Int, sql: "s.flow_id" },
+        ListField { name: "action", kind: FieldKind::Enum(&enspace_domain::stage_tasks::ACTIONS), sql: "k.action" },
+        ListField { name: "order", kind: FieldKind::Int, sql: "k.position" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "k.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "k.updated_at" },
+    ],
+    search: &[],
+    default_sort: ("order", false),
+};
+
+impl Record for StageTaskRecord {
+    const FROM: &'static str =
+        "stage_tasks k JOIN flow_stages s ON s.id = k.stage_id JOIN flows f ON f.id = s.flow_id \
+        JOIN types t ON t.id = f.type_id";
+    const COLUMNS: &'static str = "k.id, k.workspace_id, k.stage_id, s.flow_id, f.type_id, t.slug AS type_slug, \
+        k.position, k.def, k.created_by, k.created_at, k.updated_at";
+    const SCOPE: &'static str = "k.workspace_id";
+    const ID: &'static str = "k.id";
+    const LIST: &'static ListSpec = &STAGE_TASKS;
+    const ALIVE: &'static str =
+        "k.deleted_at IS NULL AND s.deleted_at IS NULL AND f.deleted_at IS NULL AND t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<StageTaskRecord> {
+        Ok(StageTaskRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            stage_id: row.i64("stage_id")?,
+            flow_id: row.i64("flow_id")?,
+            type_id: row.i64("type_id")?,
+            type_slug: row.text("type_slug")?,
+            position: row.i64("position")?,
+            def: row.json("def")?.as_object().cloned().unwrap_or_default(),
+            created_by: row.opt_i64("created_by")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+pub async fn stage_task(db: &Db, workspace_id: i64, id: i64) -> Result<Option<StageTaskRecord>> {
+    record::get(db, workspace_id, id).await
+}
+
+/// A stage's tasks, by `order`.
+pub async fn tasks_of(db: &Db, workspace_id: i64, stage_id: i64) -> Result<Vec<StageTaskRecord>> {
+    let query = ListQuery {
+        limit: u32::MAX,
+        start: 0,
+        sort: vec![enspace_domain::list::Sort { field: "order".into(), desc: false }],
+        q: None,
+        filters: vec![enspace_domain::list::Filter {
+            field: "stage".into(),
+            op: enspace_domain::list::Op::Eq,
+            values: vec![enspace_domain::list::Scalar::Int(stage_id)],
+        }],
+    };
+    record::list(db, workspace_id, &query).await
+}
+
+/// Adds a task to a stage: at `position`, or after the stage's last.
+pub async fn insert_stage_task(
+    tx: &mut Tx,
+    stage: &StageRecord,
+    def: &serde_json::Map<String, Json>,
+    position: Option<i64>,
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    let action = def.get("action").and_then(Json::as_str).unwrap_or_default().to_string();
+    tx.fetch_one(
+        "INSERT INTO stage_tasks (workspace_id, stage_id, position, action, def, created_by, created_at, updated_at) \
+         VALUES ($1, $2, COALESCE($3, (SELECT COALESCE(MAX(position), 0) + 1 FROM stage_tasks WHERE stage_id = $2 \
+         AND deleted_at IS NULL)), $4, $5, $6, $7, $7) RETURNING id",
+        &params![stage.workspace_id, stage.id, position, action, Json::Object(def.clone()), created_by, now],
+    )
+    .await?
+    .i64("id")
+}
+
+pub async fn update_stage_task(
+    tx: &mut Tx,
+    task: &StageTaskRecord,
+    def: &serde_json::Map<String, Json>,
+    position: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let action = def.get("action").and_then(Json::as_str).unwrap_or_default().to_string();
+    tx.execute(
+        "UPDATE stage_tasks SET def = $3, action = $4, position = COALESCE($5, position), updated_at = $6 \
+         WHERE workspace_id = $1 AND id = $2",
+        &params![task.workspace_id, task.id, Json::Object(def.clone()), action, position, now],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_stage_task(tx: &mut Tx, task: &StageTaskRecord, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE stage_tasks SET deleted_at = $3 WHERE workspace_id = $1 AND id = $2",
+        &params![task.workspace_id, task.id, now],
+    )
+    .await?;
+    Ok(())
 }

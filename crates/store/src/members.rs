@@ -131,6 +131,15 @@ pub async fn join_groups(tx: &mut Tx, workspace_id: i64, member_id: i64, group_i
     Ok(())
 }
 
+/// The users who are members of the workspace.
+pub async fn user_ids(db: &Db, workspace_id: i64) -> Result<Vec<i64>> {
+    db.fetch_all("SELECT user_id FROM members WHERE workspace_id = $1 ORDER BY user_id", &params![workspace_id])
+        .await?
+        .iter()
+        .map(|r| r.i64("user_id"))
+        .collect()
+}
+
 /// A member with its user and groups, as the member routes answer it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberDetail {

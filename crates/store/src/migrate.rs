@@ -132,6 +132,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0020_flows.sql"),
         include_str!("../migrations/postgres/0020_flows.sql"),
     ),
+    (
+        21,
+        "stage_tasks",
+        include_str!("../migrations/sqlite/0021_stage_tasks.sql"),
+        include_str!("../migrations/postgres/0021_stage_tasks.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

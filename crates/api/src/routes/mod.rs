@@ -19,6 +19,7 @@ pub mod ops;
 pub mod request_logs;
 pub mod roles;
 pub mod signature_requests;
+pub mod stage_tasks;
 pub mod stages;
 pub mod transitions;
 pub mod types;

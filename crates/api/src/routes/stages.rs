@@ -72,6 +72,7 @@ async fn view(state: &AppState, embeds: &mut Embeds, stage: StageRecord) -> ApiR
     let flow = enspace_store::flows::flow(&state.db, stage.workspace_id, stage.flow_id)
         .await?
         .ok_or_else(|| ApiError::not_found(FLOW_NOT_FOUND))?;
+    let tasks = crate::routes::stage_tasks::tasks_of(state, &stage).await?;
     Ok(StageView {
         id: stage.id,
         name: stage.name,
@@ -83,8 +84,7 @@ async fn view(state: &AppState, embeds: &mut Embeds, stage: StageRecord) -> ApiR
         user: embeds.user(state, stage.created_by).await?,
         item_type: embeds.item_type(state, stage.workspace_id, stage.type_id).await?,
         flow: embeds.flow(state, flow).await?,
-        // Stage tasks are configured with their own routes (a later step of this milestone).
-        tasks: Vec::new(),
+        tasks,
         created_at: format_ms(stage.created_at),
         updated_at: format_ms(stage.updated_at),
     })

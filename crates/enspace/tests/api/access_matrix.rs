@@ -263,6 +263,12 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/c-flow-transitions/1", None, TypeRead),
         route("PUT", "/c-flow-transitions/1", Some(json!({ "from": 999 })), structure()),
         route("DELETE", "/c-flow-transitions/999", None, structure()),
+        route("GET", "/c-stage-tasks", None, Member),
+        route("GET", "/c-stage-tasks/count", None, Member),
+        route("POST", "/c-stage-tasks", Some(json!({ "stage": 1 })), structure()),
+        route("GET", "/c-stage-tasks/1", None, TypeRead),
+        route("PUT", "/c-stage-tasks/1", Some(json!({ "action": "nope" })), structure()),
+        route("DELETE", "/c-stage-tasks/999", None, structure()),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -298,6 +304,7 @@ async fn world(app: &TestApp) -> World {
         ("/c-type-flows", json!({ "name": "F", "item_type": "docs" })),
         ("/c-flow-stages", json!({ "flow": 1, "name": "S" })),
         ("/c-flow-transitions", json!({ "flow": 1, "from": 1, "to": 1 })),
+        ("/c-stage-tasks", json!({ "stage": 1, "name": "T", "action": "confirmation" })),
     ];
     for (path, body) in setup {
         let response = post(path, body).await;
@@ -423,7 +430,7 @@ async fn matrix_items() {
 #[tokio::test]
 async fn matrix_flows() {
     let (routes, cases) = run(|r| r.path.starts_with("/c-")).await;
-    assert_eq!((routes, cases), (18, 18 * 36));
+    assert_eq!((routes, cases), (24, 24 * 36));
 }
 
 #[tokio::test]

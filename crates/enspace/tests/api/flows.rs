@@ -365,3 +365,97 @@ async fn configuration_writes_its_events_and_reads_follow_the_type() {
         .await
         .assert_error(403, "Permission denied: types::contratos::read");
 }
+
+#[tokio::test]
+async fn stage_tasks_check_every_reference_and_show_every_key() {
+    let (app, ana) = setup().await;
+    for body in [
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date" }),
+        json!({ "name": "Contato", "slug": "contato", "type": "email" }),
+    ] {
+        created(&app, &ana, "/ws/types/contratos/fields", body).await;
+    }
+    let group = created(&app, &ana, "/ws/member-groups", json!({ "name": "Jurídico" })).await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Triagem" })).await;
+    let task = created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "Classificar pedido",
+        "action": "fill_fields", "sla": 1, "responsibility_type": "module_groups", "module_groups": [group["id"]],
+        "fields": [{ "refId": "valor", "required": true }] }),
+    )
+    .await;
+    let id = task["id"].clone();
+    let mut expected = json!({ "id": id, "name": "Classificar pedido", "description": "", "stage": stage["id"], "order": 1,
+        "action": "fill_fields", "start_type": "always", "conditional": null, "sla": 1, "sla_type": "hours",
+        "sla_origin": "task_created", "sla_field": null, "responsibility_type": "module_groups", "users": [],
+        "module_groups": [group["id"]], "external_email": null, "responsible_field": null, "require_assignment": false,
+        "notify": true, "fields": [{ "refId": "valor", "required": true }], "email": null, "user": ana.id });
+    let mut shown = task.clone();
+    for key in ["created_at", "updated_at"] {
+        assert!(shown.as_object_mut().unwrap().remove(key).is_some(), "{key}");
+    }
+    assert_eq!(shown, expected);
+    // The stage shows its tasks by order.
+    let mail = created(&app, &ana, "/c-stage-tasks", json!({ "stage": stage["id"], "name": "Avisar", "action": "sendmail",
+        "email": { "to": [{ "field": "contato" }, "request_user"], "subject": "Contrato {{reference}}", "body": "Valor: {{data.valor}}" } }))
+    .await;
+    assert_eq!(mail["order"], 2);
+    let tasks = send(&app, &ana, "GET", &format!("/c-flow-stages/{}", stage["id"]), None).await.json()["tasks"].clone();
+    let names: Vec<&Value> = tasks.as_array().unwrap().iter().map(|t| &t["name"]).collect();
+    assert_eq!(names, [&json!("Classificar pedido"), &json!("Avisar")]);
+
+    send(&app, &ana, "POST", "/c-stage-tasks", Some(json!({ "stage": stage["id"], "name": "x", "action": "confirmation",
+        "sla_origin": "field", "sla_field": "valor", "responsibility_type": "field_based", "responsible_field": "contato",
+        "module_groups": [999], "color": "red" })))
+    .await
+    .assert(
+        400,
+        validation(json!([
+            { "path": "color", "message": "unknown field" },
+            { "path": "sla_field", "message": "\"valor\" is not a date field" },
+            { "path": "module_groups[0]", "message": "no group 999 in this workspace" },
+        ])),
+    );
+    send(&app, &ana, "POST", "/c-stage-tasks", Some(json!({ "name": "x", "action": "confirmation" })))
+        .await
+        .assert(400, validation(json!([{ "path": "stage", "message": "is required" }])));
+
+    // An update keeps what it does not name; the stage never changes.
+    let path = format!("/c-stage-tasks/{id}");
+    let changed = send(
+        &app,
+        &ana,
+        "PUT",
+        &path,
+        Some(json!({ "sla": 2, "sla_type": "workDays", "sla_origin": "field",
+        "sla_field": "prazo", "order": 5 })),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    expected["sla"] = json!(2);
+    expected["sla_type"] = json!("workDays");
+    expected["sla_origin"] = json!("field");
+    expected["sla_field"] = json!("prazo");
+    expected["order"] = json!(5);
+    let mut shown = changed.json();
+    for key in ["created_at", "updated_at"] {
+        shown.as_object_mut().unwrap().remove(key);
+    }
+    assert_eq!(shown, expected);
+    send(&app, &ana, "PUT", &path, Some(json!({ "stage": 999 })))
+        .await
+        .assert(400, validation(json!([{ "path": "stage", "message": "a task's stage cannot change" }])));
+    let listed =
+        send(&app, &ana, "GET", &format!("/c-stage-tasks?stage={}&action=sendmail", stage["id"]), None).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let kinds = send(&app, &ana, "GET", "/ws/events?kind=stage_task.*", None).await.json();
+    let kinds: Vec<&Value> = kinds.as_array().unwrap().iter().map(|e| &e["kind"]).collect();
+    assert_eq!(kinds, [&json!("stage_task.created"), &json!("stage_task.created"), &json!("stage_task.updated")]);
+    // Deleting the stage takes its tasks out of the configuration.
+    assert_eq!(send(&app, &ana, "DELETE", &format!("/c-flow-stages/{}", stage["id"]), None).await.status, 200);
+    send(&app, &ana, "GET", &path, None).await.assert_error(404, "Task not found");
+    send(&app, &ana, "GET", "/c-stage-tasks/count", None).await.assert(200, json!(0));
+}

@@ -99,6 +99,10 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/c-flow-stages/1".to_string(), None),
         ("DELETE", "/c-flow-stages/1".to_string(), None),
         ("GET", "/c-flow-transitions".to_string(), None),
+        ("GET", "/c-stage-tasks".to_string(), None),
+        ("GET", "/c-stage-tasks/1".to_string(), None),
+        ("PUT", "/c-stage-tasks/1".to_string(), Some(json!({ "name": "x" }))),
+        ("DELETE", "/c-stage-tasks/1".to_string(), None),
         ("GET", "/c-flow-transitions/1".to_string(), None),
         ("DELETE", "/c-flow-transitions/1".to_string(), None),
         ("GET", "/ws/webhooks".to_string(), None),
@@ -334,6 +338,14 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         json!({ "flow": flow["id"], "from": stage["id"], "to": stage["id"] }),
     )
     .await;
+    let task = create(
+        &app,
+        &bia.key,
+        "secret",
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "T", "action": "confirmation" }),
+    )
+    .await;
     let routes: Vec<(&str, String, Option<Value>)> = {
         let mut out = Vec::new();
         let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
@@ -399,6 +411,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/c-flow-transitions/{}", &transition["id"], None);
         both("PUT", "/c-flow-transitions/{}", &transition["id"], Some(json!({ "name": "pwned" })));
         both("DELETE", "/c-flow-transitions/{}", &transition["id"], None);
+        both("GET", "/c-stage-tasks/{}", &task["id"], None);
+        both("PUT", "/c-stage-tasks/{}", &task["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/c-stage-tasks/{}", &task["id"], None);
         both("GET", "/ws/webhooks/{}", &hook["id"], None);
         both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
         both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
@@ -440,6 +455,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(secret(format!("/c-type-flows/{}", flow["id"])).await.json()["name"], "F");
     assert_eq!(secret(format!("/c-flow-stages/{}", stage["id"])).await.json()["name"], "S");
     assert_eq!(secret(format!("/c-flow-transitions/{}", transition["id"])).await.status, 200);
+    assert_eq!(secret(format!("/c-stage-tasks/{}", task["id"])).await.json()["name"], "T");
     let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
     assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
 }

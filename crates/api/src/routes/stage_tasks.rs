@@ -1,0 +1,310 @@
+//! A stage's tasks [wire keys; `c-stage-tasks`, spec/flows-and-tasks.md § Stage task]: list,
+//! count, get, create, update, delete. Every reference (fields, groups, users, `sla_field`,
+//! `responsible_field`, an email's recipients and placeholders) is checked when saved
+//! (`domain::stage_tasks`).
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    Json,
+};
+use enspace_domain::{
+    stage_tasks::{check, Known, StageTaskDef},
+    time::format_ms,
+    Detail,
+};
+use enspace_store::flows::{readable_types, StageRecord, StageTaskRecord, STAGE_TASKS};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
+    openapi::{ListParams, WorkspaceHeader},
+    routes::{
+        flows::{columns_of, flow_of, readable_slugs, structure},
+        id_of,
+        types::may_read_type,
+    },
+    AppState,
+};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_tasks, create_task)).routes(routes!(count_tasks)).routes(routes!(
+        get_task,
+        update_task,
+        delete_task
+    ))
+}
+
+pub const TASK_NOT_FOUND: &str = "Task not found";
+
+/// The keys a stage task takes besides `stage` and `order`.
+const KEYS: [&str; 18] = [
+    "name",
+    "description",
+    "action",
+    "start_type",
+    "conditional",
+    "sla",
+    "sla_type",
+    "sla_origin",
+    "sla_field",
+    "responsibility_type",
+    "users",
+    "module_groups",
+    "external_email",
+    "responsible_field",
+    "require_assignment",
+    "notify",
+    "fields",
+    "email",
+];
+
+/// A stage task [wire keys]: every key present, `null` when unset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageTaskView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub stage: i64,
+    pub order: i64,
+    /// `confirmation`, `fill_fields`, `close_stage`, `close_flow` or `sendmail`.
+    pub action: String,
+    /// `always` or `conditional`.
+    pub start_type: String,
+    #[schema(value_type = Option<Object>)]
+    pub conditional: Option<Value>,
+    /// Units of `sla_type`; null for no due date.
+    #[schema(value_type = Option<f64>)]
+    pub sla: Option<Value>,
+    pub sla_type: String,
+    pub sla_origin: String,
+    pub sla_field: Option<String>,
+    pub responsibility_type: String,
+    pub users: Vec<i64>,
+    pub module_groups: Vec<i64>,
+    pub external_email: Option<String>,
+    pub responsible_field: Option<String>,
+    pub require_assignment: bool,
+    pub notify: bool,
+    /// `[{refId, required}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub fields: Vec<Value>,
+    /// `sendmail` only: `{to, subject, body}`.
+    #[schema(value_type = Option<Object>)]
+    pub email: Option<Value>,
+    /// The creator's user id.
+    pub user: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<StageTaskRecord> for StageTaskView {
+    fn from(task: StageTaskRecord) -> Self {
+        let def = StageTaskDef::from_map(&task.def);
+        // A whole number shows as one (`1`, not `1.0`).
+        let sla = def.sla.map(|s| if s.fract() == 0.0 && s.abs() < 1e15 { json!(s as i64) } else { json!(s) });
+        StageTaskView {
+            id: task.id,
+            name: def.name,
+            description: def.description,
+            stage: task.stage_id,
+            order: task.position,
+            action: def.action,
+            start_type: def.start_type,
+            conditional: def.conditional,
+            sla,
+            sla_type: def.sla_type,
+            sla_origin: def.sla_origin,
+            sla_field: def.sla_field,
+            responsibility_type: def.responsibility_type,
+            users: def.users,
+            module_groups: def.module_groups,
+            external_email: def.external_email,
+            responsible_field: def.responsible_field,
+            require_assignment: def.require_assignment,
+            notify: def.notify,
+            fields: def.fields,
+            email: def.email,
+            user: task.created_by,
+            created_at: format_ms(task.created_at),
+            updated_at: format_ms(task.updated_at),
+        }
+    }
+}
+
+/// A stage's tasks as its answers embed them.
+pub(crate) async fn tasks_of(state: &AppState, stage: &StageRecord) -> ApiResult<Vec<Value>> {
+    let tasks = enspace_store::flows::tasks_of(&state.db, stage.workspace_id, stage.id).await?;
+    tasks.into_iter().map(|t| serde_json::to_value(StageTaskView::from(t)).map_err(ApiError::internal)).collect()
+}
+
+async fn task_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<StageTaskRecord> {
+    let task = enspace_store::flows::stage_task(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(TASK_NOT_FOUND))?;
+    may_read_type(&ctx.access, &task.type_slug)?;
+    Ok(task)
+}
+
+/// Filters: `stage`, `stage.flow`, `action`, `order`, `created_at`, `updated_at`; by `order`.
+#[utoipa::path(get, path = "/c-stage-tasks", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [StageTaskView]), (status = 400, body = ErrorBody)))]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    query: QueryPairs,
+) -> ApiResult<Json<Vec<StageTaskView>>> {
+    let query = query.list(&state, &STAGE_TASKS, &[])?;
+    let readable = readable_slugs(&state, &ctx).await?;
+    let filter = readable_types(readable.as_deref());
+    let tasks: Vec<StageTaskRecord> =
+        enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    Ok(Json(tasks.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/c-stage-tasks/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
+pub async fn count_tasks(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
+    let query = query.list(&state, &STAGE_TASKS, &[])?;
+    let readable = readable_slugs(&state, &ctx).await?;
+    let filter = readable_types(readable.as_deref());
+    let count = enspace_store::record::count_where::<StageTaskRecord>(&state.db, ctx.workspace.id, &query, &filter);
+    Ok(Json(count.await?))
+}
+
+#[utoipa::path(get, path = "/c-stage-tasks/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = StageTaskView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_task(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<StageTaskView>> {
+    Ok(Json(task_of(&state, &ctx, id).await?.into()))
+}
+
+/// `{stage*, name*, action*, order, start_type, conditional, sla, sla_type, sla_origin,
+/// sla_field, responsibility_type, users, module_groups, external_email, responsible_field,
+/// require_assignment, notify, fields, email}` [wire keys].
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct StageTaskInput(pub Map<String, Value>);
+
+impl Input for StageTaskInput {
+    const READ_ONLY: &'static [&'static str] = &["user"];
+}
+
+/// What the task's references are checked against, and the checked definition.
+async fn checked(
+    state: &AppState,
+    ctx: &WsCtx,
+    stage: &StageRecord,
+    body: &Map<String, Value>,
+    current: Option<&StageTaskDef>,
+) -> ApiResult<(StageTaskDef, Option<i64>)> {
+    let mut details: Vec<Detail> = body
+        .keys()
+        .filter(|k| !KEYS.contains(&k.as_str()) && !["stage", "order"].contains(&k.as_str()))
+        .map(|k| Detail::new(k, "unknown field"))
+        .collect();
+    let order = match body.get("order") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64().filter(|o| *o >= 0) {
+            Some(o) => Some(o),
+            None => {
+                details.push(Detail::new("order", format!("expected a whole number of 0 or more, got {v}")));
+                None
+            }
+        },
+    };
+    let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, stage.type_id).await?;
+    let defs: Vec<_> = fields.iter().map(|f| f.def.clone()).collect();
+    let columns = columns_of(state, (ctx.workspace.id, stage.type_id)).await?;
+    let groups = enspace_store::member_groups::ids(&state.db, ctx.workspace.id).await?;
+    let users = enspace_store::members::user_ids(&state.db, ctx.workspace.id).await?;
+    let known = Known { fields: &defs, columns: &columns, groups: &groups, users: &users };
+    let sent: Map<String, Value> =
+        body.iter().filter(|(k, _)| KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let def = match check(&sent, current, &known) {
+        Ok(def) => Some(def),
+        Err(problems) => {
+            details.extend(problems);
+            None
+        }
+    };
+    ApiError::check(details)?;
+    Ok((def.expect("checked"), order))
+}
+
+#[utoipa::path(post, path = "/c-stage-tasks", tag = "flows", params(WorkspaceHeader), request_body = StageTaskInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 201, body = StageTaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_task(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    ApiJson(StageTaskInput(body)): ApiJson<StageTaskInput>,
+) -> ApiResult<(StatusCode, Json<StageTaskView>)> {
+    structure(&ctx)?;
+    let stage = match body.get("stage") {
+        None => return Err(ApiError::validation(vec![Detail::new("stage", "is required")])),
+        Some(sent) => match id_of(sent) {
+            Some(id) => enspace_store::flows::stage(&state.db, ctx.workspace.id, id).await?,
+            None => None,
+        }
+        .ok_or_else(|| {
+            ApiError::validation(vec![Detail::new("stage", format!("no stage {sent} in this workspace"))])
+        })?,
+    };
+    let flow = flow_of(&state, &ctx, stage.flow_id).await?;
+    let (def, order) = checked(&state, &ctx, &stage, &body, None).await?;
+    let id =
+        enspace_engine::flows::create_stage_task(&state.db, &flow, &stage, &def.to_map(), order, &ctx.author("api"))
+            .await?;
+    Ok((StatusCode::CREATED, Json(task_of(&state, &ctx, id).await?.into())))
+}
+
+/// Changes a stage task (its stage does not change). Open instances follow its action, fields,
+/// assignment, email and notification; their responsibles and due dates stay.
+#[utoipa::path(put, path = "/c-stage-tasks/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), request_body = StageTaskInput,
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = StageTaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_task(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+    ApiJson(StageTaskInput(body)): ApiJson<StageTaskInput>,
+) -> ApiResult<Json<StageTaskView>> {
+    structure(&ctx)?;
+    let task = task_of(&state, &ctx, id).await?;
+    if body.get("stage").is_some_and(|s| id_of(s) != Some(task.stage_id)) {
+        return Err(ApiError::validation(vec![Detail::new("stage", "a task's stage cannot change")]));
+    }
+    let stage = enspace_store::flows::stage(&state.db, ctx.workspace.id, task.stage_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(TASK_NOT_FOUND))?;
+    let flow = flow_of(&state, &ctx, stage.flow_id).await?;
+    let current = StageTaskDef::from_map(&task.def);
+    let (def, order) = checked(&state, &ctx, &stage, &body, Some(&current)).await?;
+    enspace_engine::flows::update_stage_task(&state.db, &flow, &task, &def.to_map(), order, &ctx.author("api")).await?;
+    Ok(Json(task_of(&state, &ctx, id).await?.into()))
+}
+
+/// Deletes a stage task; instances made from it keep it. Answers it as it was.
+#[utoipa::path(delete, path = "/c-stage-tasks/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = StageTaskView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_task(
+    State(state): State<AppState>,
+    ctx: WsCtx,
+    Path(Id(id)): Path<Id>,
+) -> ApiResult<Json<StageTaskView>> {
+    structure(&ctx)?;
+    let task = task_of(&state, &ctx, id).await?;
+    let flow = flow_of(&state, &ctx, task.flow_id).await?;
+    enspace_engine::flows::delete_stage_task(&state.db, &flow, &task, &ctx.author("api")).await?;
+    Ok(Json(task.into()))
+}
