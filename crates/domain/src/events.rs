@@ -36,6 +36,9 @@ pub const KINDS: &[&str] = &[
     "stage_task.created",
     "stage_task.updated",
     "stage_task.deleted",
+    "responsibility_rule.created",
+    "responsibility_rule.updated",
+    "responsibility_rule.deleted",
     "flow_item.removed",
 ];
 

@@ -128,6 +128,146 @@ impl StageTaskDef {
     }
 }
 
+/// Who is responsible, as a task or a responsibility rule names it.
+pub struct Responsible<'a> {
+    pub kind: &'a str,
+    pub users: &'a [i64],
+    pub groups: &'a [i64],
+    pub external_email: Option<&'a str>,
+    pub field: Option<&'a str>,
+}
+
+impl Responsible<'_> {
+    /// What each kind needs: users, groups, an address, or an email or text field of the type
+    /// (`kind_key` names the kind's own key in messages).
+    pub fn check(&self, details: &mut Vec<Detail>, kind_key: &str, fields: &[FieldDef]) {
+        match self.kind {
+            "users" if self.users.is_empty() => details.push(Detail::new("users", "name at least one user")),
+            "module_groups" if self.groups.is_empty() => {
+                details.push(Detail::new("module_groups", "name at least one group"))
+            }
+            "external_email" => match self.external_email.map(check_email) {
+                None => {
+                    details.push(Detail::new("external_email", format!("is required with {kind_key} external_email")))
+                }
+                Some(Err(message)) => details.push(Detail::new("external_email", message)),
+                Some(Ok(())) => {}
+            },
+            "field_based" => {
+                match self.field {
+                    None => details
+                        .push(Detail::new("responsible_field", format!("is required with {kind_key} field_based"))),
+                    Some(name) => match fields.iter().find(|f| f.ref_id == name) {
+                        Some(f) if matches!(f.field_type, FieldType::Email | FieldType::InputText) => {}
+                        Some(_) => details
+                            .push(Detail::new("responsible_field", format!("{name:?} is not an email or text field"))),
+                        None => details
+                            .push(Detail::new("responsible_field", format!("{name:?} is not a field of this type"))),
+                    },
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The kinds a responsibility rule may name (no `external_email`, no rules within rules).
+pub const RULE_TYPES: [&str; 5] = ["everybody", "request_user", "users", "module_groups", "field_based"];
+
+/// A responsibility rule as checked [ours; `c-responsibility-rules`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleDef {
+    pub name: String,
+    pub description: String,
+    pub conditional: Option<Value>,
+    pub responsible_type: String,
+    pub users: Vec<i64>,
+    pub module_groups: Vec<i64>,
+    pub responsible_field: Option<String>,
+}
+
+impl RuleDef {
+    pub fn to_map(&self) -> Map<String, Value> {
+        let value = json!({ "name": self.name, "description": self.description, "conditional": self.conditional,
+            "responsible_type": self.responsible_type, "users": self.users, "module_groups": self.module_groups,
+            "responsible_field": self.responsible_field });
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    pub fn from_map(map: &Map<String, Value>) -> RuleDef {
+        let text = |key: &str| map.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        let ids = |key: &str| {
+            map.get(key)
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default()
+        };
+        RuleDef {
+            name: text("name"),
+            description: text("description"),
+            conditional: map.get("conditional").cloned().filter(|c| !c.is_null()),
+            responsible_type: text("responsible_type"),
+            users: ids("users"),
+            module_groups: ids("module_groups"),
+            responsible_field: map.get("responsible_field").and_then(Value::as_str).map(str::to_string),
+        }
+    }
+}
+
+/// Checks a rule's keys (besides `item_type` and `order`) over `current`.
+pub fn check_rule(
+    sent: &Map<String, Value>,
+    current: Option<&RuleDef>,
+    known: &Known<'_>,
+) -> Result<RuleDef, Vec<Detail>> {
+    let mut details = Vec::new();
+    let mut def =
+        current.cloned().unwrap_or_else(|| RuleDef { responsible_type: "everybody".into(), ..Default::default() });
+    for (key, value) in sent {
+        match (key.as_str(), value) {
+            ("name", Value::String(s)) if !s.trim().is_empty() && s.trim().chars().count() <= 100 => {
+                def.name = s.trim().into()
+            }
+            ("name", _) => details.push(Detail::new("name", "expected a name of 1 to 100 characters")),
+            ("description", Value::String(s)) if s.chars().count() <= 2000 => def.description = s.trim().into(),
+            ("description", _) => details.push(Detail::new("description", "expected text of at most 2000 characters")),
+            ("conditional", v) => def.conditional = Some(v.clone()).filter(|c| !c.is_null()),
+            ("responsible_type", Value::String(s)) if RULE_TYPES.contains(&s.as_str()) => {
+                def.responsible_type = s.clone()
+            }
+            ("responsible_type", v) => details
+                .push(Detail::new("responsible_type", format!("expected one of {}, got {v}", RULE_TYPES.join(", ")))),
+            ("users", v) => def.users = id_list(&mut details, "users", v, known.users, "member user"),
+            ("module_groups", v) => {
+                def.module_groups = id_list(&mut details, "module_groups", v, known.groups, "group")
+            }
+            ("responsible_field", Value::Null) => def.responsible_field = None,
+            ("responsible_field", Value::String(s)) => def.responsible_field = Some(s.trim().into()),
+            ("responsible_field", v) => {
+                details.push(Detail::new("responsible_field", format!("expected a field's refId, got {v}")))
+            }
+            (other, _) => details.push(Detail::new(other, "unknown field")),
+        }
+    }
+    if def.name.is_empty() && !sent.contains_key("name") {
+        details.push(Detail::new("name", "is required"));
+    }
+    crate::flows::check_conditional(&mut details, "conditional", def.conditional.as_ref(), known.columns);
+    let who = Responsible {
+        kind: &def.responsible_type,
+        users: &def.users,
+        groups: &def.module_groups,
+        external_email: None,
+        field: def.responsible_field.as_deref(),
+    };
+    who.check(&mut details, "responsible_type", known.fields);
+    if details.is_empty() {
+        Ok(def)
+    } else {
+        Err(details)
+    }
+}
+
 /// A value written by the server alone: never a task's answer (decision 25).
 fn server_written(field: &FieldDef) -> bool {
     matches!(
@@ -280,29 +420,14 @@ pub fn check(
     if let Some(field) = optional_text(&mut details, "responsible_field") {
         def.responsible_field = field;
     }
-    match def.responsibility_type.as_str() {
-        "users" if def.users.is_empty() => details.push(Detail::new("users", "name at least one user")),
-        "module_groups" if def.module_groups.is_empty() => {
-            details.push(Detail::new("module_groups", "name at least one group"))
-        }
-        "external_email" => match def.external_email.as_deref().map(check_email) {
-            None => details.push(Detail::new("external_email", "is required with responsibility_type external_email")),
-            Some(Err(message)) => details.push(Detail::new("external_email", message)),
-            Some(Ok(())) => {}
-        },
-        "field_based" => match def.responsible_field.as_deref() {
-            None => details.push(Detail::new("responsible_field", "is required with responsibility_type field_based")),
-            Some(name) => match field_named(name) {
-                Some(f) if matches!(f.field_type, FieldType::Email | FieldType::InputText) => {}
-                Some(_) => {
-                    details.push(Detail::new("responsible_field", format!("{name:?} is not an email or text field")))
-                }
-                None => details.push(Detail::new("responsible_field", format!("{name:?} is not a field of this type"))),
-            },
-        },
-        _ => {}
-    }
-
+    let who = Responsible {
+        kind: &def.responsibility_type,
+        users: &def.users,
+        groups: &def.module_groups,
+        external_email: def.external_email.as_deref(),
+        field: def.responsible_field.as_deref(),
+    };
+    who.check(&mut details, "responsibility_type", known.fields);
     if let Some(b) = flag(&mut details, "require_assignment") {
         def.require_assignment = b;
     }
@@ -486,6 +611,30 @@ mod tests {
         );
         assert!(
             problems(json!({ "name": "x", "action": "close_stage", "sla": 0.5, "sla_type": "workHours" })).is_empty()
+        );
+    }
+
+    #[test]
+    fn a_rule_names_who_and_when() {
+        let fields = [def("tipo", "text"), def("contato", "email"), def("valor", "number")];
+        let columns = TypeColumns::new(fields.iter());
+        let known = Known { fields: &fields, columns: &columns, groups: &[300], users: &[7] };
+        let ok = json!({ "name": "Grandes", "conditional": { "data.valor_gt": 1000 }, "responsible_type": "module_groups", "module_groups": [300] });
+        assert_eq!(check_rule(ok.as_object().unwrap(), None, &known).unwrap().module_groups, [300]);
+        let bad = json!({ "responsible_type": "field_based", "responsible_field": "valor", "conditional": { "data.x": 1 }, "order": 1 });
+        let paths: Vec<String> = check_rule(bad.as_object().unwrap(), None, &known)
+            .unwrap_err()
+            .into_iter()
+            .map(|d| format!("{}: {}", d.path, d.message))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "order: unknown field",
+                "name: is required",
+                "conditional.data.x: unknown field or operator",
+                "responsible_field: \"valor\" is not an email or text field",
+            ]
         );
     }
 

@@ -7,7 +7,10 @@
 use enspace_domain::time::now_ms;
 use enspace_store::{
     events::Subject,
-    flows::{FlowRecord, FlowValues, StageRecord, StageTaskRecord, StageValues, TransitionRecord, TransitionValues},
+    flows::{
+        FlowRecord, FlowValues, RuleRecord, StageRecord, StageTaskRecord, StageValues, TransitionRecord,
+        TransitionValues,
+    },
     types::TypeRecord,
     Db, StoreError, Tx,
 };
@@ -384,5 +387,71 @@ pub async fn delete_stage_task(
     enspace_store::flows::delete_stage_task(&mut tx, task, now).await?;
     let before = task_state(&task.def, Some(task.position));
     record_task(&mut tx, "stage_task.deleted", task.id, flow, (before, Map::new()), author, now).await?;
+    tx.commit().await
+}
+
+/// A responsibility rule's event: its definition and order, before and after.
+async fn record_rule(
+    tx: &mut Tx,
+    kind: &str,
+    rule: (i64, &TypeRecordRef<'_>),
+    (before, after): (Map<String, Value>, Map<String, Value>),
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (id, of) = rule;
+    let change = DefinitionChange { kind, subject: subject("responsibility_rule", id, of.id, of.slug), before, after };
+    record_definition(tx, of.workspace_id, change, author, now).await
+}
+
+/// The type a rule belongs to, as its events name it.
+struct TypeRecordRef<'a> {
+    workspace_id: i64,
+    id: i64,
+    slug: &'a str,
+}
+
+/// Adds a responsibility rule to a type (after its last unless `position`); answers its id.
+pub async fn create_rule(
+    db: &Db,
+    record: &TypeRecord,
+    def: &Map<String, Value>,
+    position: Option<i64>,
+    author: &Author<'_>,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let id = enspace_store::flows::insert_rule(&mut tx, record.workspace_id, record.id, def, position, now).await?;
+    let after = task_state(def, position);
+    let of = TypeRecordRef { workspace_id: record.workspace_id, id: record.id, slug: &record.slug };
+    record_rule(&mut tx, "responsibility_rule.created", (id, &of), (Map::new(), after), author, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_rule(
+    db: &Db,
+    rule: &RuleRecord,
+    def: &Map<String, Value>,
+    position: Option<i64>,
+    author: &Author<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::update_rule(&mut tx, rule, def, position, now).await?;
+    let before = task_state(&rule.def, Some(rule.position));
+    let after = task_state(def, Some(position.unwrap_or(rule.position)));
+    let of = TypeRecordRef { workspace_id: rule.workspace_id, id: rule.type_id, slug: &rule.type_slug };
+    record_rule(&mut tx, "responsibility_rule.updated", (rule.id, &of), (before, after), author, now).await?;
+    tx.commit().await
+}
+
+pub async fn delete_rule(db: &Db, rule: &RuleRecord, author: &Author<'_>) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    enspace_store::flows::delete_rule(&mut tx, rule).await?;
+    let before = task_state(&rule.def, Some(rule.position));
+    let of = TypeRecordRef { workspace_id: rule.workspace_id, id: rule.type_id, slug: &rule.type_slug };
+    record_rule(&mut tx, "responsibility_rule.deleted", (rule.id, &of), (before, Map::new()), author, now).await?;
     tx.commit().await
 }

@@ -629,3 +629,108 @@ pub async fn delete_stage_task(tx: &mut Tx, task: &StageTaskRecord, now: i64) ->
     .await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub position: i64,
+    /// The rule (`domain::stage_tasks::RuleDef`, as the wire keys).
+    pub def: serde_json::Map<String, Json>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the rules list (decision 3: `item_type`, `responsible_type`); by `order`.
+pub const RULES: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "u.id" },
+        ListField { name: "item_type", kind: FieldKind::Int, sql: "u.type_id" },
+        ListField { name: "item_type.slug", kind: FieldKind::Text, sql: "t.slug" },
+        ListField {
+            name: "responsible_type",
+            kind: FieldKind::Enum(&enspace_domain::stage_tasks::RULE_TYPES),
+            sql: "u.responsible_type",
+        },
+        ListField { name: "order", kind: FieldKind::Int, sql: "u.position" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "u.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "u.updated_at" },
+    ],
+    search: &[],
+    default_sort: ("order", false),
+};
+
+impl Record for RuleRecord {
+    const FROM: &'static str = "responsibility_rules u JOIN types t ON t.id = u.type_id";
+    const COLUMNS: &'static str =
+        "u.id, u.workspace_id, u.type_id, t.slug AS type_slug, u.position, u.def, u.created_at, u.updated_at";
+    const SCOPE: &'static str = "u.workspace_id";
+    const ID: &'static str = "u.id";
+    const LIST: &'static ListSpec = &RULES;
+    const ALIVE: &'static str = "t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<RuleRecord> {
+        Ok(RuleRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            type_id: row.i64("type_id")?,
+            type_slug: row.text("type_slug")?,
+            position: row.i64("position")?,
+            def: row.json("def")?.as_object().cloned().unwrap_or_default(),
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+pub async fn rule(db: &Db, workspace_id: i64, id: i64) -> Result<Option<RuleRecord>> {
+    record::get(db, workspace_id, id).await
+}
+
+/// Adds a rule to a type: at `position`, or after its last.
+pub async fn insert_rule(
+    tx: &mut Tx,
+    workspace_id: i64,
+    type_id: i64,
+    def: &serde_json::Map<String, Json>,
+    position: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    let kind = def.get("responsible_type").and_then(Json::as_str).unwrap_or_default().to_string();
+    tx.fetch_one(
+        "INSERT INTO responsibility_rules (workspace_id, type_id, position, responsible_type, def, created_at, updated_at) \
+         VALUES ($1, $2, COALESCE($3, (SELECT COALESCE(MAX(position), 0) + 1 FROM responsibility_rules \
+         WHERE type_id = $2)), $4, $5, $6, $6) RETURNING id",
+        &params![workspace_id, type_id, position, kind, Json::Object(def.clone()), now],
+    )
+    .await?
+    .i64("id")
+}
+
+pub async fn update_rule(
+    tx: &mut Tx,
+    rule: &RuleRecord,
+    def: &serde_json::Map<String, Json>,
+    position: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let kind = def.get("responsible_type").and_then(Json::as_str).unwrap_or_default().to_string();
+    tx.execute(
+        "UPDATE responsibility_rules SET def = $3, responsible_type = $4, position = COALESCE($5, position), \
+         updated_at = $6 WHERE workspace_id = $1 AND id = $2",
+        &params![rule.workspace_id, rule.id, Json::Object(def.clone()), kind, position, now],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_rule(tx: &mut Tx, rule: &RuleRecord) -> Result<()> {
+    tx.execute(
+        "DELETE FROM responsibility_rules WHERE workspace_id = $1 AND id = $2",
+        &params![rule.workspace_id, rule.id],
+    )
+    .await?;
+    Ok(())
+}

@@ -138,6 +138,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0021_stage_tasks.sql"),
         include_str!("../migrations/postgres/0021_stage_tasks.sql"),
     ),
+    (
+        22,
+        "responsibility_rules",
+        include_str!("../migrations/sqlite/0022_responsibility_rules.sql"),
+        include_str!("../migrations/postgres/0022_responsibility_rules.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -17,6 +17,7 @@ pub mod member_groups;
 pub mod members;
 pub mod ops;
 pub mod request_logs;
+pub mod responsibility_rules;
 pub mod roles;
 pub mod signature_requests;
 pub mod stage_tasks;

@@ -269,6 +269,12 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/c-stage-tasks/1", None, TypeRead),
         route("PUT", "/c-stage-tasks/1", Some(json!({ "action": "nope" })), structure()),
         route("DELETE", "/c-stage-tasks/999", None, structure()),
+        route("GET", "/c-responsibility-rules", None, Member),
+        route("GET", "/c-responsibility-rules/count", None, Member),
+        route("POST", "/c-responsibility-rules", Some(json!({ "name": "" })), structure()),
+        route("GET", "/c-responsibility-rules/1", None, TypeRead),
+        route("PUT", "/c-responsibility-rules/1", Some(json!({ "name": "" })), structure()),
+        route("DELETE", "/c-responsibility-rules/999", None, structure()),
         // Last: an allowed leave removes the member.
         route("POST", "/ws/leave", None, Member),
     ]
@@ -305,6 +311,7 @@ async fn world(app: &TestApp) -> World {
         ("/c-flow-stages", json!({ "flow": 1, "name": "S" })),
         ("/c-flow-transitions", json!({ "flow": 1, "from": 1, "to": 1 })),
         ("/c-stage-tasks", json!({ "stage": 1, "name": "T", "action": "confirmation" })),
+        ("/c-responsibility-rules", json!({ "item_type": "docs", "name": "R" })),
     ];
     for (path, body) in setup {
         let response = post(path, body).await;
@@ -430,7 +437,7 @@ async fn matrix_items() {
 #[tokio::test]
 async fn matrix_flows() {
     let (routes, cases) = run(|r| r.path.starts_with("/c-")).await;
-    assert_eq!((routes, cases), (24, 24 * 36));
+    assert_eq!((routes, cases), (30, 30 * 36));
 }
 
 #[tokio::test]

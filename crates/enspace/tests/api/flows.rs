@@ -459,3 +459,69 @@ async fn stage_tasks_check_every_reference_and_show_every_key() {
     send(&app, &ana, "GET", &path, None).await.assert_error(404, "Task not found");
     send(&app, &ana, "GET", "/c-stage-tasks/count", None).await.assert(200, json!(0));
 }
+
+#[tokio::test]
+async fn responsibility_rules_are_tried_in_order_and_checked_when_saved() {
+    let (app, ana) = setup().await;
+    created(&app, &ana, "/ws/types/contratos/fields", json!({ "name": "Contato", "slug": "contato", "type": "email" }))
+        .await;
+    let group = created(&app, &ana, "/ws/member-groups", json!({ "name": "Jurídico" })).await;
+    let big = created(&app, &ana, "/c-responsibility-rules", json!({ "item_type": "contratos", "name": "Grandes",
+        "conditional": { "data.valor_gte": 10000 }, "responsible_type": "module_groups", "module_groups": [group["id"]] }))
+    .await;
+    let types = send(&app, &ana, "GET", "/ws/types?slug=contratos", None).await.json();
+    let mut shown = big.clone();
+    for key in ["created_at", "updated_at"] {
+        assert!(shown.as_object_mut().unwrap().remove(key).is_some());
+    }
+    assert_eq!(
+        shown,
+        json!({ "id": big["id"], "item_type": types[0]["id"], "name": "Grandes", "description": "", "order": 1,
+            "conditional": { "data.valor_gte": 10000 }, "responsible_type": "module_groups", "users": [],
+            "module_groups": [group["id"]], "responsible_field": null })
+    );
+    let by_field = created(
+        &app,
+        &ana,
+        "/c-responsibility-rules",
+        json!({ "item_type": types[0]["id"], "name": "Pelo contato",
+        "responsible_type": "field_based", "responsible_field": "contato" }),
+    )
+    .await;
+    assert_eq!(by_field["order"], 2);
+    send(&app, &ana, "POST", "/c-responsibility-rules", Some(json!({ "item_type": "contratos", "name": "x",
+        "responsible_type": "external_email", "users": [999] })))
+    .await
+    .assert(
+        400,
+        validation(json!([
+            { "path": "responsible_type", "message": "expected one of everybody, request_user, users, module_groups, field_based, got \"external_email\"" },
+            { "path": "users[0]", "message": "no member user 999 in this workspace" },
+        ])),
+    );
+    let path = format!("/c-responsibility-rules/{}", by_field["id"]);
+    let moved = send(&app, &ana, "PUT", &path, Some(json!({ "order": 0, "responsible_type": "request_user" }))).await;
+    assert_eq!((&moved.json()["order"], &moved.json()["responsible_type"]), (&json!(0), &json!("request_user")));
+    send(&app, &ana, "PUT", &path, Some(json!({ "item_type": "segredos" })))
+        .await
+        .assert(400, validation(json!([{ "path": "item_type", "message": "a rule's type cannot change" }])));
+    let listed = send(&app, &ana, "GET", "/c-responsibility-rules?item_type.slug=contratos", None).await.json();
+    let names: Vec<&Value> = listed.as_array().unwrap().iter().map(|r| &r["name"]).collect();
+    assert_eq!(names, [&json!("Pelo contato"), &json!("Grandes")]);
+    send(&app, &ana, "GET", "/c-responsibility-rules/count?responsible_type=module_groups", None)
+        .await
+        .assert(200, json!(1));
+    assert_eq!(send(&app, &ana, "DELETE", &path, None).await.status, 200);
+    send(&app, &ana, "GET", &path, None).await.assert_error(404, "Responsibility rule not found");
+    let kinds = send(&app, &ana, "GET", "/ws/events?kind=responsibility_rule.*", None).await.json();
+    let kinds: Vec<&Value> = kinds.as_array().unwrap().iter().map(|e| &e["kind"]).collect();
+    assert_eq!(
+        kinds,
+        [
+            &json!("responsibility_rule.created"),
+            &json!("responsibility_rule.created"),
+            &json!("responsibility_rule.updated"),
+            &json!("responsibility_rule.deleted")
+        ]
+    );
+}

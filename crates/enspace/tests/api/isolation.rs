@@ -100,6 +100,10 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("DELETE", "/c-flow-stages/1".to_string(), None),
         ("GET", "/c-flow-transitions".to_string(), None),
         ("GET", "/c-stage-tasks".to_string(), None),
+        ("GET", "/c-responsibility-rules".to_string(), None),
+        ("POST", "/c-responsibility-rules".to_string(), Some(json!({ "item_type": "docs", "name": "x" }))),
+        ("GET", "/c-responsibility-rules/1".to_string(), None),
+        ("DELETE", "/c-responsibility-rules/1".to_string(), None),
         ("GET", "/c-stage-tasks/1".to_string(), None),
         ("PUT", "/c-stage-tasks/1".to_string(), Some(json!({ "name": "x" }))),
         ("DELETE", "/c-stage-tasks/1".to_string(), None),
@@ -346,6 +350,8 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         json!({ "stage": stage["id"], "name": "T", "action": "confirmation" }),
     )
     .await;
+    let rule =
+        create(&app, &bia.key, "secret", "/c-responsibility-rules", json!({ "item_type": "docs", "name": "R" })).await;
     let routes: Vec<(&str, String, Option<Value>)> = {
         let mut out = Vec::new();
         let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
@@ -414,6 +420,9 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/c-stage-tasks/{}", &task["id"], None);
         both("PUT", "/c-stage-tasks/{}", &task["id"], Some(json!({ "name": "pwned" })));
         both("DELETE", "/c-stage-tasks/{}", &task["id"], None);
+        both("GET", "/c-responsibility-rules/{}", &rule["id"], None);
+        both("PUT", "/c-responsibility-rules/{}", &rule["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/c-responsibility-rules/{}", &rule["id"], None);
         both("GET", "/ws/webhooks/{}", &hook["id"], None);
         both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
         both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
@@ -456,6 +465,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(secret(format!("/c-flow-stages/{}", stage["id"])).await.json()["name"], "S");
     assert_eq!(secret(format!("/c-flow-transitions/{}", transition["id"])).await.status, 200);
     assert_eq!(secret(format!("/c-stage-tasks/{}", task["id"])).await.json()["name"], "T");
+    assert_eq!(secret(format!("/c-responsibility-rules/{}", rule["id"])).await.json()["name"], "R");
     let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
     assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
 }
