@@ -14,6 +14,8 @@
 //!   [`whatsapp`], [`esign`]: the outbox, conversations and signature requests.
 //! - [`webhooks`]: their management, the dispatcher over the event log, the delivery job.
 //! - [`calendar`]: the workspace calendar (due dates count on it) and its holiday sync.
+//! - [`flows`]: flow configuration — flows, stages, transitions, stage tasks, responsibility
+//!   rules — and the rules about what runs where.
 //!
 //! Background work: [`jobs`] (the worker over the database queue), [`request_log`] (written off
 //! the request path in batches), [`retention`] (pruning, idempotent so several processes may
