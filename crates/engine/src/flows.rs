@@ -455,3 +455,89 @@ pub async fn delete_rule(db: &Db, rule: &RuleRecord, author: &Author<'_>) -> Res
     record_rule(&mut tx, "responsibility_rule.deleted", (rule.id, &of), (before, Map::new()), author, now).await?;
     tx.commit().await
 }
+
+/// What in a type's flow configuration tests the field `ref_id` in a conditional: a field
+/// delete is refused while any does, since dropping the key would widen the condition
+/// (decision 9).
+pub async fn conditionals_using(
+    db: &Db,
+    workspace_id: i64,
+    record: &TypeRecord,
+    ref_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let fields = enspace_store::fields::of_type(db, workspace_id, record.id).await?;
+    let columns = enspace_domain::item_columns::TypeColumns::new(fields.iter().map(|f| &f.def));
+    let (exact, nested) = (format!("data.{ref_id}"), format!("data.{ref_id}."));
+    fn uses(condition: &enspace_domain::conditions::Condition, exact: &str, nested: &str) -> bool {
+        condition.filters.iter().any(|f| f.field == exact || f.field.starts_with(nested))
+            || condition.any_of.iter().any(|c| uses(c, exact, nested))
+    }
+    let mut out = Vec::new();
+    for (what, conditional) in enspace_store::flows::conditionals_of_type(db, workspace_id, record.id).await? {
+        let parsed = enspace_domain::conditions::parse(&conditional, &columns);
+        if parsed.is_ok_and(|c| uses(&c, &exact, &nested)) {
+            out.push(what);
+        }
+    }
+    Ok(out)
+}
+
+/// A field is gone: it leaves the tasks' `fields`, and `sla_field`/`responsible_field` naming it
+/// become null, in the delete's transaction (decision 9).
+pub async fn forget_field(
+    tx: &mut Tx,
+    workspace_id: i64,
+    type_id: i64,
+    ref_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    for (id, of_type, mut def) in enspace_store::flows::task_defs(tx, workspace_id).await? {
+        if of_type != type_id {
+            continue;
+        }
+        let before = def.clone();
+        if let Some(Value::Array(fields)) = def.get_mut("fields") {
+            fields.retain(|f| f.get("refId").and_then(Value::as_str) != Some(ref_id));
+        }
+        for key in ["sla_field", "responsible_field"] {
+            if def.get(key).and_then(Value::as_str) == Some(ref_id) {
+                def.insert(key.into(), Value::Null);
+            }
+        }
+        if def != before {
+            enspace_store::flows::set_task_def(tx, id, &def, now).await?;
+        }
+    }
+    for (id, of_type, mut def) in enspace_store::flows::rule_defs(tx, workspace_id).await? {
+        if of_type == type_id && def.get("responsible_field").and_then(Value::as_str) == Some(ref_id) {
+            def.insert("responsible_field".into(), Value::Null);
+            enspace_store::flows::set_rule_def(tx, id, &def, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A group is gone: its id leaves the tasks' and rules' `module_groups` (decision 9).
+pub async fn forget_group(tx: &mut Tx, workspace_id: i64, group_id: i64, now: i64) -> Result<(), StoreError> {
+    let strip = |def: &mut Map<String, Value>| -> bool {
+        match def.get_mut("module_groups") {
+            Some(Value::Array(groups)) => {
+                let before = groups.len();
+                groups.retain(|g| g.as_i64() != Some(group_id));
+                groups.len() != before
+            }
+            _ => false,
+        }
+    };
+    for (id, _, mut def) in enspace_store::flows::task_defs(tx, workspace_id).await? {
+        if strip(&mut def) {
+            enspace_store::flows::set_task_def(tx, id, &def, now).await?;
+        }
+    }
+    for (id, _, mut def) in enspace_store::flows::rule_defs(tx, workspace_id).await? {
+        if strip(&mut def) {
+            enspace_store::flows::set_rule_def(tx, id, &def, now).await?;
+        }
+    }
+    Ok(())
+}

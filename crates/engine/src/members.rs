@@ -287,6 +287,7 @@ pub async fn update_group(db: &Db, group: &GroupRecord, write: GroupWrite<'_>) -
 pub async fn delete_group(db: &Db, group: &GroupRecord, author: &Author<'_>) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     record_group_changes(&mut tx, db, group.workspace_id, &group.members, |g| without(g, group.id), author).await?;
+    crate::flows::forget_group(&mut tx, group.workspace_id, group.id, now_ms()).await?;
     enspace_store::member_groups::delete(&mut tx, group.workspace_id, group.id).await?;
     tx.commit().await
 }

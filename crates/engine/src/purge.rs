@@ -70,6 +70,7 @@ async fn delete_field_in(
     now: i64,
 ) -> enspace_store::Result<()> {
     enspace_store::fields::delete(tx, workspace_id, type_slug, field).await?;
+    crate::flows::forget_field(tx, workspace_id, field.type_id, &field.def.ref_id, now).await?;
     let change = DefinitionChange {
         kind: "field.deleted",
         subject: field_subject(type_slug, field),

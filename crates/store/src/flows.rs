@@ -734,3 +734,87 @@ pub async fn delete_rule(tx: &mut Tx, rule: &RuleRecord) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Every live stage task's definition in the workspace (or of one type): `(id, type id, def)`.
+pub async fn task_defs(tx: &mut Tx, workspace_id: i64) -> Result<Vec<(i64, i64, serde_json::Map<String, Json>)>> {
+    let rows = tx
+        .fetch_all(
+            "SELECT k.id, f.type_id, k.def FROM stage_tasks k JOIN flow_stages s ON s.id = k.stage_id \
+             JOIN flows f ON f.id = s.flow_id WHERE k.workspace_id = $1 AND k.deleted_at IS NULL",
+            &params![workspace_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.i64("id")?, r.i64("type_id")?, r.json("def")?.as_object().cloned().unwrap_or_default())))
+        .collect()
+}
+
+pub async fn set_task_def(tx: &mut Tx, id: i64, def: &serde_json::Map<String, Json>, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE stage_tasks SET def = $2, updated_at = $3 WHERE id = $1",
+        &params![id, Json::Object(def.clone()), now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every responsibility rule's definition in the workspace: `(id, type id, def)`.
+pub async fn rule_defs(tx: &mut Tx, workspace_id: i64) -> Result<Vec<(i64, i64, serde_json::Map<String, Json>)>> {
+    let rows = tx
+        .fetch_all("SELECT id, type_id, def FROM responsibility_rules WHERE workspace_id = $1", &params![workspace_id])
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.i64("id")?, r.i64("type_id")?, r.json("def")?.as_object().cloned().unwrap_or_default())))
+        .collect()
+}
+
+pub async fn set_rule_def(tx: &mut Tx, id: i64, def: &serde_json::Map<String, Json>, now: i64) -> Result<()> {
+    let kind = def.get("responsible_type").and_then(Json::as_str).unwrap_or_default().to_string();
+    tx.execute(
+        "UPDATE responsibility_rules SET def = $2, responsible_type = $3, updated_at = $4 WHERE id = $1",
+        &params![id, Json::Object(def.clone()), kind, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The conditionals of a type's live configuration, each with what holds it (`flow 3`,
+/// `transition 5`, `stage task 7`, `responsibility rule 2`).
+pub async fn conditionals_of_type(db: &Db, workspace_id: i64, type_id: i64) -> Result<Vec<(String, Json)>> {
+    let mut out = Vec::new();
+    let queries = [
+        (
+            "flow",
+            "SELECT id, conditional AS c FROM flows WHERE workspace_id = $1 AND type_id = $2 AND deleted_at IS NULL",
+        ),
+        (
+            "transition",
+            "SELECT r.id, r.conditional AS c FROM flow_transitions r JOIN flows f ON f.id = r.flow_id \
+             WHERE r.workspace_id = $1 AND f.type_id = $2 AND f.deleted_at IS NULL",
+        ),
+        (
+            "stage task",
+            "SELECT k.id, k.def AS c FROM stage_tasks k JOIN flow_stages s ON s.id = k.stage_id \
+             JOIN flows f ON f.id = s.flow_id WHERE k.workspace_id = $1 AND f.type_id = $2 AND k.deleted_at IS NULL \
+             AND s.deleted_at IS NULL AND f.deleted_at IS NULL",
+        ),
+        (
+            "responsibility rule",
+            "SELECT id, def AS c FROM responsibility_rules WHERE workspace_id = $1 AND type_id = $2",
+        ),
+    ];
+    for (what, sql) in queries {
+        for row in db.fetch_all(sql, &params![workspace_id, type_id]).await? {
+            let value = row.json("c")?;
+            // Tasks and rules keep theirs inside their definition.
+            let conditional = match what {
+                "stage task" | "responsibility rule" => value.get("conditional").cloned().unwrap_or(Json::Null),
+                _ => value,
+            };
+            if !conditional.is_null() {
+                out.push((format!("{what} {}", row.i64("id")?), conditional));
+            }
+        }
+    }
+    Ok(out)
+}

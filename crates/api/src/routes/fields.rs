@@ -261,12 +261,12 @@ pub async fn update_field(
     Ok(Json((&updated).into()))
 }
 
-/// Removes the field, its index and its mentions in permissions and forms at once; its values
-/// leave the items in the background (`engine::purge`), unseen meanwhile. Answers the field as
-/// it was.
+/// Removes the field, its index and its mentions in permissions, forms and flow tasks at once;
+/// its values leave the items in the background (`engine::purge`), unseen meanwhile. A 409
+/// while a flow's conditional tests it. Answers the field as it was.
 #[utoipa::path(delete, path = "/ws/types/{slug}/fields/{fieldId}", tag = "fields", params(WorkspaceHeader, ("slug" = String, Path), ("fieldId" = i64, Path)),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = FieldView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = FieldView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_field(
     State(state): State<AppState>,
     ctx: WsCtx,
@@ -274,6 +274,15 @@ pub async fn delete_field(
 ) -> ApiResult<Json<FieldView>> {
     let record = managed_type(&state, &ctx, &slug).await?;
     let field = field_of(&state, &record, &field_id).await?;
+    // Dropping a field from a conditional would widen it: refused while one tests it.
+    let users =
+        enspace_engine::flows::conditionals_using(&state.db, ctx.workspace.id, &record, &field.def.ref_id).await?;
+    if !users.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "The field is tested by conditionals of {}: change them first",
+            users.join(", ")
+        )));
+    }
     enspace_engine::purge::delete_field(&state.db, ctx.workspace.id, &record.slug, &field, &ctx.author("api")).await?;
     state.jobs.wake();
     Ok(Json((&field).into()))

@@ -525,3 +525,46 @@ async fn responsibility_rules_are_tried_in_order_and_checked_when_saved() {
         ]
     );
 }
+
+#[tokio::test]
+async fn deleting_what_flows_name_is_refused_or_leaves_no_dangling_reference() {
+    let (app, ana) = setup().await;
+    let prazo =
+        created(&app, &ana, "/ws/types/contratos/fields", json!({ "name": "Prazo", "slug": "prazo", "type": "date" }))
+            .await;
+    let group = created(&app, &ana, "/ws/member-groups", json!({ "name": "Jurídico" })).await;
+    let flow = created(
+        &app,
+        &ana,
+        "/c-type-flows",
+        json!({ "name": "F", "item_type": "contratos",
+        "start_type": "conditional", "conditional": { "_or": [{ "status": "inactive" }, { "data.valor_gt": 10 }] } }),
+    )
+    .await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    let task = created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "T", "action": "fill_fields",
+        "fields": [{ "refId": "prazo" }, { "refId": "valor" }], "sla": 1, "sla_origin": "field", "sla_field": "prazo",
+        "responsibility_type": "module_groups", "module_groups": [group["id"]] }),
+    )
+    .await;
+    let valor = send(&app, &ana, "GET", "/ws/types/contratos/fields", None).await.json()[0]["id"].clone();
+    // A conditional tests valor: deleting it would widen the flow's start.
+    send(&app, &ana, "DELETE", &format!("/ws/types/contratos/fields/{valor}"), None)
+        .await
+        .assert_error(409, &format!("The field is tested by conditionals of flow {}: change them first", flow["id"]));
+    // Prazo is only a task's answer and its SLA's origin: it leaves them.
+    assert_eq!(
+        send(&app, &ana, "DELETE", &format!("/ws/types/contratos/fields/{}", prazo["id"]), None).await.status,
+        200
+    );
+    assert_eq!(send(&app, &ana, "DELETE", &format!("/ws/member-groups/{}", group["id"]), None).await.status, 200);
+    let after = send(&app, &ana, "GET", &format!("/c-stage-tasks/{}", task["id"]), None).await.json();
+    assert_eq!(
+        (&after["fields"], &after["sla_field"], &after["module_groups"]),
+        (&json!([{ "refId": "valor", "required": false }]), &Value::Null, &json!([]))
+    );
+}
