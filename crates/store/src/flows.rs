@@ -13,6 +13,23 @@ use crate::{
     record::{self, Record},
 };
 
+/// A configuration record belongs to a type: who may read it follows the type.
+pub trait OfType {
+    fn type_slug(&self) -> &str;
+}
+
+macro_rules! of_type {
+    ($($record:ty),*) => {$(
+        impl OfType for $record {
+            fn type_slug(&self) -> &str {
+                &self.type_slug
+            }
+        }
+    )*};
+}
+
+of_type!(FlowRecord, StageRecord, TransitionRecord, StageTaskRecord, RuleRecord);
+
 fn opt_json(row: &Row, name: &str) -> Result<Option<Json>> {
     Ok(Some(row.json(name)?).filter(|v| !v.is_null()))
 }
@@ -500,10 +517,6 @@ pub async fn stage(db: &Db, workspace_id: i64, id: i64) -> Result<Option<StageRe
     record::get(db, workspace_id, id).await
 }
 
-pub async fn transition(db: &Db, workspace_id: i64, id: i64) -> Result<Option<TransitionRecord>> {
-    record::get(db, workspace_id, id).await
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageTaskRecord {
     pub id: i64,
@@ -562,10 +575,6 @@ impl Record for StageTaskRecord {
             updated_at: row.i64("updated_at")?,
         })
     }
-}
-
-pub async fn stage_task(db: &Db, workspace_id: i64, id: i64) -> Result<Option<StageTaskRecord>> {
-    record::get(db, workspace_id, id).await
 }
 
 /// A stage's tasks, by `order`.
@@ -683,10 +692,6 @@ impl Record for RuleRecord {
             updated_at: row.i64("updated_at")?,
         })
     }
-}
-
-pub async fn rule(db: &Db, workspace_id: i64, id: i64) -> Result<Option<RuleRecord>> {
-    record::get(db, workspace_id, id).await
 }
 
 /// Adds a rule to a type: at `position`, or after its last.

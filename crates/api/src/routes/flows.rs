@@ -21,7 +21,8 @@ use enspace_domain::{
 };
 use enspace_engine::flows::FlowError;
 use enspace_store::{
-    flows::{readable_types, FlowRecord, FlowValues, FLOWS},
+    flows::{readable_types, FlowRecord, FlowValues, OfType},
+    record::Record,
     types::TypeRecord,
 };
 use serde::{Deserialize, Serialize};
@@ -90,11 +91,64 @@ pub(crate) async fn readable_slugs(state: &AppState, ctx: &WsCtx) -> ApiResult<O
 
 /// The flow `id` of the workspace, readable by the caller.
 pub(crate) async fn flow_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<FlowRecord> {
-    let flow = enspace_store::flows::flow(&state.db, ctx.workspace.id, id)
+    readable_one(state, ctx, id, FLOW_NOT_FOUND).await
+}
+
+/// A configuration record `id` of the workspace (a flow, stage, transition, task or rule),
+/// readable by the caller: 404 `not_found` when absent, 403 when its type is not readable.
+pub(crate) async fn readable_one<R: Record + OfType>(
+    state: &AppState,
+    ctx: &WsCtx,
+    id: i64,
+    not_found: &'static str,
+) -> ApiResult<R> {
+    let record: R = enspace_store::record::get(&state.db, ctx.workspace.id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(FLOW_NOT_FOUND))?;
-    may_read_type(&ctx.access, &flow.type_slug)?;
-    Ok(flow)
+        .ok_or_else(|| ApiError::not_found(not_found))?;
+    may_read_type(&ctx.access, record.type_slug())?;
+    Ok(record)
+}
+
+/// A page of a configuration collection: what `pairs` asks, of the types the caller may read.
+pub(crate) async fn list_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<R>> {
+    let query = pairs.list(state, R::LIST, &[])?;
+    let readable = readable_slugs(state, ctx).await?;
+    let filter = readable_types(readable.as_deref());
+    Ok(enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?)
+}
+
+/// How many of a configuration collection `pairs` selects, of the types the caller may read.
+pub(crate) async fn count_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
+    let query = pairs.list(state, R::LIST, &[])?;
+    let readable = readable_slugs(state, ctx).await?;
+    let filter = readable_types(readable.as_deref());
+    Ok(enspace_store::record::count_where::<R>(&state.db, ctx.workspace.id, &query, &filter).await?)
+}
+
+/// The type a body names by id or slug (`key`), or a 400 naming it.
+pub(crate) async fn type_named(
+    state: &AppState,
+    ctx: &WsCtx,
+    key: &str,
+    value: Option<&Value>,
+) -> ApiResult<TypeRecord> {
+    let Some(value) = value else { return Err(ApiError::validation(vec![Detail::new(key, "is required")])) };
+    let found = match (id_of(value), value.as_str()) {
+        (Some(id), _) => enspace_store::types::by_id(&state.db, ctx.workspace.id, id).await?,
+        (None, Some(slug)) => enspace_store::types::get(&state.db, ctx.workspace.id, slug).await?,
+        _ => None,
+    };
+    found.ok_or_else(|| ApiError::validation(vec![Detail::new(key, format!("no type {value} in this workspace"))]))
+}
+
+/// The configuration record a body names by id (`key`: `flow`, `stage`), or a 400 naming it.
+pub(crate) async fn named<R: Record>(state: &AppState, ctx: &WsCtx, key: &str, value: Option<&Value>) -> ApiResult<R> {
+    let Some(value) = value else { return Err(ApiError::validation(vec![Detail::new(key, "is required")])) };
+    let found = match id_of(value) {
+        Some(id) => enspace_store::record::get(&state.db, ctx.workspace.id, id).await?,
+        None => None,
+    };
+    found.ok_or_else(|| ApiError::validation(vec![Detail::new(key, format!("no {key} {value} in this workspace"))]))
 }
 
 /// The type's fields as the schema its conditionals are checked against.
@@ -102,6 +156,51 @@ pub(crate) async fn columns_of(state: &AppState, record_type: (i64, i64)) -> Api
     let (workspace_id, type_id) = record_type;
     let fields = enspace_store::fields::of_type(&state.db, workspace_id, type_id).await?;
     Ok(TypeColumns::new(fields.iter().map(|f| &f.def)))
+}
+
+/// A body's `order` (a whole number of 0 or more), or none.
+pub(crate) fn order_in(details: &mut Vec<Detail>, body: &serde_json::Map<String, Value>) -> Option<i64> {
+    match body.get("order") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let order = v.as_i64().filter(|o| *o >= 0);
+            if order.is_none() {
+                details.push(Detail::new("order", format!("expected a whole number of 0 or more, got {v}")));
+            }
+            order
+        }
+    }
+}
+
+/// What stage tasks and responsibility rules refer to: the type's fields (and their condition
+/// schema), the workspace's groups and member users.
+pub(crate) struct References {
+    fields: Vec<enspace_domain::fields::FieldDef>,
+    columns: TypeColumns,
+    groups: Vec<i64>,
+    users: Vec<i64>,
+}
+
+impl References {
+    pub(crate) async fn load(state: &AppState, ctx: &WsCtx, type_id: i64) -> ApiResult<References> {
+        let records = enspace_store::fields::of_type(&state.db, ctx.workspace.id, type_id).await?;
+        let fields: Vec<_> = records.into_iter().map(|f| f.def).collect();
+        Ok(References {
+            columns: TypeColumns::new(fields.iter()),
+            fields,
+            groups: enspace_store::member_groups::ids(&state.db, ctx.workspace.id).await?,
+            users: enspace_store::members::user_ids(&state.db, ctx.workspace.id).await?,
+        })
+    }
+
+    pub(crate) fn known(&self) -> enspace_domain::stage_tasks::Known<'_> {
+        enspace_domain::stage_tasks::Known {
+            fields: &self.fields,
+            columns: &self.columns,
+            groups: &self.groups,
+            users: &self.users,
+        }
+    }
 }
 
 /// A 409 for flow items that a change would strand.
@@ -166,10 +265,7 @@ pub async fn list_flows(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<FlowView>>> {
-    let query = query.list(&state, &FLOWS, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let flows = enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    let flows: Vec<FlowRecord> = list_readable(&state, &ctx, &query).await?;
     let mut embeds = Embeds::default();
     let mut out = Vec::with_capacity(flows.len());
     for flow in flows {
@@ -181,10 +277,7 @@ pub async fn list_flows(
 #[utoipa::path(get, path = "/c-type-flows/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_flows(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = query.list(&state, &FLOWS, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    Ok(Json(enspace_store::record::count_where::<FlowRecord>(&state.db, ctx.workspace.id, &query, &filter).await?))
+    Ok(Json(count_readable::<FlowRecord>(&state, &ctx, &query).await?))
 }
 
 #[utoipa::path(get, path = "/c-type-flows/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
@@ -256,19 +349,7 @@ pub async fn create_flow(
     ApiJson(input): ApiJson<FlowInput>,
 ) -> ApiResult<(StatusCode, Json<FlowView>)> {
     structure(&ctx)?;
-    let record = match &input.item_type {
-        None => return Err(ApiError::validation(vec![Detail::new("item_type", "is required")])),
-        Some(value) => {
-            let found = match (id_of(value), value.as_str()) {
-                (Some(id), _) => enspace_store::types::by_id(&state.db, ctx.workspace.id, id).await?,
-                (None, Some(slug)) => enspace_store::types::get(&state.db, ctx.workspace.id, slug).await?,
-                _ => None,
-            };
-            found.ok_or_else(|| {
-                ApiError::validation(vec![Detail::new("item_type", format!("no type {value} in this workspace"))])
-            })?
-        }
-    };
+    let record = type_named(&state, &ctx, "item_type", input.item_type.as_ref()).await?;
     let columns = columns_of(&state, (ctx.workspace.id, record.id)).await?;
     let values = checked_values(&input, None, &columns)?;
     let id = enspace_engine::flows::create_flow(&state.db, &record, &values, &ctx.author("api")).await?;

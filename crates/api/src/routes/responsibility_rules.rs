@@ -9,11 +9,11 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    stage_tasks::{check_rule, Known, RuleDef},
+    stage_tasks::{check_rule, RuleDef},
     time::format_ms,
     Detail,
 };
-use enspace_store::flows::{readable_types, RuleRecord, RULES};
+use enspace_store::flows::RuleRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -24,9 +24,8 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        flows::{columns_of, readable_slugs, structure},
+        flows::{count_readable, list_readable, order_in, readable_one, structure, type_named, References},
         id_of,
-        types::may_read_type,
     },
     AppState,
 };
@@ -82,11 +81,7 @@ impl From<RuleRecord> for RuleView {
 }
 
 async fn rule_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<RuleRecord> {
-    let rule = enspace_store::flows::rule(&state.db, ctx.workspace.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(RULE_NOT_FOUND))?;
-    may_read_type(&ctx.access, &rule.type_slug)?;
-    Ok(rule)
+    readable_one(state, ctx, id, RULE_NOT_FOUND).await
 }
 
 /// Filters: `item_type` (id), `item_type.slug`, `responsible_type`, `order`, `created_at`,
@@ -98,21 +93,14 @@ pub async fn list_rules(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<RuleView>>> {
-    let query = query.list(&state, &RULES, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let rules: Vec<RuleRecord> =
-        enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    let rules: Vec<RuleRecord> = list_readable(&state, &ctx, &query).await?;
     Ok(Json(rules.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/c-responsibility-rules/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_rules(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = query.list(&state, &RULES, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    Ok(Json(enspace_store::record::count_where::<RuleRecord>(&state.db, ctx.workspace.id, &query, &filter).await?))
+    Ok(Json(count_readable::<RuleRecord>(&state, &ctx, &query).await?))
 }
 
 #[utoipa::path(get, path = "/c-responsibility-rules/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
@@ -139,22 +127,9 @@ async fn checked(
     current: Option<&RuleDef>,
 ) -> ApiResult<(RuleDef, Option<i64>)> {
     let mut details = Vec::new();
-    let order = match body.get("order") {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_i64().filter(|o| *o >= 0) {
-            Some(o) => Some(o),
-            None => {
-                details.push(Detail::new("order", format!("expected a whole number of 0 or more, got {v}")));
-                None
-            }
-        },
-    };
-    let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, type_id).await?;
-    let defs: Vec<_> = fields.iter().map(|f| f.def.clone()).collect();
-    let columns = columns_of(state, (ctx.workspace.id, type_id)).await?;
-    let groups = enspace_store::member_groups::ids(&state.db, ctx.workspace.id).await?;
-    let users = enspace_store::members::user_ids(&state.db, ctx.workspace.id).await?;
-    let known = Known { fields: &defs, columns: &columns, groups: &groups, users: &users };
+    let order = order_in(&mut details, body);
+    let references = References::load(state, ctx, type_id).await?;
+    let known = references.known();
     let sent: Map<String, Value> = body
         .iter()
         .filter(|(k, _)| !["item_type", "order"].contains(&k.as_str()))
@@ -174,17 +149,7 @@ pub async fn create_rule(
     ApiJson(RuleInput(body)): ApiJson<RuleInput>,
 ) -> ApiResult<(StatusCode, Json<RuleView>)> {
     structure(&ctx)?;
-    let record = match body.get("item_type") {
-        None => return Err(ApiError::validation(vec![Detail::new("item_type", "is required")])),
-        Some(value) => match (id_of(value), value.as_str()) {
-            (Some(id), _) => enspace_store::types::by_id(&state.db, ctx.workspace.id, id).await?,
-            (None, Some(slug)) => enspace_store::types::get(&state.db, ctx.workspace.id, slug).await?,
-            _ => None,
-        }
-        .ok_or_else(|| {
-            ApiError::validation(vec![Detail::new("item_type", format!("no type {value} in this workspace"))])
-        })?,
-    };
+    let record = type_named(&state, &ctx, "item_type", body.get("item_type")).await?;
     let (def, order) = checked(&state, &ctx, record.id, &body, None).await?;
     let id = enspace_engine::flows::create_rule(&state.db, &record, &def.to_map(), order, &ctx.author("api")).await?;
     Ok((StatusCode::CREATED, Json(rule_of(&state, &ctx, id).await?.into())))

@@ -9,11 +9,11 @@ use axum::{
     Json,
 };
 use enspace_domain::{
-    stage_tasks::{check, Known, StageTaskDef},
+    stage_tasks::{check, StageTaskDef},
     time::format_ms,
     Detail,
 };
-use enspace_store::flows::{readable_types, StageRecord, StageTaskRecord, STAGE_TASKS};
+use enspace_store::flows::{StageRecord, StageTaskRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -24,9 +24,8 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        flows::{columns_of, flow_of, readable_slugs, structure},
+        flows::{count_readable, flow_of, list_readable, named, order_in, readable_one, structure, References},
         id_of,
-        types::may_read_type,
     },
     AppState,
 };
@@ -143,11 +142,7 @@ pub(crate) async fn tasks_of(state: &AppState, stage: &StageRecord) -> ApiResult
 }
 
 async fn task_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<StageTaskRecord> {
-    let task = enspace_store::flows::stage_task(&state.db, ctx.workspace.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(TASK_NOT_FOUND))?;
-    may_read_type(&ctx.access, &task.type_slug)?;
-    Ok(task)
+    readable_one(state, ctx, id, TASK_NOT_FOUND).await
 }
 
 /// Filters: `stage`, `stage.flow`, `action`, `order`, `created_at`, `updated_at`; by `order`.
@@ -158,22 +153,14 @@ pub async fn list_tasks(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<StageTaskView>>> {
-    let query = query.list(&state, &STAGE_TASKS, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let tasks: Vec<StageTaskRecord> =
-        enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    let tasks: Vec<StageTaskRecord> = list_readable(&state, &ctx, &query).await?;
     Ok(Json(tasks.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/c-stage-tasks/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_tasks(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = query.list(&state, &STAGE_TASKS, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let count = enspace_store::record::count_where::<StageTaskRecord>(&state.db, ctx.workspace.id, &query, &filter);
-    Ok(Json(count.await?))
+    Ok(Json(count_readable::<StageTaskRecord>(&state, &ctx, &query).await?))
 }
 
 #[utoipa::path(get, path = "/c-stage-tasks/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
@@ -211,22 +198,9 @@ async fn checked(
         .filter(|k| !KEYS.contains(&k.as_str()) && !["stage", "order"].contains(&k.as_str()))
         .map(|k| Detail::new(k, "unknown field"))
         .collect();
-    let order = match body.get("order") {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_i64().filter(|o| *o >= 0) {
-            Some(o) => Some(o),
-            None => {
-                details.push(Detail::new("order", format!("expected a whole number of 0 or more, got {v}")));
-                None
-            }
-        },
-    };
-    let fields = enspace_store::fields::of_type(&state.db, ctx.workspace.id, stage.type_id).await?;
-    let defs: Vec<_> = fields.iter().map(|f| f.def.clone()).collect();
-    let columns = columns_of(state, (ctx.workspace.id, stage.type_id)).await?;
-    let groups = enspace_store::member_groups::ids(&state.db, ctx.workspace.id).await?;
-    let users = enspace_store::members::user_ids(&state.db, ctx.workspace.id).await?;
-    let known = Known { fields: &defs, columns: &columns, groups: &groups, users: &users };
+    let order = order_in(&mut details, body);
+    let references = References::load(state, ctx, stage.type_id).await?;
+    let known = references.known();
     let sent: Map<String, Value> =
         body.iter().filter(|(k, _)| KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     let def = match check(&sent, current, &known) {
@@ -249,16 +223,7 @@ pub async fn create_task(
     ApiJson(StageTaskInput(body)): ApiJson<StageTaskInput>,
 ) -> ApiResult<(StatusCode, Json<StageTaskView>)> {
     structure(&ctx)?;
-    let stage = match body.get("stage") {
-        None => return Err(ApiError::validation(vec![Detail::new("stage", "is required")])),
-        Some(sent) => match id_of(sent) {
-            Some(id) => enspace_store::flows::stage(&state.db, ctx.workspace.id, id).await?,
-            None => None,
-        }
-        .ok_or_else(|| {
-            ApiError::validation(vec![Detail::new("stage", format!("no stage {sent} in this workspace"))])
-        })?,
-    };
+    let stage: StageRecord = named(&state, &ctx, "stage", body.get("stage")).await?;
     let flow = flow_of(&state, &ctx, stage.flow_id).await?;
     let (def, order) = checked(&state, &ctx, &stage, &body, None).await?;
     let id =

@@ -14,7 +14,7 @@ use enspace_domain::{
     workspace::check_text,
     Detail,
 };
-use enspace_store::flows::{readable_types, StageRecord, StageValues, STAGES};
+use enspace_store::flows::{FlowRecord, StageRecord, StageValues};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -25,9 +25,12 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        flows::{flow_of, readable_slugs, running, structure, Embeds, FlowView, FLOW_NOT_FOUND},
+        flows::{
+            count_readable, flow_of, list_readable, named, readable_one, running, structure, Embeds, FlowView,
+            FLOW_NOT_FOUND,
+        },
         id_of, present,
-        types::{may_read_type, TypeView},
+        types::TypeView,
         user::UserView,
     },
     AppState,
@@ -91,11 +94,7 @@ async fn view(state: &AppState, embeds: &mut Embeds, stage: StageRecord) -> ApiR
 }
 
 async fn stage_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<StageRecord> {
-    let stage = enspace_store::flows::stage(&state.db, ctx.workspace.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(STAGE_NOT_FOUND))?;
-    may_read_type(&ctx.access, &stage.type_slug)?;
-    Ok(stage)
+    readable_one(state, ctx, id, STAGE_NOT_FOUND).await
 }
 
 /// Filters: `flow`, `flow.item_type`, `is_start`, `status`, `progress_type`, `name`,
@@ -107,10 +106,7 @@ pub async fn list_stages(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<StageView>>> {
-    let query = query.list(&state, &STAGES, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let stages = enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    let stages: Vec<StageRecord> = list_readable(&state, &ctx, &query).await?;
     let mut embeds = Embeds::default();
     let mut out = Vec::with_capacity(stages.len());
     for stage in stages {
@@ -122,10 +118,7 @@ pub async fn list_stages(
 #[utoipa::path(get, path = "/c-flow-stages/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_stages(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = query.list(&state, &STAGES, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    Ok(Json(enspace_store::record::count_where::<StageRecord>(&state.db, ctx.workspace.id, &query, &filter).await?))
+    Ok(Json(count_readable::<StageRecord>(&state, &ctx, &query).await?))
 }
 
 #[utoipa::path(get, path = "/c-flow-stages/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
@@ -212,19 +205,7 @@ pub async fn create_stage(
     ApiJson(input): ApiJson<StageInput>,
 ) -> ApiResult<(StatusCode, Json<StageView>)> {
     structure(&ctx)?;
-    let flow = match input.flow.as_ref().map(id_of) {
-        None => return Err(ApiError::validation(vec![Detail::new("flow", "is required")])),
-        Some(id) => match id {
-            Some(id) => enspace_store::flows::flow(&state.db, ctx.workspace.id, id).await?,
-            None => None,
-        }
-        .ok_or_else(|| {
-            ApiError::validation(vec![Detail::new(
-                "flow",
-                format!("no flow {} in this workspace", input.flow.as_ref().unwrap()),
-            )])
-        })?,
-    };
+    let flow: FlowRecord = named(&state, &ctx, "flow", input.flow.as_ref()).await?;
     let values = checked_values(&input, None)?;
     let id = enspace_engine::flows::create_stage(&state.db, &flow, &values, &ctx.author("api")).await?;
     let stage = stage_of(&state, &ctx, id).await?;

@@ -13,7 +13,7 @@ use enspace_domain::{
     workspace::check_text,
     Detail,
 };
-use enspace_store::flows::{readable_types, FlowRecord, TransitionRecord, TransitionValues, TRANSITIONS};
+use enspace_store::flows::{FlowRecord, TransitionRecord, TransitionValues};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -24,9 +24,8 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        flows::{columns_of, flow_of, readable_slugs, structure},
+        flows::{columns_of, count_readable, flow_of, list_readable, named, readable_one, structure},
         id_of, present,
-        types::may_read_type,
     },
     AppState,
 };
@@ -75,11 +74,7 @@ impl From<TransitionRecord> for TransitionView {
 }
 
 async fn transition_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<TransitionRecord> {
-    let transition = enspace_store::flows::transition(&state.db, ctx.workspace.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(TRANSITION_NOT_FOUND))?;
-    may_read_type(&ctx.access, &transition.type_slug)?;
-    Ok(transition)
+    readable_one(state, ctx, id, TRANSITION_NOT_FOUND).await
 }
 
 /// Filters: `flow`, `from`, `to`, `order`, `name`, `created_at`, `updated_at`; by `order`.
@@ -90,22 +85,14 @@ pub async fn list_transitions(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<TransitionView>>> {
-    let query = query.list(&state, &TRANSITIONS, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let list: Vec<TransitionRecord> =
-        enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
+    let list: Vec<TransitionRecord> = list_readable(&state, &ctx, &query).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/c-flow-transitions/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_transitions(State(state): State<AppState>, ctx: WsCtx, query: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = query.list(&state, &TRANSITIONS, &[])?;
-    let readable = readable_slugs(&state, &ctx).await?;
-    let filter = readable_types(readable.as_deref());
-    let count = enspace_store::record::count_where::<TransitionRecord>(&state.db, ctx.workspace.id, &query, &filter);
-    Ok(Json(count.await?))
+    Ok(Json(count_readable::<TransitionRecord>(&state, &ctx, &query).await?))
 }
 
 #[utoipa::path(get, path = "/c-flow-transitions/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
@@ -193,14 +180,7 @@ pub async fn create_transition(
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> ApiResult<(StatusCode, Json<TransitionView>)> {
     structure(&ctx)?;
-    let flow = match input.flow.as_ref().map(|f| (f, id_of(f))) {
-        None => return Err(ApiError::validation(vec![Detail::new("flow", "is required")])),
-        Some((sent, id)) => match id {
-            Some(id) => enspace_store::flows::flow(&state.db, ctx.workspace.id, id).await?,
-            None => None,
-        }
-        .ok_or_else(|| ApiError::validation(vec![Detail::new("flow", format!("no flow {sent} in this workspace"))]))?,
-    };
+    let flow: FlowRecord = named(&state, &ctx, "flow", input.flow.as_ref()).await?;
     let values = checked_values(&state, &flow, &input, None).await?;
     let id = enspace_engine::flows::create_transition(&state.db, &flow, &values, &ctx.author("api")).await?;
     Ok((StatusCode::CREATED, Json(transition_of(&state, &ctx, id).await?.into())))
