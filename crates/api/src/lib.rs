@@ -125,6 +125,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::stages::routes())
         .merge(routes::stage_tasks::routes())
         .merge(routes::responsibility_rules::routes())
+        .merge(routes::flow_items::routes())
         .merge(routes::transitions::routes())
         .merge(routes::callbacks::routes())
         .merge(routes::webhooks::routes())

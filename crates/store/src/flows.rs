@@ -823,3 +823,69 @@ pub async fn conditionals_of_type(db: &Db, workspace_id: i64, type_id: i64) -> R
     }
     Ok(out)
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowItemRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub item_id: i64,
+    pub flow_id: i64,
+    pub stage_id: Option<i64>,
+    pub type_slug: String,
+    pub status: String,
+    pub run_status: String,
+    pub stages_log: Json,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the flow items list [wire: `item`, `item.reference`, `flow`, `stage`, `run_status`].
+pub const FLOW_ITEMS: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "fi.id" },
+        ListField { name: "item", kind: FieldKind::Int, sql: "fi.item_id" },
+        ListField { name: "item.reference", kind: FieldKind::Text, sql: "i.reference" },
+        ListField { name: "flow", kind: FieldKind::Int, sql: "fi.flow_id" },
+        ListField { name: "stage", kind: FieldKind::Int, sql: "fi.stage_id" },
+        ListField { name: "status", kind: FieldKind::Enum(&["active", "inactive"]), sql: "fi.status" },
+        ListField {
+            name: "run_status",
+            kind: FieldKind::Enum(&["running", "complete", "removed"]),
+            sql: "fi.run_status",
+        },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "fi.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "fi.updated_at" },
+    ],
+    search: &[],
+    default_sort: ("id", false),
+};
+
+impl Record for FlowItemRecord {
+    // A deleted flow's runs stay readable as history (decision 14); a deleted item's too.
+    const FROM: &'static str = "flow_items fi JOIN flows f ON f.id = fi.flow_id JOIN types t ON t.id = f.type_id \
+        LEFT JOIN items i ON i.id = fi.item_id";
+    const COLUMNS: &'static str = "fi.id, fi.workspace_id, fi.item_id, fi.flow_id, fi.stage_id, t.slug AS type_slug, \
+        fi.status, fi.run_status, fi.stages_log, fi.created_at, fi.updated_at";
+    const SCOPE: &'static str = "fi.workspace_id";
+    const ID: &'static str = "fi.id";
+    const LIST: &'static ListSpec = &FLOW_ITEMS;
+    const ALIVE: &'static str = "t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<FlowItemRecord> {
+        Ok(FlowItemRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            item_id: row.i64("item_id")?,
+            flow_id: row.i64("flow_id")?,
+            stage_id: row.opt_i64("stage_id")?,
+            type_slug: row.text("type_slug")?,
+            status: row.text("status")?,
+            run_status: row.text("run_status")?,
+            stages_log: row.json("stages_log")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+of_type!(FlowItemRecord);

@@ -9,6 +9,7 @@ pub mod emails;
 pub mod events;
 pub mod fields;
 pub mod files;
+pub mod flow_items;
 pub mod flows;
 pub mod forms;
 pub mod integrations;

@@ -279,6 +279,18 @@ async fn what_runs_holds_its_flow_and_stage_until_forced() {
     send(&app, &ana, "DELETE", &format!("{flow_path}?force=maybe"), None)
         .await
         .assert(400, validation(json!([{ "path": "force", "message": "expected true or false, got \"maybe\"" }])));
+    // The run is readable as a flow item [wire shape].
+    let reference = item["reference"].as_str().unwrap();
+    let runs = send(&app, &ana, "GET", &format!("/c-flow-items?item.reference={reference}"), None).await.json();
+    let run_id = runs[0]["id"].clone();
+    assert_eq!(
+        runs,
+        json!([{ "id": run_id, "item": item["id"], "flow": flow["id"], "stage": start["id"], "status": "active",
+            "run_status": "running", "stages_log": [], "created_at": "1970-01-01T00:00:00.000Z",
+            "updated_at": "1970-01-01T00:00:00.000Z" }])
+    );
+    let count = format!("/c-flow-items/count?flow={}&run_status=running", flow["id"]);
+    send(&app, &ana, "GET", &count, None).await.assert(200, json!(1));
     let base =
         send(&app, &ana, "GET", "/ws/events?kind=flow_item.*", None).await.header("x-next-after").unwrap().to_string();
     let forced = send(&app, &ana, "DELETE", &format!("{flow_path}?force=true"), None).await;
@@ -286,6 +298,9 @@ async fn what_runs_holds_its_flow_and_stage_until_forced() {
     send(&app, &ana, "GET", &flow_path, None).await.assert_error(404, "Flow not found");
     send(&app, &ana, "GET", &stage_path, None).await.assert_error(404, "Stage not found");
     send(&app, &ana, "GET", "/c-type-flows/count", None).await.assert(200, json!(0));
+    // Its runs stay readable as history.
+    let run = send(&app, &ana, "GET", &format!("/c-flow-items/{run_id}"), None).await.json();
+    assert_eq!((&run["run_status"], &run["status"]), (&json!("removed"), &json!("inactive")));
     let run = app.db.fetch_one("SELECT run_status, status FROM flow_items", &[]).await.unwrap();
     assert_eq!(
         (run.text("run_status").unwrap(), run.text("status").unwrap()),

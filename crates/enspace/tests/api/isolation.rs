@@ -100,6 +100,8 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("DELETE", "/c-flow-stages/1".to_string(), None),
         ("GET", "/c-flow-transitions".to_string(), None),
         ("GET", "/c-stage-tasks".to_string(), None),
+        ("GET", "/c-flow-items".to_string(), None),
+        ("GET", "/c-flow-items/1".to_string(), None),
         ("GET", "/c-responsibility-rules".to_string(), None),
         ("POST", "/c-responsibility-rules".to_string(), Some(json!({ "item_type": "docs", "name": "x" }))),
         ("GET", "/c-responsibility-rules/1".to_string(), None),
@@ -352,6 +354,17 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     .await;
     let rule =
         create(&app, &bia.key, "secret", "/c-responsibility-rules", json!({ "item_type": "docs", "name": "R" })).await;
+    // Secret's item run through its flow (runs are not started by the API yet).
+    app.db
+        .execute(
+            "INSERT INTO flow_items (workspace_id, item_id, flow_id, stage_id, status, run_status, stages_log, created_at, updated_at) \
+             VALUES (2, $1, $2, $3, 'active', 'running', '[]', 0, 0)",
+            &[item["id"].as_i64().unwrap().into(), flow["id"].as_i64().unwrap().into(), stage["id"].as_i64().unwrap().into()],
+        )
+        .await
+        .unwrap();
+    let run =
+        app.db.fetch_one("SELECT id FROM flow_items WHERE workspace_id = 2", &[]).await.unwrap().i64("id").unwrap();
     let routes: Vec<(&str, String, Option<Value>)> = {
         let mut out = Vec::new();
         let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
@@ -423,6 +436,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("GET", "/c-responsibility-rules/{}", &rule["id"], None);
         both("PUT", "/c-responsibility-rules/{}", &rule["id"], Some(json!({ "name": "pwned" })));
         both("DELETE", "/c-responsibility-rules/{}", &rule["id"], None);
+        both("GET", "/c-flow-items/{}", &json!(run), None);
         both("GET", "/ws/webhooks/{}", &hook["id"], None);
         both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
         both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
@@ -466,6 +480,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(secret(format!("/c-flow-transitions/{}", transition["id"])).await.status, 200);
     assert_eq!(secret(format!("/c-stage-tasks/{}", task["id"])).await.json()["name"], "T");
     assert_eq!(secret(format!("/c-responsibility-rules/{}", rule["id"])).await.json()["name"], "R");
+    assert_eq!(secret(format!("/c-flow-items/{run}")).await.json()["run_status"], "running");
     let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
     assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
 }
