@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use enspace_domain::{
-    key::{self, Scopes},
+    key::{self, ExpiresIn, Scopes},
     password::{self, INVITATION_PREFIX, SESSION_PREFIX},
     time::now_ms,
     user::normalize_email,
@@ -148,6 +148,8 @@ pub async fn update_profile(db: &Db, user_id: i64, patch: UserPatch) -> Result<U
 /// Issues an API key; the answer's secret is shown once and stored as a digest.
 pub async fn create_key(db: &Db, new: NewKey<'_>) -> Result<(ApiKeyRecord, String), StoreError> {
     let issued = key::issue();
+    // One instant for the creation and the expiry it counts from.
+    let now = now_ms();
     let mut tx = db.begin().await?;
     let created = enspace_store::api_keys::create(
         &mut tx,
@@ -159,8 +161,9 @@ pub async fn create_key(db: &Db, new: NewKey<'_>) -> Result<(ApiKeyRecord, Strin
             scopes: new.scopes,
             all_workspaces: new.all_workspaces,
             workspace_ids: new.workspace_ids,
-            expires_at: new.expires_at,
+            expires_at: new.expires_in.expires_at(now),
         },
+        now,
     )
     .await?;
     tx.commit().await?;
@@ -174,7 +177,7 @@ pub struct NewKey<'a> {
     pub scopes: Scopes,
     pub all_workspaces: bool,
     pub workspace_ids: &'a [i64],
-    pub expires_at: Option<i64>,
+    pub expires_in: ExpiresIn,
 }
 
 /// Revokes one of the user's keys at once; `None` when it has no such key.

@@ -81,6 +81,7 @@ async fn issue_key(
             workspace_ids,
             expires_at: None,
         },
+        enspace_domain::time::now_ms(),
     )
     .await?;
     Ok(issued.secret)

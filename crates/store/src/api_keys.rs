@@ -69,8 +69,8 @@ pub struct NewApiKey<'a> {
     pub expires_at: Option<i64>,
 }
 
-pub async fn create(tx: &mut Tx, new: NewApiKey<'_>) -> Result<ApiKeyRecord> {
-    let now = now_ms();
+/// Stores a key created at `now` (the instant its expiry was counted from).
+pub async fn create(tx: &mut Tx, new: NewApiKey<'_>, now: i64) -> Result<ApiKeyRecord> {
     let row = tx
         .fetch_one(
             &format!(

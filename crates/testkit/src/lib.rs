@@ -215,6 +215,7 @@ impl TestApp {
                 workspace_ids: workspaces.unwrap_or_default(),
                 expires_at: None,
             },
+            enspace_domain::time::now_ms(),
         )
         .await
         .unwrap();

@@ -8,7 +8,6 @@ use axum::{
 use enspace_domain::{
     key::{ExpiresIn, Scope, Scopes},
     time::format_ms,
-    time::now_ms,
     Detail,
 };
 use enspace_engine::accounts::NewKey;
@@ -179,7 +178,7 @@ pub async fn create_key(
         scopes,
         all_workspaces,
         workspace_ids: &workspace_ids,
-        expires_at: expires_in.expires_at(now_ms()),
+        expires_in,
     };
     let (created, secret) = enspace_engine::accounts::create_key(&state.db, new).await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKeyView { api_key: (&created).into(), key: secret })))
