@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     item_columns::{Read, Repr, TypeColumns},
-    list::{self, fold_case, FieldKind, Filter, ListSchema, Op, Paging, Scalar},
+    list::{self, fold_case, Filter, ListSchema, Op, Paging, Scalar},
     time::format_ms,
     Detail,
 };
@@ -27,12 +27,6 @@ pub struct Condition {
     pub filters: Vec<Filter>,
     /// When not empty, one of them must hold too (`_or`).
     pub any_of: Vec<Condition>,
-}
-
-impl Condition {
-    pub fn always(&self) -> bool {
-        self.filters.is_empty() && self.any_of.is_empty()
-    }
 }
 
 /// Parses a conditional against a type's fields; the error names the key (`data.valor_gt`,
@@ -275,11 +269,6 @@ fn many_holds(filter: &Filter, cell: &Cell, element: Option<&str>) -> bool {
         Op::Ne | Op::Nin => !contains,
         _ => contains,
     }
-}
-
-/// The list-language kind of a conditional's field, for callers that check one key.
-pub fn kind_of(columns: &TypeColumns, field: &str) -> Option<FieldKind> {
-    columns.field(field)
 }
 
 #[cfg(test)]

@@ -46,6 +46,35 @@ fn subject<'a>(kind: &'a str, id: i64, type_id: i64, slug: &'a str) -> Subject<'
     }
 }
 
+/// The type a configuration record belongs to: who may read its events.
+struct Of<'a> {
+    workspace_id: i64,
+    type_id: i64,
+    slug: &'a str,
+}
+
+impl<'a> Of<'a> {
+    fn flow(flow: &'a FlowRecord) -> Of<'a> {
+        Of { workspace_id: flow.workspace_id, type_id: flow.type_id, slug: &flow.type_slug }
+    }
+}
+
+/// Appends a configuration event about `id`, the resource its `kind` names (`stage` of
+/// `stage.created`), with what differs between `before` and `after`.
+async fn record_config(
+    tx: &mut Tx,
+    kind: &str,
+    id: i64,
+    of: &Of<'_>,
+    (before, after): (Map<String, Value>, Map<String, Value>),
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let resource = kind.split_once('.').map_or(kind, |(resource, _)| resource);
+    let change = DefinitionChange { kind, subject: subject(resource, id, of.type_id, of.slug), before, after };
+    record_definition(tx, of.workspace_id, change, author, now).await
+}
+
 fn map(value: Value) -> Map<String, Value> {
     let mut out = value.as_object().cloned().unwrap_or_default();
     out.retain(|_, v| !v.is_null());
@@ -67,7 +96,7 @@ fn transition_state(v: &TransitionValues<'_>, position: Option<i64>) -> Map<Stri
         "order": position }))
 }
 
-pub fn flow_values(flow: &FlowRecord) -> FlowValues<'_> {
+fn flow_values(flow: &FlowRecord) -> FlowValues<'_> {
     FlowValues {
         name: &flow.name,
         status: &flow.status,
@@ -77,7 +106,7 @@ pub fn flow_values(flow: &FlowRecord) -> FlowValues<'_> {
     }
 }
 
-pub fn stage_values(stage: &StageRecord) -> StageValues<'_> {
+fn stage_values(stage: &StageRecord) -> StageValues<'_> {
     StageValues {
         name: &stage.name,
         status: &stage.status,
@@ -98,13 +127,8 @@ pub async fn create_flow(
     let mut tx = db.begin().await?;
     let id =
         enspace_store::flows::insert_flow(&mut tx, record.workspace_id, record.id, values, author.user_id, now).await?;
-    let change = DefinitionChange {
-        kind: "flow.created",
-        subject: subject("flow", id, record.id, &record.slug),
-        before: Map::new(),
-        after: flow_state(values),
-    };
-    record_definition(&mut tx, record.workspace_id, change, author, now).await?;
+    let of = Of { workspace_id: record.workspace_id, type_id: record.id, slug: &record.slug };
+    record_config(&mut tx, "flow.created", id, &of, (Map::new(), flow_state(values)), author, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -120,13 +144,8 @@ pub async fn update_flow(
     let now = now_ms();
     let mut tx = db.begin().await?;
     enspace_store::flows::update_flow(&mut tx, flow, values, now).await?;
-    let change = DefinitionChange {
-        kind: "flow.updated",
-        subject: subject("flow", flow.id, flow.type_id, &flow.type_slug),
-        before: flow_state(&flow_values(flow)),
-        after: flow_state(values),
-    };
-    record_definition(&mut tx, flow.workspace_id, change, author, now).await?;
+    let changes = (flow_state(&flow_values(flow)), flow_state(values));
+    record_config(&mut tx, "flow.updated", flow.id, &Of::flow(flow), changes, author, now).await?;
     tx.commit().await
 }
 
@@ -139,13 +158,8 @@ pub async fn delete_flow(db: &Db, flow: &FlowRecord, force: bool, author: &Autho
     }
     let now = now_ms();
     let mut tx = db.begin().await?;
-    let change = DefinitionChange {
-        kind: "flow.deleted",
-        subject: subject("flow", flow.id, flow.type_id, &flow.type_slug),
-        before: flow_state(&flow_values(flow)),
-        after: Map::new(),
-    };
-    record_definition(&mut tx, flow.workspace_id, change, author, now).await?;
+    let changes = (flow_state(&flow_values(flow)), Map::new());
+    record_config(&mut tx, "flow.deleted", flow.id, &Of::flow(flow), changes, author, now).await?;
     // Each running flow item's removal is its own event (bounded by what runs, decision 71).
     for (flow_item, item_id) in enspace_store::flows::remove_running(&mut tx, flow.workspace_id, flow.id, now).await? {
         let change = DefinitionChange {
@@ -162,20 +176,6 @@ pub async fn delete_flow(db: &Db, flow: &FlowRecord, force: bool, author: &Autho
     enspace_store::flows::delete_flow(&mut tx, flow, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn record_stage(
-    tx: &mut Tx,
-    kind: &str,
-    stage: (i64, &FlowRecord),
-    before: Map<String, Value>,
-    after: Map<String, Value>,
-    author: &Author<'_>,
-    now: i64,
-) -> Result<(), StoreError> {
-    let (id, flow) = stage;
-    let change = DefinitionChange { kind, subject: subject("stage", id, flow.type_id, &flow.type_slug), before, after };
-    record_definition(tx, flow.workspace_id, change, author, now).await
 }
 
 /// Adds a stage. The flow's first stage is its start whatever was asked; a new start takes
@@ -195,7 +195,8 @@ pub async fn create_stage(
     }
     let id =
         enspace_store::flows::insert_stage(&mut tx, flow.workspace_id, flow.id, &values, author.user_id, now).await?;
-    record_stage(&mut tx, "stage.created", (id, flow), Map::new(), stage_state(&values), author, now).await?;
+    record_config(&mut tx, "stage.created", id, &Of::flow(flow), (Map::new(), stage_state(&values)), author, now)
+        .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -221,7 +222,7 @@ pub async fn update_stage(
     }
     enspace_store::flows::update_stage(&mut tx, stage, values, now).await?;
     let (before, after) = (stage_state(&stage_values(stage)), stage_state(values));
-    record_stage(&mut tx, "stage.updated", (stage.id, flow), before, after, author, now).await?;
+    record_config(&mut tx, "stage.updated", stage.id, &Of::flow(flow), (before, after), author, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -241,23 +242,9 @@ pub async fn delete_stage(
     let mut tx = db.begin().await?;
     enspace_store::flows::delete_stage(&mut tx, stage, now).await?;
     let before = stage_state(&stage_values(stage));
-    record_stage(&mut tx, "stage.deleted", (stage.id, flow), before, Map::new(), author, now).await?;
+    record_config(&mut tx, "stage.deleted", stage.id, &Of::flow(flow), (before, Map::new()), author, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn record_transition(
-    tx: &mut Tx,
-    kind: &str,
-    id: i64,
-    flow: &FlowRecord,
-    (before, after): (Map<String, Value>, Map<String, Value>),
-    author: &Author<'_>,
-    now: i64,
-) -> Result<(), StoreError> {
-    let change =
-        DefinitionChange { kind, subject: subject("transition", id, flow.type_id, &flow.type_slug), before, after };
-    record_definition(tx, flow.workspace_id, change, author, now).await
 }
 
 pub async fn create_transition(
@@ -270,7 +257,7 @@ pub async fn create_transition(
     let mut tx = db.begin().await?;
     let id = enspace_store::flows::insert_transition(&mut tx, flow.workspace_id, flow.id, values, now).await?;
     let after = transition_state(values, values.position);
-    record_transition(&mut tx, "transition.created", id, flow, (Map::new(), after), author, now).await?;
+    record_config(&mut tx, "transition.created", id, &Of::flow(flow), (Map::new(), after), author, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -297,7 +284,7 @@ pub async fn update_transition(
     enspace_store::flows::update_transition(&mut tx, transition, values, now).await?;
     let before = transition_state(&transition_values(transition), Some(transition.position));
     let after = transition_state(values, values.position.or(Some(transition.position)));
-    record_transition(&mut tx, "transition.updated", transition.id, flow, (before, after), author, now).await?;
+    record_config(&mut tx, "transition.updated", transition.id, &Of::flow(flow), (before, after), author, now).await?;
     tx.commit().await
 }
 
@@ -311,7 +298,8 @@ pub async fn delete_transition(
     let mut tx = db.begin().await?;
     enspace_store::flows::delete_transition(&mut tx, transition).await?;
     let before = transition_state(&transition_values(transition), Some(transition.position));
-    record_transition(&mut tx, "transition.deleted", transition.id, flow, (before, Map::new()), author, now).await?;
+    record_config(&mut tx, "transition.deleted", transition.id, &Of::flow(flow), (before, Map::new()), author, now)
+        .await?;
     tx.commit().await
 }
 
@@ -322,20 +310,6 @@ fn task_state(def: &Map<String, Value>, position: Option<i64>) -> Map<String, Va
     }
     out.retain(|_, v| !v.is_null());
     out
-}
-
-async fn record_task(
-    tx: &mut Tx,
-    kind: &str,
-    id: i64,
-    flow: &FlowRecord,
-    (before, after): (Map<String, Value>, Map<String, Value>),
-    author: &Author<'_>,
-    now: i64,
-) -> Result<(), StoreError> {
-    let change =
-        DefinitionChange { kind, subject: subject("stage_task", id, flow.type_id, &flow.type_slug), before, after };
-    record_definition(tx, flow.workspace_id, change, author, now).await
 }
 
 /// Adds a task to a stage (after its last unless `position`); answers its id.
@@ -351,7 +325,7 @@ pub async fn create_stage_task(
     let mut tx = db.begin().await?;
     let id = enspace_store::flows::insert_stage_task(&mut tx, stage, def, position, author.user_id, now).await?;
     let after = task_state(def, position);
-    record_task(&mut tx, "stage_task.created", id, flow, (Map::new(), after), author, now).await?;
+    record_config(&mut tx, "stage_task.created", id, &Of::flow(flow), (Map::new(), after), author, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -371,7 +345,7 @@ pub async fn update_stage_task(
     enspace_store::flows::update_stage_task(&mut tx, task, def, position, now).await?;
     let before = task_state(&task.def, Some(task.position));
     let after = task_state(def, Some(position.unwrap_or(task.position)));
-    record_task(&mut tx, "stage_task.updated", task.id, flow, (before, after), author, now).await?;
+    record_config(&mut tx, "stage_task.updated", task.id, &Of::flow(flow), (before, after), author, now).await?;
     tx.commit().await
 }
 
@@ -386,29 +360,8 @@ pub async fn delete_stage_task(
     let mut tx = db.begin().await?;
     enspace_store::flows::delete_stage_task(&mut tx, task, now).await?;
     let before = task_state(&task.def, Some(task.position));
-    record_task(&mut tx, "stage_task.deleted", task.id, flow, (before, Map::new()), author, now).await?;
+    record_config(&mut tx, "stage_task.deleted", task.id, &Of::flow(flow), (before, Map::new()), author, now).await?;
     tx.commit().await
-}
-
-/// A responsibility rule's event: its definition and order, before and after.
-async fn record_rule(
-    tx: &mut Tx,
-    kind: &str,
-    rule: (i64, &TypeRecordRef<'_>),
-    (before, after): (Map<String, Value>, Map<String, Value>),
-    author: &Author<'_>,
-    now: i64,
-) -> Result<(), StoreError> {
-    let (id, of) = rule;
-    let change = DefinitionChange { kind, subject: subject("responsibility_rule", id, of.id, of.slug), before, after };
-    record_definition(tx, of.workspace_id, change, author, now).await
-}
-
-/// The type a rule belongs to, as its events name it.
-struct TypeRecordRef<'a> {
-    workspace_id: i64,
-    id: i64,
-    slug: &'a str,
 }
 
 /// Adds a responsibility rule to a type (after its last unless `position`); answers its id.
@@ -423,8 +376,8 @@ pub async fn create_rule(
     let mut tx = db.begin().await?;
     let id = enspace_store::flows::insert_rule(&mut tx, record.workspace_id, record.id, def, position, now).await?;
     let after = task_state(def, position);
-    let of = TypeRecordRef { workspace_id: record.workspace_id, id: record.id, slug: &record.slug };
-    record_rule(&mut tx, "responsibility_rule.created", (id, &of), (Map::new(), after), author, now).await?;
+    let of = Of { workspace_id: record.workspace_id, type_id: record.id, slug: &record.slug };
+    record_config(&mut tx, "responsibility_rule.created", id, &of, (Map::new(), after), author, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -441,8 +394,8 @@ pub async fn update_rule(
     enspace_store::flows::update_rule(&mut tx, rule, def, position, now).await?;
     let before = task_state(&rule.def, Some(rule.position));
     let after = task_state(def, Some(position.unwrap_or(rule.position)));
-    let of = TypeRecordRef { workspace_id: rule.workspace_id, id: rule.type_id, slug: &rule.type_slug };
-    record_rule(&mut tx, "responsibility_rule.updated", (rule.id, &of), (before, after), author, now).await?;
+    let of = Of { workspace_id: rule.workspace_id, type_id: rule.type_id, slug: &rule.type_slug };
+    record_config(&mut tx, "responsibility_rule.updated", rule.id, &of, (before, after), author, now).await?;
     tx.commit().await
 }
 
@@ -451,8 +404,8 @@ pub async fn delete_rule(db: &Db, rule: &RuleRecord, author: &Author<'_>) -> Res
     let mut tx = db.begin().await?;
     enspace_store::flows::delete_rule(&mut tx, rule).await?;
     let before = task_state(&rule.def, Some(rule.position));
-    let of = TypeRecordRef { workspace_id: rule.workspace_id, id: rule.type_id, slug: &rule.type_slug };
-    record_rule(&mut tx, "responsibility_rule.deleted", (rule.id, &of), (before, Map::new()), author, now).await?;
+    let of = Of { workspace_id: rule.workspace_id, type_id: rule.type_id, slug: &rule.type_slug };
+    record_config(&mut tx, "responsibility_rule.deleted", rule.id, &of, (before, Map::new()), author, now).await?;
     tx.commit().await
 }
 

@@ -255,19 +255,19 @@ pub struct StageValues<'a> {
 
 /// The flow's stages (not tombstoned), in id order.
 pub async fn stages_of(db: &Db, workspace_id: i64, flow_id: i64) -> Result<Vec<StageRecord>> {
-    let mut query = ListQuery {
+    record::list(db, workspace_id, &every_of("flow", flow_id, "id")).await
+}
+
+/// Every row whose `field` is `id`, by `sort` (then id): a parent's children.
+fn every_of(field: &str, id: i64, sort: &str) -> ListQuery {
+    use enspace_domain::list::{Filter, Op, Scalar, Sort};
+    ListQuery {
         limit: u32::MAX,
         start: 0,
-        sort: vec![enspace_domain::list::Sort { field: "id".into(), desc: false }],
+        sort: vec![Sort { field: sort.into(), desc: false }],
         q: None,
-        filters: Vec::new(),
-    };
-    query.filters.push(enspace_domain::list::Filter {
-        field: "flow".into(),
-        op: enspace_domain::list::Op::Eq,
-        values: vec![enspace_domain::list::Scalar::Int(flow_id)],
-    });
-    record::list(db, workspace_id, &query).await
+        filters: vec![Filter { field: field.into(), op: Op::Eq, values: vec![Scalar::Int(id)] }],
+    }
 }
 
 /// The start moves: no other stage of the flow is the start any more.
@@ -579,18 +579,7 @@ impl Record for StageTaskRecord {
 
 /// A stage's tasks, by `order`.
 pub async fn tasks_of(db: &Db, workspace_id: i64, stage_id: i64) -> Result<Vec<StageTaskRecord>> {
-    let query = ListQuery {
-        limit: u32::MAX,
-        start: 0,
-        sort: vec![enspace_domain::list::Sort { field: "order".into(), desc: false }],
-        q: None,
-        filters: vec![enspace_domain::list::Filter {
-            field: "stage".into(),
-            op: enspace_domain::list::Op::Eq,
-            values: vec![enspace_domain::list::Scalar::Int(stage_id)],
-        }],
-    };
-    record::list(db, workspace_id, &query).await
+    record::list(db, workspace_id, &every_of("stage", stage_id, "order")).await
 }
 
 /// Adds a task to a stage: at `position`, or after the stage's last.
