@@ -216,6 +216,7 @@ pub(crate) fn running(error: FlowError, what: &str) -> ApiError {
 pub(crate) struct Embeds {
     types: HashMap<i64, TypeRecord>,
     users: HashMap<i64, Option<UserView>>,
+    flows: HashMap<i64, FlowRecord>,
 }
 
 impl Embeds {
@@ -236,6 +237,18 @@ impl Embeds {
             entry.insert(user.as_ref().map(Into::into));
         }
         Ok(self.users[&id].clone())
+    }
+
+    /// The flow `id` as answers embed it (a stage's flow), loaded once per request.
+    pub(crate) async fn flow_by_id(&mut self, state: &AppState, ws: i64, id: i64) -> ApiResult<FlowView> {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.flows.entry(id) {
+            let flow = enspace_store::flows::flow(&state.db, ws, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(FLOW_NOT_FOUND))?;
+            entry.insert(flow);
+        }
+        let flow = self.flows[&id].clone();
+        self.flow(state, flow).await
     }
 
     pub(crate) async fn flow(&mut self, state: &AppState, flow: FlowRecord) -> ApiResult<FlowView> {

@@ -25,10 +25,7 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        flows::{
-            count_readable, flow_of, list_readable, named, readable_one, running, structure, Embeds, FlowView,
-            FLOW_NOT_FOUND,
-        },
+        flows::{count_readable, flow_of, list_readable, named, readable_one, running, structure, Embeds, FlowView},
         id_of, present,
         types::TypeView,
         user::UserView,
@@ -72,9 +69,7 @@ pub struct StageView {
 }
 
 async fn view(state: &AppState, embeds: &mut Embeds, stage: StageRecord) -> ApiResult<StageView> {
-    let flow = enspace_store::flows::flow(&state.db, stage.workspace_id, stage.flow_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(FLOW_NOT_FOUND))?;
+    let flow = embeds.flow_by_id(state, stage.workspace_id, stage.flow_id).await?;
     let tasks = crate::routes::stage_tasks::tasks_of(state, &stage).await?;
     Ok(StageView {
         id: stage.id,
@@ -86,7 +81,7 @@ async fn view(state: &AppState, embeds: &mut Embeds, stage: StageRecord) -> ApiR
         icon: stage.icon,
         user: embeds.user(state, stage.created_by).await?,
         item_type: embeds.item_type(state, stage.workspace_id, stage.type_id).await?,
-        flow: embeds.flow(state, flow).await?,
+        flow,
         tasks,
         created_at: format_ms(stage.created_at),
         updated_at: format_ms(stage.updated_at),
