@@ -123,6 +123,11 @@ impl Action {
         Action::on_type(slug, "read")
     }
 
+    /// Reading what a permission reference names (`tasks::scheduled::read`): viewers may.
+    pub fn read_feature(reference: &str) -> Action {
+        Action::Data { reference: reference.to_string(), read_only: true }
+    }
+
     /// Using a workspace feature named by its permission reference (`ai::chat::use`, …).
     pub fn use_feature(reference: &str) -> Action {
         Action::Data { reference: reference.to_string(), read_only: false }

@@ -183,6 +183,21 @@ impl Calendar {
         Some(local.to_zoned(self.time_zone.clone()).ok()?.timestamp().as_millisecond())
     }
 
+    /// A zone-less date-time (`YYYY-MM-DDTHH:MM[:SS[.mmm]]`) read in the calendar's zone, as
+    /// an instant; a nonexistent or repeated local time as decision 52 says.
+    pub fn local_instant(&self, text: &str) -> Option<i64> {
+        let local: DateTime = text.parse().ok()?;
+        if text.len() < 16 {
+            return None;
+        }
+        self.instant(local)
+    }
+
+    /// An instant as the calendar's local `YYYY-MM-DD HH:MM` (for text people read).
+    pub fn local_text(&self, at: i64) -> Option<String> {
+        Some(self.local(at)?.strftime("%Y-%m-%d %H:%M").to_string())
+    }
+
     /// The due date of an SLA of `sla` units of `kind` from `base`; `None` when there is no
     /// SLA (or no base, or no working day within the search window).
     pub fn due_date(&self, base: Option<i64>, sla: Option<f64>, kind: SlaType) -> Option<i64> {

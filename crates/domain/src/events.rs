@@ -39,7 +39,15 @@ pub const KINDS: &[&str] = &[
     "responsibility_rule.created",
     "responsibility_rule.updated",
     "responsibility_rule.deleted",
+    "flow_item.started",
+    "flow_item.stage_changed",
+    "flow_item.completed",
     "flow_item.removed",
+    "schedule_task.created",
+    "schedule_task.assigned",
+    "schedule_task.completed",
+    "schedule_task.removed",
+    "schedule_task.updated",
 ];
 
 /// An item history line's `action` [wire], from the event that is the line: `create`, `update`,
@@ -108,6 +116,8 @@ pub fn audience(
     match (resource, item_type) {
         ("member", _) => may(Action::ManageSettings(SettingsArea::Access)).then(|| changes.clone()),
         ("signature_request", _) if may(Action::ManageSettings(SettingsArea::Integrations)) => Some(changes.clone()),
+        // Every schedule task of a type: `tasks::scheduled::read` beside read on the type.
+        ("schedule_task", Some(_)) if !may(Action::read_feature("tasks::scheduled::read")) => None,
         (_, Some(slug)) => {
             if !may(Action::read_type(slug)) {
                 return None;

@@ -13,6 +13,7 @@ pub mod esign;
 pub mod events;
 pub mod fields;
 pub mod files;
+pub mod flow_run;
 pub mod flows;
 pub mod forms;
 pub mod integrations;

@@ -5,7 +5,7 @@ use enspace_domain::{
     calendar::{national_holidays, Calendar, WireParts},
     time::now_ms,
 };
-use enspace_store::{calendars::CalendarRow, Db, StoreError};
+use enspace_store::{calendars::CalendarRow, Db, StoreError, Tx};
 
 #[derive(Debug)]
 pub enum CalendarError {
@@ -25,7 +25,25 @@ impl From<StoreError> for CalendarError {
 
 /// The workspace's calendar.
 pub async fn get(db: &Db, workspace_id: i64) -> Result<Calendar, CalendarError> {
-    let Some(row) = enspace_store::calendars::get(db, workspace_id).await? else { return Ok(Calendar::default()) };
+    read(workspace_id, enspace_store::calendars::get(db, workspace_id).await?)
+}
+
+/// The workspace's calendar, read in a command's transaction. A stored calendar that no longer
+/// reads falls back to the default rather than failing the write that needs a due date (it is
+/// logged: a bug or a hand-edited row).
+pub async fn get_in(tx: &mut Tx, workspace_id: i64) -> Result<Calendar, StoreError> {
+    match read(workspace_id, enspace_store::calendars::get_in(tx, workspace_id).await?) {
+        Ok(calendar) => Ok(calendar),
+        Err(CalendarError::Store(e)) => Err(e),
+        Err(e) => {
+            tracing::error!(error = ?e, "a stored calendar does not read; using the default");
+            Ok(Calendar::default())
+        }
+    }
+}
+
+fn read(workspace_id: i64, row: Option<CalendarRow>) -> Result<Calendar, CalendarError> {
+    let Some(row) = row else { return Ok(Calendar::default()) };
     let parts = WireParts {
         time_zone: row.time_zone,
         work_days: row.work_days,

@@ -27,15 +27,14 @@ fn link_aad(workspace_id: i64, email_id: i64) -> String {
 /// email row nor the job row holds it in the clear.
 pub async fn queue(
     tx: &mut Tx,
-    keyring: &Keyring,
     workspace_id: i64,
     email: NewEmail<'_>,
-    link: Option<&str>,
+    link: Option<(&Keyring, &str)>,
     now: i64,
 ) -> enspace_store::Result<i64> {
     let id = enspace_store::emails::insert(tx, workspace_id, email, now).await?;
     let mut payload = json!({ "email": id });
-    if let Some(link) = link {
+    if let Some((keyring, link)) = link {
         payload["link"] = json!(keyring.seal(link.as_bytes(), &link_aad(workspace_id, id)));
     }
     let job = NewJob {
@@ -52,9 +51,9 @@ pub async fn queue(
 
 /// Queues an email to send through the workspace's SendGrid integration (the job worker
 /// sends it). Answers its id.
-pub async fn send(db: &Db, keyring: &Keyring, workspace_id: i64, email: NewEmail<'_>) -> enspace_store::Result<i64> {
+pub async fn send(db: &Db, workspace_id: i64, email: NewEmail<'_>) -> enspace_store::Result<i64> {
     let mut tx = db.begin().await?;
-    let id = queue(&mut tx, keyring, workspace_id, email, None, now_ms()).await?;
+    let id = queue(&mut tx, workspace_id, email, None, now_ms()).await?;
     tx.commit().await?;
     Ok(id)
 }

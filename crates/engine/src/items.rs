@@ -313,6 +313,10 @@ pub async fn create_in(
         change.insert(key.into(), json!({ "from": null, "to": value }));
     }
     record_change(tx, record, &item, author, Change::Created, change, now).await?;
+    // No item is answered without its flow items and their first tasks (step 1).
+    if !item.is_draft {
+        crate::flow_run::start(tx, record, fields, &item, author, now).await?;
+    }
     Ok(item)
 }
 
@@ -515,6 +519,10 @@ pub async fn update_in(
     if !change.is_empty() {
         record_change(tx, record, &updated, author, Change::Updated, change, now).await?;
     }
+    // A draft becoming final starts its flows, as a create does.
+    if item.is_draft && !updated.is_draft {
+        crate::flow_run::start(tx, record, fields, &updated, author, now).await?;
+    }
     Ok(Some(updated))
 }
 
@@ -540,7 +548,9 @@ pub async fn delete_in(
     let Some(item) = items::get_in(tx, record.workspace_id, record.id, reference).await? else { return Ok(None) };
     let keys = items::delete(tx, &item).await?;
     let change = changes(&item.data, &Map::new());
-    record_change(tx, record, &item, author, Change::Deleted, change, now_ms()).await?;
+    let now = now_ms();
+    record_change(tx, record, &item, author, Change::Deleted, change, now).await?;
+    crate::flow_run::remove_with_item(tx, record, &item, author, now).await?;
     Ok(Some((item, keys)))
 }
 

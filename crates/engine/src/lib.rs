@@ -15,7 +15,8 @@
 //! - [`webhooks`]: their management, the dispatcher over the event log, the delivery job.
 //! - [`calendar`]: the workspace calendar (due dates count on it) and its holiday sync.
 //! - [`flows`]: flow configuration — flows, stages, transitions, stage tasks, responsibility
-//!   rules — and the rules about what runs where.
+//!   rules — and the rules about what runs where; [`flow_run`]: the runs — flow items started
+//!   with their item, schedule tasks assigned, completed and removed, stages advancing.
 //!
 //! Background work: [`jobs`] (the worker over the database queue), [`request_log`] (written off
 //! the request path in batches), [`retention`] (pruning, idempotent so several processes may
@@ -27,6 +28,7 @@ pub mod emails;
 pub mod esign;
 pub mod events;
 pub mod files;
+pub mod flow_run;
 pub mod flows;
 pub mod indexes;
 pub mod integrations;

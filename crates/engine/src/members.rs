@@ -175,7 +175,7 @@ pub async fn invite(
                 reply_to: None,
                 created_by: author.user_id,
             };
-            crate::emails::queue(&mut tx, keyring, workspace.id, new, Some(&url), now).await?;
+            crate::emails::queue(&mut tx, workspace.id, new, Some((keyring, &url)), now).await?;
             None
         } else {
             Some(url)

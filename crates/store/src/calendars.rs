@@ -18,23 +18,22 @@ pub struct CalendarRow {
     pub holidays: Json,
 }
 
+const SELECT: &str =
+    "SELECT time_zone, work_days, work_hours, holidays FROM workspace_calendars WHERE workspace_id = $1";
+
+fn from_row(r: &crate::db::Row) -> Result<CalendarRow> {
+    Ok(CalendarRow {
+        time_zone: r.text("time_zone")?,
+        work_days: r.json("work_days")?,
+        work_hours: r.json("work_hours")?,
+        holidays: r.json("holidays")?,
+    })
+}
+
 /// The workspace's calendar, or `None` while it keeps the default.
 pub async fn get(db: &Db, workspace_id: i64) -> Result<Option<CalendarRow>> {
-    let row = db
-        .fetch_optional(
-            "SELECT time_zone, work_days, work_hours, holidays FROM workspace_calendars WHERE workspace_id = $1",
-            &params![workspace_id],
-        )
-        .await?;
-    row.map(|r| {
-        Ok(CalendarRow {
-            time_zone: r.text("time_zone")?,
-            work_days: r.json("work_days")?,
-            work_hours: r.json("work_hours")?,
-            holidays: r.json("holidays")?,
-        })
-    })
-    .transpose()
+    let row = db.fetch_optional(SELECT, &params![workspace_id]).await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 /// Stores the workspace's calendar whole.
@@ -55,4 +54,10 @@ pub async fn put(tx: &mut Tx, workspace_id: i64, calendar: &CalendarRow, now: i6
     )
     .await?;
     Ok(())
+}
+
+/// [`get`] inside a command's transaction.
+pub async fn get_in(tx: &mut Tx, workspace_id: i64) -> Result<Option<CalendarRow>> {
+    let row = tx.fetch_optional(SELECT, &params![workspace_id]).await?;
+    row.as_ref().map(from_row).transpose()
 }

@@ -152,3 +152,15 @@ pub async fn mark_error(db: &Db, workspace_id: i64, id: i64, error: &str, final_
     .await?;
     Ok(())
 }
+
+/// Writes an email that can never be sent, already `failed` with `error` (a flow's `sendmail`
+/// with no active email integration shows in the outbox what went wrong, decision 27).
+pub async fn insert_failed(tx: &mut Tx, workspace_id: i64, email: NewEmail<'_>, error: &str, now: i64) -> Result<i64> {
+    let id = insert(tx, workspace_id, email, now).await?;
+    tx.execute(
+        "UPDATE emails SET status = 'failed', last_error = $3 WHERE workspace_id = $1 AND id = $2",
+        &params![workspace_id, id, error],
+    )
+    .await?;
+    Ok(id)
+}

@@ -205,11 +205,13 @@ pub async fn head(db: &Db, workspace_id: i64) -> Result<i64> {
     Ok(row.opt_i64("head")?.unwrap_or(0))
 }
 
-/// An item's history: its events, newest first.
+/// An item's history [wire], newest first: its own changes and its signature requests' (flow events name the
+/// item too, for their readers, but are not lines of its history).
 pub async fn history(db: &Db, workspace_id: i64, item_id: i64, limit: u32, start: u64) -> Result<Vec<EventRecord>> {
     db.fetch_all(
         &format!(
-            "SELECT {COLUMNS} FROM events e WHERE e.item_id = $1 AND e.workspace_id = $2 ORDER BY e.id DESC LIMIT $3 OFFSET $4"
+            "SELECT {COLUMNS} FROM events e WHERE e.item_id = $1 AND e.workspace_id = $2 \
+             AND e.subject_type IN ('item', 'signature_request') ORDER BY e.id DESC LIMIT $3 OFFSET $4"
         ),
         &params![item_id, workspace_id, limit as i64, start.min(i64::MAX as u64) as i64],
     )

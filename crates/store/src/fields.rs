@@ -56,14 +56,24 @@ fn def_json(def: &FieldDef) -> Json {
 
 /// The type's fields in order.
 pub async fn of_type(db: &Db, workspace_id: i64, type_id: i64) -> Result<Vec<FieldRecord>> {
-    db.fetch_all(
-        &format!("SELECT {COLUMNS} FROM fields WHERE workspace_id = $1 AND type_id = $2 ORDER BY position, id"),
-        &params![workspace_id, type_id],
-    )
-    .await?
-    .iter()
-    .map(FieldRecord::from_row)
-    .collect()
+    of_type_from(&mut crate::Reader::Db(db), workspace_id, type_id).await
+}
+
+/// [`of_type`] inside a command's transaction.
+pub async fn of_type_in(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<Vec<FieldRecord>> {
+    of_type_from(&mut crate::Reader::Tx(tx), workspace_id, type_id).await
+}
+
+async fn of_type_from(reader: &mut crate::Reader<'_>, workspace_id: i64, type_id: i64) -> Result<Vec<FieldRecord>> {
+    reader
+        .fetch_all(
+            &format!("SELECT {COLUMNS} FROM fields WHERE workspace_id = $1 AND type_id = $2 ORDER BY position, id"),
+            &params![workspace_id, type_id],
+        )
+        .await?
+        .iter()
+        .map(FieldRecord::from_row)
+        .collect()
 }
 
 /// Every field of the workspace (to find relations pointing at a type).

@@ -29,6 +29,7 @@ pub mod purge;
 pub mod record;
 pub mod request_logs;
 pub mod roles;
+pub mod schedule_tasks;
 pub mod sessions;
 pub mod signature_requests;
 mod sqlite;

@@ -144,6 +144,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0022_responsibility_rules.sql"),
         include_str!("../migrations/postgres/0022_responsibility_rules.sql"),
     ),
+    (
+        23,
+        "schedule_tasks",
+        include_str!("../migrations/sqlite/0023_schedule_tasks.sql"),
+        include_str!("../migrations/postgres/0023_schedule_tasks.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

@@ -120,6 +120,11 @@ pub async fn type_batch(db: &Db, workspace_id: i64, type_id: i64) -> Result<Batc
     if rows > 0 {
         return Ok(Batch { rows, file_keys });
     }
+    // Schedule tasks, then flow items: in batches too, before the flows cascade.
+    let rows = delete_batch(db, "schedule_tasks", "type_id", type_id).await?;
+    if rows > 0 {
+        return Ok(Batch { rows, file_keys });
+    }
     // Flow items are one per item and flow: in batches too, before the flows cascade.
     let rows = db
         .execute(

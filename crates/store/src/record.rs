@@ -94,3 +94,16 @@ pub async fn count_where<R: Record>(
     R::LIST.push_conditions(&mut sql, db.backend(), query);
     db.fetch_one(&sql.text, &sql.params).await?.i64("n")
 }
+
+/// The scope's records whose `column` (with its alias) equals `value`, ordered by `order`,
+/// inside a transaction: what a command reads of the configuration it runs.
+pub async fn all_in<R: Record>(tx: &mut Tx, scope: i64, column: &str, value: i64, order: &str) -> Result<Vec<R>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = $1{} AND {column} = $2 ORDER BY {order}",
+        R::COLUMNS,
+        R::FROM,
+        R::SCOPE,
+        alive::<R>()
+    );
+    tx.fetch_all(&sql, &params![scope, value]).await?.iter().map(R::from_row).collect()
+}

@@ -114,14 +114,29 @@ pub async fn all(db: &Db, workspace_id: i64) -> Result<Vec<TypeRecord>> {
 
 /// One type of the workspace, by `key` (`slug` or `id`).
 async fn one(db: &Db, workspace_id: i64, key: &str, value: crate::db::Value) -> Result<Option<TypeRecord>> {
-    db.fetch_optional(
-        &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND {key} = $2 AND deleted_at IS NULL"),
-        &[workspace_id.into(), value],
-    )
-    .await?
-    .as_ref()
-    .map(TypeRecord::from_row)
-    .transpose()
+    one_from(&mut crate::Reader::Db(db), workspace_id, key, value).await
+}
+
+async fn one_from(
+    reader: &mut crate::Reader<'_>,
+    workspace_id: i64,
+    key: &str,
+    value: crate::db::Value,
+) -> Result<Option<TypeRecord>> {
+    reader
+        .fetch_optional(
+            &format!("SELECT {COLUMNS} FROM types WHERE workspace_id = $1 AND {key} = $2 AND deleted_at IS NULL"),
+            &[workspace_id.into(), value],
+        )
+        .await?
+        .as_ref()
+        .map(TypeRecord::from_row)
+        .transpose()
+}
+
+/// [`by_id`] inside a command's transaction.
+pub async fn by_id_in(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<Option<TypeRecord>> {
+    one_from(&mut crate::Reader::Tx(tx), workspace_id, "id", id.into()).await
 }
 
 pub async fn get(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<TypeRecord>> {

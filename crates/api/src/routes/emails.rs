@@ -80,7 +80,7 @@ pub async fn queue_email(
         reply_to: input.reply_to.as_deref(),
         created_by: Some(ctx.principal.user.id),
     };
-    let id = enspace_engine::emails::send(&state.db, &state.keyring, ctx.workspace.id, email).await?;
+    let id = enspace_engine::emails::send(&state.db, ctx.workspace.id, email).await?;
     state.jobs.wake();
     let email = enspace_store::emails::get(&state.db, ctx.workspace.id, id)
         .await?

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod request_logs;
 pub mod responsibility_rules;
 pub mod roles;
+pub mod schedule_tasks;
 pub mod signature_requests;
 pub mod stage_tasks;
 pub mod stages;

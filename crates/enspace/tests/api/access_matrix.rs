@@ -35,6 +35,9 @@ enum Need {
     Data(&'static str, bool),
     /// Reading a type's definition: its readers and the structure managers.
     TypeRead,
+    /// Acting on schedule task 1 (an `everybody` task of `docs`): seeing it, then being a
+    /// responsible (may update `docs`) or an override holder; never a viewer.
+    TaskActor,
     /// Every one of these.
     All(Vec<Need>),
 }
@@ -102,6 +105,13 @@ fn expect(t: MemberType, role: Role, key: KeyScope, needed: Scope, need: &Need) 
         }
         Need::TypeRead => expect(t, role, key, needed, &Need::Settings("structure"))
             .or_else(|_| expect(t, role, key, needed, &Need::Data("types::docs::read", true))),
+        Need::TaskActor => {
+            expect(t, role, key, needed, &Need::Data("tasks::scheduled::read", true))?;
+            match t {
+                MemberType::Viewer => Err("Permission denied: you are not a responsible of task 1".into()),
+                _ => Ok(()),
+            }
+        }
         Need::All(needs) => needs.iter().try_for_each(|n| expect(t, role, key, needed, n)),
     }
 }
@@ -119,6 +129,9 @@ const EVERY_PERMISSION: &[&str] = &[
     "settings::integrations::manage",
     "settings::emails::manage",
     "ai::chat::use",
+    "tasks::scheduled::read",
+    "tasks::scheduled::update",
+    "tasks::scheduled::delete",
 ];
 
 struct Route {
@@ -272,6 +285,18 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/c-flow-items", None, Member),
         route("GET", "/c-flow-items/count", None, Member),
         route("GET", "/c-flow-items/1", None, TypeRead),
+        route("GET", "/c-flow-item-tasks", None, Member),
+        route("GET", "/c-flow-item-tasks/count", None, Member),
+        route("GET", "/c-flow-item-tasks/in-charge", None, Member),
+        route("GET", "/c-flow-item-tasks/1", None, Data("tasks::scheduled::read", true)),
+        route("POST", "/c-flow-item-tasks/1/assign", None, TaskActor),
+        route("PUT", "/c-flow-item-tasks/1/complete", None, TaskActor),
+        route(
+            "DELETE",
+            "/c-flow-item-tasks/1",
+            None,
+            All(vec![Data("tasks::scheduled::read", true), Data("tasks::scheduled::delete", false)]),
+        ),
         route("GET", "/c-responsibility-rules", None, Member),
         route("GET", "/c-responsibility-rules/count", None, Member),
         route("POST", "/c-responsibility-rules", Some(json!({ "name": "" })), structure()),
@@ -322,15 +347,7 @@ async fn world(app: &TestApp) -> World {
     }
     let item = post("/ws/types/docs/items", json!({ "data": { "a": "x", "f": [{ "id": file_id }] } })).await;
     assert_eq!(item.status, 201, "{}", item.text());
-    // Flow item 1: the item's run through flow 1 (runs are not started by the API yet).
-    app.db
-        .execute(
-            "INSERT INTO flow_items (workspace_id, item_id, flow_id, stage_id, status, run_status, stages_log, created_at, updated_at) \
-             VALUES (1, $1, 1, 1, 'active', 'running', '[]', 0, 0)",
-            &[item.json()["id"].as_i64().unwrap().into()],
-        )
-        .await
-        .unwrap();
+    // Its run is flow item 1, waiting in stage 1 on schedule task 1.
     let target_user = app.user("target@example.com").await;
     let target = app.add_member(1, target_user.id, MemberType::Standard, MemberStatus::Active).await;
     World { ana, item: item.json()["reference"].as_str().unwrap().to_string(), target }
@@ -449,7 +466,7 @@ async fn matrix_items() {
 #[tokio::test]
 async fn matrix_flows() {
     let (routes, cases) = run(|r| r.path.starts_with("/c-")).await;
-    assert_eq!((routes, cases), (33, 33 * 36));
+    assert_eq!((routes, cases), (40, 40 * 36));
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::validation;
 
-async fn setup() -> (TestApp, TestUser) {
+pub(crate) async fn setup() -> (TestApp, TestUser) {
     let app = TestApp::new().await;
     let ana = app.user("ana@example.com").await;
     app.workspace(&ana, "Acme").await;
@@ -23,7 +23,13 @@ async fn setup() -> (TestApp, TestUser) {
     (app, ana)
 }
 
-async fn send(app: &TestApp, user: &TestUser, method: &str, path: &str, body: Option<Value>) -> TestResponse {
+pub(crate) async fn send(
+    app: &TestApp,
+    user: &TestUser,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> TestResponse {
     let request = app.request(method, path).key(&user.key).ws("acme");
     match body {
         Some(body) => request.json(&body).send().await,
@@ -31,13 +37,13 @@ async fn send(app: &TestApp, user: &TestUser, method: &str, path: &str, body: Op
     }
 }
 
-async fn created(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value {
+pub(crate) async fn created(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value {
     let answer = send(app, user, "POST", path, Some(body)).await;
     assert_eq!(answer.status, 201, "{path}: {}", answer.text());
     answer.json()
 }
 
-fn keys(value: &Value) -> Vec<&str> {
+pub(crate) fn keys(value: &Value) -> Vec<&str> {
     let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
     keys
@@ -260,16 +266,9 @@ async fn what_runs_holds_its_flow_and_stage_until_forced() {
     let (app, ana) = setup().await;
     let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
     let start = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    created(&app, &ana, "/c-stage-tasks", json!({ "stage": start["id"], "name": "T", "action": "confirmation" })).await;
+    // The item's run waits in the start stage on its task.
     let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": { "valor": 1 } })).await;
-    // A running flow item in the start stage (the run itself is the next step of the milestone).
-    app.db
-        .execute(
-            "INSERT INTO flow_items (workspace_id, item_id, flow_id, stage_id, status, run_status, stages_log, created_at, updated_at) \
-             VALUES (1, $1, $2, $3, 'active', 'running', '[]', 0, 0)",
-            &[item["id"].as_i64().unwrap().into(), flow["id"].as_i64().unwrap().into(), start["id"].as_i64().unwrap().into()],
-        )
-        .await
-        .unwrap();
     let flow_path = format!("/c-type-flows/{}", flow["id"]);
     let stage_path = format!("/c-flow-stages/{}", start["id"]);
     send(&app, &ana, "DELETE", &stage_path, None).await.assert_error(409, "1 flow item(s) are running in this stage");
@@ -283,11 +282,12 @@ async fn what_runs_holds_its_flow_and_stage_until_forced() {
     let reference = item["reference"].as_str().unwrap();
     let runs = send(&app, &ana, "GET", &format!("/c-flow-items?item.reference={reference}"), None).await.json();
     let run_id = runs[0]["id"].clone();
+    let at = crate::time(&runs[0]["created_at"]);
     assert_eq!(
         runs,
         json!([{ "id": run_id, "item": item["id"], "flow": flow["id"], "stage": start["id"], "status": "active",
-            "run_status": "running", "stages_log": [], "created_at": "1970-01-01T00:00:00.000Z",
-            "updated_at": "1970-01-01T00:00:00.000Z" }])
+            "run_status": "running", "stages_log": [{ "status": "start", "stage_id": start["id"], "created_at": at }],
+            "created_at": at, "updated_at": at }])
     );
     let count = format!("/c-flow-items/count?flow={}&run_status=running", flow["id"]);
     send(&app, &ana, "GET", &count, None).await.assert(200, json!(1));

@@ -102,6 +102,13 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/c-stage-tasks".to_string(), None),
         ("GET", "/c-flow-items".to_string(), None),
         ("GET", "/c-flow-items/1".to_string(), None),
+        ("GET", "/c-flow-item-tasks".to_string(), None),
+        ("GET", "/c-flow-item-tasks/count".to_string(), None),
+        ("GET", "/c-flow-item-tasks/in-charge".to_string(), None),
+        ("GET", "/c-flow-item-tasks/1".to_string(), None),
+        ("POST", "/c-flow-item-tasks/1/assign".to_string(), None),
+        ("PUT", "/c-flow-item-tasks/1/complete".to_string(), Some(json!({}))),
+        ("DELETE", "/c-flow-item-tasks/1".to_string(), None),
         ("GET", "/c-responsibility-rules".to_string(), None),
         ("POST", "/c-responsibility-rules".to_string(), Some(json!({ "item_type": "docs", "name": "x" }))),
         ("GET", "/c-responsibility-rules/1".to_string(), None),
@@ -354,17 +361,12 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     .await;
     let rule =
         create(&app, &bia.key, "secret", "/c-responsibility-rules", json!({ "item_type": "docs", "name": "R" })).await;
-    // Secret's item run through its flow (runs are not started by the API yet).
-    app.db
-        .execute(
-            "INSERT INTO flow_items (workspace_id, item_id, flow_id, stage_id, status, run_status, stages_log, created_at, updated_at) \
-             VALUES (2, $1, $2, $3, 'active', 'running', '[]', 0, 0)",
-            &[item["id"].as_i64().unwrap().into(), flow["id"].as_i64().unwrap().into(), stage["id"].as_i64().unwrap().into()],
-        )
-        .await
-        .unwrap();
+    // An item created now runs through the flow: flow item and schedule task of "secret".
+    create(&app, &bia.key, "secret", "/ws/types/docs/items", json!({ "data": {} })).await;
     let run =
         app.db.fetch_one("SELECT id FROM flow_items WHERE workspace_id = 2", &[]).await.unwrap().i64("id").unwrap();
+    let schedule =
+        app.db.fetch_one("SELECT id FROM schedule_tasks WHERE workspace_id = 2", &[]).await.unwrap().i64("id").unwrap();
     let routes: Vec<(&str, String, Option<Value>)> = {
         let mut out = Vec::new();
         let mut both = |method: &'static str, template: &str, id: &Value, body: Option<Value>| {
@@ -437,6 +439,10 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("PUT", "/c-responsibility-rules/{}", &rule["id"], Some(json!({ "name": "pwned" })));
         both("DELETE", "/c-responsibility-rules/{}", &rule["id"], None);
         both("GET", "/c-flow-items/{}", &json!(run), None);
+        both("GET", "/c-flow-item-tasks/{}", &json!(schedule), None);
+        both("POST", "/c-flow-item-tasks/{}/assign", &json!(schedule), None);
+        both("PUT", "/c-flow-item-tasks/{}/complete", &json!(schedule), Some(json!({})));
+        both("DELETE", "/c-flow-item-tasks/{}", &json!(schedule), None);
         both("GET", "/ws/webhooks/{}", &hook["id"], None);
         both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
         both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
@@ -481,6 +487,8 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!(secret(format!("/c-stage-tasks/{}", task["id"])).await.json()["name"], "T");
     assert_eq!(secret(format!("/c-responsibility-rules/{}", rule["id"])).await.json()["name"], "R");
     assert_eq!(secret(format!("/c-flow-items/{run}")).await.json()["run_status"], "running");
+    let waiting = secret(format!("/c-flow-item-tasks/{schedule}")).await.json();
+    assert_eq!((&waiting["work_status"], &waiting["task_log"].as_array().unwrap().len()), (&json!("waiting"), &1));
     let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
     assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
 }

@@ -33,6 +33,7 @@ mod esign_docusign;
 mod events;
 mod field_access;
 mod files;
+mod flow_runs;
 mod flows;
 mod forms;
 mod grouped_writes;

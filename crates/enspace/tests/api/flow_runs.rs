@@ -1,0 +1,415 @@
+//! Flows as they run: flow items started with their item, schedule tasks assigned and
+//! completed, stages ending and the run moving on, every rejection with its body, and removal
+//! with the item.
+
+use enspace_domain::access::{MemberStatus, MemberType};
+use enspace_testkit::{TestApp, TestUser};
+use serde_json::{json, Value};
+
+use crate::{
+    flows::{created, keys, send, setup},
+    time, validation,
+};
+
+/// Strips the timestamps of log rows (checked to be timestamps) so sequences compare exactly.
+fn rows(log: &Value) -> Vec<Value> {
+    log.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let mut row = row.clone();
+            time(&row["created_at"]);
+            row.as_object_mut().unwrap().remove("created_at");
+            row
+        })
+        .collect()
+}
+
+/// The walk-through flow: "Triagem" (a confirmation and a close_stage) → "Execução" (a
+/// close_flow that must be taken first). Answers (flow, triagem, execucao, [conferir, encaminhar, executar]).
+async fn walk_through_flow(app: &TestApp, ana: &TestUser) -> (Value, Value, Value, [Value; 3]) {
+    created(app, ana, "/ws/types/contratos/fields", json!({ "name": "Tipo", "slug": "tipo", "type": "inputText" }))
+        .await;
+    let flow = created(app, ana, "/c-type-flows", json!({ "name": "Atendimento", "item_type": "contratos" })).await;
+    let triagem = created(app, ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Triagem" })).await;
+    let execucao = created(app, ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Execução" })).await;
+    created(
+        app,
+        ana,
+        "/c-flow-transitions",
+        json!({ "flow": flow["id"], "from": triagem["id"], "to": execucao["id"] }),
+    )
+    .await;
+    let conferir = created(
+        app,
+        ana,
+        "/c-stage-tasks",
+        json!({ "stage": triagem["id"], "name": "Conferir",
+        "action": "confirmation", "sla": 2, "sla_type": "hours" }),
+    )
+    .await;
+    let encaminhar = created(
+        app,
+        ana,
+        "/c-stage-tasks",
+        json!({ "stage": triagem["id"], "name": "Encaminhar",
+        "action": "close_stage", "fields": [{ "refId": "tipo", "required": true }] }),
+    )
+    .await;
+    let executar = created(
+        app,
+        ana,
+        "/c-stage-tasks",
+        json!({ "stage": execucao["id"], "name": "Executar",
+        "action": "close_flow", "require_assignment": true, "responsibility_type": "users", "users": [ana.id] }),
+    )
+    .await;
+    (flow, triagem, execucao, [conferir, encaminhar, executar])
+}
+
+async fn tasks_of(app: &TestApp, ana: &TestUser, item_id: &Value) -> Vec<Value> {
+    let listed = send(app, ana, "GET", &format!("/c-flow-item-tasks?flow_item.item={item_id}&_sort=id"), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    listed.json().as_array().unwrap().clone()
+}
+
+async fn flow_item_of(app: &TestApp, ana: &TestUser, item_id: &Value) -> Value {
+    let listed = send(app, ana, "GET", &format!("/c-flow-items?item={item_id}"), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    listed.json()[0].clone()
+}
+
+#[tokio::test]
+async fn the_walk_through_runs_two_items_to_the_end() {
+    let (app, ana) = setup().await;
+    let (flow, triagem, execucao, [conferir, encaminhar, executar]) = walk_through_flow(&app, &ana).await;
+    let (t, e) = (triagem["id"].clone(), execucao["id"].clone());
+    let first = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let second = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": { "tipo": "compra" } })).await;
+
+    // Each item runs in Triagem with its two tasks waiting, made in the create's transaction.
+    let run = flow_item_of(&app, &ana, &first["id"]).await;
+    assert_eq!(
+        keys(&run),
+        ["created_at", "flow", "id", "item", "run_status", "stage", "stages_log", "status", "updated_at"]
+    );
+    assert_eq!(
+        (&run["flow"], &run["stage"], &run["run_status"], &run["status"]),
+        (&flow["id"], &t, &json!("running"), &json!("active"))
+    );
+    assert_eq!(rows(&run["stages_log"]), [json!({ "status": "start", "stage_id": t })]);
+    let tasks = tasks_of(&app, &ana, &first["id"]).await;
+    assert_eq!(tasks.len(), 2);
+    let conferir_1 = tasks[0].clone();
+    assert_eq!(
+        keys(&conferir_1),
+        [
+            "assigned",
+            "created_at",
+            "due_date",
+            "flow_item",
+            "flow_name",
+            "id",
+            "is_overdue",
+            "item_reference",
+            "item_type_name",
+            "priority",
+            "responsibility_type",
+            "stage_name",
+            "status",
+            "task",
+            "task_action_slug",
+            "task_log",
+            "task_name",
+            "type",
+            "unified_responsible",
+            "updated_at",
+            "work_status"
+        ]
+    );
+    let mut shown = conferir_1.clone();
+    let created_at = time(&shown["created_at"]);
+    let due = time(&shown["due_date"]);
+    assert_eq!(
+        enspace_domain::time::parse_instant(&due).unwrap() - enspace_domain::time::parse_instant(&created_at).unwrap(),
+        2 * 3_600_000,
+        "a 2-hour SLA from the task's creation"
+    );
+    for key in ["created_at", "updated_at", "due_date"] {
+        shown.as_object_mut().unwrap().remove(key);
+    }
+    shown["task_log"] = json!(rows(&shown["task_log"]));
+    assert_eq!(
+        shown,
+        json!({ "id": conferir_1["id"], "task": conferir["id"], "flow_item": run["id"], "item_reference": first["reference"],
+            "item_type_name": "Contratos", "flow_name": "Atendimento", "stage_name": "Triagem", "task_name": "Conferir",
+            "task_action_slug": "confirmation", "work_status": "waiting", "status": "active", "is_overdue": "Em Dia",
+            "priority": "0", "type": "default", "responsibility_type": "everybody", "unified_responsible": "Todos",
+            "assigned": null, "task_log": [{ "email": null, "work_status": "waiting" }] })
+    );
+    assert_eq!(tasks[1]["task"], encaminhar["id"]);
+    assert_eq!(tasks[1]["due_date"], Value::Null, "no SLA, no due date");
+
+    // is_overdue is for lists only: the single get has none, and it filters nothing.
+    let single = send(&app, &ana, "GET", &format!("/c-flow-item-tasks/{}", conferir_1["id"]), None).await;
+    assert_eq!(single.status, 200);
+    assert!(single.json().get("is_overdue").is_none());
+    let filtered = send(&app, &ana, "GET", "/c-flow-item-tasks?is_overdue=Atrasado", None).await;
+    assert_eq!(filtered.status, 400, "{}", filtered.text());
+
+    // First item: confirm (the stage stays), then the closing task with its answer moves the run.
+    let done = send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{}/complete", conferir_1["id"]), None).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let done = done.json();
+    assert!(done.get("is_overdue").is_none());
+    assert_eq!((&done["work_status"], &done["updated_by_email"]), (&json!("complete"), &json!("ana@example.com")));
+    time(&done["completed_at"]);
+    assert_eq!(
+        rows(&done["task_log"]),
+        [
+            json!({ "email": null, "work_status": "waiting" }),
+            json!({ "email": "ana@example.com", "work_status": "complete" })
+        ]
+    );
+    assert_eq!(flow_item_of(&app, &ana, &first["id"]).await["stage"], t, "a confirmation does not close the stage");
+    let encaminhar_1 = tasks[1]["id"].clone();
+    let path = format!("/c-flow-item-tasks/{encaminhar_1}/complete");
+    let answer = send(&app, &ana, "PUT", &path, Some(json!({ "tipo": "locacao" }))).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let item =
+        send(&app, &ana, "GET", &format!("/ws/types/contratos/items/{}", first["reference"].as_str().unwrap()), None)
+            .await;
+    assert_eq!(item.json()["data"]["tipo"], "locacao", "answers are written to the item");
+    let run = flow_item_of(&app, &ana, &first["id"]).await;
+    assert_eq!(run["stage"], e);
+    assert_eq!(
+        rows(&run["stages_log"]),
+        [
+            json!({ "status": "start", "stage_id": t }),
+            json!({ "status": "complete", "stage_id": t, "user": "ana@example.com" }),
+            json!({ "status": "start", "stage_id": e })
+        ]
+    );
+    let tasks = tasks_of(&app, &ana, &first["id"]).await;
+    assert_eq!(tasks.len(), 3);
+    let executar_1 = tasks[2].clone();
+    assert_eq!((&executar_1["task"], &executar_1["stage_name"]), (&executar["id"], &json!("Execução")));
+    assert_eq!(
+        (&executar_1["responsibility_type"], &executar_1["unified_responsible"]),
+        (&json!("users"), &json!("ana@example.com"))
+    );
+
+    // Execução must be taken before it is completed; then it ends the run.
+    let path = format!("/c-flow-item-tasks/{}/complete", executar_1["id"]);
+    let early = send(&app, &ana, "PUT", &path, None).await;
+    early.assert_error(
+        409,
+        &format!("task {} is waiting: it must be assigned before it is completed", executar_1["id"]),
+    );
+    let taken = send(&app, &ana, "POST", &format!("/c-flow-item-tasks/{}/assign", executar_1["id"]), None).await;
+    assert_eq!(taken.status, 200, "{}", taken.text());
+    assert_eq!((&taken.json()["work_status"], &taken.json()["assigned"]), (&json!("working"), &json!(ana.id)));
+    let done = send(&app, &ana, "PUT", &path, None).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert_eq!(
+        rows(&done.json()["task_log"]),
+        [
+            json!({ "email": null, "work_status": "waiting" }),
+            json!({ "email": "ana@example.com", "work_status": "working" }),
+            json!({ "email": "ana@example.com", "work_status": "complete" })
+        ]
+    );
+    let run = flow_item_of(&app, &ana, &first["id"]).await;
+    assert_eq!((&run["run_status"], &run["status"], &run["stage"]), (&json!("complete"), &json!("active"), &e));
+    assert_eq!(
+        rows(&run["stages_log"])[3..],
+        [json!({ "status": "complete", "stage_id": e, "user": "ana@example.com" })]
+    );
+
+    // Second item: the closing task first (its required field already filled) removes the
+    // confirmation left open.
+    let tasks = tasks_of(&app, &ana, &second["id"]).await;
+    let (conferir_2, encaminhar_2) = (tasks[0].clone(), tasks[1].clone());
+    let done = send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{}/complete", encaminhar_2["id"]), None).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let removed = send(&app, &ana, "GET", &format!("/c-flow-item-tasks/{}", conferir_2["id"]), None).await.json();
+    assert_eq!((&removed["work_status"], &removed["status"]), (&json!("removed"), &json!("inactive")));
+    time(&removed["deleted_at"]);
+    assert!(removed.get("completed_at").is_none() && removed.get("updated_by_email").is_none());
+    assert_eq!(
+        rows(&removed["task_log"]),
+        [
+            json!({ "email": null, "work_status": "waiting" }),
+            json!({ "email": "ana@example.com", "work_status": "removed" })
+        ]
+    );
+    let tasks = tasks_of(&app, &ana, &second["id"]).await;
+    let executar_2 = tasks[2]["id"].clone();
+    send(&app, &ana, "POST", &format!("/c-flow-item-tasks/{executar_2}/assign"), None).await;
+    let done = send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{executar_2}/complete"), None).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let run = flow_item_of(&app, &ana, &second["id"]).await;
+    assert_eq!(run["run_status"], "complete");
+    let statuses: Vec<Value> =
+        tasks_of(&app, &ana, &second["id"]).await.iter().map(|t| t["work_status"].clone()).collect();
+    assert_eq!(statuses, [json!("removed"), json!("complete"), json!("complete")]);
+
+    // The events tell the run in order, cause before consequence.
+    let feed = send(&app, &ana, "GET", "/ws/events?_limit=100", None).await;
+    assert_eq!(feed.status, 200, "{}", feed.text());
+    let kinds: Vec<String> = feed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .filter(|k| k.starts_with("flow_item.") || k.starts_with("schedule_task.") || k.starts_with("item."))
+        .collect();
+    let expected = [
+        // Both creates: each item, its run, its two tasks.
+        "item.created",
+        "flow_item.started",
+        "schedule_task.created",
+        "schedule_task.created",
+        "item.created",
+        "flow_item.started",
+        "schedule_task.created",
+        "schedule_task.created",
+        // First item: the confirmation; the closing task's answer, its completion, the next stage.
+        "schedule_task.completed",
+        "item.updated",
+        "schedule_task.completed",
+        "flow_item.stage_changed",
+        "schedule_task.created",
+        "schedule_task.assigned",
+        "schedule_task.completed",
+        "flow_item.completed",
+        // Second item: the closing task removes the confirmation left open.
+        "schedule_task.completed",
+        "schedule_task.removed",
+        "flow_item.stage_changed",
+        "schedule_task.created",
+        "schedule_task.assigned",
+        "schedule_task.completed",
+        "flow_item.completed",
+    ];
+    assert_eq!(kinds, expected);
+}
+
+#[tokio::test]
+async fn answers_are_checked_and_only_responsibles_act() {
+    let (app, ana) = setup().await;
+    let (_, _, _, [_, _, _]) = walk_through_flow(&app, &ana).await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let tasks = tasks_of(&app, &ana, &item["id"]).await;
+    let encaminhar = tasks[1]["id"].clone();
+    let path = format!("/c-flow-item-tasks/{encaminhar}/complete");
+
+    // A key outside the task's fields, and its required field missing: one 400 naming both.
+    let wrong = send(&app, &ana, "PUT", &path, Some(json!({ "valor": 10 }))).await;
+    wrong.assert(
+        400,
+        validation(json!([{ "path": "valor", "message": "is not a field of this task" },
+        { "path": "tipo", "message": "is required by this task" }])),
+    );
+    let cleared = send(&app, &ana, "PUT", &path, Some(json!({ "tipo": null }))).await;
+    cleared.assert(400, validation(json!([{ "path": "tipo", "message": "is required by this task" }])));
+    assert_eq!(tasks_of(&app, &ana, &item["id"]).await[1]["work_status"], "waiting", "a refusal changes nothing");
+
+    // A member who only reads the type is not a responsible of an `everybody` task (that is
+    // those who may update the type's items): 403 before any state is told.
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(1, &[("types::contratos::read", None)]).await;
+    app.assign_role(member, role).await;
+    let refused = send(&app, &bia, "PUT", &path, Some(json!({ "tipo": "x" }))).await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    let refused = send(&app, &bia, "GET", &format!("/c-flow-item-tasks/{encaminhar}"), None).await;
+    assert_eq!(refused.status, 403, "without tasks::scheduled::read a member sees only its own tasks");
+    let none = send(&app, &bia, "GET", "/c-flow-item-tasks/in-charge", None).await;
+    none.assert(200, json!([]));
+
+    // Completed: a retry with the same answers is 200 and changes nothing; anything else is 409.
+    let done = send(&app, &ana, "PUT", &path, Some(json!({ "tipo": "compra" }))).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let again = send(&app, &ana, "PUT", &path, Some(json!({ "tipo": "compra" }))).await;
+    again.assert(200, done.json());
+    let other = send(&app, &ana, "PUT", &path, Some(json!({ "tipo": "venda" }))).await;
+    other.assert_error(409, &format!("task {encaminhar} is complete: it cannot be completed"));
+    let assign = send(&app, &ana, "POST", &format!("/c-flow-item-tasks/{encaminhar}/assign"), None).await;
+    assign.assert_error(409, &format!("task {encaminhar} is complete: only a waiting task can be assigned"));
+    let missing = send(&app, &ana, "PUT", "/c-flow-item-tasks/999999/complete", None).await;
+    missing.assert_error(404, "Schedule task not found");
+}
+
+#[tokio::test]
+async fn deleting_an_item_removes_its_run_and_open_tasks() {
+    let (app, ana) = setup().await;
+    walk_through_flow(&app, &ana).await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let deleted =
+        send(&app, &ana, "DELETE", &format!("/ws/types/contratos/items/{}", item["reference"].as_str().unwrap()), None)
+            .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    let run = flow_item_of(&app, &ana, &item["id"]).await;
+    assert_eq!((&run["run_status"], &run["status"]), (&json!("removed"), &json!("inactive")));
+    assert_eq!(rows(&run["stages_log"]).len(), 1, "removal adds no stages_log row");
+    for task in tasks_of(&app, &ana, &item["id"]).await {
+        assert_eq!((&task["work_status"], &task["status"]), (&json!("removed"), &json!("inactive")));
+        time(&task["deleted_at"]);
+    }
+}
+
+#[tokio::test]
+async fn drafts_start_their_flows_when_they_become_final() {
+    let (app, ana) = setup().await;
+    walk_through_flow(&app, &ana).await;
+    let draft = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {}, "isDraft": true })).await;
+    let runs = send(&app, &ana, "GET", &format!("/c-flow-items/count?item={}", draft["id"]), None).await;
+    runs.assert(200, json!(0));
+    let path = format!("/ws/types/contratos/items/{}", draft["reference"].as_str().unwrap());
+    let finished = send(&app, &ana, "PUT", &path, Some(json!({ "isDraft": false }))).await;
+    assert_eq!(finished.status, 200, "{}", finished.text());
+    assert_eq!(tasks_of(&app, &ana, &draft["id"]).await.len(), 2);
+}
+
+#[tokio::test]
+async fn sendmail_goes_through_the_outbox_and_completes_at_once() {
+    let (app, ana) = setup().await;
+    created(&app, &ana, "/ws/types/contratos/fields", json!({ "name": "Contato", "slug": "contato", "type": "email" }))
+        .await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "Aviso", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Avisar" })).await;
+    created(&app, &ana, "/c-stage-tasks", json!({ "stage": stage["id"], "name": "Avisar", "action": "sendmail",
+        "email": { "to": [{ "field": "contato" }, "request_user"], "subject": "Contrato {{reference}}", "body": "Valor: {{data.valor}}" } }))
+    .await;
+    let item = created(
+        &app,
+        &ana,
+        "/ws/types/contratos/items",
+        json!({ "data": { "contato": "cli@example.com", "valor": 1200 } }),
+    )
+    .await;
+    // The only task was done by the server, so the visit and the run ended by themselves.
+    let run = flow_item_of(&app, &ana, &item["id"]).await;
+    assert_eq!(run["run_status"], "complete");
+    let s = stage["id"].clone();
+    assert_eq!(
+        rows(&run["stages_log"]),
+        [json!({ "status": "start", "stage_id": s }), json!({ "status": "complete", "stage_id": s })]
+    );
+    let task = tasks_of(&app, &ana, &item["id"]).await.remove(0);
+    assert_eq!((&task["work_status"], &task["updated_by_email"]), (&json!("complete"), &Value::Null));
+    assert!(task.as_object().unwrap().contains_key("updated_by_email"));
+    assert_eq!(
+        rows(&task["task_log"]),
+        [json!({ "email": null, "work_status": "waiting" }), json!({ "email": null, "work_status": "complete" })]
+    );
+    // Without an active SendGrid the email is in the outbox as failed, saying why.
+    let emails = send(&app, &ana, "GET", "/ws/emails", None).await.json();
+    let email = &emails.as_array().unwrap()[0];
+    let reference = item["reference"].as_str().unwrap();
+    assert_eq!(email["subject"], format!("Contrato {reference}"));
+    assert_eq!(email["to"], json!(["cli@example.com", "ana@example.com"]));
+    assert_eq!((&email["status"], &email["last_error"]), (&json!("failed"), &json!("no_active_email_integration")));
+}

@@ -1,0 +1,52 @@
+-- Schedule tasks (spec/flows-and-tasks.md § Schedule task): a stage task's instance in one
+-- visit of a flow item to its stage. Who is responsible is resolved once, when the instance is
+-- made (decision 22), and kept here: `everybody`, user ids, member-group ids (their
+-- membership stays live) or an outside address. `schedule_task_responsibles` repeats the
+-- users and groups one per row so that "my tasks" is an index lookup, not a JSON scan.
+-- The type, the item's reference and the visit are copied in: lists filter on them and they
+-- never change; names (task, stage, flow, type) are read live through the joins.
+CREATE TABLE schedule_tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    type_id BIGINT NOT NULL REFERENCES types(id) ON DELETE CASCADE,
+    flow_item_id BIGINT NOT NULL REFERENCES flow_items(id) ON DELETE CASCADE,
+    task_id BIGINT NOT NULL REFERENCES stage_tasks(id) ON DELETE CASCADE,
+    stage_id BIGINT NOT NULL,
+    -- Which visit of the stage made it: the index of the stage's `start` row in stages_log.
+    visit BIGINT NOT NULL,
+    item_reference TEXT NOT NULL,
+    work_status TEXT NOT NULL,
+    status TEXT NOT NULL,
+    due_date BIGINT,
+    responsibility_type TEXT NOT NULL,
+    everybody BOOLEAN NOT NULL,
+    responsible_users TEXT NOT NULL,
+    responsible_groups TEXT NOT NULL,
+    external_email TEXT,
+    unified_responsible TEXT NOT NULL,
+    assigned BIGINT,
+    task_log TEXT NOT NULL,
+    -- Who completed it and a digest of the answers: a retry by the same person with the same
+    -- answers is answered 200 without a change (decision 40).
+    completed_by BIGINT,
+    answers_digest TEXT,
+    completed_at BIGINT,
+    updated_by_email TEXT,
+    deleted_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX schedule_tasks_flow_item ON schedule_tasks (flow_item_id, work_status);
+CREATE INDEX schedule_tasks_ws ON schedule_tasks (workspace_id, id);
+CREATE INDEX schedule_tasks_task ON schedule_tasks (task_id, work_status);
+CREATE INDEX schedule_tasks_assigned ON schedule_tasks (workspace_id, assigned);
+
+CREATE TABLE schedule_task_responsibles (
+    task_id BIGINT NOT NULL REFERENCES schedule_tasks(id) ON DELETE CASCADE,
+    workspace_id BIGINT NOT NULL,
+    user_id BIGINT,
+    group_id BIGINT
+);
+CREATE INDEX schedule_task_responsibles_user ON schedule_task_responsibles (workspace_id, user_id, task_id);
+CREATE INDEX schedule_task_responsibles_group ON schedule_task_responsibles (workspace_id, group_id, task_id);
+CREATE INDEX schedule_task_responsibles_task ON schedule_task_responsibles (task_id);

@@ -1,0 +1,495 @@
+//! Flow runs: flow items as commands change them, and schedule tasks (stage-task instances) with
+//! who is responsible for each. Every command on a flow item's tasks first locks the flow item
+//! row (`lock_flow_item`), so two of them on one run take turns (decision 41).
+
+use enspace_domain::list::FieldKind;
+use serde_json::Value as Json;
+
+use crate::{
+    db::{Row, Tx},
+    error::Result,
+    flows::{FlowItemRecord, FlowRecord},
+    list::{ListField, ListSpec, Sql},
+    params,
+    record::{self, Record},
+    Backend,
+};
+
+/// A schedule task with the names it shows (read live through the joins, decision 22).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleTaskRecord {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub type_name: String,
+    pub flow_item_id: i64,
+    pub item_id: i64,
+    pub item_reference: String,
+    pub flow_id: i64,
+    pub flow_name: String,
+    pub task_id: i64,
+    pub task_name: String,
+    pub task_action: String,
+    /// The task's definition (`domain::stage_tasks::StageTaskDef`), read live.
+    pub task_def: serde_json::Map<String, Json>,
+    pub stage_id: i64,
+    pub stage_name: String,
+    pub visit: i64,
+    pub work_status: String,
+    pub status: String,
+    pub due_date: Option<i64>,
+    pub responsibility_type: String,
+    pub everybody: bool,
+    pub responsible_users: Vec<i64>,
+    pub responsible_groups: Vec<i64>,
+    pub external_email: Option<String>,
+    pub unified_responsible: String,
+    pub assigned: Option<i64>,
+    pub task_log: Vec<Json>,
+    pub completed_by: Option<i64>,
+    pub answers_digest: Option<String>,
+    pub completed_at: Option<i64>,
+    pub updated_by_email: Option<String>,
+    pub deleted_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const WORK_STATUSES: [&str; 4] = ["waiting", "working", "complete", "removed"];
+
+/// Filters of the schedule tasks list [wire: every key but `is_overdue`, and through `task` and
+/// `flow_item`; decision 48]. `is_overdue` is absent on purpose: naming it is a 400.
+pub const SCHEDULE_TASKS: ListSpec = ListSpec {
+    fields: &[
+        ListField { name: "id", kind: FieldKind::Int, sql: "st.id" },
+        ListField { name: "task", kind: FieldKind::Int, sql: "st.task_id" },
+        ListField { name: "task.name", kind: FieldKind::Text, sql: "(k.def ->> 'name')" },
+        ListField {
+            name: "task.action",
+            kind: FieldKind::Enum(&enspace_domain::stage_tasks::ACTIONS),
+            sql: "k.action",
+        },
+        ListField { name: "task.stage", kind: FieldKind::Int, sql: "k.stage_id" },
+        ListField { name: "flow_item", kind: FieldKind::Int, sql: "st.flow_item_id" },
+        ListField { name: "flow_item.item", kind: FieldKind::Int, sql: "fi.item_id" },
+        ListField { name: "flow_item.flow", kind: FieldKind::Int, sql: "fi.flow_id" },
+        ListField { name: "flow_item.stage", kind: FieldKind::Int, sql: "fi.stage_id" },
+        ListField {
+            name: "flow_item.run_status",
+            kind: FieldKind::Enum(&["running", "complete", "removed"]),
+            sql: "fi.run_status",
+        },
+        ListField { name: "item_reference", kind: FieldKind::Text, sql: "st.item_reference" },
+        ListField { name: "item_type_name", kind: FieldKind::Text, sql: "t.name" },
+        ListField { name: "flow_name", kind: FieldKind::Text, sql: "f.name" },
+        ListField { name: "stage_name", kind: FieldKind::Text, sql: "s.name" },
+        ListField { name: "task_name", kind: FieldKind::Text, sql: "(k.def ->> 'name')" },
+        ListField {
+            name: "task_action_slug",
+            kind: FieldKind::Enum(&enspace_domain::stage_tasks::ACTIONS),
+            sql: "k.action",
+        },
+        ListField { name: "work_status", kind: FieldKind::Enum(&WORK_STATUSES), sql: "st.work_status" },
+        ListField { name: "status", kind: FieldKind::Enum(&["active", "inactive"]), sql: "st.status" },
+        ListField { name: "due_date", kind: FieldKind::Time, sql: "st.due_date" },
+        ListField {
+            name: "responsibility_type",
+            kind: FieldKind::Enum(&enspace_domain::stage_tasks::RESPONSIBILITY_TYPES),
+            sql: "st.responsibility_type",
+        },
+        ListField { name: "unified_responsible", kind: FieldKind::Text, sql: "st.unified_responsible" },
+        ListField { name: "assigned", kind: FieldKind::Int, sql: "st.assigned" },
+        ListField { name: "completed_at", kind: FieldKind::Time, sql: "st.completed_at" },
+        ListField { name: "updated_by_email", kind: FieldKind::Text, sql: "st.updated_by_email" },
+        ListField { name: "deleted_at", kind: FieldKind::Time, sql: "st.deleted_at" },
+        ListField { name: "created_at", kind: FieldKind::Time, sql: "st.created_at" },
+        ListField { name: "updated_at", kind: FieldKind::Time, sql: "st.updated_at" },
+    ],
+    search: &["(k.def ->> 'name')", "f.name", "s.name", "st.item_reference", "st.unified_responsible"],
+    default_sort: ("id", false),
+};
+
+fn ids(value: Json) -> Vec<i64> {
+    value.as_array().map(|l| l.iter().filter_map(Json::as_i64).collect()).unwrap_or_default()
+}
+
+impl Record for ScheduleTaskRecord {
+    const FROM: &'static str = "schedule_tasks st JOIN flow_items fi ON fi.id = st.flow_item_id \
+        JOIN flows f ON f.id = fi.flow_id JOIN types t ON t.id = st.type_id \
+        JOIN stage_tasks k ON k.id = st.task_id JOIN flow_stages s ON s.id = st.stage_id";
+    const COLUMNS: &'static str = "st.id, st.workspace_id, st.type_id, t.slug AS type_slug, t.name AS type_name, \
+        st.flow_item_id, fi.item_id, st.item_reference, fi.flow_id, f.name AS flow_name, st.task_id, k.action, k.def, \
+        st.stage_id, s.name AS stage_name, st.visit, st.work_status, st.status, st.due_date, st.responsibility_type, \
+        st.everybody, st.responsible_users, st.responsible_groups, st.external_email, st.unified_responsible, \
+        st.assigned, st.task_log, st.completed_by, st.answers_digest, st.completed_at, st.updated_by_email, \
+        st.deleted_at, st.created_at, st.updated_at";
+    const SCOPE: &'static str = "st.workspace_id";
+    const ID: &'static str = "st.id";
+    const LIST: &'static ListSpec = &SCHEDULE_TASKS;
+    const ALIVE: &'static str = "t.deleted_at IS NULL";
+
+    fn from_row(row: &Row) -> Result<ScheduleTaskRecord> {
+        let task_def = row.json("def")?.as_object().cloned().unwrap_or_default();
+        Ok(ScheduleTaskRecord {
+            id: row.i64("id")?,
+            workspace_id: row.i64("workspace_id")?,
+            type_id: row.i64("type_id")?,
+            type_slug: row.text("type_slug")?,
+            type_name: row.text("type_name")?,
+            flow_item_id: row.i64("flow_item_id")?,
+            item_id: row.i64("item_id")?,
+            item_reference: row.text("item_reference")?,
+            flow_id: row.i64("flow_id")?,
+            flow_name: row.text("flow_name")?,
+            task_id: row.i64("task_id")?,
+            task_name: task_def.get("name").and_then(Json::as_str).unwrap_or_default().to_string(),
+            task_action: row.text("action")?,
+            task_def,
+            stage_id: row.i64("stage_id")?,
+            stage_name: row.text("stage_name")?,
+            visit: row.i64("visit")?,
+            work_status: row.text("work_status")?,
+            status: row.text("status")?,
+            due_date: row.opt_i64("due_date")?,
+            responsibility_type: row.text("responsibility_type")?,
+            everybody: row.bool("everybody")?,
+            responsible_users: ids(row.json("responsible_users")?),
+            responsible_groups: ids(row.json("responsible_groups")?),
+            external_email: row.opt_text("external_email")?,
+            unified_responsible: row.text("unified_responsible")?,
+            assigned: row.opt_i64("assigned")?,
+            task_log: row.json("task_log")?.as_array().cloned().unwrap_or_default(),
+            completed_by: row.opt_i64("completed_by")?,
+            answers_digest: row.opt_text("answers_digest")?,
+            completed_at: row.opt_i64("completed_at")?,
+            updated_by_email: row.opt_text("updated_by_email")?,
+            deleted_at: row.opt_i64("deleted_at")?,
+            created_at: row.i64("created_at")?,
+            updated_at: row.i64("updated_at")?,
+        })
+    }
+}
+
+impl crate::flows::OfType for ScheduleTaskRecord {
+    fn type_slug(&self) -> &str {
+        &self.type_slug
+    }
+}
+
+/// Who the caller is, for "the tasks I am responsible for or have taken" in SQL: the same
+/// meaning as `domain::flow_run::is_responsible` (decisions 30, 31).
+pub struct Mine<'a> {
+    pub user_id: i64,
+    pub groups: &'a [i64],
+    /// Slugs of the types whose items the caller may update (`None`: every type); `everybody`
+    /// tasks of those are the caller's.
+    pub updates: Option<&'a [String]>,
+    /// Viewers are responsible for nothing.
+    pub viewer: bool,
+}
+
+impl Mine<'_> {
+    /// Appends ` AND (<mine>)`, or ` OR (<mine>)` with `or`.
+    pub fn push(&self, sql: &mut Sql, joiner: &str) {
+        sql.push(joiner).push("(st.assigned = ").bind(self.user_id);
+        if !self.viewer {
+            sql.push(" OR st.id IN (SELECT r.task_id FROM schedule_task_responsibles r WHERE r.workspace_id = st.workspace_id AND (r.user_id = ")
+                .bind(self.user_id);
+            if !self.groups.is_empty() {
+                sql.push(" OR r.group_id IN ").bind_list(self.groups.iter().copied());
+            }
+            sql.push("))");
+            match self.updates {
+                None => {
+                    sql.push(" OR st.everybody");
+                }
+                Some([]) => {}
+                Some(slugs) => {
+                    sql.push(" OR (st.everybody AND t.slug IN ").bind_list(slugs.iter().map(String::as_str)).push(")");
+                }
+            }
+        }
+        sql.push(")");
+    }
+}
+
+/// What the caller may list: every task of `readable` types (`tasks::scheduled::read` and read on
+/// the type; `None` = all), or its own.
+pub fn visible<'a>(readable: Option<&'a [String]>, mine: &'a Mine<'a>) -> impl Fn(&mut Sql) + Sync + 'a {
+    move |sql: &mut Sql| match readable {
+        None => {}
+        Some(slugs) => {
+            sql.push(" AND (");
+            if slugs.is_empty() {
+                sql.push("1 = 0");
+            } else {
+                sql.push("t.slug IN ").bind_list(slugs.iter().map(String::as_str));
+            }
+            mine.push(sql, " OR ");
+            sql.push(")");
+        }
+    }
+}
+
+/// Only the caller's own tasks (`in-charge`).
+pub fn only_mine<'a>(mine: &'a Mine<'a>) -> impl Fn(&mut Sql) + Sync + 'a {
+    move |sql: &mut Sql| mine.push(sql, " AND ")
+}
+
+/// The flow item, locked for the rest of the transaction: commands on its tasks take turns
+/// (PostgreSQL's row lock; SQLite has one writer).
+pub async fn lock_flow_item(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<Option<FlowItemRecord>> {
+    if tx.backend() == Backend::Postgres {
+        tx.execute(
+            "SELECT id FROM flow_items WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            &params![workspace_id, id],
+        )
+        .await?;
+    }
+    record::get_in(tx, workspace_id, id).await
+}
+
+/// The type's active flows that have a start stage, with it (in id order).
+pub async fn startable_flows(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<Vec<(FlowRecord, i64)>> {
+    let sql = format!(
+        "SELECT {}, s.id AS start_stage FROM {} JOIN flow_stages s ON s.flow_id = f.id AND s.is_start \
+         AND s.deleted_at IS NULL AND s.status = 'active' WHERE f.workspace_id = $1 AND f.type_id = $2 \
+         AND f.status = 'active' AND {} ORDER BY f.id",
+        FlowRecord::COLUMNS,
+        FlowRecord::FROM,
+        FlowRecord::ALIVE
+    );
+    let rows = tx.fetch_all(&sql, &params![workspace_id, type_id]).await?;
+    rows.iter().map(|r| Ok((FlowRecord::from_row(r)?, r.i64("start_stage")?))).collect()
+}
+
+pub async fn insert_flow_item(
+    tx: &mut Tx,
+    workspace_id: i64,
+    item_id: i64,
+    flow_id: i64,
+    stage_id: i64,
+    stages_log: &Json,
+    now: i64,
+) -> Result<i64> {
+    tx.fetch_one(
+        "INSERT INTO flow_items (workspace_id, item_id, flow_id, stage_id, status, run_status, stages_log, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, 'active', 'running', $5, $6, $6) RETURNING id",
+        &params![workspace_id, item_id, flow_id, stage_id, stages_log.clone(), now],
+    )
+    .await?
+    .i64("id")
+}
+
+/// Writes a flow item's state (its stage, run status and log), changed at `now`.
+pub async fn save_flow_item(tx: &mut Tx, item: &mut FlowItemRecord, now: i64) -> Result<()> {
+    item.updated_at = now;
+    tx.execute(
+        "UPDATE flow_items SET stage_id = $3, status = $4, run_status = $5, stages_log = $6, updated_at = $7 \
+         WHERE workspace_id = $1 AND id = $2",
+        &params![
+            item.workspace_id,
+            item.id,
+            item.stage_id,
+            item.status.as_str(),
+            item.run_status.as_str(),
+            item.stages_log.clone(),
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// An item's running flow items (an item delete removes them), locked.
+pub async fn running_of_item(tx: &mut Tx, workspace_id: i64, item_id: i64) -> Result<Vec<FlowItemRecord>> {
+    let ids: Vec<i64> = tx
+        .fetch_all(
+            "SELECT id FROM flow_items WHERE workspace_id = $1 AND item_id = $2 AND run_status = 'running' ORDER BY id",
+            &params![workspace_id, item_id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.i64("id"))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::new();
+    for id in ids {
+        out.extend(lock_flow_item(tx, workspace_id, id).await?);
+    }
+    Ok(out)
+}
+
+/// A member as responsibility reads it.
+pub struct PersonRow {
+    pub user_id: i64,
+    pub email: String,
+    pub member_type: String,
+    pub status: String,
+}
+
+/// The workspace's members among `user_ids` or with one of `emails` (lowercase).
+pub async fn people(tx: &mut Tx, workspace_id: i64, user_ids: &[i64], emails: &[String]) -> Result<Vec<PersonRow>> {
+    if user_ids.is_empty() && emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "SELECT m.user_id, u.email, m.type AS member_type, m.status FROM members m JOIN users u ON u.id = m.user_id \
+         WHERE m.workspace_id = ",
+    );
+    sql.bind(workspace_id).push(" AND (1 = 0");
+    if !user_ids.is_empty() {
+        sql.push(" OR m.user_id IN ").bind_list(user_ids.iter().copied());
+    }
+    if !emails.is_empty() {
+        sql.push(" OR LOWER(u.email) IN ").bind_list(emails.iter().map(String::as_str));
+    }
+    sql.push(")");
+    let rows = tx.fetch_all(&sql.text, &sql.params).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PersonRow {
+                user_id: r.i64("user_id")?,
+                email: r.text("email")?,
+                member_type: r.text("member_type")?,
+                status: r.text("status")?,
+            })
+        })
+        .collect()
+}
+
+/// The names of the workspace's groups among `ids`.
+pub async fn group_names(tx: &mut Tx, workspace_id: i64, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id, name FROM member_groups WHERE workspace_id = ");
+    sql.bind(workspace_id).push(" AND id IN ").bind_list(ids.iter().copied());
+    let rows = tx.fetch_all(&sql.text, &sql.params).await?;
+    rows.iter().map(|r| Ok((r.i64("id")?, r.text("name")?))).collect()
+}
+
+/// A new instance.
+pub struct NewScheduleTask<'a> {
+    pub workspace_id: i64,
+    pub type_id: i64,
+    pub flow_item_id: i64,
+    pub task_id: i64,
+    pub stage_id: i64,
+    pub visit: i64,
+    pub item_reference: &'a str,
+    pub due_date: Option<i64>,
+    pub responsibility_type: &'a str,
+    pub everybody: bool,
+    pub users: &'a [i64],
+    pub groups: &'a [i64],
+    pub external_email: Option<&'a str>,
+    pub unified_responsible: &'a str,
+    pub task_log: &'a Json,
+    pub now: i64,
+}
+
+pub async fn insert_task(tx: &mut Tx, new: NewScheduleTask<'_>) -> Result<i64> {
+    let id = tx
+        .fetch_one(
+            "INSERT INTO schedule_tasks (workspace_id, type_id, flow_item_id, task_id, stage_id, visit, item_reference, \
+             work_status, status, due_date, responsibility_type, everybody, responsible_users, responsible_groups, \
+             external_email, unified_responsible, task_log, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             'waiting', 'active', $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+            &params![
+                new.workspace_id,
+                new.type_id,
+                new.flow_item_id,
+                new.task_id,
+                new.stage_id,
+                new.visit,
+                new.item_reference,
+                new.due_date,
+                new.responsibility_type,
+                new.everybody,
+                Json::from(new.users.to_vec()),
+                Json::from(new.groups.to_vec()),
+                new.external_email,
+                new.unified_responsible,
+                new.task_log.clone(),
+                new.now
+            ],
+        )
+        .await?
+        .i64("id")?;
+    for user in new.users {
+        tx.execute(
+            "INSERT INTO schedule_task_responsibles (task_id, workspace_id, user_id) VALUES ($1, $2, $3)",
+            &params![id, new.workspace_id, *user],
+        )
+        .await?;
+    }
+    for group in new.groups {
+        tx.execute(
+            "INSERT INTO schedule_task_responsibles (task_id, workspace_id, group_id) VALUES ($1, $2, $3)",
+            &params![id, new.workspace_id, *group],
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Writes an instance's state as a command changed it at `now`.
+pub async fn save_task(tx: &mut Tx, task: &mut ScheduleTaskRecord, now: i64) -> Result<()> {
+    task.updated_at = now;
+    tx.execute(
+        "UPDATE schedule_tasks SET work_status = $3, status = $4, assigned = $5, task_log = $6, completed_by = $7, \
+         answers_digest = $8, completed_at = $9, updated_by_email = $10, deleted_at = $11, updated_at = $12 \
+         WHERE workspace_id = $1 AND id = $2",
+        &params![
+            task.workspace_id,
+            task.id,
+            task.work_status.as_str(),
+            task.status.as_str(),
+            task.assigned,
+            Json::from(task.task_log.clone()),
+            task.completed_by,
+            task.answers_digest.as_deref(),
+            task.completed_at,
+            task.updated_by_email.as_deref(),
+            task.deleted_at,
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A flow item's open instances (only its current visit has any), oldest first.
+pub async fn open_of_flow_item(tx: &mut Tx, workspace_id: i64, flow_item_id: i64) -> Result<Vec<ScheduleTaskRecord>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE st.workspace_id = $1 AND st.flow_item_id = $2 AND st.work_status IN ('waiting', 'working') \
+         ORDER BY st.id",
+        ScheduleTaskRecord::COLUMNS,
+        ScheduleTaskRecord::FROM
+    );
+    tx.fetch_all(&sql, &params![workspace_id, flow_item_id]).await?.iter().map(ScheduleTaskRecord::from_row).collect()
+}
+
+/// Open instances of a stage task (its delete is refused while any exist, decision 23).
+pub async fn open_of_task(tx: &mut Tx, workspace_id: i64, task_id: i64) -> Result<Vec<ScheduleTaskRecord>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE st.workspace_id = $1 AND st.task_id = $2 AND st.work_status IN ('waiting', 'working') \
+         ORDER BY st.id",
+        ScheduleTaskRecord::COLUMNS,
+        ScheduleTaskRecord::FROM
+    );
+    tx.fetch_all(&sql, &params![workspace_id, task_id]).await?.iter().map(ScheduleTaskRecord::from_row).collect()
+}
+
+/// Whether the workspace has an active integration of `integration_type` (read in the
+/// command's transaction).
+pub async fn has_active_integration(tx: &mut Tx, workspace_id: i64, integration_type: i64) -> Result<bool> {
+    Ok(tx
+        .fetch_optional(
+            "SELECT id FROM integrations WHERE workspace_id = $1 AND integration_type = $2 AND status = 'active' LIMIT 1",
+            &params![workspace_id, integration_type],
+        )
+        .await?
+        .is_some())
+}
