@@ -413,3 +413,128 @@ async fn sendmail_goes_through_the_outbox_and_completes_at_once() {
     assert_eq!(email["to"], json!(["cli@example.com", "ana@example.com"]));
     assert_eq!((&email["status"], &email["last_error"]), (&json!("failed"), &json!("no_active_email_integration")));
 }
+
+/// A second member who may act on every task (a role-less `full` member).
+async fn full_member(app: &TestApp, email: &str) -> TestUser {
+    let user = app.user(email).await;
+    app.add_member(1, user.id, MemberType::Full, MemberStatus::Active).await;
+    user
+}
+
+/// A flow of one stage (`progress`) with `tasks` (name, action), then a last stage "Fim" with
+/// one task; answers the first stage's id and the last's.
+async fn one_stage_flow(app: &TestApp, ana: &TestUser, progress: &str, tasks: &[(&str, &str)]) -> (Value, Value) {
+    let flow = created(app, ana, "/c-type-flows", json!({ "name": "Corrida", "item_type": "contratos" })).await;
+    let first =
+        created(app, ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A", "progress_type": progress }))
+            .await;
+    let last = created(app, ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Fim" })).await;
+    created(app, ana, "/c-flow-transitions", json!({ "flow": flow["id"], "from": first["id"], "to": last["id"] }))
+        .await;
+    for (name, action) in tasks {
+        created(app, ana, "/c-stage-tasks", json!({ "stage": first["id"], "name": name, "action": action })).await;
+    }
+    created(app, ana, "/c-stage-tasks", json!({ "stage": last["id"], "name": "Fechar", "action": "close_flow" })).await;
+    (first["id"].clone(), last["id"].clone())
+}
+
+/// Completes `a` as `ana` and `b` as `bia` at the same time; answers both statuses.
+async fn complete_both(app: &TestApp, (ana, a): (&TestUser, &Value), (bia, b): (&TestUser, &Value)) -> (u16, u16) {
+    let (path_a, path_b) = (format!("/c-flow-item-tasks/{a}/complete"), format!("/c-flow-item-tasks/{b}/complete"));
+    let first = send(app, ana, "PUT", &path_a, None);
+    let second = send(app, bia, "PUT", &path_b, None);
+    let (first, second) = tokio::join!(first, second);
+    (first.status, second.status)
+}
+
+/// What the run's log says of the stages it went through: (status, stage) pairs.
+async fn path_of(app: &TestApp, ana: &TestUser, item: &Value) -> Vec<(String, Value)> {
+    let run = flow_item_of(app, ana, item).await;
+    run["stages_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["status"].as_str().unwrap().to_string(), row["stage_id"].clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_completes_of_one_task_race_and_one_wins() {
+    let (app, ana) = setup().await;
+    let bia = full_member(&app, "bia@example.com").await;
+    let (a, fim) = one_stage_flow(&app, &ana, "closing_task", &[("Fechar A", "close_stage")]).await;
+    for _ in 0..8 {
+        let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+        let task = tasks_of(&app, &ana, &item["id"]).await[0]["id"].clone();
+        let (x, y) = complete_both(&app, (&ana, &task), (&bia, &task)).await;
+        let mut statuses = [x, y];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "exactly one complete wins");
+        let start = |s: &Value| ("start".to_string(), s.clone());
+        let complete = |s: &Value| ("complete".to_string(), s.clone());
+        assert_eq!(path_of(&app, &ana, &item["id"]).await, [start(&a), complete(&a), start(&fim)], "one advance");
+        assert_eq!(tasks_of(&app, &ana, &item["id"]).await.len(), 2, "one instance of the next stage's task");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_closing_tasks_of_one_stage_advance_it_once() {
+    let (app, ana) = setup().await;
+    let bia = full_member(&app, "bia@example.com").await;
+    let (a, fim) =
+        one_stage_flow(&app, &ana, "closing_task", &[("Aprovar", "close_stage"), ("Recusar", "close_stage")]).await;
+    for _ in 0..8 {
+        let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+        let tasks = tasks_of(&app, &ana, &item["id"]).await;
+        let (x, y) = complete_both(&app, (&ana, &tasks[0]["id"]), (&bia, &tasks[1]["id"])).await;
+        let mut statuses = [x, y];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "the second closer finds its task removed");
+        let path = path_of(&app, &ana, &item["id"]).await;
+        assert_eq!(path.len(), 3, "{path:?}");
+        assert_eq!(path[2], ("start".to_string(), fim.clone()));
+        assert_eq!(path[1], ("complete".to_string(), a.clone()));
+        let statuses: Vec<Value> =
+            tasks_of(&app, &ana, &item["id"]).await.iter().map(|t| t["work_status"].clone()).collect();
+        assert_eq!(statuses.iter().filter(|s| *s == "complete").count(), 1);
+        assert_eq!(statuses.iter().filter(|s| *s == "removed").count(), 1);
+        assert_eq!(statuses.len(), 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_two_tasks_of_an_all_tasks_stage_complete_at_once_and_it_ends_once() {
+    let (app, ana) = setup().await;
+    let bia = full_member(&app, "bia@example.com").await;
+    let (a, fim) =
+        one_stage_flow(&app, &ana, "all_tasks", &[("Ler", "confirmation"), ("Assinar", "confirmation")]).await;
+    for _ in 0..8 {
+        let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+        let tasks = tasks_of(&app, &ana, &item["id"]).await;
+        let statuses = complete_both(&app, (&ana, &tasks[0]["id"]), (&bia, &tasks[1]["id"])).await;
+        assert_eq!(statuses, (200, 200));
+        let start = |s: &Value| ("start".to_string(), s.clone());
+        let complete = |s: &Value| ("complete".to_string(), s.clone());
+        assert_eq!(path_of(&app, &ana, &item["id"]).await, [start(&a), complete(&a), start(&fim)], "ends exactly once");
+    }
+}
+
+#[tokio::test]
+async fn an_all_tasks_stage_closes_only_when_the_rest_is_done() {
+    let (app, ana) = setup().await;
+    one_stage_flow(&app, &ana, "all_tasks", &[("Ler", "confirmation"), ("Fechar", "close_stage")]).await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let tasks = tasks_of(&app, &ana, &item["id"]).await;
+    let (ler, fechar) = (tasks[0]["id"].clone(), tasks[1]["id"].clone());
+    let early = send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{fechar}/complete"), None).await;
+    early.assert_error(
+        409,
+        &format!("task {fechar} closes an all_tasks stage: complete the other open tasks first: {ler} (Ler)"),
+    );
+    let done = send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{ler}/complete"), None).await;
+    assert_eq!(done.status, 200);
+    assert_eq!(flow_item_of(&app, &ana, &item["id"]).await["stages_log"].as_array().unwrap().len(), 1, "still open");
+    let done = send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{fechar}/complete"), None).await;
+    assert_eq!(done.status, 200);
+    assert_eq!(flow_item_of(&app, &ana, &item["id"]).await["stages_log"].as_array().unwrap().len(), 3);
+}
