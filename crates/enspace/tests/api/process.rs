@@ -323,6 +323,63 @@ async fn sigkill_during_item_creates_leaves_an_event_for_exactly_every_stored_it
     db.close().await;
 }
 
+/// Flow runs start in the item's transaction: killed mid-burst on a type with an active flow,
+/// every stored item (so every answered one) has its flow item and its start stage's two tasks
+/// after a restart, and nothing else has any.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_item_creates_on_a_flow_leaves_every_item_with_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let mut server = Server::start(dir.path(), &url).await;
+    let key = server.first_run_key().unwrap();
+    acme_with_pedidos(server.port, &key).await;
+    let post = |path: &'static str, body: String| {
+        let key = key.clone();
+        let port = server.port;
+        async move {
+            let (status, text) = http_in(port, "POST", path, Some(&key), Some("acme"), Some(&body)).await.unwrap();
+            assert_eq!(status, 201, "{path}: {text}");
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()
+        }
+    };
+    let flow = post("/c-type-flows", r#"{"name":"F","item_type":"pedidos"}"#.into()).await;
+    let stage = post("/c-flow-stages", format!(r#"{{"flow":{},"name":"A"}}"#, flow["id"])).await;
+    for name in ["Conferir", "Fechar"] {
+        let action = if name == "Fechar" { "close_stage" } else { "confirmation" };
+        post("/c-stage-tasks", format!(r#"{{"stage":{},"name":"{name}","action":"{action}"}}"#, stage["id"])).await;
+    }
+    let body = |task: usize, i: usize| format!(r#"{{"data":{{"nome":"Burst {task} {i}"}}}}"#);
+    let answered = burst_until_killed(&mut server, &key, "/ws/types/pedidos/items", Some("acme"), body).await;
+
+    let restarted = Server::start(dir.path(), &url).await;
+    let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
+    let counts = db
+        .fetch_all(
+            "SELECT i.reference, (SELECT COUNT(*) FROM flow_items f WHERE f.item_id = i.id AND f.run_status = 'running') AS runs, \
+             (SELECT COUNT(*) FROM schedule_tasks t WHERE t.item_reference = i.reference AND t.work_status = 'waiting') AS tasks \
+             FROM items i",
+            &[],
+        )
+        .await
+        .unwrap();
+    let stored: std::collections::HashSet<String> = counts.iter().map(|r| r.text("reference").unwrap()).collect();
+    for row in &counts {
+        let (runs, tasks) = (row.i64("runs").unwrap(), row.i64("tasks").unwrap());
+        assert_eq!(
+            (runs, tasks),
+            (1, 2),
+            "item {} has {runs} runs and {tasks} open tasks",
+            row.text("reference").unwrap()
+        );
+    }
+    let orphans = db.fetch_one("SELECT COUNT(*) AS n FROM flow_items WHERE item_id NOT IN (SELECT id FROM items)", &[]);
+    assert_eq!(orphans.await.unwrap().i64("n").unwrap(), 0, "no run without its item");
+    let missing: Vec<&String> = answered.iter().filter(|r| !stored.contains(*r)).collect();
+    assert!(missing.is_empty(), "{} answered items are missing: {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    db.close().await;
+    drop(restarted);
+}
+
 /// On PostgreSQL, several processes share the log: a stream opened on one process receives the
 /// events written through another. (SQLite is one process; the stream's own tests cover it.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
