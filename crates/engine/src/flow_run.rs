@@ -26,7 +26,7 @@ use enspace_store::{
     emails::NewEmail,
     events::{NewEvent, Subject},
     fields::FieldRecord,
-    flows::{FlowItemRecord, RuleRecord, StageRecord, StageTaskRecord, TransitionRecord},
+    flows::{FlowItemRecord, FlowRecord, RuleRecord, StageRecord, StageTaskRecord, TransitionRecord},
     items::ItemRecord,
     record,
     schedule_tasks::{self as store, NewScheduleTask, ScheduleTaskRecord},
@@ -156,6 +156,43 @@ impl<'a> Run<'a> {
         })
     }
 
+    /// A run that only removes: it reads no fields or calendar.
+    fn bare(record: &'a TypeRecord, author: &Author<'a>, now: i64) -> Run<'a> {
+        Run {
+            record,
+            columns: TypeColumns::new([]),
+            calendar: Calendar::default(),
+            author: Author { source: "flow", ..author.clone() },
+            now,
+            entries: 0,
+        }
+    }
+
+    /// After `removed` left its visit: with nothing open, the visit ends by itself and the run
+    /// moves on (decision 17).
+    async fn after_removal(
+        &mut self,
+        tx: &mut Tx,
+        run: &mut FlowItemRecord,
+        removed: &ScheduleTaskRecord,
+    ) -> Result<(), StoreError> {
+        let ws = self.record.workspace_id;
+        if run.run_status != "running" || run.stage_id != Some(removed.stage_id) {
+            return Ok(());
+        }
+        if !store::open_of_flow_item(tx, ws, run.id).await?.is_empty() {
+            return Ok(());
+        }
+        let Some(stage) = record::get_in::<StageRecord>(tx, ws, removed.stage_id).await? else { return Ok(()) };
+        let Some(item) = enspace_store::items::get_in(tx, ws, self.record.id, &removed.item_reference).await? else {
+            return Ok(());
+        };
+        if let Some(next) = self.leave(tx, run, &stage, None, false, &item).await? {
+            self.enter(tx, run, next, &item).await?;
+        }
+        Ok(())
+    }
+
     async fn event(
         &self,
         tx: &mut Tx,
@@ -186,13 +223,14 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Starts every active flow of the item's type whose start condition holds.
-    async fn start(&mut self, tx: &mut Tx, item: &ItemRecord) -> Result<(), StoreError> {
-        for (flow, start_stage) in store::startable_flows(tx, self.record.workspace_id, self.record.id).await? {
+    /// Starts each of `flows` (the type's startable ones) whose start condition holds.
+    async fn start(&mut self, tx: &mut Tx, flows: Vec<(FlowRecord, i64)>, item: &ItemRecord) -> Result<(), StoreError> {
+        for (flow, start_stage) in flows {
             if flow.start_type == "conditional" && !holds(flow.conditional.as_ref(), item, &self.columns) {
                 continue;
             }
-            let log = json!([]);
+            // Inserted with its start row: the first entry needs no second write.
+            let log = json!([stage_log_row("start", start_stage, self.now, None)]);
             let id =
                 store::insert_flow_item(tx, self.record.workspace_id, item.id, flow.id, start_stage, &log, self.now)
                     .await?;
@@ -204,6 +242,7 @@ impl<'a> Run<'a> {
                 id,
                 workspace_id: self.record.workspace_id,
                 item_id: item.id,
+                item_reference: Some(item.reference.clone()),
                 flow_id: flow.id,
                 stage_id: Some(start_stage),
                 type_slug: self.record.slug.clone(),
@@ -213,16 +252,37 @@ impl<'a> Run<'a> {
                 created_at: self.now,
                 updated_at: self.now,
             };
-            self.enter(tx, &mut run, start_stage, item).await?;
+            self.entered(tx, &mut run, start_stage, item).await?;
         }
         Ok(())
     }
 
-    /// Enters `stage_id` and goes on by itself while nobody is needed: every instance of the
-    /// stage is made, then its `sendmail` tasks are done, then a visit left with nothing open
-    /// ends and its transition is followed (decisions 17, 18) — until a visit waits for someone,
-    /// the run ends, or the cap is reached.
+    /// Enters `stage_id`: its `start` row, then [`Run::entered`].
     async fn enter(
+        &mut self,
+        tx: &mut Tx,
+        run: &mut FlowItemRecord,
+        stage_id: i64,
+        item: &ItemRecord,
+    ) -> Result<(), StoreError> {
+        self.log_entry(tx, run, stage_id).await?;
+        self.entered(tx, run, stage_id, item).await
+    }
+
+    async fn log_entry(&self, tx: &mut Tx, run: &mut FlowItemRecord, stage_id: i64) -> Result<(), StoreError> {
+        run.stages_log
+            .as_array_mut()
+            .expect("stages_log is a list")
+            .push(stage_log_row("start", stage_id, self.now, None));
+        run.stage_id = Some(stage_id);
+        store::save_flow_item(tx, run, self.now).await
+    }
+
+    /// Goes on by itself from a stage just entered (its `start` row written) while nobody is
+    /// needed: every instance of the stage is made, then its `sendmail` tasks are done, then a
+    /// visit left with nothing open ends and its transition is followed (decisions 17, 18) —
+    /// until a visit waits for someone, the run ends, or the cap is reached.
+    async fn entered(
         &mut self,
         tx: &mut Tx,
         run: &mut FlowItemRecord,
@@ -232,11 +292,7 @@ impl<'a> Run<'a> {
         let mut stage_id = stage_id;
         loop {
             self.entries += 1;
-            let log = run.stages_log.as_array_mut().expect("stages_log is a list");
-            log.push(stage_log_row("start", stage_id, self.now, None));
-            let visit = (log.len() - 1) as i64;
-            run.stage_id = Some(stage_id);
-            store::save_flow_item(tx, run, self.now).await?;
+            let visit = (run.stages_log.as_array().map_or(0, Vec::len) as i64 - 1).max(0);
             let Some(stage) = record::get_in::<StageRecord>(tx, self.record.workspace_id, stage_id).await? else {
                 return Ok(());
             };
@@ -250,13 +306,14 @@ impl<'a> Run<'a> {
                 }
                 made.push((self.instantiate(tx, run, task, &def, visit, item).await?, def));
             }
+            let mut open = made.len();
             for (id, def) in made.iter().filter(|(_, def)| def.action == "sendmail") {
                 self.send(tx, def, item).await?;
                 let author = self.author.clone();
                 self.complete_by_system(tx, *id, item, &author).await?;
+                open -= 1;
             }
-            let open = store::open_of_flow_item(tx, self.record.workspace_id, run.id).await?;
-            if !open.is_empty() {
+            if open > 0 {
                 return Ok(());
             }
             if self.entries >= STAGE_ENTRY_CAP {
@@ -268,7 +325,10 @@ impl<'a> Run<'a> {
                 return Ok(());
             }
             match self.leave(tx, run, &stage, None, false, item).await? {
-                Some(next) => stage_id = next,
+                Some(next) => {
+                    self.log_entry(tx, run, next).await?;
+                    stage_id = next;
+                }
                 None => return Ok(()),
             }
         }
@@ -359,18 +419,26 @@ impl<'a> Run<'a> {
         Ok(id)
     }
 
-    /// The members resolution may name: the creator, the listed users, the addresses involved.
+    /// The members resolution may name: the listed users, the creator or the public-form
+    /// filler, the field's address — only what the kind reads.
     async fn people(
         &self,
         tx: &mut Tx,
         responsible: &Responsible<'_>,
         item: &ItemRecord,
     ) -> Result<Vec<Person>, StoreError> {
-        let mut ids: Vec<i64> = responsible.users.to_vec();
-        ids.extend(item.user_id);
-        let mut emails: Vec<String> = item.request_email.iter().map(|e| e.to_lowercase()).collect();
-        if let Some(text) = responsible.field.and_then(|f| item.data.get(f)).and_then(Value::as_str) {
-            emails.push(text.trim().to_lowercase());
+        let (mut ids, mut emails): (Vec<i64>, Vec<String>) = (Vec::new(), Vec::new());
+        match responsible.kind {
+            "users" => ids.extend_from_slice(responsible.users),
+            "request_user" => {
+                ids.extend(item.user_id);
+                emails.extend(item.request_email.iter().map(|e| e.to_lowercase()));
+            }
+            "field_based" => {
+                let value = responsible.field.and_then(|f| item.data.get(f)).and_then(Value::as_str);
+                emails.extend(value.map(|text| text.trim().to_lowercase()));
+            }
+            _ => return Ok(Vec::new()),
         }
         let rows = store::people(tx, self.record.workspace_id, &ids, &emails).await?;
         Ok(rows
@@ -561,11 +629,12 @@ pub(crate) async fn start(
     now: i64,
 ) -> Result<(), StoreError> {
     // Most types have no flow: one indexed read decides it before anything else is loaded.
-    if store::startable_flows(tx, record.workspace_id, record.id).await?.is_empty() {
+    let flows = store::startable_flows(tx, record.workspace_id, record.id).await?;
+    if flows.is_empty() {
         return Ok(());
     }
     let mut run = Run::new(tx, record, fields, author, now).await?;
-    run.start(tx, item).await
+    run.start(tx, flows, item).await
 }
 
 /// An item's deletion removes its running flow items and their open tasks (step 6), in the
@@ -578,36 +647,75 @@ pub(crate) async fn remove_with_item(
     now: i64,
 ) -> Result<(), StoreError> {
     let runs = store::running_of_item(tx, record.workspace_id, item.id).await?;
+    remove_runs(tx, record, runs, author, now).await
+}
+
+/// A forced flow delete removes the flow's running flow items and their open tasks first.
+pub(crate) async fn remove_with_flow(
+    tx: &mut Tx,
+    flow: &FlowRecord,
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let runs = store::running_of_flow(tx, flow.workspace_id, flow.id).await?;
     if runs.is_empty() {
         return Ok(());
     }
-    let run = Run {
-        record,
-        columns: TypeColumns::new([]),
-        calendar: Calendar::default(),
-        author: Author { source: "flow", ..author.clone() },
-        now,
-        entries: 0,
-    };
+    let record =
+        enspace_store::types::by_id_in(tx, flow.workspace_id, flow.type_id).await?.ok_or(StoreError::NotFound)?;
+    remove_runs(tx, &record, runs, author, now).await
+}
+
+/// Marks `runs` (locked) `removed`/`inactive` — no `stages_log` row (decision 34) — and removes
+/// their open tasks, naming the remover; one event each (bounded by what runs, decision 71).
+async fn remove_runs(
+    tx: &mut Tx,
+    record: &TypeRecord,
+    runs: Vec<FlowItemRecord>,
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let run = Run::bare(record, author, now);
     for mut flow_item in runs {
         flow_item.run_status = "removed".into();
         flow_item.status = "inactive".into();
         store::save_flow_item(tx, &mut flow_item, now).await?;
+        let reference = flow_item.item_reference.clone().unwrap_or_default();
         let changes = json!({ "run_status": { "from": "running", "to": "removed" } });
-        run.event(
-            tx,
-            "flow_item.removed",
-            ("flow_item", flow_item.id),
-            (item.id, &item.reference),
-            changes,
-            &run.author,
-        )
-        .await?;
+        let item = (flow_item.item_id, reference.as_str());
+        run.event(tx, "flow_item.removed", ("flow_item", flow_item.id), item, changes, &run.author).await?;
         for mut task in store::open_of_flow_item(tx, record.workspace_id, flow_item.id).await? {
             run.remove_task(tx, &mut task, author.email, &run.author).await?;
         }
     }
     Ok(())
+}
+
+/// Removes the open instances of a stage task (its forced delete, decision 23); a visit left
+/// with nothing open then ends by itself and the run moves on (decision 17). Answers how many.
+pub(crate) async fn remove_instances(
+    tx: &mut Tx,
+    task: &StageTaskRecord,
+    author: &Author<'_>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let open = store::open_of_task(tx, task).await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let ws = task.workspace_id;
+    let record = enspace_store::types::by_id_in(tx, ws, task.type_id).await?.ok_or(StoreError::NotFound)?;
+    let fields = enspace_store::fields::of_type_in(tx, ws, task.type_id).await?;
+    let mut runner = Run::new(tx, &record, &fields, author, now).await?;
+    for mut instance in open.iter().cloned() {
+        let Some(mut run) = store::lock_flow_item(tx, ws, instance.flow_item_id).await? else { continue };
+        runner.remove_task(tx, &mut instance, author.email, author).await?;
+        runner.after_removal(tx, &mut run, &instance).await?;
+    }
+    Ok(open.len())
 }
 
 /// What a command needs of the task's type: its record and fields, read in the command's
@@ -662,14 +770,7 @@ pub async fn assign(db: &Db, workspace_id: i64, id: i64, acting: &Acting<'_>) ->
     task.task_log.push(task_log_row(acting.email(), "working", now));
     store::save_task(&mut tx, &mut task, now).await?;
     let (record, _) = type_of(&mut tx, &task).await?;
-    let run = Run {
-        record: &record,
-        columns: TypeColumns::new([]),
-        calendar: Calendar::default(),
-        author: acting.author.clone(),
-        now,
-        entries: 0,
-    };
+    let run = Run { author: acting.author.clone(), ..Run::bare(&record, &acting.author, now) };
     let changes =
         json!({ "work_status": { "from": from.0, "to": "working" }, "assigned": { "from": from.1, "to": me } });
     run.event(
@@ -836,18 +937,7 @@ pub async fn remove(db: &Db, workspace_id: i64, id: i64, acting: &Acting<'_>) ->
     let now = now_ms();
     let mut runner = Run::new(&mut tx, &record, &fields, &acting.author, now).await?;
     runner.remove_task(&mut tx, &mut task, acting.email(), &acting.author.clone()).await?;
-    let open = store::open_of_flow_item(&mut tx, workspace_id, run.id).await?.len();
-    let stage = record::get_in::<StageRecord>(&mut tx, workspace_id, task.stage_id).await?;
-    if let Some(stage) =
-        stage.filter(|_| open == 0 && run.run_status == "running" && run.stage_id == Some(task.stage_id))
-    {
-        let item = enspace_store::items::get_in(&mut tx, workspace_id, record.id, &task.item_reference).await?;
-        if let Some(item) = item {
-            if let Some(next) = runner.leave(&mut tx, &mut run, &stage, None, false, &item).await? {
-                runner.enter(&mut tx, &mut run, next, &item).await?;
-            }
-        }
-    }
+    runner.after_removal(&mut tx, &mut run, &task).await?;
     tx.commit().await?;
     Ok(task)
 }

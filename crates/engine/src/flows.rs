@@ -25,6 +25,8 @@ use crate::{
 pub enum FlowError {
     /// Flow items run where the change would strand them: how many.
     Running(i64),
+    /// Instances of a stage task are open: how many.
+    OpenTasks(i64),
     Store(StoreError),
 }
 
@@ -160,19 +162,9 @@ pub async fn delete_flow(db: &Db, flow: &FlowRecord, force: bool, author: &Autho
     let mut tx = db.begin().await?;
     let changes = (flow_state(&flow_values(flow)), Map::new());
     record_config(&mut tx, "flow.deleted", flow.id, &Of::flow(flow), changes, author, now).await?;
-    // Each running flow item's removal is its own event (bounded by what runs, decision 71).
-    for (flow_item, item_id) in enspace_store::flows::remove_running(&mut tx, flow.workspace_id, flow.id, now).await? {
-        let change = DefinitionChange {
-            kind: "flow_item.removed",
-            subject: Subject {
-                item_id: Some(item_id),
-                ..subject("flow_item", flow_item, flow.type_id, &flow.type_slug)
-            },
-            before: map(json!({ "run_status": "running" })),
-            after: map(json!({ "run_status": "removed" })),
-        };
-        record_definition(&mut tx, flow.workspace_id, change, author, now).await?;
-    }
+    // Each running flow item's removal, and its open tasks', is its own event (bounded by what
+    // runs, decision 71).
+    crate::flow_run::remove_with_flow(&mut tx, flow, author, now).await?;
     enspace_store::flows::delete_flow(&mut tx, flow, now).await?;
     tx.commit().await?;
     Ok(())
@@ -210,7 +202,7 @@ pub async fn update_stage(
     author: &Author<'_>,
 ) -> Result<(), FlowError> {
     if stage.status == "active" && values.status == "inactive" {
-        let running = enspace_store::flows::running_in_stage(db, stage.workspace_id, stage.id).await?;
+        let running = enspace_store::flows::running_in_stage(db, stage).await?;
         if running > 0 {
             return Err(FlowError::Running(running));
         }
@@ -234,7 +226,7 @@ pub async fn delete_stage(
     stage: &StageRecord,
     author: &Author<'_>,
 ) -> Result<(), FlowError> {
-    let running = enspace_store::flows::running_in_stage(db, stage.workspace_id, stage.id).await?;
+    let running = enspace_store::flows::running_in_stage(db, stage).await?;
     if running > 0 {
         return Err(FlowError::Running(running));
     }
@@ -350,18 +342,28 @@ pub async fn update_stage_task(
 }
 
 /// Deletes a stage task (tombstoned: instances keep it).
+/// Deletes a stage task (tombstoned: completed instances keep it). While instances of it are
+/// open it is a [`FlowError::OpenTasks`] unless `force`, which removes them first — their
+/// visits ending by themselves when nothing else is open (decision 23).
 pub async fn delete_stage_task(
     db: &Db,
     flow: &FlowRecord,
     task: &StageTaskRecord,
+    force: bool,
     author: &Author<'_>,
-) -> Result<(), StoreError> {
+) -> Result<(), FlowError> {
     let now = now_ms();
     let mut tx = db.begin().await?;
+    let open = enspace_store::schedule_tasks::open_of_task(&mut tx, task).await?.len();
+    if open > 0 && !force {
+        return Err(FlowError::OpenTasks(open as i64));
+    }
     enspace_store::flows::delete_stage_task(&mut tx, task, now).await?;
     let before = task_state(&task.def, Some(task.position));
     record_config(&mut tx, "stage_task.deleted", task.id, &Of::flow(flow), (before, Map::new()), author, now).await?;
-    tx.commit().await
+    crate::flow_run::remove_instances(&mut tx, task, author, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Adds a responsibility rule to a type (after its last unless `position`); answers its id.

@@ -488,25 +488,14 @@ pub async fn running_in_flow(db: &Db, workspace_id: i64, flow_id: i64) -> Result
 }
 
 /// Flow items running in `stage`.
-pub async fn running_in_stage(db: &Db, workspace_id: i64, stage_id: i64) -> Result<i64> {
+pub async fn running_in_stage(db: &Db, stage: &StageRecord) -> Result<i64> {
     db.fetch_one(
-        "SELECT COUNT(*) AS n FROM flow_items WHERE workspace_id = $1 AND stage_id = $2 AND run_status = 'running'",
-        &params![workspace_id, stage_id],
+        "SELECT COUNT(*) AS n FROM flow_items WHERE workspace_id = $1 AND flow_id = $2 AND run_status = 'running' \
+         AND stage_id = $3",
+        &params![stage.workspace_id, stage.flow_id, stage.id],
     )
     .await?
     .i64("n")
-}
-
-/// Marks the flow's running items `removed` (a forced flow delete); answers their ids.
-pub async fn remove_running(tx: &mut Tx, workspace_id: i64, flow_id: i64, now: i64) -> Result<Vec<(i64, i64)>> {
-    let rows = tx
-        .fetch_all(
-            "UPDATE flow_items SET run_status = 'removed', status = 'inactive', updated_at = $3 \
-             WHERE workspace_id = $1 AND flow_id = $2 AND run_status = 'running' RETURNING id, item_id",
-            &params![workspace_id, flow_id, now],
-        )
-        .await?;
-    rows.iter().map(|r| Ok((r.i64("id")?, r.i64("item_id")?))).collect()
 }
 
 pub async fn flow(db: &Db, workspace_id: i64, id: i64) -> Result<Option<FlowRecord>> {
@@ -818,6 +807,8 @@ pub struct FlowItemRecord {
     pub id: i64,
     pub workspace_id: i64,
     pub item_id: i64,
+    /// The item's reference; `None` once the item is deleted.
+    pub item_reference: Option<String>,
     pub flow_id: i64,
     pub stage_id: Option<i64>,
     pub type_slug: String,
@@ -853,7 +844,8 @@ impl Record for FlowItemRecord {
     // A deleted flow's runs stay readable as history (decision 14); a deleted item's too.
     const FROM: &'static str = "flow_items fi JOIN flows f ON f.id = fi.flow_id JOIN types t ON t.id = f.type_id \
         LEFT JOIN items i ON i.id = fi.item_id";
-    const COLUMNS: &'static str = "fi.id, fi.workspace_id, fi.item_id, fi.flow_id, fi.stage_id, t.slug AS type_slug, \
+    const COLUMNS: &'static str = "fi.id, fi.workspace_id, fi.item_id, i.reference AS item_reference, fi.flow_id, \
+        fi.stage_id, t.slug AS type_slug, \
         fi.status, fi.run_status, fi.stages_log, fi.created_at, fi.updated_at";
     const SCOPE: &'static str = "fi.workspace_id";
     const ID: &'static str = "fi.id";
@@ -865,6 +857,7 @@ impl Record for FlowItemRecord {
             id: row.i64("id")?,
             workspace_id: row.i64("workspace_id")?,
             item_id: row.i64("item_id")?,
+            item_reference: row.opt_text("item_reference")?,
             flow_id: row.i64("flow_id")?,
             stage_id: row.opt_i64("stage_id")?,
             type_slug: row.text("type_slug")?,

@@ -304,15 +304,20 @@ pub async fn save_flow_item(tx: &mut Tx, item: &mut FlowItemRecord, now: i64) ->
 
 /// An item's running flow items (an item delete removes them), locked.
 pub async fn running_of_item(tx: &mut Tx, workspace_id: i64, item_id: i64) -> Result<Vec<FlowItemRecord>> {
-    let ids: Vec<i64> = tx
-        .fetch_all(
-            "SELECT id FROM flow_items WHERE workspace_id = $1 AND item_id = $2 AND run_status = 'running' ORDER BY id",
-            &params![workspace_id, item_id],
-        )
-        .await?
-        .iter()
-        .map(|r| r.i64("id"))
-        .collect::<Result<_>>()?;
+    running_where(tx, workspace_id, "item_id", item_id).await
+}
+
+/// A flow's running flow items (a forced flow delete removes them), locked.
+pub async fn running_of_flow(tx: &mut Tx, workspace_id: i64, flow_id: i64) -> Result<Vec<FlowItemRecord>> {
+    running_where(tx, workspace_id, "flow_id", flow_id).await
+}
+
+async fn running_where(tx: &mut Tx, workspace_id: i64, column: &str, value: i64) -> Result<Vec<FlowItemRecord>> {
+    let sql = format!(
+        "SELECT id FROM flow_items WHERE workspace_id = $1 AND {column} = $2 AND run_status = 'running' ORDER BY id"
+    );
+    let ids: Vec<i64> =
+        tx.fetch_all(&sql, &params![workspace_id, value]).await?.iter().map(|r| r.i64("id")).collect::<Result<_>>()?;
     let mut out = Vec::new();
     for id in ids {
         out.extend(lock_flow_item(tx, workspace_id, id).await?);
@@ -462,24 +467,30 @@ pub async fn save_task(tx: &mut Tx, task: &mut ScheduleTaskRecord, now: i64) -> 
 
 /// A flow item's open instances (only its current visit has any), oldest first.
 pub async fn open_of_flow_item(tx: &mut Tx, workspace_id: i64, flow_item_id: i64) -> Result<Vec<ScheduleTaskRecord>> {
-    let sql = format!(
-        "SELECT {} FROM {} WHERE st.workspace_id = $1 AND st.flow_item_id = $2 AND st.work_status IN ('waiting', 'working') \
-         ORDER BY st.id",
-        ScheduleTaskRecord::COLUMNS,
-        ScheduleTaskRecord::FROM
-    );
-    tx.fetch_all(&sql, &params![workspace_id, flow_item_id]).await?.iter().map(ScheduleTaskRecord::from_row).collect()
+    open_where(tx, "st.flow_item_id = $2", &params![workspace_id, flow_item_id]).await
 }
 
-/// Open instances of a stage task (its delete is refused while any exist, decision 23).
-pub async fn open_of_task(tx: &mut Tx, workspace_id: i64, task_id: i64) -> Result<Vec<ScheduleTaskRecord>> {
+/// Open instances of a stage task (its delete is refused while any exist, decision 23). Open
+/// tasks exist only in runs that are in their stage, so the runs' index finds them.
+pub async fn open_of_task(tx: &mut Tx, task: &crate::flows::StageTaskRecord) -> Result<Vec<ScheduleTaskRecord>> {
+    let runs = "SELECT id FROM flow_items WHERE flow_id = $3 AND run_status = 'running' AND stage_id = $4";
+    let filter = format!("st.task_id = $2 AND st.flow_item_id IN ({runs})");
+    let values = params![task.workspace_id, task.id, task.flow_id, task.stage_id];
+    open_where(tx, &filter, &values).await
+}
+
+async fn open_where(tx: &mut Tx, filter: &str, values: &[crate::Value]) -> Result<Vec<ScheduleTaskRecord>> {
+    // Sorted here: an ORDER BY id leads SQLite's planner to walk the workspace's tasks in id
+    // order rather than use the (workspace, flow item, status) index.
     let sql = format!(
-        "SELECT {} FROM {} WHERE st.workspace_id = $1 AND st.task_id = $2 AND st.work_status IN ('waiting', 'working') \
-         ORDER BY st.id",
+        "SELECT {} FROM {} WHERE st.workspace_id = $1 AND {filter} AND st.work_status IN ('waiting', 'working')",
         ScheduleTaskRecord::COLUMNS,
         ScheduleTaskRecord::FROM
     );
-    tx.fetch_all(&sql, &params![workspace_id, task_id]).await?.iter().map(ScheduleTaskRecord::from_row).collect()
+    let rows = tx.fetch_all(&sql, values).await?;
+    let mut found: Vec<ScheduleTaskRecord> = rows.iter().map(ScheduleTaskRecord::from_row).collect::<Result<_>>()?;
+    found.sort_by_key(|t| t.id);
+    Ok(found)
 }
 
 /// Whether the workspace has an active integration of `integration_type` (read in the

@@ -204,9 +204,23 @@ impl References {
 }
 
 /// A 409 for flow items that a change would strand.
+/// `?force=true|false` of a delete that would strand what runs.
+pub(crate) fn force_of(query: &QueryPairs) -> ApiResult<bool> {
+    match query.get("force") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => {
+            Err(ApiError::validation(vec![Detail::new("force", format!("expected true or false, got {other:?}"))]))
+        }
+    }
+}
+
 pub(crate) fn running(error: FlowError, what: &str) -> ApiError {
     match error {
         FlowError::Running(n) => ApiError::conflict(format!("{n} flow item(s) are running {what}")),
+        FlowError::OpenTasks(n) => ApiError::conflict(format!(
+            "{n} schedule task(s) of this task are open: delete with ?force=true to remove them"
+        )),
         FlowError::Store(e) => e.into(),
     }
 }
@@ -415,16 +429,7 @@ pub async fn delete_flow(
     query: QueryPairs,
 ) -> ApiResult<Json<FlowView>> {
     structure(&ctx)?;
-    let force = match query.get("force") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::validation(vec![Detail::new(
-                "force",
-                format!("expected true or false, got {other:?}"),
-            )]))
-        }
-    };
+    let force = force_of(&query)?;
     let flow = flow_of(&state, &ctx, id).await?;
     let answer = Embeds::default().flow(&state, flow.clone()).await?;
     enspace_engine::flows::delete_flow(&state.db, &flow, force, &ctx.author("api"))

@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_schedule_tasks))
         .routes(routes!(count_schedule_tasks))
         .routes(routes!(in_charge))
+        .routes(routes!(count_in_charge))
         .routes(routes!(get_schedule_task, delete_schedule_task))
         .routes(routes!(assign_schedule_task))
         .routes(routes!(complete_schedule_task))
@@ -358,6 +359,19 @@ pub async fn in_charge(
     let filter = only_mine(&mine);
     let tasks = enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
     Ok(Json(shaped(&state, &ctx, &seat, tasks, &pairs, true).await?))
+}
+
+/// How many of the caller's tasks the filters select [ours: the console's badge].
+#[utoipa::path(get, path = "/c-flow-item-tasks/in-charge/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
+pub async fn count_in_charge(State(state): State<AppState>, ctx: WsCtx, pairs: QueryPairs) -> ApiResult<Json<i64>> {
+    let query = pairs.list(&state, ScheduleTaskRecord::LIST, &["__relations"])?;
+    let seat = Seat::of(&state, &ctx).await?;
+    let mine = seat.mine(&ctx);
+    let filter = only_mine(&mine);
+    Ok(Json(
+        enspace_store::record::count_where::<ScheduleTaskRecord>(&state.db, ctx.workspace.id, &query, &filter).await?,
+    ))
 }
 
 /// The task, if the caller may see it: 404 when it is not the workspace's, 403 when it is not

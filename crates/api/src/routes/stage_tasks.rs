@@ -24,7 +24,10 @@ use crate::{
     extract::{json::Input, ApiJson, Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
     routes::{
-        flows::{count_readable, flow_of, list_readable, named, order_in, readable_one, structure, References},
+        flows::{
+            count_readable, flow_of, force_of, list_readable, named, order_in, readable_one, running, structure,
+            DeleteFlowParams, References,
+        },
         id_of,
     },
     AppState,
@@ -258,18 +261,23 @@ pub async fn update_task(
     Ok(Json(task_of(&state, &ctx, id).await?.into()))
 }
 
-/// Deletes a stage task; instances made from it keep it. Answers it as it was.
-#[utoipa::path(delete, path = "/c-stage-tasks/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)),
+/// Deletes a stage task; completed instances keep it. 409 while instances of it are open,
+/// unless `?force=true`, which removes them first (decision 23). Answers it as it was.
+#[utoipa::path(delete, path = "/c-stage-tasks/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path), DeleteFlowParams),
     security(("api_key" = []), ("bearer" = [])),
-    responses((status = 200, body = StageTaskView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = StageTaskView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_task(
     State(state): State<AppState>,
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
+    query: QueryPairs,
 ) -> ApiResult<Json<StageTaskView>> {
     structure(&ctx)?;
+    let force = force_of(&query)?;
     let task = task_of(&state, &ctx, id).await?;
     let flow = flow_of(&state, &ctx, task.flow_id).await?;
-    enspace_engine::flows::delete_stage_task(&state.db, &flow, &task, &ctx.author("api")).await?;
+    enspace_engine::flows::delete_stage_task(&state.db, &flow, &task, force, &ctx.author("api"))
+        .await
+        .map_err(|e| running(e, "in this task"))?;
     Ok(Json(task.into()))
 }

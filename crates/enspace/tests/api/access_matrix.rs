@@ -288,6 +288,7 @@ fn workspace_routes() -> Vec<Route> {
         route("GET", "/c-flow-item-tasks", None, Member),
         route("GET", "/c-flow-item-tasks/count", None, Member),
         route("GET", "/c-flow-item-tasks/in-charge", None, Member),
+        route("GET", "/c-flow-item-tasks/in-charge/count", None, Member),
         route("GET", "/c-flow-item-tasks/1", None, Data("tasks::scheduled::read", true)),
         route("POST", "/c-flow-item-tasks/1/assign", None, TaskActor),
         route("PUT", "/c-flow-item-tasks/1/complete", None, TaskActor),
@@ -466,7 +467,7 @@ async fn matrix_items() {
 #[tokio::test]
 async fn matrix_flows() {
     let (routes, cases) = run(|r| r.path.starts_with("/c-")).await;
-    assert_eq!((routes, cases), (40, 40 * 36));
+    assert_eq!((routes, cases), (41, 41 * 36));
 }
 
 #[tokio::test]

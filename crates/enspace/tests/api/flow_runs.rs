@@ -538,3 +538,163 @@ async fn an_all_tasks_stage_closes_only_when_the_rest_is_done() {
     assert_eq!(done.status, 200);
     assert_eq!(flow_item_of(&app, &ana, &item["id"]).await["stages_log"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn deleting_a_stage_task_with_open_instances_is_refused_until_forced() {
+    let (app, ana) = setup().await;
+    let (flow, triagem, execucao, [conferir, encaminhar, _]) = walk_through_flow(&app, &ana).await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let path = format!("/c-stage-tasks/{}", conferir["id"]);
+    send(&app, &ana, "DELETE", &path, None)
+        .await
+        .assert_error(409, "1 schedule task(s) of this task are open: delete with ?force=true to remove them");
+    // Forced, its instance is removed; the closing task is still open, so the stage waits.
+    let forced = send(&app, &ana, "DELETE", &format!("{path}?force=true"), None).await;
+    assert_eq!(forced.status, 200, "{}", forced.text());
+    let tasks = tasks_of(&app, &ana, &item["id"]).await;
+    assert_eq!((&tasks[0]["work_status"], &tasks[0]["task"]), (&json!("removed"), &conferir["id"]));
+    assert_eq!(flow_item_of(&app, &ana, &item["id"]).await["stage"], triagem["id"]);
+    // Removing the last open task of a visit ends it by itself: the run moves on.
+    let path = format!("/c-stage-tasks/{}?force=true", encaminhar["id"]);
+    assert_eq!(send(&app, &ana, "DELETE", &path, None).await.status, 200);
+    let run = flow_item_of(&app, &ana, &item["id"]).await;
+    assert_eq!(
+        rows(&run["stages_log"]),
+        [
+            json!({ "status": "start", "stage_id": triagem["id"] }),
+            json!({ "status": "complete", "stage_id": triagem["id"] }),
+            json!({ "status": "start", "stage_id": execucao["id"] })
+        ]
+    );
+    // A forced flow delete removes the runs and their open tasks.
+    let forced = send(&app, &ana, "DELETE", &format!("/c-type-flows/{}?force=true", flow["id"]), None).await;
+    assert_eq!(forced.status, 200, "{}", forced.text());
+    let run = flow_item_of(&app, &ana, &item["id"]).await;
+    assert_eq!((&run["run_status"], &run["status"]), (&json!("removed"), &json!("inactive")));
+    let open =
+        send(&app, &ana, "GET", "/c-flow-item-tasks/count?work_status_in=waiting&work_status_in=working", None).await;
+    open.assert(200, json!(0));
+}
+
+#[tokio::test]
+async fn removing_a_task_by_hand_needs_the_permission_and_an_open_task() {
+    let (app, ana) = setup().await;
+    walk_through_flow(&app, &ana).await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": { "tipo": "x" } })).await;
+    let tasks = tasks_of(&app, &ana, &item["id"]).await;
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app
+        .role(
+            1,
+            &[("types::contratos::read", None), ("types::contratos::update", None), ("tasks::scheduled::read", None)],
+        )
+        .await;
+    app.assign_role(member, role).await;
+    let path = format!("/c-flow-item-tasks/{}", tasks[0]["id"]);
+    send(&app, &bia, "DELETE", &path, None).await.assert_error(403, "Permission denied: tasks::scheduled::delete");
+    let removed = send(&app, &ana, "DELETE", &path, None).await;
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    assert_eq!((&removed.json()["work_status"], &removed.json()["status"]), (&json!("removed"), &json!("inactive")));
+    assert!(removed.json().get("is_overdue").is_none());
+    send(&app, &ana, "DELETE", &path, None)
+        .await
+        .assert_error(409, &format!("task {} is removed: only an open task can be removed", tasks[0]["id"]));
+    // bia may update the type: everybody tasks are hers — in her in-charge whatever their state
+    // (no implicit status filter, decision 31), and hers to complete.
+    let mine = send(&app, &bia, "GET", "/c-flow-item-tasks/in-charge?work_status=waiting", None).await.json();
+    assert_eq!(mine.as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>(), [tasks[1]["id"].clone()]);
+    send(&app, &bia, "GET", "/c-flow-item-tasks/in-charge/count", None).await.assert(200, json!(2));
+    let all = send(&app, &bia, "GET", "/c-flow-item-tasks/in-charge", None).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let done = send(&app, &bia, "PUT", &format!("/c-flow-item-tasks/{}/complete", tasks[1]["id"]), None).await;
+    assert_eq!((done.status, &done.json()["updated_by_email"]), (200, &json!("bia@example.com")));
+}
+
+#[tokio::test]
+async fn responsibles_come_from_groups_rules_and_fields_and_relations_show_them() {
+    let (app, ana) = setup().await;
+    created(&app, &ana, "/ws/types/contratos/fields", json!({ "name": "Dono", "slug": "dono", "type": "email" })).await;
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let group = created(&app, &ana, "/ws/member-groups", json!({ "name": "Jurídico" })).await;
+    let added = send(
+        &app,
+        &ana,
+        "POST",
+        &format!("/ws/member-groups/{}/add-users", group["id"]),
+        Some(json!({ "members": [member] })),
+    )
+    .await;
+    assert!(added.status < 300, "{}", added.text());
+    created(&app, &ana, "/c-responsibility-rules", json!({ "item_type": "contratos", "name": "Grandes",
+        "conditional": { "data.valor_gt": 1000 }, "responsible_type": "module_groups", "module_groups": [group["id"]] }))
+    .await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    for body in [
+        json!({ "stage": stage["id"], "name": "Regra", "action": "confirmation", "responsibility_type": "responsible_rules" }),
+        json!({ "stage": stage["id"], "name": "Dono", "action": "confirmation", "responsibility_type": "field_based",
+            "responsible_field": "dono" }),
+        json!({ "stage": stage["id"], "name": "Fora", "action": "confirmation", "responsibility_type": "external_email",
+            "external_email": "Parceiro@Example.com" }),
+    ] {
+        created(&app, &ana, "/c-stage-tasks", body).await;
+    }
+    let big = created(
+        &app,
+        &ana,
+        "/ws/types/contratos/items",
+        json!({ "data": { "valor": 5000, "dono": "BIA@example.com" } }),
+    )
+    .await;
+    let small = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": { "valor": 10 } })).await;
+    let path =
+        format!("/c-flow-item-tasks?flow_item.item={}&_sort=id&__relations=assigned_users,module_groups", big["id"]);
+    let tasks = send(&app, &ana, "GET", &path, None).await.json();
+    let shown: Vec<(Value, Value, Value, Value)> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["responsibility_type"].clone(),
+                t["unified_responsible"].clone(),
+                t["assigned_users"].clone(),
+                t["module_groups"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (json!("responsible_rules"), json!("Jurídico"), json!([]), json!([group["id"]])),
+            (json!("field_based"), json!("bia@example.com"), json!([bia.id]), json!([])),
+            (json!("external_email"), json!("parceiro@example.com"), json!([]), json!([])),
+        ]
+    );
+    // bia (in the group, and named by the field) has the first two in charge; not the small item's.
+    let mine = send(&app, &bia, "GET", "/c-flow-item-tasks/in-charge?_sort=id", None).await.json();
+    let ids: Vec<Value> = mine.as_array().unwrap().iter().map(|t| t["id"].clone()).collect();
+    assert_eq!(ids, [tasks[0]["id"].clone(), tasks[1]["id"].clone()]);
+    let path = format!("/c-flow-item-tasks?flow_item.item={}&_sort=id", small["id"]);
+    let small_tasks = send(&app, &ana, "GET", &path, None).await.json();
+    let unified: Vec<Value> =
+        small_tasks.as_array().unwrap().iter().map(|t| t["unified_responsible"].clone()).collect();
+    assert_eq!(unified, [json!("Todos"), json!(""), json!("parceiro@example.com")], "no rule holds: everybody");
+    // __relations names only what it knows.
+    let bad = send(&app, &ana, "GET", "/c-flow-item-tasks?__relations=item", None).await;
+    bad.assert(
+        400,
+        validation(json!([{ "path": "__relations",
+        "message": "expected assigned_users, module_groups or flow_item.item, got \"item\"" }])),
+    );
+    // flow_item.item embeds the run with the item as the caller reads it.
+    let embedded =
+        send(&app, &bia, "GET", &format!("/c-flow-item-tasks/{}?__relations=flow_item.item", tasks[1]["id"]), None)
+            .await;
+    assert_eq!(embedded.status, 200, "{}", embedded.text());
+    let embedded = embedded.json();
+    assert_eq!(embedded["flow_item"]["item"]["reference"], big["reference"]);
+    assert_eq!(embedded["flow_item"]["item"]["id"], big["id"]);
+}

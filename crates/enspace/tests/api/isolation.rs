@@ -105,6 +105,7 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("GET", "/c-flow-item-tasks".to_string(), None),
         ("GET", "/c-flow-item-tasks/count".to_string(), None),
         ("GET", "/c-flow-item-tasks/in-charge".to_string(), None),
+        ("GET", "/c-flow-item-tasks/in-charge/count".to_string(), None),
         ("GET", "/c-flow-item-tasks/1".to_string(), None),
         ("POST", "/c-flow-item-tasks/1/assign".to_string(), None),
         ("PUT", "/c-flow-item-tasks/1/complete".to_string(), Some(json!({}))),

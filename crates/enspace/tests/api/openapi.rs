@@ -147,6 +147,7 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/c-flow-item-tasks"),
     ("get", "/c-flow-item-tasks/count"),
     ("get", "/c-flow-item-tasks/in-charge"),
+    ("get", "/c-flow-item-tasks/in-charge/count"),
     ("get", "/c-flow-item-tasks/{id}"),
     ("post", "/c-flow-item-tasks/{id}/assign"),
     ("put", "/c-flow-item-tasks/{id}/complete"),

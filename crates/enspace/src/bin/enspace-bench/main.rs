@@ -45,6 +45,9 @@ struct Args {
     /// Requests of each latency measure (lists, gets).
     #[arg(long, default_value_t = 1000)]
     samples: usize,
+    /// Open schedule tasks when the flow lists are measured (0 skips the flow phase).
+    #[arg(long, default_value_t = 100_000)]
+    open_tasks: usize,
 }
 
 /// Builds one list query string from the generator.
@@ -156,53 +159,9 @@ async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backe
     eprintln!("workspace {}", target.workspace);
     let mut admin = Client::connect(&target).await?;
 
-    eprintln!("creates: {} connections for {} s", args.connections, args.seconds);
-    let deadline = Instant::now() + Duration::from_secs(args.seconds);
-    let mut workers = Vec::new();
-    for worker in 0..args.connections {
-        let (target, clientes) = (target.clone(), clientes.clone());
-        workers.push(tokio::spawn(async move {
-            let mut client = Client::connect(&target).await?;
-            let mut rng = StdRng::seed_from_u64(worker as u64);
-            let (mut samples, mut references, mut failures) = (Samples::default(), Vec::new(), 0usize);
-            while Instant::now() < deadline {
-                let body = json!({ "data": item(&mut rng, &clientes) });
-                let answer = client.send("POST", "/ws/types/pedidos/items", Some(&body)).await?;
-                samples.0.push(answer.took);
-                if answer.status == 201 {
-                    if references.len() < 200 {
-                        references.push(answer.json()?["reference"].as_str().unwrap_or_default().to_string());
-                    }
-                } else {
-                    failures += 1;
-                    if failures == 1 {
-                        eprintln!("  a create failed: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
-                    }
-                }
-            }
-            anyhow::Ok((samples, references, failures))
-        }));
-    }
-    let started = Instant::now();
-    let (mut samples, mut references, mut failures) = (Samples::default(), Vec::new(), 0);
-    for worker in workers {
-        let (s, r, f) = worker.await??;
-        samples.extend(s);
-        references.extend(r);
-        failures += f;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let created = samples.0.len() - failures;
-    report.add(
-        format!("item create, {} connections, {} s", args.connections, args.seconds),
-        format!(
-            "{:.0}/s, p50 {}, p99 {}{}",
-            created as f64 / elapsed,
-            ms(samples.percentile(50.0)),
-            ms(samples.percentile(99.0)),
-            if failures > 0 { format!(", {failures} failed") } else { String::new() }
-        ),
-    );
+    let creates = create_phase(args, &target, "pedidos", &clientes).await?;
+    let references = creates.references.clone();
+    report.add(format!("item create, {} connections, {} s", args.connections, args.seconds), creates.shown());
     if let Some((now, peak)) = pid.and_then(server::rss_mib) {
         report.add("server RSS after the create phase (now / peak)", format!("{now:.0} MiB / {peak:.0} MiB"));
     }
@@ -260,6 +219,9 @@ async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backe
     }
     report
         .add("get by reference", format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))));
+    if args.open_tasks > 0 {
+        flow_phase(args, &target, &clientes, &creates, &mut report).await?;
+    }
     if let Some((now, peak)) = pid.and_then(server::rss_mib) {
         report.add("server RSS at the end (now / peak of the whole run)", format!("{now:.0} MiB / {peak:.0} MiB"));
     }
@@ -280,7 +242,15 @@ async fn setup(admin: &mut Client) -> anyhow::Result<Vec<i64>> {
         .ok("clientes")?;
     let clientes: Vec<i64> = made["create"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_i64()).collect();
     admin.send("POST", "/ws/types", Some(&json!({ "name": "Pedidos" }))).await?.ok("type pedidos")?;
-    let fields = [
+    for field in item_fields() {
+        admin.send("POST", "/ws/types/pedidos/fields", Some(&field)).await?.ok("field")?;
+    }
+    Ok(clientes)
+}
+
+/// The twelve fields of `pedidos` (and of `chamados`, its twin with a flow).
+fn item_fields() -> [Value; 12] {
+    [
         json!({ "name": "Título", "slug": "titulo", "type": "text", "required": true }),
         json!({ "name": "Descrição", "slug": "descricao", "type": "text" }),
         json!({ "name": "Quantidade", "slug": "quantidade", "type": "number", "config": { "integer": true, "min": 1 } }),
@@ -293,11 +263,7 @@ async fn setup(admin: &mut Client) -> anyhow::Result<Vec<i64>> {
         json!({ "name": "Email", "slug": "email", "type": "email" }),
         json!({ "name": "Tags", "slug": "tags", "type": "EnlChips" }),
         json!({ "name": "Urgente", "slug": "urgente", "type": "boolean" }),
-    ];
-    for field in fields {
-        admin.send("POST", "/ws/types/pedidos/fields", Some(&field)).await?.ok("field")?;
-    }
-    Ok(clientes)
+    ]
 }
 
 fn item(rng: &mut StdRng, clientes: &[i64]) -> Value {
@@ -320,9 +286,160 @@ fn item(rng: &mut StdRng, clientes: &[i64]) -> Value {
     })
 }
 
+/// What a create phase measured.
+#[derive(Clone)]
+struct Creates {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    failures: usize,
+    /// Up to 200 references per connection.
+    references: Vec<String>,
+}
+
+impl Creates {
+    fn shown(&self) -> String {
+        format!(
+            "{:.0}/s, p50 {}, p99 {}{}",
+            self.rate,
+            ms(self.p50),
+            ms(self.p99),
+            if self.failures > 0 { format!(", {} failed", self.failures) } else { String::new() }
+        )
+    }
+}
+
+/// Item creates on type `slug` at `--connections` for `--seconds`.
+async fn create_phase(args: &Args, target: &Target, slug: &str, clientes: &[i64]) -> anyhow::Result<Creates> {
+    eprintln!("creates on {slug}: {} connections for {} s", args.connections, args.seconds);
+    let path = format!("/ws/types/{slug}/items");
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut workers = Vec::new();
+    for worker in 0..args.connections {
+        let (target, clientes, path) = (target.clone(), clientes.to_vec(), path.clone());
+        workers.push(tokio::spawn(async move {
+            let mut client = Client::connect(&target).await?;
+            let mut rng = StdRng::seed_from_u64(worker as u64);
+            let (mut samples, mut references, mut failures) = (Samples::default(), Vec::new(), 0usize);
+            while Instant::now() < deadline {
+                let body = json!({ "data": item(&mut rng, &clientes) });
+                let answer = client.send("POST", &path, Some(&body)).await?;
+                samples.0.push(answer.took);
+                if answer.status == 201 {
+                    if references.len() < 200 {
+                        references.push(answer.json()?["reference"].as_str().unwrap_or_default().to_string());
+                    }
+                } else {
+                    failures += 1;
+                    if failures == 1 {
+                        eprintln!("  a create failed: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+                    }
+                }
+            }
+            anyhow::Ok((samples, references, failures))
+        }));
+    }
+    let started = Instant::now();
+    let (mut samples, mut references, mut failures) = (Samples::default(), Vec::new(), 0);
+    for worker in workers {
+        let (s, r, f) = worker.await??;
+        samples.extend(s);
+        references.extend(r);
+        failures += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let created = samples.0.len() - failures;
+    Ok(Creates {
+        rate: created as f64 / elapsed,
+        p50: samples.percentile(50.0),
+        p99: samples.percentile(99.0),
+        failures,
+        references,
+    })
+}
+
+/// The flow measures (issue 15's bar): `chamados`, the twin of `pedidos` with an active flow
+/// (two stages; the start stage has two tasks, its closing task leads to the second stage);
+/// creates on it beside creates without a flow; `in-charge` at `--open-tasks` open tasks; and
+/// completing a closing task, which ends the stage and starts the next one.
+async fn flow_phase(
+    args: &Args,
+    target: &Target,
+    clientes: &[i64],
+    without: &Creates,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let mut admin = Client::connect(target).await?;
+    let exists = admin.send("GET", "/ws/types/chamados", None).await?;
+    if exists.status == 404 {
+        admin.send("POST", "/ws/types", Some(&json!({ "name": "Chamados" }))).await?.ok("type chamados")?;
+        for field in item_fields() {
+            admin.send("POST", "/ws/types/chamados/fields", Some(&field)).await?.ok("field")?;
+        }
+        let flow = json!({ "name": "Atendimento", "item_type": "chamados" });
+        let flow = admin.send("POST", "/c-type-flows", Some(&flow)).await?.ok("flow")?;
+        let mut stages = Vec::new();
+        for name in ["Triagem", "Execução"] {
+            let stage = json!({ "flow": flow["id"], "name": name });
+            stages.push(admin.send("POST", "/c-flow-stages", Some(&stage)).await?.ok("stage")?["id"].clone());
+        }
+        let transition = json!({ "flow": flow["id"], "from": stages[0], "to": stages[1] });
+        admin.send("POST", "/c-flow-transitions", Some(&transition)).await?.ok("transition")?;
+        for (stage, name, action) in [
+            (&stages[0], "Conferir", "confirmation"),
+            (&stages[0], "Encaminhar", "close_stage"),
+            (&stages[1], "Executar", "close_flow"),
+        ] {
+            let task = json!({ "stage": stage, "name": name, "action": action, "sla": 8, "sla_type": "workHours" });
+            admin.send("POST", "/c-stage-tasks", Some(&task)).await?.ok("stage task")?;
+        }
+    }
+    let with = create_phase(args, target, "chamados", clientes).await?;
+    report.add(format!("item create on a type with an active flow, {} connections", args.connections), with.shown());
+    report.add("… with the flow, as a share of without", format!("{:.0}%", 100.0 * with.rate / without.rate.max(1.0)));
+
+    let open = "/c-flow-item-tasks/count?work_status_in=waiting&work_status_in=working";
+    let present = admin.send("GET", open, None).await?.ok("open tasks")?.as_u64().unwrap_or_default() as usize;
+    // Each item opens two tasks.
+    load_into(target, "chamados", clientes, args.open_tasks.saturating_sub(present).div_ceil(2)).await?;
+    let open_now = admin.send("GET", open, None).await?.ok("open tasks")?;
+    report.add("open schedule tasks", open_now.to_string());
+    let mut samples = Samples::default();
+    for i in 0..args.samples {
+        let path = format!("/c-flow-item-tasks/in-charge?_limit=100&_start={}", (i % 10) * 100);
+        let answer = admin.send("GET", &path, None).await?;
+        anyhow::ensure!(answer.status == 200, "in-charge: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+        samples.0.push(answer.took);
+    }
+    report.add(
+        "`/c-flow-item-tasks/in-charge?_limit=100`",
+        format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+    );
+    let closers = format!(
+        "/c-flow-item-tasks?task_action_slug=close_stage&work_status=waiting&_sort=id:desc&_limit={}",
+        args.samples.min(1000)
+    );
+    let closers = admin.send("GET", &closers, None).await?.ok("closing tasks")?;
+    let mut samples = Samples::default();
+    for task in closers.as_array().into_iter().flatten() {
+        let answer = admin.send("PUT", &format!("/c-flow-item-tasks/{}/complete", task["id"]), None).await?;
+        anyhow::ensure!(answer.status == 200, "complete: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+        samples.0.push(answer.took);
+    }
+    report.add(
+        format!("complete a task that advances the stage ({} tasks)", samples.0.len()),
+        format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+    );
+    Ok(())
+}
+
 /// Fills the type up to `args.items` through the bulk route (500 per request, 4 connections).
 async fn load(args: &Args, target: &Target, clientes: &[i64], present: usize) -> anyhow::Result<()> {
-    let missing = args.items.saturating_sub(present);
+    load_into(target, "pedidos", clientes, args.items.saturating_sub(present)).await
+}
+
+/// Adds `missing` items to type `slug` through the bulk route (500 per request, 4 connections).
+async fn load_into(target: &Target, slug: &'static str, clientes: &[i64], missing: usize) -> anyhow::Result<()> {
     if missing == 0 {
         return Ok(());
     }
@@ -344,7 +461,7 @@ async fn load(args: &Args, target: &Target, clientes: &[i64], present: usize) ->
                 let size = 500.min(missing - batch * 500);
                 let create: Vec<Value> = (0..size).map(|_| json!({ "data": item(&mut rng, &clientes) })).collect();
                 client
-                    .send("POST", "/ws/types/pedidos/items/bulk", Some(&json!({ "create": create })))
+                    .send("POST", &format!("/ws/types/{slug}/items/bulk"), Some(&json!({ "create": create })))
                     .await?
                     .ok("bulk")?;
                 if batch % 200 == 199 {
