@@ -297,8 +297,12 @@ pub fn push_page(columns: &dyn Columns, sql: &mut Sql, query: &ListQuery) {
         } else {
             " ASC"
         });
-        // Both backends put NULLs at the same end: first when ascending.
-        sql.push(if sort.desc { " NULLS LAST" } else { " NULLS FIRST" });
+        // Both backends put NULLs at the same end: first when ascending. An id is never null,
+        // and saying so anyway would keep PostgreSQL from walking the primary key in order (it
+        // would sort the whole table for a page).
+        if sort.field != "id" {
+            sql.push(if sort.desc { " NULLS LAST" } else { " NULLS FIRST" });
+        }
     }
     if !has_id {
         // The tie-break follows the last sort's direction, so an index on (value, id) serves
