@@ -86,3 +86,38 @@ mod tests {
         assert!(check_hex_color("blue").is_err() && check_hex_color("#12345").is_err());
     }
 }
+
+/// Decision 20's warning: a stage whose outgoing transitions are all conditional ends its run
+/// when none holds, which is rarely what was meant.
+pub const NO_FALLBACK: &str = "no unconditional fallback";
+
+/// The warnings a stage's outgoing transitions (their conditionals) call for.
+pub fn transition_warnings<'a>(conditionals: impl IntoIterator<Item = Option<&'a Value>>) -> Vec<String> {
+    let mut any = false;
+    let mut all_conditional = true;
+    for conditional in conditionals {
+        any = true;
+        let empty = conditional.is_none_or(|c| c.is_null() || c.as_object().is_some_and(|o| o.is_empty()));
+        all_conditional &= !empty;
+    }
+    if any && all_conditional {
+        vec![NO_FALLBACK.to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_all_conditional_exits_warn() {
+        let c = json!({ "status": "active" });
+        assert_eq!(transition_warnings([Some(&c), Some(&c)]), [NO_FALLBACK]);
+        assert!(transition_warnings([Some(&c), None]).is_empty());
+        assert!(transition_warnings([Some(&json!({}))]).is_empty());
+        assert!(transition_warnings(std::iter::empty()).is_empty(), "no transition ends the run on purpose");
+    }
+}

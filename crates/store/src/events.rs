@@ -97,9 +97,9 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
             "{INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
              FROM (SELECT pg_advisory_xact_lock($16)) AS log_lock RETURNING id"
         ),
-        Backend::Sqlite => format!(
-            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id"
-        ),
+        Backend::Sqlite => {
+            format!("{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id")
+        }
     };
     let values = if tx.backend() == Backend::Postgres { &values[..] } else { &values[..15] };
     tx.fetch_one(&sql, values).await?.i64("id")

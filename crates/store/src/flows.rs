@@ -566,6 +566,11 @@ impl Record for StageTaskRecord {
     }
 }
 
+/// The transitions leaving `stage`, in the order they are tried.
+pub async fn transitions_from(db: &Db, workspace_id: i64, stage_id: i64) -> Result<Vec<TransitionRecord>> {
+    record::list(db, workspace_id, &every_of("from", stage_id, "order")).await
+}
+
 /// A stage's tasks, by `order`.
 pub async fn tasks_of(db: &Db, workspace_id: i64, stage_id: i64) -> Result<Vec<StageTaskRecord>> {
     record::list(db, workspace_id, &every_of("stage", stage_id, "order")).await

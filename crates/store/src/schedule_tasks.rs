@@ -237,6 +237,34 @@ pub fn only_mine<'a>(mine: &'a Mine<'a>) -> impl Fn(&mut Sql) + Sync + 'a {
     move |sql: &mut Sql| mine.push(sql, " AND ")
 }
 
+/// What a caller may be responsible through: a stage task's instances, or a flow item's tasks.
+#[derive(Debug, Clone, Copy)]
+pub enum Through {
+    StageTask,
+    FlowItem,
+}
+
+/// Whether `mine` is a responsible (or the assignee) of an instance of the stage task, or of a
+/// task of the flow item, `id` (decision 33: it may read those).
+pub async fn is_responsible(
+    db: &crate::Db,
+    workspace_id: i64,
+    through: Through,
+    id: i64,
+    mine: &Mine<'_>,
+) -> Result<bool> {
+    let column = match through {
+        Through::StageTask => "st.task_id",
+        Through::FlowItem => "st.flow_item_id",
+    };
+    let mut sql =
+        Sql::new("SELECT st.id FROM schedule_tasks st JOIN types t ON t.id = st.type_id WHERE st.workspace_id = ");
+    sql.bind(workspace_id).push(" AND ").push(column).push(" = ").bind(id);
+    mine.push(&mut sql, " AND ");
+    sql.push(" LIMIT 1");
+    Ok(db.fetch_optional(&sql.text, &sql.params).await?.is_some())
+}
+
 /// The flow item, locked for the rest of the transaction: commands on its tasks take turns
 /// (PostgreSQL's row lock; SQLite has one writer).
 pub async fn lock_flow_item(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<Option<FlowItemRecord>> {

@@ -1,6 +1,6 @@
 //! Flow items [wire shape; `c-flow-items`, read-only]: an item's run through a flow — list,
-//! count, get. Reading needs read on the flow's type (decision 33); a deleted flow's runs stay
-//! readable as history.
+//! count, get. Reading needs read on the flow's type, or — for a get — being a responsible of
+//! one of the run's tasks (decision 33); a deleted flow's runs stay readable as history.
 
 use axum::{
     extract::{Path, State},
@@ -17,7 +17,7 @@ use crate::{
     error::{ApiResult, ErrorBody},
     extract::{Id, QueryPairs, WsCtx},
     openapi::{ListParams, WorkspaceHeader},
-    routes::flows::{count_readable, list_readable, readable_one},
+    routes::flows::{count_readable, list_readable, readable_or_responsible},
     AppState,
 };
 
@@ -92,6 +92,7 @@ pub async fn get_flow_item(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<FlowItemView>> {
-    let item: FlowItemRecord = readable_one(&state, &ctx, id, FLOW_ITEM_NOT_FOUND).await?;
+    let through = enspace_store::schedule_tasks::Through::FlowItem;
+    let item: FlowItemRecord = readable_or_responsible(&state, &ctx, id, FLOW_ITEM_NOT_FOUND, through).await?;
     Ok(Json(item.into()))
 }

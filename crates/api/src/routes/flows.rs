@@ -109,6 +109,26 @@ pub(crate) async fn readable_one<R: Record + OfType>(
     Ok(record)
 }
 
+/// [`readable_one`], or — without read on the type — readable by a responsible of what runs
+/// through it (a stage task's instances, a flow item's tasks; decision 33).
+pub(crate) async fn readable_or_responsible<R: Record + OfType>(
+    state: &AppState,
+    ctx: &WsCtx,
+    id: i64,
+    not_found: &'static str,
+    through: enspace_store::schedule_tasks::Through,
+) -> ApiResult<R> {
+    let record: R = enspace_store::record::get(&state.db, ctx.workspace.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(not_found))?;
+    if let Err(denied) = may_read_type(&ctx.access, record.type_slug()) {
+        if !crate::routes::schedule_tasks::responsible_for(state, ctx, through, id).await? {
+            return Err(denied);
+        }
+    }
+    Ok(record)
+}
+
 /// A page of a configuration collection: what `pairs` asks, of the types the caller may read.
 pub(crate) async fn list_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<R>> {
     let query = pairs.list(state, R::LIST, &[])?;

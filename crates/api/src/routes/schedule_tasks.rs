@@ -17,7 +17,7 @@ use enspace_domain::{
 use enspace_engine::flow_run::{Acting, RunError};
 use enspace_store::{
     record::Record,
-    schedule_tasks::{only_mine, visible, Mine, ScheduleTaskRecord},
+    schedule_tasks::{only_mine, visible, Mine, ScheduleTaskRecord, Through},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -187,6 +187,14 @@ impl Seat {
                 &enspace_engine::flow_run::responsibles_of(task),
             )
     }
+}
+
+/// Whether the caller is a responsible or the assignee of an instance of the stage task, or
+/// of a task of the flow item, `id` (decision 33: it may read those without read on the type).
+pub(crate) async fn responsible_for(state: &AppState, ctx: &WsCtx, through: Through, id: i64) -> ApiResult<bool> {
+    let seat = Seat::of(state, ctx).await?;
+    let mine = seat.mine(ctx);
+    Ok(enspace_store::schedule_tasks::is_responsible(&state.db, ctx.workspace.id, through, id, &mine).await?)
 }
 
 /// `__relations`: a comma list of `assigned_users`, `module_groups`, `flow_item.item` (decision 47).

@@ -25,8 +25,8 @@ use crate::{
     openapi::{ListParams, WorkspaceHeader},
     routes::{
         flows::{
-            count_readable, flow_of, force_of, list_readable, named, order_in, readable_one, running, structure,
-            DeleteFlowParams, References,
+            count_readable, flow_of, force_of, list_readable, named, order_in, readable_one, readable_or_responsible,
+            running, structure, DeleteFlowParams, References,
         },
         id_of,
     },
@@ -173,7 +173,9 @@ pub async fn get_task(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<StageTaskView>> {
-    Ok(Json(task_of(&state, &ctx, id).await?.into()))
+    let through = enspace_store::schedule_tasks::Through::StageTask;
+    let task: StageTaskRecord = readable_or_responsible(&state, &ctx, id, TASK_NOT_FOUND, through).await?;
+    Ok(Json(task.into()))
 }
 
 /// `{stage*, name*, action*, order, start_type, conditional, sla, sla_type, sla_origin,

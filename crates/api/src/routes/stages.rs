@@ -27,6 +27,7 @@ use crate::{
     routes::{
         flows::{count_readable, flow_of, list_readable, named, readable_one, running, structure, Embeds, FlowView},
         id_of, present,
+        transitions::exit_warnings,
         types::TypeView,
         user::UserView,
     },
@@ -64,6 +65,10 @@ pub struct StageView {
     /// The stage's tasks by `order`.
     #[schema(value_type = Vec<Object>)]
     pub tasks: Vec<Value>,
+    /// On a create or update: `no unconditional fallback` when every transition leaving the
+    /// stage is conditional (decision 20).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -83,6 +88,7 @@ async fn view(state: &AppState, embeds: &mut Embeds, stage: StageRecord) -> ApiR
         item_type: embeds.item_type(state, stage.workspace_id, stage.type_id).await?,
         flow,
         tasks,
+        warnings: Vec::new(),
         created_at: format_ms(stage.created_at),
         updated_at: format_ms(stage.updated_at),
     })
@@ -204,7 +210,8 @@ pub async fn create_stage(
     let values = checked_values(&input, None)?;
     let id = enspace_engine::flows::create_stage(&state.db, &flow, &values, &ctx.author("api")).await?;
     let stage = stage_of(&state, &ctx, id).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &mut Embeds::default(), stage).await?)))
+    let warnings = exit_warnings(&state, ctx.workspace.id, stage.id).await?;
+    Ok((StatusCode::CREATED, Json(StageView { warnings, ..view(&state, &mut Embeds::default(), stage).await? })))
 }
 
 /// Changes a stage; its flow does not change. Switching it off is a 409 while flow items are
@@ -229,7 +236,8 @@ pub async fn update_stage(
         .await
         .map_err(|e| running(e, "in this stage: it stays active until they leave it"))?;
     let stage = stage_of(&state, &ctx, id).await?;
-    Ok(Json(view(&state, &mut Embeds::default(), stage).await?))
+    let warnings = exit_warnings(&state, ctx.workspace.id, stage.id).await?;
+    Ok(Json(StageView { warnings, ..view(&state, &mut Embeds::default(), stage).await? }))
 }
 
 /// Deletes a stage and its transitions: 409 while flow items are in it. Deleting the start

@@ -8,6 +8,7 @@ use axum::{
     Json,
 };
 use enspace_domain::{
+    flows::transition_warnings,
     flows::{check_conditional, NAME_MAX},
     time::format_ms,
     workspace::check_text,
@@ -53,6 +54,10 @@ pub struct TransitionView {
     #[schema(value_type = Option<Object>)]
     pub conditional: Option<Value>,
     pub order: i64,
+    /// On a create or update: `no unconditional fallback` when every transition leaving its
+    /// `from` stage is conditional (decision 20).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -67,10 +72,24 @@ impl From<TransitionRecord> for TransitionView {
             name: t.name,
             conditional: t.conditional,
             order: t.position,
+            warnings: Vec::new(),
             created_at: format_ms(t.created_at),
             updated_at: format_ms(t.updated_at),
         }
     }
+}
+
+/// Decision 20's warnings for the stage `stage_id`'s exits.
+pub(crate) async fn exit_warnings(state: &AppState, workspace_id: i64, stage_id: i64) -> ApiResult<Vec<String>> {
+    let exits = enspace_store::flows::transitions_from(&state.db, workspace_id, stage_id).await?;
+    Ok(transition_warnings(exits.iter().map(|t| t.conditional.as_ref())))
+}
+
+/// A transition as a write answers it: with its `from` stage's warnings.
+async fn written(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<TransitionView> {
+    let transition = transition_of(state, ctx, id).await?;
+    let warnings = exit_warnings(state, ctx.workspace.id, transition.from_stage).await?;
+    Ok(TransitionView { warnings, ..transition.into() })
 }
 
 async fn transition_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<TransitionRecord> {
@@ -183,7 +202,7 @@ pub async fn create_transition(
     let flow: FlowRecord = named(&state, &ctx, "flow", input.flow.as_ref()).await?;
     let values = checked_values(&state, &flow, &input, None).await?;
     let id = enspace_engine::flows::create_transition(&state.db, &flow, &values, &ctx.author("api")).await?;
-    Ok((StatusCode::CREATED, Json(transition_of(&state, &ctx, id).await?.into())))
+    Ok((StatusCode::CREATED, Json(written(&state, &ctx, id).await?)))
 }
 
 #[utoipa::path(put, path = "/c-flow-transitions/{id}", tag = "flows", params(WorkspaceHeader, ("id" = i64, Path)), request_body = TransitionInput,
@@ -203,7 +222,7 @@ pub async fn update_transition(
     let flow = flow_of(&state, &ctx, transition.flow_id).await?;
     let values = checked_values(&state, &flow, &input, Some(&transition)).await?;
     enspace_engine::flows::update_transition(&state.db, &flow, &transition, &values, &ctx.author("api")).await?;
-    Ok(Json(transition_of(&state, &ctx, id).await?.into()))
+    Ok(Json(written(&state, &ctx, id).await?))
 }
 
 /// Deletes a transition. Answers it as it was.

@@ -698,3 +698,47 @@ async fn responsibles_come_from_groups_rules_and_fields_and_relations_show_them(
     assert_eq!(embedded["flow_item"]["item"]["reference"], big["reference"]);
     assert_eq!(embedded["flow_item"]["item"]["id"], big["id"]);
 }
+
+#[tokio::test]
+async fn a_responsible_without_read_on_the_type_reads_its_task_the_stage_task_and_the_run() {
+    let (app, ana) = setup().await;
+    let bia = app.user("bia@example.com").await;
+    let member = app.add_member(1, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(1, &[("types::segredos::read", None)]).await;
+    app.assign_role(member, role).await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    let hers = created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "Dela", "action": "close_stage",
+        "responsibility_type": "users", "users": [bia.id] }),
+    )
+    .await;
+    let other = created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "Outra", "action": "confirmation" }),
+    )
+    .await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let run = flow_item_of(&app, &ana, &item["id"]).await;
+    let mine = send(&app, &bia, "GET", "/c-flow-item-tasks/in-charge", None).await.json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let task = mine[0]["id"].clone();
+    assert_eq!(send(&app, &bia, "GET", &format!("/c-flow-item-tasks/{task}"), None).await.status, 200);
+    assert_eq!(send(&app, &bia, "GET", &format!("/c-stage-tasks/{}", hers["id"]), None).await.json()["name"], "Dela");
+    assert_eq!(send(&app, &bia, "GET", &format!("/c-flow-items/{}", run["id"]), None).await.json()["id"], run["id"]);
+    send(&app, &bia, "GET", &format!("/c-stage-tasks/{}", other["id"]), None)
+        .await
+        .assert_error(403, "Permission denied: types::contratos::read");
+    send(&app, &bia, "GET", "/c-flow-items/count", None).await.assert(200, json!(0));
+    // Without read on the type, the embedded item is its identity only.
+    let embedded =
+        send(&app, &bia, "GET", &format!("/c-flow-item-tasks/{task}?__relations=flow_item.item"), None).await;
+    assert_eq!(embedded.json()["flow_item"]["item"], json!({ "id": item["id"], "reference": item["reference"] }));
+    let done = send(&app, &bia, "PUT", &format!("/c-flow-item-tasks/{task}/complete"), None).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+}

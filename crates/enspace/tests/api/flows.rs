@@ -225,8 +225,14 @@ async fn transitions_join_stages_of_their_flow_in_order() {
         "name": "grande", "conditional": { "data.valor_gte": 1000 } }),
     )
     .await;
+    // Every exit of A conditional: the run would end when none holds (decision 20).
+    assert_eq!(first["warnings"], json!(["no unconditional fallback"]));
+    let stage_a = send(&app, &ana, "PUT", &format!("/c-flow-stages/{a}"), Some(json!({ "name": "A" }))).await.json();
+    assert_eq!(stage_a["warnings"], json!(["no unconditional fallback"]));
     let second = created(&app, &ana, "/c-flow-transitions", json!({ "flow": flow["id"], "from": a, "to": c })).await;
-    assert_eq!(keys(&first), ["conditional", "created_at", "flow", "from", "id", "name", "order", "to", "updated_at"]);
+    assert_eq!(keys(&second), ["conditional", "created_at", "flow", "from", "id", "name", "order", "to", "updated_at"]);
+    let stage_a = send(&app, &ana, "PUT", &format!("/c-flow-stages/{a}"), Some(json!({ "name": "A" }))).await.json();
+    assert!(stage_a.get("warnings").is_none(), "a fallback exists now");
     assert_eq!(
         (&first["order"], &second["order"], &second["conditional"], &second["name"]),
         (&json!(1), &json!(2), &Value::Null, &json!(""))
