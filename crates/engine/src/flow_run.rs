@@ -372,11 +372,7 @@ impl<'a> Run<'a> {
                 field: def.responsible_field.as_deref(),
             },
         };
-        let people = self.people(tx, &responsible, item).await?;
-        let who = ItemPeople { creator: item.user_id, request_email: item.request_email.as_deref(), data: &item.data };
-        let resolved = flow_run::resolve(&responsible, &who, &people);
-        let names: HashMap<i64, String> = store::group_names(tx, ws, &resolved.groups).await?.into_iter().collect();
-        let unified = flow_run::unified(&resolved, &people, &names);
+        let (resolved, unified) = self.responsibles(tx, &responsible, item).await?;
         let due_date = self.due_date(def, item);
         let log = json!([task_log_row(None, "waiting", self.now)]);
         let id = store::insert_task(
@@ -417,6 +413,77 @@ impl<'a> Run<'a> {
         )
         .await?;
         Ok(id)
+    }
+
+    /// Who `responsible` names for the item, and how people read it.
+    async fn responsibles(
+        &self,
+        tx: &mut Tx,
+        responsible: &Responsible<'_>,
+        item: &ItemRecord,
+    ) -> Result<(Responsibles, String), StoreError> {
+        let people = self.people(tx, responsible, item).await?;
+        let who = ItemPeople { creator: item.user_id, request_email: item.request_email.as_deref(), data: &item.data };
+        let resolved = flow_run::resolve(responsible, &who, &people);
+        let names: HashMap<i64, String> =
+            store::group_names(tx, self.record.workspace_id, &resolved.groups).await?.into_iter().collect();
+        let unified = flow_run::unified(&resolved, &people, &names);
+        Ok((resolved, unified))
+    }
+
+    /// Decision 35: an item change moves its open tasks that follow a field — a due date from
+    /// `sla_field`, a `field_based` responsible — with a `schedule_task.updated` each.
+    /// Conditionals are not evaluated again.
+    async fn follow(
+        &self,
+        tx: &mut Tx,
+        runs: Vec<FlowItemRecord>,
+        item: &ItemRecord,
+        changed: &[String],
+    ) -> Result<(), StoreError> {
+        let ws = self.record.workspace_id;
+        let touches = |field: &Option<String>| field.as_ref().is_some_and(|f| changed.contains(f));
+        for run in runs {
+            for mut task in store::open_of_flow_item(tx, ws, run.id).await? {
+                let def = StageTaskDef::from_map(&task.task_def);
+                let mut changes = Map::new();
+                if def.sla_origin == "field" && touches(&def.sla_field) {
+                    let due = self.due_date(&def, item);
+                    if due != task.due_date {
+                        let shown = |at: Option<i64>| at.map(enspace_domain::time::format_ms);
+                        changes.insert("due_date".into(), json!({ "from": shown(task.due_date), "to": shown(due) }));
+                        task.due_date = due;
+                    }
+                }
+                if def.responsibility_type == "field_based" && touches(&def.responsible_field) {
+                    let responsible = Responsible {
+                        kind: "field_based",
+                        users: &[],
+                        groups: &[],
+                        external_email: None,
+                        field: def.responsible_field.as_deref(),
+                    };
+                    let (resolved, unified) = self.responsibles(tx, &responsible, item).await?;
+                    if resolved != responsibles_of(&task) {
+                        let change = json!({ "from": task.unified_responsible, "to": unified });
+                        changes.insert("unified_responsible".into(), change);
+                        task.responsible_users = resolved.users;
+                        task.responsible_groups = resolved.groups;
+                        task.external_email = resolved.external;
+                        task.everybody = resolved.everybody;
+                        task.unified_responsible = unified;
+                    }
+                }
+                if !changes.is_empty() {
+                    store::save_plan(tx, &mut task, self.now).await?;
+                    let item_ref = (item.id, item.reference.as_str());
+                    let subject = ("schedule_task", task.id);
+                    self.event(tx, "schedule_task.updated", subject, item_ref, Value::Object(changes), &self.author)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The members resolution may name: the listed users, the creator or the public-form
@@ -635,6 +702,28 @@ pub(crate) async fn start(
     }
     let mut run = Run::new(tx, record, fields, author, now).await?;
     run.start(tx, flows, item).await
+}
+
+/// An item update moves the open tasks that follow the changed fields (decision 35), in the
+/// update's transaction. `changed`: the data keys the update changed.
+pub(crate) async fn follow_fields(
+    tx: &mut Tx,
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    item: &ItemRecord,
+    changed: &[String],
+    author: &Author<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let runs = store::running_of_item(tx, record.workspace_id, item.id).await?;
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let run = Run::new(tx, record, fields, author, now).await?;
+    run.follow(tx, runs, item, changed).await
 }
 
 /// An item's deletion removes its running flow items and their open tasks (step 6), in the

@@ -515,10 +515,14 @@ pub async fn update_in(
     if item.is_draft != updated.is_draft {
         change.insert("isDraft".into(), json!({ "from": item.is_draft, "to": updated.is_draft }));
     }
+    let changed: Vec<String> =
+        change.keys().filter(|k| updated.data.contains_key(*k) || item.data.contains_key(*k)).cloned().collect();
     // A body that changes no value leaves no history line and no event: there is nothing to tell.
     if !change.is_empty() {
         record_change(tx, record, &updated, author, Change::Updated, change, now).await?;
     }
+    // Then the open flow tasks that follow a changed field move with it (decision 35).
+    crate::flow_run::follow_fields(tx, record, fields, &updated, &changed, author, now).await?;
     // A draft becoming final starts its flows, as a create does.
     if item.is_draft && !updated.is_draft {
         crate::flow_run::start(tx, record, fields, &updated, author, now).await?;

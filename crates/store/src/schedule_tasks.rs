@@ -450,21 +450,56 @@ pub async fn insert_task(tx: &mut Tx, new: NewScheduleTask<'_>) -> Result<i64> {
         )
         .await?
         .i64("id")?;
-    for user in new.users {
+    insert_responsibles(tx, new.workspace_id, id, new.users, new.groups).await?;
+    Ok(id)
+}
+
+/// Writes an instance's due date and responsibles again (they follow their fields, decision
+/// 35), with the one-per-row copy `in-charge` reads.
+pub async fn save_plan(tx: &mut Tx, task: &mut ScheduleTaskRecord, now: i64) -> Result<()> {
+    task.updated_at = now;
+    tx.execute(
+        "UPDATE schedule_tasks SET due_date = $3, everybody = $4, responsible_users = $5, responsible_groups = $6, \
+         external_email = $7, unified_responsible = $8, updated_at = $9 WHERE workspace_id = $1 AND id = $2",
+        &params![
+            task.workspace_id,
+            task.id,
+            task.due_date,
+            task.everybody,
+            Json::from(task.responsible_users.clone()),
+            Json::from(task.responsible_groups.clone()),
+            task.external_email.as_deref(),
+            task.unified_responsible.as_str(),
+            now
+        ],
+    )
+    .await?;
+    tx.execute("DELETE FROM schedule_task_responsibles WHERE task_id = $1", &params![task.id]).await?;
+    insert_responsibles(tx, task.workspace_id, task.id, &task.responsible_users, &task.responsible_groups).await
+}
+
+async fn insert_responsibles(
+    tx: &mut Tx,
+    workspace_id: i64,
+    task_id: i64,
+    users: &[i64],
+    groups: &[i64],
+) -> Result<()> {
+    for user in users {
         tx.execute(
             "INSERT INTO schedule_task_responsibles (task_id, workspace_id, user_id) VALUES ($1, $2, $3)",
-            &params![id, new.workspace_id, *user],
+            &params![task_id, workspace_id, *user],
         )
         .await?;
     }
-    for group in new.groups {
+    for group in groups {
         tx.execute(
             "INSERT INTO schedule_task_responsibles (task_id, workspace_id, group_id) VALUES ($1, $2, $3)",
-            &params![id, new.workspace_id, *group],
+            &params![task_id, workspace_id, *group],
         )
         .await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Writes an instance's state as a command changed it at `now`.

@@ -742,3 +742,62 @@ async fn a_responsible_without_read_on_the_type_reads_its_task_the_stage_task_an
     let done = send(&app, &bia, "PUT", &format!("/c-flow-item-tasks/{task}/complete"), None).await;
     assert_eq!(done.status, 200, "{}", done.text());
 }
+
+#[tokio::test]
+async fn open_tasks_follow_their_fields_when_the_item_changes() {
+    let (app, ana) = setup().await;
+    for body in [
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date" }),
+        json!({ "name": "Dono", "slug": "dono", "type": "email" }),
+    ] {
+        created(&app, &ana, "/ws/types/contratos/fields", body).await;
+    }
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "No prazo", "action": "confirmation",
+        "sla": 1, "sla_type": "days", "sla_origin": "field", "sla_field": "prazo" }),
+    )
+    .await;
+    created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "Do dono", "action": "confirmation",
+        "responsibility_type": "field_based", "responsible_field": "dono" }),
+    )
+    .await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let tasks = tasks_of(&app, &ana, &item["id"]).await;
+    assert_eq!((&tasks[0]["due_date"], &tasks[1]["unified_responsible"]), (&Value::Null, &json!("")));
+    let base = send(&app, &ana, "GET", "/ws/events?kind=schedule_task.updated", None).await;
+    base.assert(200, json!([]));
+    let path = format!("/ws/types/contratos/items/{}", item["reference"].as_str().unwrap());
+    let changed = send(
+        &app,
+        &ana,
+        "PUT",
+        &path,
+        Some(json!({ "data": { "prazo": "2026-12-01T10:00:00Z", "dono": "ana@example.com" } })),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let tasks = tasks_of(&app, &ana, &item["id"]).await;
+    assert_eq!(tasks[0]["due_date"], "2026-12-02T10:00:00.000Z");
+    assert_eq!(tasks[1]["unified_responsible"], "ana@example.com");
+    let events = send(&app, &ana, "GET", "/ws/events?kind=schedule_task.updated", None).await.json();
+    let changes: Vec<Value> = events.as_array().unwrap().iter().map(|e| e["changes"].clone()).collect();
+    assert_eq!(
+        changes,
+        [
+            json!({ "due_date": { "from": null, "to": "2026-12-02T10:00:00.000Z" } }),
+            json!({ "unified_responsible": { "from": "", "to": "ana@example.com" } })
+        ]
+    );
+    // The one named by the field now has it in charge.
+    let mine = send(&app, &ana, "GET", "/c-flow-item-tasks/in-charge?task_name=Do%20dono", None).await.json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+}
