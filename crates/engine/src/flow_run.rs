@@ -654,34 +654,15 @@ impl<'a> Run<'a> {
             }
             next
         };
-        match next {
-            Some(to) => {
-                let changes = json!({ "stage": { "from": stage.id, "to": to } });
-                self.event(
-                    tx,
-                    "flow_item.stage_changed",
-                    ("flow_item", run.id),
-                    (item.id, &item.reference),
-                    changes,
-                    &author,
-                )
-                .await?;
-            }
+        let (kind, changes) = match next {
+            Some(to) => ("flow_item.stage_changed", json!({ "stage": { "from": stage.id, "to": to } })),
             None => {
                 run.run_status = "complete".into();
                 store::save_flow_item(tx, run, self.now).await?;
-                let changes = json!({ "run_status": { "from": "running", "to": "complete" } });
-                self.event(
-                    tx,
-                    "flow_item.completed",
-                    ("flow_item", run.id),
-                    (item.id, &item.reference),
-                    changes,
-                    &author,
-                )
-                .await?;
+                ("flow_item.completed", json!({ "run_status": { "from": "running", "to": "complete" } }))
             }
-        }
+        };
+        self.event(tx, kind, ("flow_item", run.id), (item.id, &item.reference), changes, &author).await?;
         Ok(next)
     }
 }

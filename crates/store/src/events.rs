@@ -213,8 +213,9 @@ pub async fn head(db: &Db, workspace_id: i64) -> Result<i64> {
     Ok(row.opt_i64("head")?.unwrap_or(0))
 }
 
-/// An item's history [wire], newest first: its own changes and its signature requests' (flow events name the
-/// item too, for their readers, but are not lines of its history).
+/// An item's history [wire], newest first: its own changes and its signature requests' (flow
+/// events name the item too, for their readers, but are not lines of its history). The
+/// `subject_type` condition is also the partial index's: keep them the same.
 pub async fn history(db: &Db, workspace_id: i64, item_id: i64, limit: u32, start: u64) -> Result<Vec<EventRecord>> {
     db.fetch_all(
         &format!(

@@ -57,3 +57,9 @@ CREATE TABLE schedule_task_responsibles (
 CREATE INDEX schedule_task_responsibles_user ON schedule_task_responsibles (workspace_id, user_id, task_id);
 CREATE INDEX schedule_task_responsibles_group ON schedule_task_responsibles (workspace_id, group_id, task_id);
 CREATE INDEX schedule_task_responsibles_task ON schedule_task_responsibles (task_id);
+
+-- Item history reads only the item's own and its signature requests' events; flow events name
+-- the item too but are not history, so they stay out of the index (three fewer index entries
+-- per item created on a type with a flow).
+DROP INDEX events_item;
+CREATE INDEX events_item ON events (item_id, id) WHERE subject_type IN ('item', 'signature_request');
