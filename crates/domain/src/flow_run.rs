@@ -153,6 +153,31 @@ pub fn is_responsible(caller: &Caller<'_>, responsibles: &Responsibles) -> bool 
         || responsibles.groups.iter().any(|g| caller.groups.contains(g))
 }
 
+/// A schedule task's audience attributes (decision 65), recorded with each of its events: its
+/// responsibles, and whoever held it before and after the change.
+pub fn audience_attributes(responsibles: &Responsibles, assigned: &[Option<i64>]) -> Value {
+    let mut held: Vec<i64> = assigned.iter().flatten().copied().collect();
+    held.dedup();
+    json!({ "everybody": responsibles.everybody, "users": responsibles.users, "groups": responsibles.groups,
+        "assigned": held })
+}
+
+/// Whether the caller is among an event's audience attributes: a responsible or an assignee
+/// of the task then (decision 66).
+pub fn in_audience(attributes: &Value, caller: &Caller<'_>) -> bool {
+    let ids = |key: &str| -> Vec<i64> {
+        attributes.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_i64).collect()
+    };
+    let responsibles = Responsibles {
+        everybody: attributes.get("everybody").and_then(Value::as_bool).unwrap_or(false),
+        users: ids("users"),
+        groups: ids("groups"),
+        external: None,
+    };
+    caller.member_type != MemberType::Viewer && ids("assigned").contains(&caller.user_id)
+        || is_responsible(caller, &responsibles)
+}
+
 /// `is_overdue` [wire; decision 44]: late when it ended (completed or removed) after its due
 /// date, or is open and past it.
 pub fn is_overdue(due_date: Option<i64>, ended_at: Option<i64>, now: i64) -> &'static str {
@@ -368,6 +393,25 @@ mod tests {
         let caller = |member_type| Caller { user_id: 4, member_type, groups: &[], updates_type: true };
         assert!(is_responsible(&caller(MemberType::Standard), &r));
         assert!(!is_responsible(&caller(MemberType::Viewer), &r));
+    }
+
+    #[test]
+    fn event_audiences_name_responsibles_and_assignees() {
+        let r = Responsibles { users: vec![4], groups: vec![9], ..Responsibles::default() };
+        let attributes = audience_attributes(&r, &[None, Some(7)]);
+        let caller = |user_id, groups: &'static [i64]| Caller {
+            user_id,
+            member_type: MemberType::Standard,
+            groups,
+            updates_type: false,
+        };
+        assert!(in_audience(&attributes, &caller(4, &[])));
+        assert!(in_audience(&attributes, &caller(7, &[])), "the assignee");
+        assert!(in_audience(&attributes, &caller(8, &[9])), "a member of the group");
+        assert!(!in_audience(&attributes, &caller(8, &[])));
+        let everybody = audience_attributes(&Responsibles { everybody: true, ..Responsibles::default() }, &[]);
+        assert!(!in_audience(&everybody, &caller(8, &[])), "everybody means those who may update the type");
+        assert!(in_audience(&everybody, &Caller { updates_type: true, ..caller(8, &[]) }));
     }
 
     #[test]

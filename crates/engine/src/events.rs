@@ -59,9 +59,21 @@ pub struct ActorView {
     pub key: Option<String>,
 }
 
-/// What `access` may see of `event` (`domain::events::audience`), or nothing.
-pub fn shown(access: &MemberAccess, event: EventRecord, workspace: &str) -> Option<EventView> {
-    let changes = audience(access, &event.kind, event.item_type.as_deref(), &event.changes)?;
+/// Who reads an event: the member's access, and who it is (a schedule task's responsibles and
+/// assignees read its events without `tasks::scheduled::read`, decision 66).
+pub struct Reader<'a> {
+    pub access: &'a MemberAccess,
+    pub user_id: i64,
+    /// The member's groups.
+    pub groups: &'a [i64],
+}
+
+/// What `reader` may see of `event` (`domain::events::audience`, or the event's own audience
+/// attributes), or nothing.
+pub fn shown(reader: &Reader<'_>, event: EventRecord, workspace: &str) -> Option<EventView> {
+    let access = reader.access;
+    let changes = audience(access, &event.kind, event.item_type.as_deref(), &event.changes)
+        .or_else(|| among_audience(reader, &event).then(|| event.changes.clone()))?;
     let actor = (event.actor_user.is_some() || event.actor_email.is_some()).then_some(ActorView {
         user: event.actor_user,
         email: event.actor_email,
@@ -86,4 +98,21 @@ pub fn shown(access: &MemberAccess, event: EventRecord, workspace: &str) -> Opti
         actor,
         source: event.source,
     })
+}
+
+/// Whether the reader is named by the event's audience attributes (a schedule task's
+/// responsibles and assignees then; `everybody` as those who may update the type now).
+fn among_audience(reader: &Reader<'_>, event: &EventRecord) -> bool {
+    let (Some(attributes), Some(slug)) = (&event.audience, event.item_type.as_deref()) else { return false };
+    let caller = enspace_domain::flow_run::Caller {
+        user_id: reader.user_id,
+        member_type: reader.access.member_type,
+        groups: reader.groups,
+        updates_type: enspace_domain::access::decide(
+            reader.access,
+            &enspace_domain::access::Action::on_type(slug, "update"),
+        )
+        .is_ok(),
+    };
+    enspace_domain::flow_run::in_audience(attributes, &caller)
 }

@@ -13,8 +13,8 @@ use enspace_domain::{
     calendar::{Calendar, SlaOrigin, SlaType},
     conditions::{self, ItemFacts},
     flow_run::{
-        self, answers_digest, is_open, recipients, render, stage_log_row, task_log_row, Caller, ItemPeople, Person,
-        Responsibles, Visit, STAGE_ENTRY_CAP,
+        self, answers_digest, audience_attributes, is_open, recipients, render, stage_log_row, task_log_row, Caller,
+        ItemPeople, Person, Responsibles, Visit, STAGE_ENTRY_CAP,
     },
     integrations::SENDGRID,
     item_columns::TypeColumns,
@@ -197,10 +197,40 @@ impl<'a> Run<'a> {
         &self,
         tx: &mut Tx,
         kind: &str,
+        subject: (&str, i64),
+        item: (i64, &str),
+        changes: Value,
+        author: &Author<'_>,
+    ) -> Result<(), StoreError> {
+        self.event_for(tx, kind, subject, item, changes, author, None).await
+    }
+
+    /// A schedule task's event, with its audience attributes (its responsibles, and who held
+    /// it before and after: decision 65).
+    async fn task_event(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        task: &ScheduleTaskRecord,
+        held_before: Option<i64>,
+        changes: Value,
+        author: &Author<'_>,
+    ) -> Result<(), StoreError> {
+        let audience = audience_attributes(&responsibles_of(task), &[held_before, task.assigned]);
+        let (subject, item) = (("schedule_task", task.id), (task.item_id, task.item_reference.as_str()));
+        self.event_for(tx, kind, subject, item, changes, author, Some(audience)).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn event_for(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
         (resource, id): (&str, i64),
         item: (i64, &str),
         changes: Value,
         author: &Author<'_>,
+        audience: Option<Value>,
     ) -> Result<(), StoreError> {
         let event = NewEvent {
             workspace_id: self.record.workspace_id,
@@ -219,7 +249,7 @@ impl<'a> Run<'a> {
             source: author.source,
             now: self.now,
         };
-        enspace_store::events::append(tx, event).await?;
+        enspace_store::events::append_for(tx, event, audience).await?;
         Ok(())
     }
 
@@ -310,7 +340,7 @@ impl<'a> Run<'a> {
             for (id, def) in made.iter().filter(|(_, def)| def.action == "sendmail") {
                 self.send(tx, def, item).await?;
                 let author = self.author.clone();
-                self.complete_by_system(tx, *id, item, &author).await?;
+                self.complete_by_system(tx, *id, &author).await?;
                 open -= 1;
             }
             if open > 0 {
@@ -403,15 +433,9 @@ impl<'a> Run<'a> {
             "due_date": { "from": null, "to": due_date.map(enspace_domain::time::format_ms) },
             "unified_responsible": { "from": null, "to": unified },
         });
-        self.event(
-            tx,
-            "schedule_task.created",
-            ("schedule_task", id),
-            (item.id, &item.reference),
-            changes,
-            &self.author,
-        )
-        .await?;
+        let audience = audience_attributes(&resolved, &[]);
+        let (subject, item_ref) = (("schedule_task", id), (item.id, item.reference.as_str()));
+        self.event_for(tx, "schedule_task.created", subject, item_ref, changes, &self.author, Some(audience)).await?;
         Ok(id)
     }
 
@@ -476,10 +500,8 @@ impl<'a> Run<'a> {
                 }
                 if !changes.is_empty() {
                     store::save_plan(tx, &mut task, self.now).await?;
-                    let item_ref = (item.id, item.reference.as_str());
-                    let subject = ("schedule_task", task.id);
-                    self.event(tx, "schedule_task.updated", subject, item_ref, Value::Object(changes), &self.author)
-                        .await?;
+                    let (kind, changes) = ("schedule_task.updated", Value::Object(changes));
+                    self.task_event(tx, kind, &task, task.assigned, changes, &self.author).await?;
                 }
             }
         }
@@ -568,13 +590,7 @@ impl<'a> Run<'a> {
     }
 
     /// Completes a task the server does itself (`sendmail`): no person, `updated_by_email` null.
-    async fn complete_by_system(
-        &self,
-        tx: &mut Tx,
-        id: i64,
-        item: &ItemRecord,
-        author: &Author<'_>,
-    ) -> Result<(), StoreError> {
+    async fn complete_by_system(&self, tx: &mut Tx, id: i64, author: &Author<'_>) -> Result<(), StoreError> {
         let Some(mut task) = record::get_in::<ScheduleTaskRecord>(tx, self.record.workspace_id, id).await? else {
             return Ok(());
         };
@@ -585,8 +601,7 @@ impl<'a> Run<'a> {
         task.task_log.push(task_log_row(None, "complete", self.now));
         store::save_task(tx, &mut task, self.now).await?;
         let changes = json!({ "work_status": { "from": from, "to": "complete" } });
-        self.event(tx, "schedule_task.completed", ("schedule_task", id), (item.id, &item.reference), changes, author)
-            .await
+        self.task_event(tx, "schedule_task.completed", &task, task.assigned, changes, author).await
     }
 
     /// Removes a task (`removed`, `inactive`, `deleted_at`, a `task_log` row; decision 43).
@@ -603,15 +618,7 @@ impl<'a> Run<'a> {
         task.task_log.push(task_log_row(by, "removed", self.now));
         store::save_task(tx, task, self.now).await?;
         let changes = json!({ "work_status": { "from": from, "to": "removed" }, "status": { "from": "active", "to": "inactive" } });
-        self.event(
-            tx,
-            "schedule_task.removed",
-            ("schedule_task", task.id),
-            (task.item_id, &task.item_reference),
-            changes,
-            author,
-        )
-        .await
+        self.task_event(tx, "schedule_task.removed", task, task.assigned, changes, author).await
     }
 
     /// Ends the visit of `stage`: its open tasks removed, its `complete` row (with `by`, the
@@ -843,15 +850,7 @@ pub async fn assign(db: &Db, workspace_id: i64, id: i64, acting: &Acting<'_>) ->
     let run = Run { author: acting.author.clone(), ..Run::bare(&record, &acting.author, now) };
     let changes =
         json!({ "work_status": { "from": from.0, "to": "working" }, "assigned": { "from": from.1, "to": me } });
-    run.event(
-        &mut tx,
-        "schedule_task.assigned",
-        ("schedule_task", task.id),
-        (task.item_id, &task.item_reference),
-        changes,
-        &acting.author,
-    )
-    .await?;
+    run.task_event(&mut tx, "schedule_task.assigned", &task, from.1, changes, &acting.author).await?;
     tx.commit().await?;
     Ok(task)
 }
@@ -973,16 +972,7 @@ pub async fn complete(
     task.task_log.push(task_log_row(acting.email(), "complete", now));
     store::save_task(&mut tx, &mut task, now).await?;
     let changes = json!({ "work_status": { "from": from, "to": "complete" } });
-    runner
-        .event(
-            &mut tx,
-            "schedule_task.completed",
-            ("schedule_task", task.id),
-            (item.id, &item.reference),
-            changes,
-            &acting.author,
-        )
-        .await?;
+    runner.task_event(&mut tx, "schedule_task.completed", &task, task.assigned, changes, &acting.author).await?;
     if let Some(stage) = stage.filter(|_| run.run_status == "running" && run.stage_id == Some(task.stage_id)) {
         let open = store::open_of_flow_item(&mut tx, workspace_id, run.id).await?.len();
         if let Visit::Ends { close_flow } = flow_run::visit_after(&progress, Some(&def.action), open) {

@@ -29,7 +29,7 @@ use serde_json::{json, Map};
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
-    events::{shown, ActorView, EventView, SubjectView},
+    events::{shown, ActorView, EventView, Reader, SubjectView},
     items::Author,
     jobs::{Handler, JobError, JobFuture, Jobs},
 };
@@ -307,8 +307,10 @@ impl Deliver {
         };
         // What the creator may read now (decision 82).
         let access = crate::members::access_of(db, &creator).await?;
+        let groups = enspace_store::members::group_ids(db, ws, creator.id).await?;
+        let reader = Reader { access: &access, user_id: creator.user_id, groups: &groups };
         let kind = event.kind.clone();
-        let Some(view) = shown(&access, event, &workspace.reference) else { return Ok(()) };
+        let Some(view) = shown(&reader, event, &workspace.reference) else { return Ok(()) };
         let body = serde_json::to_vec(&view).expect("an event serializes");
         let delivery = event_id.to_string();
         let outcome =

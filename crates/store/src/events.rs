@@ -66,12 +66,18 @@ pub struct NewEvent<'a> {
 const EVENT_LOCK_CLASS: i64 = 0x4556 << 48;
 
 const INSERT: &str = "INSERT INTO events (workspace_id, kind, subject_type, subject_id, subject_reference, type_id, \
-    item_type, item_id, item_reference, changes, actor_user, actor_email, actor_key, source, created_at)";
+    item_type, item_id, item_reference, changes, actor_user, actor_email, actor_key, source, created_at, audience)";
 
 /// Appends an event in the caller's transaction; answers its id. On PostgreSQL the workspace's
 /// log lock is taken by the same statement, before the id is drawn (one round trip, not two):
 /// ids are then handed out in the order the transactions will commit.
 pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
+    append_for(tx, event, None).await
+}
+
+/// [`append`] with the event's audience attributes: who else may read it beside those its
+/// kind's permission admits (a schedule task's responsibles and assignees, decision 65).
+pub async fn append_for(tx: &mut Tx, event: NewEvent<'_>, audience: Option<Json>) -> Result<i64> {
     let values = params![
         event.workspace_id,
         event.kind,
@@ -88,25 +94,29 @@ pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
         event.actor.key,
         event.source,
         event.now,
+        audience,
         EVENT_LOCK_CLASS | event.workspace_id
     ];
     let sql = match tx.backend() {
         // The lock is a volatile function in a subquery: it runs before the row (and its id)
         // is made, and is never folded away.
         Backend::Postgres => format!(
-            "{INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
-             FROM (SELECT pg_advisory_xact_lock($16)) AS log_lock RETURNING id"
+            "{INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+             FROM (SELECT pg_advisory_xact_lock($17)) AS log_lock RETURNING id"
         ),
         Backend::Sqlite => {
-            format!("{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id")
+            format!(
+                "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id"
+            )
         }
     };
-    let values = if tx.backend() == Backend::Postgres { &values[..] } else { &values[..15] };
+    let values = if tx.backend() == Backend::Postgres { &values[..] } else { &values[..16] };
     tx.fetch_one(&sql, values).await?.i64("id")
 }
 
 const COLUMNS: &str = "e.id, e.kind, e.subject_type, e.subject_id, e.subject_reference, e.type_id, e.item_type, \
-    e.item_id, e.item_reference, e.changes, e.actor_user, e.actor_email, e.actor_key, e.source, e.created_at";
+    e.item_id, e.item_reference, e.changes, e.actor_user, e.actor_email, e.actor_key, e.source, e.created_at, \
+    e.audience";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
@@ -125,6 +135,8 @@ pub struct EventRecord {
     pub actor_key: Option<String>,
     pub source: String,
     pub created_at: i64,
+    /// Who else may read it (see [`append_for`]).
+    pub audience: Option<Json>,
 }
 
 impl EventRecord {
@@ -148,6 +160,7 @@ impl EventRecord {
             actor_email: row.opt_text("actor_email")?,
             actor_key: row.opt_text("actor_key")?,
             source: row.text("source")?,
+            audience: Some(row.json("audience")?).filter(|a| !a.is_null()),
             created_at: row.i64("created_at")?,
         })
     }

@@ -21,7 +21,7 @@ use axum::{
     Json,
 };
 use enspace_domain::{access::MemberAccess, events::expand, list, Detail};
-use enspace_engine::events::{shown, EventView};
+use enspace_engine::events::{shown, EventView, Reader};
 use enspace_store::events::{EventRecord, LIST};
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -128,8 +128,10 @@ pub async fn list_events(State(state): State<AppState>, ctx: WsCtx, query: Query
     let head = enspace_store::events::head(&state.db, ctx.workspace.id).await?;
     let events = enspace_store::events::page(&state.db, ctx.workspace.id, after, head, &query).await?;
     let next_after = next_after(&events, query.limit, head, after);
+    let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
+    let reader = Reader { access: &access, user_id: ctx.principal.user.id, groups: &groups };
     let views: Vec<EventView> =
-        events.into_iter().filter_map(|e| shown(&access, e, &ctx.workspace.reference)).collect();
+        events.into_iter().filter_map(|e| shown(&reader, e, &ctx.workspace.reference)).collect();
     let mut response = Json(views).into_response();
     response.headers_mut().insert("x-next-after", HeaderValue::from(next_after));
     Ok(response)
@@ -192,6 +194,8 @@ struct Follow {
     state: AppState,
     ctx: WsCtx,
     access: MemberAccess,
+    /// The member's groups (a schedule task's events reach the members of its groups).
+    groups: Vec<i64>,
     query: list::ListQuery,
     cursor: i64,
     ready: VecDeque<SseEvent>,
@@ -211,6 +215,7 @@ impl Follow {
         let ctx =
             <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &self.state).await?;
         self.access = ctx.access.clone();
+        self.groups = enspace_store::members::group_ids(&self.state.db, ctx.workspace.id, ctx.member.id).await?;
         self.ctx = ctx;
         self.checked_at = Instant::now();
         Ok(())
@@ -243,7 +248,8 @@ impl Follow {
             let next_after = next_after(&events, self.query.limit, head, self.cursor);
             for event in events {
                 let id = event.id;
-                if let Some(view) = shown(&self.access, event, &self.ctx.workspace.reference) {
+                let reader = Reader { access: &self.access, user_id: self.ctx.principal.user.id, groups: &self.groups };
+                if let Some(view) = shown(&reader, event, &self.ctx.workspace.reference) {
                     let data = serde_json::to_string(&view).unwrap_or_default();
                     self.ready.push_back(SseEvent::default().id(id.to_string()).event(view.kind.clone()).data(data));
                 }
@@ -302,10 +308,12 @@ pub async fn stream_events(
     };
     let slot = StreamSlot::take(&state.streams, credential)?;
     let (request, _) = request.into_parts();
+    let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
     let follow = Follow {
         state: state.clone(),
         ctx,
         access,
+        groups,
         query,
         cursor,
         ready,

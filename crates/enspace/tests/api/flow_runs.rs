@@ -741,6 +741,15 @@ async fn a_responsible_without_read_on_the_type_reads_its_task_the_stage_task_an
     assert_eq!(embedded.json()["flow_item"]["item"], json!({ "id": item["id"], "reference": item["reference"] }));
     let done = send(&app, &bia, "PUT", &format!("/c-flow-item-tasks/{task}/complete"), None).await;
     assert_eq!(done.status, 200, "{}", done.text());
+    // Her own task's events reach her (decision 66); the other task's and the run's do not.
+    let feed = send(&app, &bia, "GET", "/ws/events?kind_in=schedule_task.*&kind_in=flow_item.*", None).await.json();
+    let seen: Vec<(Value, Value)> =
+        feed.as_array().unwrap().iter().map(|e| (e["kind"].clone(), e["subject"]["id"].clone())).collect();
+    assert_eq!(
+        seen,
+        [(json!("schedule_task.created"), task.clone()), (json!("schedule_task.completed"), task.clone())],
+        "{feed}"
+    );
 }
 
 #[tokio::test]

@@ -63,3 +63,7 @@ CREATE INDEX schedule_task_responsibles_task ON schedule_task_responsibles (task
 -- per item created on a type with a flow).
 DROP INDEX events_item;
 CREATE INDEX events_item ON events (item_id, id) WHERE subject_type IN ('item', 'signature_request');
+
+-- Who else may read an event beside those its kind's permission admits (decisions 65, 66): for
+-- a schedule task's events, its responsibles and assignees as they were then.
+ALTER TABLE events ADD COLUMN audience TEXT;
