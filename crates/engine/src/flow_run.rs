@@ -48,6 +48,8 @@ pub enum RunError {
     Conflict(String),
     /// The answers are wrong: every problem.
     Invalid(Vec<Detail>),
+    /// An answer for a unique field is another item's value (as on an item update).
+    Duplicate(Detail),
     Store(StoreError),
 }
 
@@ -63,7 +65,7 @@ impl From<ItemError> for RunError {
         let flat = |d: Detail| Detail::new(d.path.strip_prefix("data.").unwrap_or(&d.path).to_string(), d.message);
         match e {
             ItemError::Invalid(details) => RunError::Invalid(details.into_iter().map(flat).collect()),
-            ItemError::Duplicate(detail) => RunError::Invalid(vec![flat(detail)]),
+            ItemError::Duplicate(detail) => RunError::Duplicate(flat(detail)),
             ItemError::Store(e) => RunError::Store(e),
         }
     }

@@ -413,6 +413,10 @@ fn run_error(e: RunError) -> ApiError {
         RunError::Forbidden(message) => ApiError::forbidden(format!("Permission denied: {message}")),
         RunError::Conflict(message) => ApiError::conflict(message),
         RunError::Invalid(details) => ApiError::validation(details),
+        // The same answer as an item update's (routes::items).
+        RunError::Duplicate(detail) => {
+            ApiError { details: vec![detail], ..ApiError::conflict("A unique field's value is already used") }
+        }
         RunError::Store(e) => e.into(),
     }
 }

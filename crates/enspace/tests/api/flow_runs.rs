@@ -810,3 +810,36 @@ async fn open_tasks_follow_their_fields_when_the_item_changes() {
     let mine = send(&app, &ana, "GET", "/c-flow-item-tasks/in-charge?task_name=Do%20dono", None).await.json();
     assert_eq!(mine.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_answer_taken_by_another_item_is_a_conflict_as_on_an_update() {
+    let (app, ana) = setup().await;
+    created(
+        &app,
+        &ana,
+        "/ws/types/contratos/fields",
+        json!({ "name": "Codigo", "slug": "codigo", "type": "text", "unique": true }),
+    )
+    .await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "Codificar", "action": "fill_fields",
+        "fields": [{ "refId": "codigo", "required": true }] }),
+    )
+    .await;
+    created(&app, &ana, "/ws/types/contratos/items", json!({ "data": { "codigo": "C-1" } })).await;
+    let other = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let task = tasks_of(&app, &ana, &other["id"]).await[0]["id"].clone();
+    let taken =
+        send(&app, &ana, "PUT", &format!("/c-flow-item-tasks/{task}/complete"), Some(json!({ "codigo": "C-1" }))).await;
+    taken.assert(
+        409,
+        json!({ "statusCode": 409, "error": "Conflict", "message": "A unique field's value is already used",
+            "details": [{ "path": "codigo", "message": "\"C-1\" is already used by another item (the field is unique)" }] }),
+    );
+    assert_eq!(tasks_of(&app, &ana, &other["id"]).await[0]["work_status"], "waiting", "nothing changed");
+}
