@@ -843,3 +843,24 @@ async fn an_answer_taken_by_another_item_is_a_conflict_as_on_an_update() {
     );
     assert_eq!(tasks_of(&app, &ana, &other["id"]).await[0]["work_status"], "waiting", "nothing changed");
 }
+
+#[tokio::test]
+async fn a_cycle_of_empty_stages_stops_at_the_cap_and_waits() {
+    let (app, ana) = setup().await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "Loop", "item_type": "contratos" })).await;
+    let a = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    let b = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "B" })).await;
+    for (from, to) in [(&a, &b), (&b, &a)] {
+        created(&app, &ana, "/c-flow-transitions", json!({ "flow": flow["id"], "from": from["id"], "to": to["id"] })).await;
+    }
+    // Nothing to do anywhere: the run goes round by itself, 32 stage entries at most per
+    // command (decision 18), then waits running in the last one entered.
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let run = flow_item_of(&app, &ana, &item["id"]).await;
+    let log = rows(&run["stages_log"]);
+    let starts = log.iter().filter(|r| r["status"] == "start").count();
+    let completes = log.iter().filter(|r| r["status"] == "complete").count();
+    assert_eq!((starts, completes), (32, 31));
+    assert_eq!((&run["run_status"], &run["stage"]), (&json!("running"), &b["id"]), "the 32nd entry is B");
+    assert_eq!(log.last().unwrap(), &json!({ "status": "start", "stage_id": b["id"] }));
+}
