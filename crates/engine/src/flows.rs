@@ -341,7 +341,6 @@ pub async fn update_stage_task(
     tx.commit().await
 }
 
-/// Deletes a stage task (tombstoned: instances keep it).
 /// Deletes a stage task (tombstoned: completed instances keep it). While instances of it are
 /// open it is a [`FlowError::OpenTasks`] unless `force`, which removes them first — their
 /// visits ending by themselves when nothing else is open (decision 23).

@@ -851,7 +851,8 @@ async fn a_cycle_of_empty_stages_stops_at_the_cap_and_waits() {
     let a = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
     let b = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "B" })).await;
     for (from, to) in [(&a, &b), (&b, &a)] {
-        created(&app, &ana, "/c-flow-transitions", json!({ "flow": flow["id"], "from": from["id"], "to": to["id"] })).await;
+        created(&app, &ana, "/c-flow-transitions", json!({ "flow": flow["id"], "from": from["id"], "to": to["id"] }))
+            .await;
     }
     // Nothing to do anywhere: the run goes round by itself, 32 stage entries at most per
     // command (decision 18), then waits running in the last one entered.
