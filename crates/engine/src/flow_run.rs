@@ -848,6 +848,8 @@ pub async fn assign(db: &Db, workspace_id: i64, id: i64, acting: &Acting<'_>) ->
     task.assigned = Some(me);
     task.task_log.push(task_log_row(acting.email(), "working", now));
     store::save_task(&mut tx, &mut task, now).await?;
+    // The assignee has it in charge (and one who was taken over from no longer does).
+    store::save_people(&mut tx, &task).await?;
     let (record, _) = type_of(&mut tx, &task).await?;
     let run = Run { author: acting.author.clone(), ..Run::bare(&record, &acting.author, now) };
     let changes =

@@ -180,6 +180,7 @@ impl crate::flows::OfType for ScheduleTaskRecord {
 /// Who the caller is, for "the tasks I am responsible for or have taken" in SQL: the same
 /// meaning as `domain::flow_run::is_responsible` (decisions 30, 31).
 pub struct Mine<'a> {
+    pub workspace_id: i64,
     pub user_id: i64,
     pub groups: &'a [i64],
     /// Slugs of the types whose items the caller may update (`None`: every type); `everybody`
@@ -190,24 +191,31 @@ pub struct Mine<'a> {
 }
 
 impl Mine<'_> {
-    /// Appends ` AND (<mine>)`, or ` OR (<mine>)` with `or`.
+    /// Appends `joiner` and the condition "the caller is a responsible or the assignee".
+    /// Without `everybody` tasks it is one `id IN (…)` over the people rows, which PostgreSQL
+    /// plans from the caller's few rows instead of walking every task id for a page.
     pub fn push(&self, sql: &mut Sql, joiner: &str) {
-        sql.push(joiner).push("(st.assigned = ").bind(self.user_id);
-        if !self.viewer {
-            sql.push(" OR st.id IN (SELECT r.task_id FROM schedule_task_responsibles r WHERE r.workspace_id = st.workspace_id AND (r.user_id = ")
-                .bind(self.user_id);
-            if !self.groups.is_empty() {
-                sql.push(" OR r.group_id IN ").bind_list(self.groups.iter().copied());
+        sql.push(joiner);
+        if self.viewer {
+            // Viewers are responsible for nothing (decision 30).
+            sql.push("1 = 0");
+            return;
+        }
+        sql.push("(st.id IN (SELECT r.task_id FROM schedule_task_responsibles r WHERE r.workspace_id = ")
+            .bind(self.workspace_id)
+            .push(" AND (r.user_id = ")
+            .bind(self.user_id);
+        if !self.groups.is_empty() {
+            sql.push(" OR r.group_id IN ").bind_list(self.groups.iter().copied());
+        }
+        sql.push("))");
+        match self.updates {
+            None => {
+                sql.push(" OR st.everybody");
             }
-            sql.push("))");
-            match self.updates {
-                None => {
-                    sql.push(" OR st.everybody");
-                }
-                Some([]) => {}
-                Some(slugs) => {
-                    sql.push(" OR (st.everybody AND t.slug IN ").bind_list(slugs.iter().map(String::as_str)).push(")");
-                }
+            Some([]) => {}
+            Some(slugs) => {
+                sql.push(" OR (st.everybody AND t.slug IN ").bind_list(slugs.iter().map(String::as_str)).push(")");
             }
         }
         sql.push(")");
@@ -450,7 +458,7 @@ pub async fn insert_task(tx: &mut Tx, new: NewScheduleTask<'_>) -> Result<i64> {
         )
         .await?
         .i64("id")?;
-    insert_responsibles(tx, new.workspace_id, id, new.users, new.groups).await?;
+    insert_people(tx, new.workspace_id, id, new.users, None, new.groups).await?;
     Ok(id)
 }
 
@@ -474,18 +482,27 @@ pub async fn save_plan(tx: &mut Tx, task: &mut ScheduleTaskRecord, now: i64) -> 
         ],
     )
     .await?;
-    tx.execute("DELETE FROM schedule_task_responsibles WHERE task_id = $1", &params![task.id]).await?;
-    insert_responsibles(tx, task.workspace_id, task.id, &task.responsible_users, &task.responsible_groups).await
+    save_people(tx, task).await
 }
 
-async fn insert_responsibles(
+/// Writes the task's people rows again: its responsible users and groups, and its assignee
+/// (what `in-charge` reads; the assignee is "in charge" too).
+pub async fn save_people(tx: &mut Tx, task: &ScheduleTaskRecord) -> Result<()> {
+    tx.execute("DELETE FROM schedule_task_responsibles WHERE task_id = $1", &params![task.id]).await?;
+    let (users, groups) = (&task.responsible_users, &task.responsible_groups);
+    insert_people(tx, task.workspace_id, task.id, users, task.assigned, groups).await
+}
+
+async fn insert_people(
     tx: &mut Tx,
     workspace_id: i64,
     task_id: i64,
     users: &[i64],
+    assigned: Option<i64>,
     groups: &[i64],
 ) -> Result<()> {
-    for user in users {
+    let assignee = assigned.filter(|a| !users.contains(a));
+    for user in users.iter().chain(assignee.iter()) {
         tx.execute(
             "INSERT INTO schedule_task_responsibles (task_id, workspace_id, user_id) VALUES ($1, $2, $3)",
             &params![task_id, workspace_id, *user],

@@ -163,6 +163,7 @@ impl Seat {
 
     fn mine<'a>(&'a self, ctx: &WsCtx) -> Mine<'a> {
         Mine {
+            workspace_id: ctx.workspace.id,
             user_id: ctx.principal.user.id,
             groups: &self.groups,
             updates: self.updates.as_deref(),

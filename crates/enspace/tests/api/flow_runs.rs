@@ -865,3 +865,37 @@ async fn a_cycle_of_empty_stages_stops_at_the_cap_and_waits() {
     assert_eq!((&run["run_status"], &run["stage"]), (&json!("running"), &b["id"]), "the 32nd entry is B");
     assert_eq!(log.last().unwrap(), &json!({ "status": "start", "stage_id": b["id"] }));
 }
+
+#[tokio::test]
+async fn whoever_holds_a_task_has_it_in_charge_until_it_is_taken_over() {
+    let (app, ana) = setup().await;
+    let bia = full_member(&app, "bia@example.com").await;
+    let flow = created(&app, &ana, "/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await;
+    let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+    created(
+        &app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": stage["id"], "name": "Da Ana", "action": "close_flow",
+        "require_assignment": true, "responsibility_type": "users", "users": [ana.id] }),
+    )
+    .await;
+    let item = created(&app, &ana, "/ws/types/contratos/items", json!({ "data": {} })).await;
+    let task = tasks_of(&app, &ana, &item["id"]).await[0]["id"].clone();
+    let in_charge = |user: &TestUser| {
+        let user = user.clone();
+        let app = &app;
+        async move { send(app, &user, "GET", "/c-flow-item-tasks/in-charge/count", None).await.json() }
+    };
+    assert_eq!((in_charge(&ana).await, in_charge(&bia).await), (json!(1), json!(0)));
+    // bia (role-less full) takes it over: it is hers to hold, so in her charge.
+    let taken = send(&app, &bia, "POST", &format!("/c-flow-item-tasks/{task}/assign"), None).await;
+    assert_eq!((taken.status, &taken.json()["assigned"]), (200, &json!(bia.id)));
+    assert_eq!((in_charge(&ana).await, in_charge(&bia).await), (json!(1), json!(1)));
+    // ana takes it back: bia no longer holds it.
+    let back = send(&app, &ana, "POST", &format!("/c-flow-item-tasks/{task}/assign"), None).await;
+    assert_eq!((back.status, &back.json()["assigned"]), (200, &json!(ana.id)));
+    assert_eq!((in_charge(&ana).await, in_charge(&bia).await), (json!(1), json!(0)));
+    let log: Vec<Value> = rows(&back.json()["task_log"]).iter().map(|r| r["email"].clone()).collect();
+    assert_eq!(log, [Value::Null, json!("bia@example.com"), json!("ana@example.com")]);
+}
