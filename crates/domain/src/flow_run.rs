@@ -153,6 +153,13 @@ pub fn is_responsible(caller: &Caller<'_>, responsibles: &Responsibles) -> bool 
         || responsibles.groups.iter().any(|g| caller.groups.contains(g))
 }
 
+/// Whether the caller may act on an instance (assign, complete): an override holder, its
+/// assignee, or one of its responsibles — never a viewer (decisions 30–32).
+pub fn may_act(caller: &Caller<'_>, responsibles: &Responsibles, assigned: Option<i64>, overrides: bool) -> bool {
+    caller.member_type != MemberType::Viewer
+        && (overrides || assigned == Some(caller.user_id) || is_responsible(caller, responsibles))
+}
+
 /// A schedule task's audience attributes (decision 65), recorded with each of its events: its
 /// responsibles, and whoever held it before and after the change.
 pub fn audience_attributes(responsibles: &Responsibles, assigned: &[Option<i64>]) -> Value {

@@ -79,6 +79,17 @@ impl Default for StageTaskDef {
 }
 
 impl StageTaskDef {
+    /// Who the task names as responsible.
+    pub fn responsible(&self) -> Responsible<'_> {
+        Responsible {
+            kind: &self.responsibility_type,
+            users: &self.users,
+            groups: &self.module_groups,
+            external_email: self.external_email.as_deref(),
+            field: self.responsible_field.as_deref(),
+        }
+    }
+
     /// The definition's keys as the wire and the events show them.
     pub fn to_map(&self) -> Map<String, Value> {
         let value = json!({ "name": self.name, "description": self.description, "action": self.action,
@@ -187,6 +198,17 @@ pub struct RuleDef {
 }
 
 impl RuleDef {
+    /// Who the rule names as responsible (rules name no outside address).
+    pub fn responsible(&self) -> Responsible<'_> {
+        Responsible {
+            kind: &self.responsible_type,
+            users: &self.users,
+            groups: &self.module_groups,
+            external_email: None,
+            field: self.responsible_field.as_deref(),
+        }
+    }
+
     pub fn to_map(&self) -> Map<String, Value> {
         let value = json!({ "name": self.name, "description": self.description, "conditional": self.conditional,
             "responsible_type": self.responsible_type, "users": self.users, "module_groups": self.module_groups,
@@ -253,14 +275,7 @@ pub fn check_rule(
         details.push(Detail::new("name", "is required"));
     }
     crate::flows::check_conditional(&mut details, "conditional", def.conditional.as_ref(), known.columns);
-    let who = Responsible {
-        kind: &def.responsible_type,
-        users: &def.users,
-        groups: &def.module_groups,
-        external_email: None,
-        field: def.responsible_field.as_deref(),
-    };
-    who.check(&mut details, "responsible_type", known.fields);
+    def.responsible().check(&mut details, "responsible_type", known.fields);
     if details.is_empty() {
         Ok(def)
     } else {
@@ -420,14 +435,7 @@ pub fn check(
     if let Some(field) = optional_text(&mut details, "responsible_field") {
         def.responsible_field = field;
     }
-    let who = Responsible {
-        kind: &def.responsibility_type,
-        users: &def.users,
-        groups: &def.module_groups,
-        external_email: def.external_email.as_deref(),
-        field: def.responsible_field.as_deref(),
-    };
-    who.check(&mut details, "responsibility_type", known.fields);
+    def.responsible().check(&mut details, "responsibility_type", known.fields);
     if let Some(b) = flag(&mut details, "require_assignment") {
         def.require_assignment = b;
     }

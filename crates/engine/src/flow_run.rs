@@ -82,9 +82,7 @@ pub struct Acting<'a> {
 
 impl Acting<'_> {
     fn may_act(&self, task: &ScheduleTaskRecord) -> bool {
-        self.overrides
-            || task.assigned == Some(self.caller.user_id)
-            || flow_run::is_responsible(&self.caller, &responsibles_of(task))
+        flow_run::may_act(&self.caller, &responsibles_of(task), task.assigned, self.overrides)
     }
 
     fn email(&self) -> Option<&str> {
@@ -389,20 +387,8 @@ impl<'a> Run<'a> {
             None
         };
         let responsible = match &rule {
-            Some(r) => Responsible {
-                kind: &r.responsible_type,
-                users: &r.users,
-                groups: &r.module_groups,
-                external_email: None,
-                field: r.responsible_field.as_deref(),
-            },
-            None => Responsible {
-                kind: &def.responsibility_type,
-                users: &def.users,
-                groups: &def.module_groups,
-                external_email: def.external_email.as_deref(),
-                field: def.responsible_field.as_deref(),
-            },
+            Some(rule) => rule.responsible(),
+            None => def.responsible(),
         };
         let (resolved, unified) = self.responsibles(tx, &responsible, item).await?;
         let due_date = self.due_date(def, item);
@@ -482,13 +468,7 @@ impl<'a> Run<'a> {
                     }
                 }
                 if def.responsibility_type == "field_based" && touches(&def.responsible_field) {
-                    let responsible = Responsible {
-                        kind: "field_based",
-                        users: &[],
-                        groups: &[],
-                        external_email: None,
-                        field: def.responsible_field.as_deref(),
-                    };
+                    let responsible = def.responsible();
                     let (resolved, unified) = self.responsibles(tx, &responsible, item).await?;
                     if resolved != responsibles_of(&task) {
                         let change = json!({ "from": task.unified_responsible, "to": unified });

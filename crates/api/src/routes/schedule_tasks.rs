@@ -311,13 +311,8 @@ fn overrides(ctx: &WsCtx, slug: &str) -> bool {
 }
 
 fn may_act(ctx: &WsCtx, seat: &Seat, task: &ScheduleTaskRecord) -> bool {
-    ctx.member_type() != MemberType::Viewer
-        && (overrides(ctx, &task.type_slug)
-            || task.assigned == Some(ctx.principal.user.id)
-            || flow_run::is_responsible(
-                &seat.caller(ctx, &task.type_slug),
-                &enspace_engine::flow_run::responsibles_of(task),
-            ))
+    let responsibles = enspace_engine::flow_run::responsibles_of(task);
+    flow_run::may_act(&seat.caller(ctx, &task.type_slug), &responsibles, task.assigned, overrides(ctx, &task.type_slug))
 }
 
 /// Filters: every key of the task but `is_overdue` (a 400), and `task.name`, `task.action`,
@@ -422,12 +417,10 @@ fn run_error(e: RunError) -> ApiError {
     }
 }
 
-/// Checks decision 42's order before the command: 404, then 403 (may not see, or may not act).
+/// Decision 42's order: 404 and the 403 for what the caller may not see here; the command then
+/// answers 403 when it may see but not act, before any state is told.
 async fn actor_of<'a>(state: &AppState, ctx: &'a WsCtx, seat: &'a Seat, id: i64) -> ApiResult<Acting<'a>> {
     let task = visible_task(state, ctx, seat, id).await?;
-    if !may_act(ctx, seat, &task) {
-        return Err(ApiError::forbidden(format!("Permission denied: you are not a responsible of task {id}")));
-    }
     Ok(Acting {
         author: ctx.author("api"),
         caller: seat.caller(ctx, &task.type_slug),
