@@ -227,7 +227,8 @@ async fn record_line(
         source: line.source,
         now,
     };
-    enspace_store::events::append(tx, event).await.map(|_| ())
+    enspace_store::events::append(tx, event);
+    Ok(())
 }
 
 /// An item history line: the request as it stands.

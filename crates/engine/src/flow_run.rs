@@ -249,7 +249,7 @@ impl<'a> Run<'a> {
             source: author.source,
             now: self.now,
         };
-        enspace_store::events::append_for(tx, event, audience).await?;
+        enspace_store::events::append_for(tx, event, audience);
         Ok(())
     }
 

@@ -107,7 +107,7 @@ async fn record_change(
         source: author.source,
         now,
     };
-    enspace_store::events::append(tx, event).await?;
+    enspace_store::events::append(tx, event);
     Ok(())
 }
 

@@ -92,7 +92,8 @@ async fn record_member(
     };
     let event =
         NewEvent { workspace_id, kind, subject, changes, actor: author.actor(), source: author.source, now: now_ms() };
-    enspace_store::events::append(tx, event).await.map(|_| ())
+    enspace_store::events::append(tx, event);
+    Ok(())
 }
 
 /// Someone to invite, checked.

@@ -79,7 +79,8 @@ pub(crate) async fn record_definition(
     }
     let (kind, subject) = (change.kind, change.subject);
     let event = NewEvent { workspace_id, kind, subject, changes, actor: author.actor(), source: author.source, now };
-    enspace_store::events::append(tx, event).await.map(|_| ())
+    enspace_store::events::append(tx, event);
+    Ok(())
 }
 
 /// Creates a type (`slug` given, or derived from the name).

@@ -323,8 +323,8 @@ impl Db {
     /// A write transaction (on SQLite, on the single writer connection).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { sqlite, .. } => Tx::Sqlite(sqlite.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite { sqlite, .. } => Tx::new(Conn::Sqlite(sqlite.begin().await?)),
+            Db::Postgres(pool) => Tx::new(Conn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -406,32 +406,46 @@ impl Reader<'_> {
 }
 
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
+///
+/// It also holds the events its commands appended (`events::append`): they are written
+/// together, in the order appended, just before the transaction commits (or its writer's
+/// savepoint is released, `group.rs`). One statement for all of a command's events, and on
+/// PostgreSQL the event log's workspace lock held only from that statement to the commit.
+pub struct Tx {
+    conn: Conn,
+    pub(crate) events: Vec<crate::events::Pending>,
+}
+
+enum Conn {
     Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    fn new(conn: Conn) -> Tx {
+        Tx { conn, events: Vec::new() }
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        Ok(match self {
-            Tx::Sqlite(tx) => tx.execute(sql, params)?,
-            Tx::Postgres(tx) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => tx.execute(sql, params)?,
+            Conn::Postgres(tx) => {
                 bind_pg(sql, params).execute(&mut **tx).await.map_err(StoreError::from_sqlx)?.rows_affected()
             }
         })
     }
 
     pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        match self {
-            Tx::Sqlite(tx) => tx.fetch_all(sql, params),
-            Tx::Postgres(tx) => {
+        match &mut self.conn {
+            Conn::Sqlite(tx) => tx.fetch_all(sql, params),
+            Conn::Postgres(tx) => {
                 convert(bind_pg(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, pg_row)
             }
         }
@@ -445,10 +459,12 @@ impl Tx {
         self.fetch_optional(sql, params).await?.ok_or(StoreError::NotFound)
     }
 
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit()?,
-            Tx::Postgres(tx) => tx.commit().await?,
+    /// Writes the appended events, then commits.
+    pub async fn commit(mut self) -> Result<()> {
+        crate::events::flush(&mut self).await?;
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit()?,
+            Conn::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use enspace_domain::list::{FieldKind, ListQuery};
 use serde_json::{Map, Value as Json};
 
 use crate::{
-    db::{Backend, Db, Row, Tx},
+    db::{Backend, Db, Row, Tx, Value},
     error::Result,
     list::{ListField, ListSpec, Sql},
     params,
@@ -68,16 +68,26 @@ const EVENT_LOCK_CLASS: i64 = 0x4556 << 48;
 const INSERT: &str = "INSERT INTO events (workspace_id, kind, subject_type, subject_id, subject_reference, type_id, \
     item_type, item_id, item_reference, changes, actor_user, actor_email, actor_key, source, created_at, audience)";
 
-/// Appends an event in the caller's transaction; answers its id. On PostgreSQL the workspace's
-/// log lock is taken by the same statement, before the id is drawn (one round trip, not two):
-/// ids are then handed out in the order the transactions will commit.
-pub async fn append(tx: &mut Tx, event: NewEvent<'_>) -> Result<i64> {
-    append_for(tx, event, None).await
+/// An appended event waiting in its transaction: its row's values, in [`INSERT`]'s order.
+pub(crate) struct Pending {
+    workspace_id: i64,
+    values: [Value; 16],
+}
+
+/// Rows per statement when the appended events are written: under both databases' limits on
+/// bound values (16 a row).
+const ROWS_PER_INSERT: usize = 256;
+
+/// Appends an event to the caller's transaction. It is written with the transaction's other
+/// events when it commits ([`flush`]): nothing reads the log inside a write, and one statement
+/// for a command's events is cheaper than one each.
+pub fn append(tx: &mut Tx, event: NewEvent<'_>) {
+    append_for(tx, event, None)
 }
 
 /// [`append`] with the event's audience attributes: who else may read it beside those its
 /// kind's permission admits (a schedule task's responsibles and assignees, decision 65).
-pub async fn append_for(tx: &mut Tx, event: NewEvent<'_>, audience: Option<Json>) -> Result<i64> {
+pub fn append_for(tx: &mut Tx, event: NewEvent<'_>, audience: Option<Json>) {
     let values = params![
         event.workspace_id,
         event.kind,
@@ -94,24 +104,60 @@ pub async fn append_for(tx: &mut Tx, event: NewEvent<'_>, audience: Option<Json>
         event.actor.key,
         event.source,
         event.now,
-        audience,
-        EVENT_LOCK_CLASS | event.workspace_id
+        audience
     ];
-    let sql = match tx.backend() {
-        // The lock is a volatile function in a subquery: it runs before the row (and its id)
-        // is made, and is never folded away.
-        Backend::Postgres => format!(
-            "{INSERT} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
-             FROM (SELECT pg_advisory_xact_lock($17)) AS log_lock RETURNING id"
-        ),
-        Backend::Sqlite => {
-            format!(
-                "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id"
-            )
+    tx.events.push(Pending { workspace_id: event.workspace_id, values });
+}
+
+/// Writes the transaction's appended events in the order appended, and answers their ids. The
+/// transaction's commit calls it; a caller may call it earlier. On PostgreSQL the same statement
+/// first takes each of the events' workspaces' log locks (in workspace order), before their
+/// ids are drawn: ids are then handed out in the order the transactions commit.
+pub async fn flush(tx: &mut Tx) -> Result<Vec<i64>> {
+    if tx.events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pending = std::mem::take(&mut tx.events);
+    let mut ids = Vec::with_capacity(pending.len());
+    let mut workspaces: Vec<i64> = pending.iter().map(|p| p.workspace_id).collect();
+    workspaces.sort_unstable();
+    workspaces.dedup();
+    for (chunk_index, chunk) in pending.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut sql = String::from(INSERT);
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16 + workspaces.len());
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|event| {
+                let first = params.len();
+                params.extend(event.values.iter().cloned());
+                let row: Vec<String> = (first + 1..=first + 16).map(|n| format!("${n}")).collect();
+                format!("({})", row.join(", "))
+            })
+            .collect();
+        match tx.backend() {
+            // The locks are volatile functions in a subquery: they run before the first row
+            // (and its id) is made, and are never folded away. Only the first statement needs
+            // them; a transaction keeps them to its end.
+            Backend::Postgres if chunk_index == 0 => {
+                let first = params.len();
+                params.extend(workspaces.iter().map(|ws| Value::from(EVENT_LOCK_CLASS | ws)));
+                let locks: Vec<String> =
+                    (first + 1..=params.len()).map(|n| format!("pg_advisory_xact_lock(${n})")).collect();
+                sql.push_str(&format!(
+                    " SELECT v.* FROM (VALUES {}) AS v, (SELECT {}) AS log_lock",
+                    rows.join(", "),
+                    locks.join(", ")
+                ));
+            }
+            _ => sql.push_str(&format!(" VALUES {}", rows.join(", "))),
         }
-    };
-    let values = if tx.backend() == Backend::Postgres { &values[..] } else { &values[..16] };
-    tx.fetch_one(&sql, values).await?.i64("id")
+        sql.push_str(" RETURNING id");
+        let mut written: Vec<i64> = tx.fetch_all(&sql, &params).await?.iter().map(|r| r.i64("id")).collect::<Result<_>>()?;
+        // RETURNING's order is not promised; the ids were drawn in row order.
+        written.sort_unstable();
+        ids.extend(written);
+    }
+    Ok(ids)
 }
 
 const COLUMNS: &str = "e.id, e.kind, e.subject_type, e.subject_id, e.subject_reference, e.type_id, e.item_type, \

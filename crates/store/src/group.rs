@@ -99,6 +99,7 @@ async fn undo_vanished(state: &mut State) {
     }
     state.savepoint_open = false;
     if let Some(tx) = state.tx.as_mut() {
+        tx.events.clear();
         // "no such savepoint" means it was released before the cancellation: nothing to undo.
         let _ = tx.execute(&format!("ROLLBACK TO {SAVEPOINT}"), &[]).await;
         let _ = tx.execute(&format!("RELEASE {SAVEPOINT}"), &[]).await;
@@ -177,6 +178,15 @@ impl Batch {
             Inner::Sqlite { guard, group, _wake } => (guard, group, _wake),
         };
         let tx = guard.tx.as_mut().expect("a batch holds its transaction");
+        // The write's events go in its savepoint: the next writer's stay apart, and a write
+        // whose events fail is undone like any failed write.
+        let result = match result {
+            Ok(value) => crate::events::flush(tx).await.map(|_| value).map_err(E::from),
+            Err(e) => {
+                tx.events.clear();
+                Err(e)
+            }
+        };
         let ended = match &result {
             Ok(_) => tx.execute(&format!("RELEASE {SAVEPOINT}"), &[]).await.map(|_| ()),
             Err(_) => match tx.execute(&format!("ROLLBACK TO {SAVEPOINT}"), &[]).await {

@@ -257,11 +257,14 @@ async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
         now: n,
     };
     let mut first = app.db.begin().await.unwrap();
-    let first_id = enspace_store::events::append(&mut first, event(1)).await.unwrap();
+    enspace_store::events::append(&mut first, event(1));
+    // Written now rather than at the commit: the log lock is then held from here.
+    let first_id = enspace_store::events::flush(&mut first).await.unwrap()[0];
     let db = app.db.clone();
     let second = tokio::spawn(async move {
         let mut tx = db.begin().await.unwrap();
-        let id = enspace_store::events::append(&mut tx, event(2)).await.unwrap();
+        enspace_store::events::append(&mut tx, event(2));
+        let id = enspace_store::events::flush(&mut tx).await.unwrap()[0];
         tx.commit().await.unwrap();
         id
     });
