@@ -32,14 +32,15 @@ pub async fn get(db: &Db, workspace_id: i64) -> Result<Calendar, CalendarError> 
 /// reads falls back to the default rather than failing the write that needs a due date (it is
 /// logged: a bug or a hand-edited row).
 pub async fn get_in(tx: &mut Tx, workspace_id: i64) -> Result<Calendar, StoreError> {
-    match read(workspace_id, enspace_store::calendars::get_in(tx, workspace_id).await?) {
-        Ok(calendar) => Ok(calendar),
-        Err(CalendarError::Store(e)) => Err(e),
-        Err(e) => {
-            tracing::error!(error = ?e, "a stored calendar does not read; using the default");
-            Ok(Calendar::default())
-        }
-    }
+    Ok(stored_or_default(workspace_id, enspace_store::calendars::get_in(tx, workspace_id).await?))
+}
+
+/// A calendar row a command read with something else ([`get_in`]'s fallback).
+pub(crate) fn stored_or_default(workspace_id: i64, row: Option<CalendarRow>) -> Calendar {
+    read(workspace_id, row).unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "a stored calendar does not read; using the default");
+        Calendar::default()
+    })
 }
 
 fn read(workspace_id: i64, row: Option<CalendarRow>) -> Result<Calendar, CalendarError> {

@@ -29,7 +29,7 @@ use enspace_store::{
     flows::{FlowItemRecord, FlowRecord, RuleRecord, StageRecord, StageTaskRecord, TransitionRecord},
     items::ItemRecord,
     record,
-    schedule_tasks::{self as store, NewScheduleTask, ScheduleTaskRecord},
+    schedule_tasks::{self as store, NewScheduleTask, ScheduleTaskRecord, Startable},
     types::TypeRecord,
     Db, StoreError, Tx,
 };
@@ -127,6 +127,16 @@ fn holds(conditional: Option<&Value>, item: &ItemRecord, columns: &TypeColumns) 
 
 /// One command's run: what it reads once (the type, its calendar) and how many stages it
 /// entered by itself (decision 18's cap).
+/// An instance about to be made: what its stage task and the item decided.
+struct Instance {
+    task_id: i64,
+    stage_id: i64,
+    def: StageTaskDef,
+    resolved: Responsibles,
+    unified: String,
+    due_date: Option<i64>,
+}
+
 struct Run<'a> {
     record: &'a TypeRecord,
     columns: TypeColumns,
@@ -146,14 +156,25 @@ impl<'a> Run<'a> {
         author: &Author<'a>,
         now: i64,
     ) -> Result<Run<'a>, StoreError> {
-        Ok(Run {
+        let calendar = crate::calendar::get_in(tx, record.workspace_id).await?;
+        Ok(Run::with_calendar(record, fields, author, now, calendar))
+    }
+
+    fn with_calendar(
+        record: &'a TypeRecord,
+        fields: &[FieldRecord],
+        author: &Author<'a>,
+        now: i64,
+        calendar: Calendar,
+    ) -> Run<'a> {
+        Run {
             record,
             columns: TypeColumns::new(fields.iter().map(|f| &f.def)),
-            calendar: crate::calendar::get_in(tx, record.workspace_id).await?,
+            calendar,
             author: Author { source: "flow", ..author.clone() },
             now,
             entries: 0,
-        })
+        }
     }
 
     /// A run that only removes: it reads no fields or calendar.
@@ -187,13 +208,13 @@ impl<'a> Run<'a> {
         let Some(item) = enspace_store::items::get_in(tx, ws, self.record.id, &removed.item_reference).await? else {
             return Ok(());
         };
-        if let Some(next) = self.leave(tx, run, &stage, None, false, &item).await? {
+        if let Some(next) = self.leave(tx, run, stage.id, None, false, &item).await? {
             self.enter(tx, run, next, &item).await?;
         }
         Ok(())
     }
 
-    async fn event(
+    fn event(
         &self,
         tx: &mut Tx,
         kind: &str,
@@ -201,13 +222,13 @@ impl<'a> Run<'a> {
         item: (i64, &str),
         changes: Value,
         author: &Author<'_>,
-    ) -> Result<(), StoreError> {
-        self.event_for(tx, kind, subject, item, changes, author, None).await
+    ) {
+        self.event_for(tx, kind, subject, item, changes, author, None)
     }
 
     /// A schedule task's event, with its audience attributes (its responsibles, and who held
     /// it before and after: decision 65).
-    async fn task_event(
+    fn task_event(
         &self,
         tx: &mut Tx,
         kind: &str,
@@ -215,14 +236,14 @@ impl<'a> Run<'a> {
         held_before: Option<i64>,
         changes: Value,
         author: &Author<'_>,
-    ) -> Result<(), StoreError> {
+    ) {
         let audience = audience_attributes(&responsibles_of(task), &[held_before, task.assigned]);
         let (subject, item) = (("schedule_task", task.id), (task.item_id, task.item_reference.as_str()));
-        self.event_for(tx, kind, subject, item, changes, author, Some(audience)).await
+        self.event_for(tx, kind, subject, item, changes, author, Some(audience))
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn event_for(
+    fn event_for(
         &self,
         tx: &mut Tx,
         kind: &str,
@@ -231,7 +252,7 @@ impl<'a> Run<'a> {
         changes: Value,
         author: &Author<'_>,
         audience: Option<Value>,
-    ) -> Result<(), StoreError> {
+    ) {
         let event = NewEvent {
             workspace_id: self.record.workspace_id,
             kind,
@@ -250,12 +271,11 @@ impl<'a> Run<'a> {
             now: self.now,
         };
         enspace_store::events::append_for(tx, event, audience);
-        Ok(())
     }
 
     /// Starts each of `flows` (the type's startable ones) whose start condition holds.
-    async fn start(&mut self, tx: &mut Tx, flows: Vec<(FlowRecord, i64)>, item: &ItemRecord) -> Result<(), StoreError> {
-        for (flow, start_stage) in flows {
+    async fn start(&mut self, tx: &mut Tx, flows: Vec<Startable>, item: &ItemRecord) -> Result<(), StoreError> {
+        for Startable { flow, start_stage, tasks } in flows {
             if flow.start_type == "conditional" && !holds(flow.conditional.as_ref(), item, &self.columns) {
                 continue;
             }
@@ -266,8 +286,7 @@ impl<'a> Run<'a> {
                     .await?;
             let changes =
                 json!({ "flow": { "from": null, "to": flow.id }, "run_status": { "from": null, "to": "running" } });
-            self.event(tx, "flow_item.started", ("flow_item", id), (item.id, &item.reference), changes, &self.author)
-                .await?;
+            self.event(tx, "flow_item.started", ("flow_item", id), (item.id, &item.reference), changes, &self.author);
             let mut run = FlowItemRecord {
                 id,
                 workspace_id: self.record.workspace_id,
@@ -282,7 +301,7 @@ impl<'a> Run<'a> {
                 created_at: self.now,
                 updated_at: self.now,
             };
-            self.entered(tx, &mut run, start_stage, item).await?;
+            self.entered(tx, &mut run, start_stage, Some(tasks), item).await?;
         }
         Ok(())
     }
@@ -296,7 +315,7 @@ impl<'a> Run<'a> {
         item: &ItemRecord,
     ) -> Result<(), StoreError> {
         self.log_entry(tx, run, stage_id).await?;
-        self.entered(tx, run, stage_id, item).await
+        self.entered(tx, run, stage_id, None, item).await
     }
 
     async fn log_entry(&self, tx: &mut Tx, run: &mut FlowItemRecord, stage_id: i64) -> Result<(), StoreError> {
@@ -311,31 +330,36 @@ impl<'a> Run<'a> {
     /// Goes on by itself from a stage just entered (its `start` row written) while nobody is
     /// needed: every instance of the stage is made, then its `sendmail` tasks are done, then a
     /// visit left with nothing open ends and its transition is followed (decisions 17, 18) —
-    /// until a visit waits for someone, the run ends, or the cap is reached.
+    /// until a visit waits for someone, the run ends, or the cap is reached. The stage is one
+    /// the caller found active (a start stage, or a transition's target `leave` checked);
+    /// `tasks`: its tasks when the caller has read them already.
     async fn entered(
         &mut self,
         tx: &mut Tx,
         run: &mut FlowItemRecord,
         stage_id: i64,
+        mut tasks: Option<Vec<StageTaskRecord>>,
         item: &ItemRecord,
     ) -> Result<(), StoreError> {
         let mut stage_id = stage_id;
         loop {
             self.entries += 1;
             let visit = (run.stages_log.as_array().map_or(0, Vec::len) as i64 - 1).max(0);
-            let Some(stage) = record::get_in::<StageRecord>(tx, self.record.workspace_id, stage_id).await? else {
-                return Ok(());
+            let tasks: Vec<StageTaskRecord> = match tasks.take() {
+                Some(tasks) => tasks,
+                None => {
+                    record::all_in(tx, self.record.workspace_id, "k.stage_id", stage_id, "k.position, k.id").await?
+                }
             };
-            let tasks: Vec<StageTaskRecord> =
-                record::all_in(tx, self.record.workspace_id, "k.stage_id", stage.id, "k.position, k.id").await?;
-            let mut made = Vec::new();
+            let mut planned = Vec::new();
             for task in &tasks {
                 let def = StageTaskDef::from_map(&task.def);
                 if def.start_type == "conditional" && !holds(def.conditional.as_ref(), item, &self.columns) {
                     continue;
                 }
-                made.push((self.instantiate(tx, run, task, &def, visit, item).await?, def));
+                planned.push(self.plan(tx, task, def, item).await?);
             }
+            let made = self.instantiate(tx, run, visit, item, planned).await?;
             let mut open = made.len();
             for (id, def) in made.iter().filter(|(_, def)| def.action == "sendmail") {
                 self.send(tx, def, item).await?;
@@ -349,12 +373,12 @@ impl<'a> Run<'a> {
             if self.entries >= STAGE_ENTRY_CAP {
                 tracing::error!(
                     flow_item = run.id,
-                    stage = stage.id,
+                    stage = stage_id,
                     "a flow item entered {STAGE_ENTRY_CAP} stages in one command; it waits in this one"
                 );
                 return Ok(());
             }
-            match self.leave(tx, run, &stage, None, false, item).await? {
+            match self.leave(tx, run, stage_id, None, false, item).await? {
                 Some(next) => {
                     self.log_entry(tx, run, next).await?;
                     stage_id = next;
@@ -364,20 +388,17 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Makes one instance: its responsibles resolved and its due date fixed now (decision 22).
-    async fn instantiate(
+    /// Plans one instance: its responsibles resolved and its due date fixed now (decision 22).
+    async fn plan(
         &self,
         tx: &mut Tx,
-        run: &FlowItemRecord,
         task: &StageTaskRecord,
-        def: &StageTaskDef,
-        visit: i64,
+        def: StageTaskDef,
         item: &ItemRecord,
-    ) -> Result<i64, StoreError> {
-        let ws = self.record.workspace_id;
+    ) -> Result<Instance, StoreError> {
         let rule = if def.responsibility_type == "responsible_rules" {
             let rules: Vec<RuleRecord> =
-                record::all_in(tx, ws, "u.type_id", self.record.id, "u.position, u.id").await?;
+                record::all_in(tx, self.record.workspace_id, "u.type_id", self.record.id, "u.position, u.id").await?;
             let picked = rules
                 .iter()
                 .map(|r| RuleDef::from_map(&r.def))
@@ -391,40 +412,55 @@ impl<'a> Run<'a> {
             None => def.responsible(),
         };
         let (resolved, unified) = self.responsibles(tx, &responsible, item).await?;
-        let due_date = self.due_date(def, item);
+        let due_date = self.due_date(&def, item);
+        Ok(Instance { task_id: task.id, stage_id: task.stage_id, def, resolved, unified, due_date })
+    }
+
+    /// Makes a visit's planned instances (one statement for them all), each with its
+    /// `schedule_task.created`; answers their ids with their definitions.
+    async fn instantiate(
+        &self,
+        tx: &mut Tx,
+        run: &FlowItemRecord,
+        visit: i64,
+        item: &ItemRecord,
+        planned: Vec<Instance>,
+    ) -> Result<Vec<(i64, StageTaskDef)>, StoreError> {
         let log = json!([task_log_row(None, "waiting", self.now)]);
-        let id = store::insert_task(
-            tx,
-            NewScheduleTask {
-                workspace_id: ws,
+        let new: Vec<NewScheduleTask> = planned
+            .iter()
+            .map(|p| NewScheduleTask {
+                workspace_id: self.record.workspace_id,
                 type_id: self.record.id,
                 flow_item_id: run.id,
-                task_id: task.id,
-                stage_id: task.stage_id,
+                task_id: p.task_id,
+                stage_id: p.stage_id,
                 visit,
                 item_reference: &item.reference,
-                due_date,
-                responsibility_type: &def.responsibility_type,
-                everybody: resolved.everybody,
-                users: &resolved.users,
-                groups: &resolved.groups,
-                external_email: resolved.external.as_deref(),
-                unified_responsible: &unified,
+                due_date: p.due_date,
+                responsibility_type: &p.def.responsibility_type,
+                everybody: p.resolved.everybody,
+                users: &p.resolved.users,
+                groups: &p.resolved.groups,
+                external_email: p.resolved.external.as_deref(),
+                unified_responsible: &p.unified,
                 task_log: &log,
                 now: self.now,
-            },
-        )
-        .await?;
-        let changes = json!({
-            "work_status": { "from": null, "to": "waiting" },
-            "task": { "from": null, "to": task.id },
-            "due_date": { "from": null, "to": due_date.map(enspace_domain::time::format_ms) },
-            "unified_responsible": { "from": null, "to": unified },
-        });
-        let audience = audience_attributes(&resolved, &[]);
-        let (subject, item_ref) = (("schedule_task", id), (item.id, item.reference.as_str()));
-        self.event_for(tx, "schedule_task.created", subject, item_ref, changes, &self.author, Some(audience)).await?;
-        Ok(id)
+            })
+            .collect();
+        let ids = store::insert_tasks(tx, &new).await?;
+        for (p, id) in planned.iter().zip(&ids) {
+            let changes = json!({
+                "work_status": { "from": null, "to": "waiting" },
+                "task": { "from": null, "to": p.task_id },
+                "due_date": { "from": null, "to": p.due_date.map(enspace_domain::time::format_ms) },
+                "unified_responsible": { "from": null, "to": p.unified },
+            });
+            let audience = audience_attributes(&p.resolved, &[]);
+            let (subject, item_ref) = (("schedule_task", *id), (item.id, item.reference.as_str()));
+            self.event_for(tx, "schedule_task.created", subject, item_ref, changes, &self.author, Some(audience));
+        }
+        Ok(ids.into_iter().zip(planned.into_iter().map(|p| p.def)).collect())
     }
 
     /// Who `responsible` names for the item, and how people read it.
@@ -483,7 +519,7 @@ impl<'a> Run<'a> {
                 if !changes.is_empty() {
                     store::save_plan(tx, &mut task, self.now).await?;
                     let (kind, changes) = ("schedule_task.updated", Value::Object(changes));
-                    self.task_event(tx, kind, &task, task.assigned, changes, &self.author).await?;
+                    self.task_event(tx, kind, &task, task.assigned, changes, &self.author);
                 }
             }
         }
@@ -583,7 +619,8 @@ impl<'a> Run<'a> {
         task.task_log.push(task_log_row(None, "complete", self.now));
         store::save_task(tx, &mut task, self.now).await?;
         let changes = json!({ "work_status": { "from": from, "to": "complete" } });
-        self.task_event(tx, "schedule_task.completed", &task, task.assigned, changes, author).await
+        self.task_event(tx, "schedule_task.completed", &task, task.assigned, changes, author);
+        Ok(())
     }
 
     /// Removes a task (`removed`, `inactive`, `deleted_at`, a `task_log` row; decision 43).
@@ -600,17 +637,18 @@ impl<'a> Run<'a> {
         task.task_log.push(task_log_row(by, "removed", self.now));
         store::save_task(tx, task, self.now).await?;
         let changes = json!({ "work_status": { "from": from, "to": "removed" }, "status": { "from": "active", "to": "inactive" } });
-        self.task_event(tx, "schedule_task.removed", task, task.assigned, changes, author).await
+        self.task_event(tx, "schedule_task.removed", task, task.assigned, changes, author);
+        Ok(())
     }
 
-    /// Ends the visit of `stage`: its open tasks removed, its `complete` row (with `by`, the
+    /// Ends the visit of stage `stage_id`: its open tasks removed, its `complete` row (with `by`, the
     /// person whose completion ended it), then the first transition that holds — or, with
     /// `close_flow` or none holding, the end of the run. Answers the stage to enter next.
     async fn leave(
         &mut self,
         tx: &mut Tx,
         run: &mut FlowItemRecord,
-        stage: &StageRecord,
+        stage_id: i64,
         by: Option<&str>,
         close_flow: bool,
         item: &ItemRecord,
@@ -623,12 +661,12 @@ impl<'a> Run<'a> {
         run.stages_log
             .as_array_mut()
             .expect("stages_log is a list")
-            .push(stage_log_row("complete", stage.id, self.now, by));
+            .push(stage_log_row("complete", stage_id, self.now, by));
         let next = if close_flow {
             None
         } else {
             let transitions: Vec<TransitionRecord> =
-                record::all_in(tx, ws, "r.from_stage", stage.id, "r.position, r.id").await?;
+                record::all_in(tx, ws, "r.from_stage", stage_id, "r.position, r.id").await?;
             let mut next = None;
             for transition in transitions {
                 if !holds(transition.conditional.as_ref(), item, &self.columns) {
@@ -644,14 +682,14 @@ impl<'a> Run<'a> {
             next
         };
         let (kind, changes) = match next {
-            Some(to) => ("flow_item.stage_changed", json!({ "stage": { "from": stage.id, "to": to } })),
+            Some(to) => ("flow_item.stage_changed", json!({ "stage": { "from": stage_id, "to": to } })),
             None => {
                 run.run_status = "complete".into();
                 store::save_flow_item(tx, run, self.now).await?;
                 ("flow_item.completed", json!({ "run_status": { "from": "running", "to": "complete" } }))
             }
         };
-        self.event(tx, kind, ("flow_item", run.id), (item.id, &item.reference), changes, &author).await?;
+        self.event(tx, kind, ("flow_item", run.id), (item.id, &item.reference), changes, &author);
         Ok(next)
     }
 }
@@ -665,13 +703,15 @@ pub(crate) async fn start(
     author: &Author<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
-    // Most types have no flow: one indexed read decides it before anything else is loaded.
-    let flows = store::startable_flows(tx, record.workspace_id, record.id).await?;
-    if flows.is_empty() {
+    // Most types have no flow: one indexed read decides it, and when there is one it brought
+    // what the start needs.
+    let plan = store::start_plan(tx, record.workspace_id, record.id).await?;
+    if plan.flows.is_empty() {
         return Ok(());
     }
-    let mut run = Run::new(tx, record, fields, author, now).await?;
-    run.start(tx, flows, item).await
+    let calendar = crate::calendar::stored_or_default(record.workspace_id, plan.calendar);
+    let mut run = Run::with_calendar(record, fields, author, now, calendar);
+    run.start(tx, plan.flows, item).await
 }
 
 /// An item update moves the open tasks that follow the changed fields (decision 35), in the
@@ -745,7 +785,7 @@ async fn remove_runs(
         let reference = flow_item.item_reference.clone().unwrap_or_default();
         let changes = json!({ "run_status": { "from": "running", "to": "removed" } });
         let item = (flow_item.item_id, reference.as_str());
-        run.event(tx, "flow_item.removed", ("flow_item", flow_item.id), item, changes, &run.author).await?;
+        run.event(tx, "flow_item.removed", ("flow_item", flow_item.id), item, changes, &run.author);
         for mut task in store::open_of_flow_item(tx, record.workspace_id, flow_item.id).await? {
             run.remove_task(tx, &mut task, author.email, &run.author).await?;
         }
@@ -834,7 +874,7 @@ pub async fn assign(db: &Db, workspace_id: i64, id: i64, acting: &Acting<'_>) ->
     let run = Run { author: acting.author.clone(), ..Run::bare(&record, &acting.author, now) };
     let changes =
         json!({ "work_status": { "from": from.0, "to": "working" }, "assigned": { "from": from.1, "to": me } });
-    run.task_event(&mut tx, "schedule_task.assigned", &task, from.1, changes, &acting.author).await?;
+    run.task_event(&mut tx, "schedule_task.assigned", &task, from.1, changes, &acting.author);
     tx.commit().await?;
     Ok(task)
 }
@@ -956,11 +996,11 @@ pub async fn complete(
     task.task_log.push(task_log_row(acting.email(), "complete", now));
     store::save_task(&mut tx, &mut task, now).await?;
     let changes = json!({ "work_status": { "from": from, "to": "complete" } });
-    runner.task_event(&mut tx, "schedule_task.completed", &task, task.assigned, changes, &acting.author).await?;
+    runner.task_event(&mut tx, "schedule_task.completed", &task, task.assigned, changes, &acting.author);
     if let Some(stage) = stage.filter(|_| run.run_status == "running" && run.stage_id == Some(task.stage_id)) {
         let open = store::open_of_flow_item(&mut tx, workspace_id, run.id).await?.len();
         if let Visit::Ends { close_flow } = flow_run::visit_after(&progress, Some(&def.action), open) {
-            if let Some(next) = runner.leave(&mut tx, &mut run, &stage, acting.email(), close_flow, &item).await? {
+            if let Some(next) = runner.leave(&mut tx, &mut run, stage.id, acting.email(), close_flow, &item).await? {
                 runner.enter(&mut tx, &mut run, next, &item).await?;
             }
         }

@@ -21,7 +21,7 @@ pub struct CalendarRow {
 const SELECT: &str =
     "SELECT time_zone, work_days, work_hours, holidays FROM workspace_calendars WHERE workspace_id = $1";
 
-fn from_row(r: &crate::db::Row) -> Result<CalendarRow> {
+pub(crate) fn from_row(r: &crate::db::Row) -> Result<CalendarRow> {
     Ok(CalendarRow {
         time_zone: r.text("time_zone")?,
         work_days: r.json("work_days")?,

@@ -152,7 +152,8 @@ pub async fn flush(tx: &mut Tx) -> Result<Vec<i64>> {
             _ => sql.push_str(&format!(" VALUES {}", rows.join(", "))),
         }
         sql.push_str(" RETURNING id");
-        let mut written: Vec<i64> = tx.fetch_all(&sql, &params).await?.iter().map(|r| r.i64("id")).collect::<Result<_>>()?;
+        let mut written: Vec<i64> =
+            tx.fetch_all(&sql, &params).await?.iter().map(|r| r.i64("id")).collect::<Result<_>>()?;
         // RETURNING's order is not promised; the ids were drawn in row order.
         written.sort_unstable();
         ids.extend(written);

@@ -2,13 +2,16 @@
 //! who is responsible for each. Every command on a flow item's tasks first locks the flow item
 //! row (`lock_flow_item`), so two of them on one run take turns (decision 41).
 
+use std::collections::HashMap;
+
 use enspace_domain::list::FieldKind;
 use serde_json::Value as Json;
 
 use crate::{
+    calendars::CalendarRow,
     db::{Row, Tx},
-    error::Result,
-    flows::{FlowItemRecord, FlowRecord},
+    error::{Result, StoreError},
+    flows::{FlowItemRecord, FlowRecord, StageTaskRecord},
     list::{ListField, ListSpec, Sql},
     params,
     record::{self, Record},
@@ -286,18 +289,64 @@ pub async fn lock_flow_item(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<O
     record::get_in(tx, workspace_id, id).await
 }
 
-/// The type's active flows that have a start stage, with it (in id order).
-pub async fn startable_flows(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<Vec<(FlowRecord, i64)>> {
+/// A flow that starts on the type's new items: its start stage and that stage's tasks, in order.
+#[derive(Debug, Clone)]
+pub struct Startable {
+    pub flow: FlowRecord,
+    pub start_stage: i64,
+    pub tasks: Vec<StageTaskRecord>,
+}
+
+/// What starting an item's flows needs, read in one statement because every item create asks:
+/// the type's active flows that have a start stage (in id order, none for most types), their
+/// start stages' tasks, and the workspace's calendar (`None` while it keeps the default).
+#[derive(Debug, Clone, Default)]
+pub struct StartPlan {
+    pub flows: Vec<Startable>,
+    pub calendar: Option<CalendarRow>,
+}
+
+pub async fn start_plan(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<StartPlan> {
     let sql = format!(
-        "SELECT {}, s.id AS start_stage FROM {} JOIN flow_stages s ON s.flow_id = f.id AND s.is_start \
-         AND s.deleted_at IS NULL AND s.status = 'active' WHERE f.workspace_id = $1 AND f.type_id = $2 \
-         AND f.status = 'active' AND {} ORDER BY f.id",
+        "SELECT {}, s.id AS start_stage, k.id AS task_id, k.position AS task_position, k.def AS task_def, \
+         k.created_by AS task_created_by, k.created_at AS task_created_at, k.updated_at AS task_updated_at, \
+         c.time_zone, c.work_days, c.work_hours, c.holidays \
+         FROM {} JOIN flow_stages s ON s.flow_id = f.id AND s.is_start AND s.deleted_at IS NULL \
+         AND s.status = 'active' LEFT JOIN stage_tasks k ON k.stage_id = s.id AND k.deleted_at IS NULL \
+         LEFT JOIN workspace_calendars c ON c.workspace_id = f.workspace_id \
+         WHERE f.workspace_id = $1 AND f.type_id = $2 AND f.status = 'active' AND {} \
+         ORDER BY f.id, k.position, k.id",
         FlowRecord::COLUMNS,
         FlowRecord::FROM,
         FlowRecord::ALIVE
     );
-    let rows = tx.fetch_all(&sql, &params![workspace_id, type_id]).await?;
-    rows.iter().map(|r| Ok((FlowRecord::from_row(r)?, r.i64("start_stage")?))).collect()
+    let mut plan = StartPlan::default();
+    for row in tx.fetch_all(&sql, &params![workspace_id, type_id]).await? {
+        if plan.calendar.is_none() && row.opt_text("time_zone")?.is_some() {
+            plan.calendar = Some(crate::calendars::from_row(&row)?);
+        }
+        let flow_id = row.i64("id")?;
+        if plan.flows.last().is_none_or(|last| last.flow.id != flow_id) {
+            let flow = FlowRecord::from_row(&row)?;
+            plan.flows.push(Startable { flow, start_stage: row.i64("start_stage")?, tasks: Vec::new() });
+        }
+        let startable = plan.flows.last_mut().expect("pushed above");
+        let Some(id) = row.opt_i64("task_id")? else { continue };
+        startable.tasks.push(StageTaskRecord {
+            id,
+            workspace_id,
+            stage_id: startable.start_stage,
+            flow_id,
+            type_id: startable.flow.type_id,
+            type_slug: startable.flow.type_slug.clone(),
+            position: row.i64("task_position")?,
+            def: row.json("task_def")?.as_object().cloned().unwrap_or_default(),
+            created_by: row.opt_i64("task_created_by")?,
+            created_at: row.i64("task_created_at")?,
+            updated_at: row.i64("task_updated_at")?,
+        });
+    }
+    Ok(plan)
 }
 
 pub async fn insert_flow_item(
@@ -430,36 +479,57 @@ pub struct NewScheduleTask<'a> {
     pub now: i64,
 }
 
-pub async fn insert_task(tx: &mut Tx, new: NewScheduleTask<'_>) -> Result<i64> {
-    let id = tx
-        .fetch_one(
-            "INSERT INTO schedule_tasks (workspace_id, type_id, flow_item_id, task_id, stage_id, visit, item_reference, \
-             work_status, status, due_date, responsibility_type, everybody, responsible_users, responsible_groups, \
-             external_email, unified_responsible, task_log, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             'waiting', 'active', $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
-            &params![
-                new.workspace_id,
-                new.type_id,
-                new.flow_item_id,
-                new.task_id,
-                new.stage_id,
-                new.visit,
-                new.item_reference,
-                new.due_date,
-                new.responsibility_type,
-                new.everybody,
-                Json::from(new.users.to_vec()),
-                Json::from(new.groups.to_vec()),
-                new.external_email,
-                new.unified_responsible,
-                new.task_log.clone(),
-                new.now
-            ],
-        )
+/// Makes a visit's instances in one statement (each of a different stage task), with their
+/// people rows in one more; answers their ids in `new`'s order.
+pub async fn insert_tasks(tx: &mut Tx, new: &[NewScheduleTask<'_>]) -> Result<Vec<i64>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(
+        "INSERT INTO schedule_tasks (workspace_id, type_id, flow_item_id, task_id, stage_id, visit, item_reference, \
+         work_status, status, due_date, responsibility_type, everybody, responsible_users, responsible_groups, \
+         external_email, unified_responsible, task_log, created_at, updated_at) VALUES ",
+    );
+    for (i, task) in new.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind_list(params![
+            task.workspace_id,
+            task.type_id,
+            task.flow_item_id,
+            task.task_id,
+            task.stage_id,
+            task.visit,
+            task.item_reference,
+            "waiting",
+            "active",
+            task.due_date,
+            task.responsibility_type,
+            task.everybody,
+            Json::from(task.users.to_vec()),
+            Json::from(task.groups.to_vec()),
+            task.external_email,
+            task.unified_responsible,
+            task.task_log.clone(),
+            task.now,
+            task.now
+        ]);
+    }
+    sql.push(" RETURNING id, task_id");
+    let made: HashMap<i64, i64> = tx
+        .fetch_all(&sql.text, &sql.params)
         .await?
-        .i64("id")?;
-    insert_people(tx, new.workspace_id, id, new.users, None, new.groups).await?;
-    Ok(id)
+        .iter()
+        .map(|r| Ok((r.i64("task_id")?, r.i64("id")?)))
+        .collect::<Result<_>>()?;
+    // RETURNING's order is not promised: each instance is found by its stage task.
+    let ids: Vec<i64> =
+        new.iter().map(|task| made.get(&task.task_id).copied().ok_or(StoreError::NotFound)).collect::<Result<_>>()?;
+    let people: Vec<PeopleRow> =
+        new.iter().zip(&ids).flat_map(|(task, id)| people_rows(*id, task.users, None, task.groups)).collect();
+    insert_people(tx, new[0].workspace_id, &people).await?;
+    Ok(ids)
 }
 
 /// Writes an instance's due date and responsibles again (they follow their fields, decision
@@ -490,32 +560,31 @@ pub async fn save_plan(tx: &mut Tx, task: &mut ScheduleTaskRecord, now: i64) -> 
 pub async fn save_people(tx: &mut Tx, task: &ScheduleTaskRecord) -> Result<()> {
     tx.execute("DELETE FROM schedule_task_responsibles WHERE task_id = $1", &params![task.id]).await?;
     let (users, groups) = (&task.responsible_users, &task.responsible_groups);
-    insert_people(tx, task.workspace_id, task.id, users, task.assigned, groups).await
+    insert_people(tx, task.workspace_id, &people_rows(task.id, users, task.assigned, groups)).await
 }
 
-async fn insert_people(
-    tx: &mut Tx,
-    workspace_id: i64,
-    task_id: i64,
-    users: &[i64],
-    assigned: Option<i64>,
-    groups: &[i64],
-) -> Result<()> {
+/// A task's people row: (task, user, group).
+type PeopleRow = (i64, Option<i64>, Option<i64>);
+
+/// A task's people rows: each responsible user, its assignee when not one of them, each group.
+fn people_rows(task_id: i64, users: &[i64], assigned: Option<i64>, groups: &[i64]) -> Vec<PeopleRow> {
     let assignee = assigned.filter(|a| !users.contains(a));
-    for user in users.iter().chain(assignee.iter()) {
-        tx.execute(
-            "INSERT INTO schedule_task_responsibles (task_id, workspace_id, user_id) VALUES ($1, $2, $3)",
-            &params![task_id, workspace_id, *user],
-        )
-        .await?;
+    let users = users.iter().chain(assignee.iter()).map(|user| (task_id, Some(*user), None));
+    users.chain(groups.iter().map(|group| (task_id, None, Some(*group)))).collect()
+}
+
+async fn insert_people(tx: &mut Tx, workspace_id: i64, rows: &[PeopleRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    for group in groups {
-        tx.execute(
-            "INSERT INTO schedule_task_responsibles (task_id, workspace_id, group_id) VALUES ($1, $2, $3)",
-            &params![task_id, workspace_id, *group],
-        )
-        .await?;
+    let mut sql = Sql::new("INSERT INTO schedule_task_responsibles (task_id, workspace_id, user_id, group_id) VALUES ");
+    for (i, (task_id, user, group)) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind_list(params![*task_id, workspace_id, *user, *group]);
     }
+    tx.execute(&sql.text, &sql.params).await?;
     Ok(())
 }
 
