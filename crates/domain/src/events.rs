@@ -43,6 +43,8 @@ pub const KINDS: &[&str] = &[
     "flow_item.stage_changed",
     "flow_item.completed",
     "flow_item.removed",
+    // Ours (decision 18): the run reached the cap of automatic stage entries in one command.
+    "flow_item.stalled",
     "schedule_task.created",
     "schedule_task.assigned",
     "schedule_task.completed",

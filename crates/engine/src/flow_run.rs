@@ -371,10 +371,21 @@ impl<'a> Run<'a> {
                 return Ok(());
             }
             if self.entries >= STAGE_ENTRY_CAP {
+                // Decision 18: the run waits here, and says so where operators and webhooks look.
                 tracing::error!(
                     flow_item = run.id,
                     stage = stage_id,
                     "a flow item entered {STAGE_ENTRY_CAP} stages in one command; it waits in this one"
+                );
+                let system = Author { user_id: None, email: None, key: None, source: "system" };
+                let changes = json!({ "automatic_entries": { "from": null, "to": STAGE_ENTRY_CAP } });
+                self.event(
+                    tx,
+                    "flow_item.stalled",
+                    ("flow_item", run.id),
+                    (item.id, &item.reference),
+                    changes,
+                    &system,
                 );
                 return Ok(());
             }

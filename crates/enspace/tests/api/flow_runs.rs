@@ -864,6 +864,14 @@ async fn a_cycle_of_empty_stages_stops_at_the_cap_and_waits() {
     assert_eq!((starts, completes), (32, 31));
     assert_eq!((&run["run_status"], &run["stage"]), (&json!("running"), &b["id"]), "the 32nd entry is B");
     assert_eq!(log.last().unwrap(), &json!({ "status": "start", "stage_id": b["id"] }));
+    // …and says so once, as the server's own event about the run.
+    let stalled = send(&app, &ana, "GET", "/ws/events?kind=flow_item.stalled", None).await.json();
+    let stalled = rows(&stalled);
+    assert_eq!(stalled.len(), 1);
+    assert_eq!(
+        (&stalled[0]["source"], &stalled[0]["subject"]["id"], &stalled[0]["changes"], &stalled[0]["actor"]),
+        (&json!("system"), &run["id"], &json!({ "automatic_entries": { "from": null, "to": 32 } }), &Value::Null)
+    );
 }
 
 #[tokio::test]
