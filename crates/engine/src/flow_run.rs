@@ -684,8 +684,7 @@ impl<'a> Run<'a> {
                     continue;
                 }
                 // A transition into an inactive or deleted stage does not hold (decision 16).
-                let target = record::get_in::<StageRecord>(tx, ws, transition.to_stage).await?;
-                if target.is_some_and(|s| s.status == "active") {
+                if enspace_store::flows::enterable_stage(tx, ws, transition.to_stage).await? {
                     next = Some(transition.to_stage);
                     break;
                 }

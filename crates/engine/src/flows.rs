@@ -154,12 +154,13 @@ pub async fn update_flow(
 /// Deletes a flow (tombstoned: its runs keep their history). While flow items run it is a
 /// [`FlowError::Running`] unless `force`, which first marks them `removed` (decision 14).
 pub async fn delete_flow(db: &Db, flow: &FlowRecord, force: bool, author: &Author<'_>) -> Result<(), FlowError> {
-    let running = enspace_store::flows::running_in_flow(db, flow.workspace_id, flow.id).await?;
+    let mut tx = db.begin().await?;
+    // Counted in the delete's transaction, so that no run can start in between.
+    let running = enspace_store::flows::running_in_flow(&mut tx, flow.workspace_id, flow.id).await?;
     if running > 0 && !force {
         return Err(FlowError::Running(running));
     }
     let now = now_ms();
-    let mut tx = db.begin().await?;
     let changes = (flow_state(&flow_values(flow)), Map::new());
     record_config(&mut tx, "flow.deleted", flow.id, &Of::flow(flow), changes, author, now).await?;
     // Each running flow item's removal, and its open tasks', is its own event (bounded by what
@@ -201,14 +202,14 @@ pub async fn update_stage(
     values: &StageValues<'_>,
     author: &Author<'_>,
 ) -> Result<(), FlowError> {
+    let mut tx = db.begin().await?;
     if stage.status == "active" && values.status == "inactive" {
-        let running = enspace_store::flows::running_in_stage(db, stage).await?;
+        let running = enspace_store::flows::running_in_stage(&mut tx, stage).await?;
         if running > 0 {
             return Err(FlowError::Running(running));
         }
     }
     let now = now_ms();
-    let mut tx = db.begin().await?;
     if values.is_start && !stage.is_start {
         enspace_store::flows::clear_start(&mut tx, stage.workspace_id, stage.flow_id).await?;
     }
@@ -226,12 +227,12 @@ pub async fn delete_stage(
     stage: &StageRecord,
     author: &Author<'_>,
 ) -> Result<(), FlowError> {
-    let running = enspace_store::flows::running_in_stage(db, stage).await?;
+    let mut tx = db.begin().await?;
+    let running = enspace_store::flows::running_in_stage(&mut tx, stage).await?;
     if running > 0 {
         return Err(FlowError::Running(running));
     }
     let now = now_ms();
-    let mut tx = db.begin().await?;
     enspace_store::flows::delete_stage(&mut tx, stage, now).await?;
     let before = stage_state(&stage_values(stage));
     record_config(&mut tx, "stage.deleted", stage.id, &Of::flow(flow), (before, Map::new()), author, now).await?;

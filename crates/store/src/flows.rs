@@ -11,6 +11,7 @@ use crate::{
     list::{ListField, ListSpec, Sql},
     params,
     record::{self, Record},
+    Backend,
 };
 
 /// A configuration record belongs to a type: who may read it follows the type.
@@ -477,9 +478,20 @@ pub async fn delete_transition(tx: &mut Tx, transition: &TransitionRecord) -> Re
     Ok(())
 }
 
-/// Flow items of `flow` still running.
-pub async fn running_in_flow(db: &Db, workspace_id: i64, flow_id: i64) -> Result<i64> {
-    db.fetch_one(
+/// Flow items running in the flow, counted in the transaction about to delete it. On
+/// PostgreSQL the flow's row is locked first: a create starting the flow holds a key-share
+/// lock on it (`schedule_tasks::start_plan`), so it either commits before the count (and is
+/// counted) or reads the flow again after this commits (and finds it gone). SQLite's one
+/// writer orders them anyway.
+pub async fn running_in_flow(tx: &mut Tx, workspace_id: i64, flow_id: i64) -> Result<i64> {
+    if tx.backend() == Backend::Postgres {
+        tx.execute(
+            "SELECT id FROM flows WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            &params![workspace_id, flow_id],
+        )
+        .await?;
+    }
+    tx.fetch_one(
         "SELECT COUNT(*) AS n FROM flow_items WHERE workspace_id = $1 AND flow_id = $2 AND run_status = 'running'",
         &params![workspace_id, flow_id],
     )
@@ -487,15 +499,39 @@ pub async fn running_in_flow(db: &Db, workspace_id: i64, flow_id: i64) -> Result
     .i64("n")
 }
 
-/// Flow items running in `stage`.
-pub async fn running_in_stage(db: &Db, stage: &StageRecord) -> Result<i64> {
-    db.fetch_one(
+/// Flow items running in `stage`, counted in the transaction about to delete it or switch it
+/// off; the stage's row is locked first on PostgreSQL, as in [`running_in_flow`] (a run
+/// entering the stage key-share-locks it, `enterable_stage`).
+pub async fn running_in_stage(tx: &mut Tx, stage: &StageRecord) -> Result<i64> {
+    if tx.backend() == Backend::Postgres {
+        tx.execute(
+            "SELECT id FROM flow_stages WHERE workspace_id = $1 AND id = $2 FOR UPDATE",
+            &params![stage.workspace_id, stage.id],
+        )
+        .await?;
+    }
+    tx.fetch_one(
         "SELECT COUNT(*) AS n FROM flow_items WHERE workspace_id = $1 AND flow_id = $2 AND run_status = 'running' \
          AND stage_id = $3",
         &params![stage.workspace_id, stage.flow_id, stage.id],
     )
     .await?
     .i64("n")
+}
+
+/// Whether a run may enter stage `id` (alive and active), read by the command moving it; on
+/// PostgreSQL with a key-share lock that waits for a delete or a switch-off in flight
+/// ([`running_in_stage`]) and then sees its outcome.
+pub async fn enterable_stage(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<bool> {
+    let lock = if tx.backend() == Backend::Postgres { " FOR KEY SHARE OF s" } else { "" };
+    let sql = format!(
+        "SELECT s.id FROM {} WHERE {} = $1 AND {} = $2 AND s.status = 'active' AND {}{lock}",
+        StageRecord::FROM,
+        StageRecord::SCOPE,
+        StageRecord::ID,
+        StageRecord::ALIVE
+    );
+    Ok(tx.fetch_optional(&sql, &params![workspace_id, id]).await?.is_some())
 }
 
 pub async fn flow(db: &Db, workspace_id: i64, id: i64) -> Result<Option<FlowRecord>> {

@@ -315,10 +315,13 @@ pub async fn start_plan(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<
          AND s.status = 'active' LEFT JOIN stage_tasks k ON k.stage_id = s.id AND k.deleted_at IS NULL \
          LEFT JOIN workspace_calendars c ON c.workspace_id = f.workspace_id \
          WHERE f.workspace_id = $1 AND f.type_id = $2 AND f.status = 'active' AND {} \
-         ORDER BY f.id, k.position, k.id",
+         ORDER BY f.id, k.position, k.id{}",
         FlowRecord::COLUMNS,
         FlowRecord::FROM,
-        FlowRecord::ALIVE
+        FlowRecord::ALIVE,
+        // A flow or start stage being deleted is waited for, then read again (the FK checks
+        // of the inserts that follow take the same locks anyway): `flows::running_in_flow`.
+        if tx.backend() == Backend::Postgres { " FOR KEY SHARE OF f, s" } else { "" }
     );
     let mut plan = StartPlan::default();
     for row in tx.fetch_all(&sql, &params![workspace_id, type_id]).await? {

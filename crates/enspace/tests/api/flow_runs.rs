@@ -576,6 +576,37 @@ async fn deleting_a_stage_task_with_open_instances_is_refused_until_forced() {
     open.assert(200, json!(0));
 }
 
+/// A flow deleted while items are created on its type: the delete either counts the runs that
+/// started (409) or no run starts in the deleted flow. The count is taken in the delete's
+/// transaction, with the flow's row locked on PostgreSQL against the starts' key-share locks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_deleted_during_creates_is_refused_or_runs_nothing() {
+    let (app, ana) = setup().await;
+    for round in 0..12 {
+        let flow =
+            created(&app, &ana, "/c-type-flows", json!({ "name": format!("F{round}"), "item_type": "contratos" }))
+                .await;
+        let stage = created(&app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "A" })).await;
+        created(&app, &ana, "/c-stage-tasks", json!({ "stage": stage["id"], "name": "T", "action": "close_flow" }))
+            .await;
+        let create = || send(&app, &ana, "POST", "/ws/types/contratos/items", Some(json!({ "data": {} })));
+        let path = format!("/c-type-flows/{}", flow["id"]);
+        let (deleted, a, b, c) = tokio::join!(send(&app, &ana, "DELETE", &path, None), create(), create(), create());
+        assert_eq!([a.status, b.status, c.status], [201; 3]);
+        let sql = "SELECT COUNT(*) AS n FROM flow_items WHERE flow_id = $1 AND run_status = 'running'";
+        let running = app.db.fetch_one(sql, &[flow["id"].as_i64().unwrap().into()]).await.unwrap().i64("n").unwrap();
+        match deleted.status {
+            200 => assert_eq!(running, 0, "round {round}: a run started in a deleted flow"),
+            409 => {
+                assert!(running > 0, "round {round}: refused with nothing running");
+                let forced = send(&app, &ana, "DELETE", &format!("{path}?force=true"), None).await;
+                assert_eq!(forced.status, 200, "{}", forced.text());
+            }
+            other => panic!("round {round}: {other} {}", deleted.text()),
+        }
+    }
+}
+
 #[tokio::test]
 async fn removing_a_task_by_hand_needs_the_permission_and_an_open_task() {
     let (app, ana) = setup().await;
