@@ -415,6 +415,19 @@ async fn flow_phase(
         "`/c-flow-item-tasks/in-charge?_limit=100`",
         format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
     );
+    // The other end: a member in charge of none of them (a viewer is never a responsible, and
+    // `everybody` means those who may update the type's items).
+    let mut viewer = Client::connect(&Target { key: viewer_session(&mut admin).await?, ..target.clone() }).await?;
+    let mut samples = Samples::default();
+    for _ in 0..args.samples {
+        let answer = viewer.send("GET", "/c-flow-item-tasks/in-charge?_limit=100", None).await?;
+        anyhow::ensure!(answer.status == 200 && &answer.body[..] == b"[]", "in-charge of a viewer: {}", answer.status);
+        samples.0.push(answer.took);
+    }
+    report.add(
+        "`…/in-charge?_limit=100` for a member in charge of none",
+        format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+    );
     let closers = format!(
         "/c-flow-item-tasks?task_action_slug=close_stage&work_status=waiting&_sort=id:desc&_limit={}",
         args.samples.min(1000)
@@ -431,6 +444,19 @@ async fn flow_phase(
         format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
     );
     Ok(())
+}
+
+/// Invites a viewer (a new address each run), accepts the invitation and answers its session
+/// token, which the API takes in `x-api-key` like a key.
+async fn viewer_session(admin: &mut Client) -> anyhow::Result<String> {
+    let email = format!("viewer-{}@bench.example", std::process::id());
+    let invited = json!({ "email": email, "type": "viewer" });
+    let invited = admin.send("POST", "/ws/members", Some(&invited)).await?.ok("inviting a viewer")?;
+    let url = invited["invitation_url"].as_str().context("an invitation URL (no email integration)")?;
+    let token = url.split_once("token=").context("the invitation's token")?.1;
+    let accept = json!({ "token": token, "password": "bench-viewer-password-1" });
+    let session = admin.send("POST", "/auth/accept-invite", Some(&accept)).await?.ok("accepting")?;
+    Ok(session["token"].as_str().context("a session token")?.to_string())
 }
 
 /// Fills the type up to `args.items` through the bulk route (500 per request, 4 connections).
