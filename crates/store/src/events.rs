@@ -117,28 +117,30 @@ pub async fn flush(tx: &mut Tx) -> Result<Vec<i64>> {
     if tx.events.is_empty() {
         return Ok(Vec::new());
     }
-    let pending = std::mem::take(&mut tx.events);
+    let mut pending = std::mem::take(&mut tx.events);
     let mut ids = Vec::with_capacity(pending.len());
     let mut workspaces: Vec<i64> = pending.iter().map(|p| p.workspace_id).collect();
     workspaces.sort_unstable();
     workspaces.dedup();
-    for (chunk_index, chunk) in pending.chunks(ROWS_PER_INSERT).enumerate() {
+    let mut first_chunk = true;
+    while !pending.is_empty() {
+        let rest = pending.split_off(pending.len().min(ROWS_PER_INSERT));
+        let chunk = std::mem::replace(&mut pending, rest);
         let mut sql = String::from(INSERT);
         let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16 + workspaces.len());
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|event| {
-                let first = params.len();
-                params.extend(event.values.iter().cloned());
-                let row: Vec<String> = (first + 1..=first + 16).map(|n| format!("${n}")).collect();
-                format!("({})", row.join(", "))
-            })
-            .collect();
+        let mut rows: Vec<String> = Vec::with_capacity(chunk.len());
+        for event in chunk {
+            let first = params.len();
+            // Moved, not cloned: `changes` holds a whole item's data on a create.
+            params.extend(event.values);
+            let row: Vec<String> = (first + 1..=first + 16).map(|n| format!("${n}")).collect();
+            rows.push(format!("({})", row.join(", ")));
+        }
         match tx.backend() {
             // The locks are volatile functions in a subquery: they run before the first row
             // (and its id) is made, and are never folded away. Only the first statement needs
             // them; a transaction keeps them to its end.
-            Backend::Postgres if chunk_index == 0 => {
+            Backend::Postgres if first_chunk => {
                 let first = params.len();
                 params.extend(workspaces.iter().map(|ws| Value::from(EVENT_LOCK_CLASS | ws)));
                 let locks: Vec<String> =
@@ -157,6 +159,7 @@ pub async fn flush(tx: &mut Tx) -> Result<Vec<i64>> {
         // RETURNING's order is not promised; the ids were drawn in row order.
         written.sort_unstable();
         ids.extend(written);
+        first_chunk = false;
     }
     Ok(ids)
 }
