@@ -37,11 +37,12 @@ impl Server {
         let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
         // The first run prints the administrator's key once; it is the benchmark's key.
         let key = tokio::task::spawn_blocking(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .map(|l| l.trim().to_string())
-                .find(|l| l.starts_with("en."))
+            let mut lines = BufReader::new(stdout).lines();
+            let key = lines.by_ref().map_while(Result::ok).map(|l| l.trim().to_string()).find(|l| l.starts_with("en."));
+            // The rest is read and dropped: a closed pipe would make the server's next line a
+            // broken-pipe panic.
+            std::thread::spawn(move || lines.for_each(drop));
+            key
         })
         .await?
         .ok_or_else(|| anyhow!("the server did not print its first-run key"))?;
