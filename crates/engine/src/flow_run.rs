@@ -652,9 +652,9 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// Ends the visit of stage `stage_id`: its open tasks removed, its `complete` row (with `by`, the
-    /// person whose completion ended it), then the first transition that holds — or, with
-    /// `close_flow` or none holding, the end of the run. Answers the stage to enter next.
+    /// Ends the visit of stage `stage_id`: its open tasks removed, its `complete` row (with
+    /// `by`, the person whose completion ended it), then the first transition that holds — or,
+    /// with `close_flow` or none holding, the end of the run. Answers the stage to enter next.
     async fn leave(
         &mut self,
         tx: &mut Tx,
