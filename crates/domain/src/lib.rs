@@ -25,6 +25,7 @@ pub mod list;
 pub mod members;
 pub mod password;
 pub mod permissions;
+pub mod quick_tasks;
 pub mod secrets;
 pub mod stage_tasks;
 pub mod time;
