@@ -126,36 +126,30 @@ pub async fn flush(tx: &mut Tx) -> Result<Vec<i64>> {
     while !pending.is_empty() {
         let rest = pending.split_off(pending.len().min(ROWS_PER_INSERT));
         let chunk = std::mem::replace(&mut pending, rest);
-        let mut sql = String::from(INSERT);
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16 + workspaces.len());
-        let mut rows: Vec<String> = Vec::with_capacity(chunk.len());
-        for event in chunk {
-            let first = params.len();
-            // Moved, not cloned: `changes` holds a whole item's data on a create.
-            params.extend(event.values);
-            let row: Vec<String> = (first + 1..=first + 16).map(|n| format!("${n}")).collect();
-            rows.push(format!("({})", row.join(", ")));
-        }
-        match tx.backend() {
-            // The locks are volatile functions in a subquery: they run before the first row
-            // (and its id) is made, and are never folded away. Only the first statement needs
-            // them; a transaction keeps them to its end.
-            Backend::Postgres if first_chunk => {
-                let first = params.len();
-                params.extend(workspaces.iter().map(|ws| Value::from(EVENT_LOCK_CLASS | ws)));
-                let locks: Vec<String> =
-                    (first + 1..=params.len()).map(|n| format!("pg_advisory_xact_lock(${n})")).collect();
-                sql.push_str(&format!(
-                    " SELECT v.* FROM (VALUES {}) AS v, (SELECT {}) AS log_lock",
-                    rows.join(", "),
-                    locks.join(", ")
-                ));
+        // The locks are volatile functions in a subquery: they run before the first row (and
+        // its id) is made, and are never folded away. Only the first statement needs them; a
+        // transaction keeps them to its end.
+        let locked = first_chunk && tx.backend() == Backend::Postgres;
+        let mut sql = Sql::new(INSERT);
+        sql.push(if locked { " SELECT v.* FROM (VALUES " } else { " VALUES " });
+        for (i, event) in chunk.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
             }
-            _ => sql.push_str(&format!(" VALUES {}", rows.join(", "))),
+            // Moved, not cloned: `changes` holds a whole item's data on a create.
+            sql.bind_list(event.values);
         }
-        sql.push_str(" RETURNING id");
+        if locked {
+            sql.push(") AS v, (SELECT ");
+            for (i, workspace_id) in workspaces.iter().enumerate() {
+                sql.push(if i > 0 { ", pg_advisory_xact_lock(" } else { "pg_advisory_xact_lock(" });
+                sql.bind(EVENT_LOCK_CLASS | workspace_id).push(")");
+            }
+            sql.push(") AS log_lock");
+        }
+        sql.push(" RETURNING id");
         let mut written: Vec<i64> =
-            tx.fetch_all(&sql, &params).await?.iter().map(|r| r.i64("id")).collect::<Result<_>>()?;
+            tx.fetch_all(&sql.text, &sql.params).await?.iter().map(|r| r.i64("id")).collect::<Result<_>>()?;
         // RETURNING's order is not promised; the ids were drawn in row order.
         written.sort_unstable();
         ids.extend(written);
