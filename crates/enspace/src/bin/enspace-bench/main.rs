@@ -360,8 +360,9 @@ async fn create_phase(args: &Args, target: &Target, slug: &str, clientes: &[i64]
 
 /// The flow measures (issue 15's bar): `chamados`, the twin of `pedidos` with an active flow
 /// (two stages; the start stage has two tasks, its closing task leads to the second stage);
-/// creates on it beside creates on `pedidos` measured just before; `in-charge` at `--open-tasks` open tasks; and
-/// completing a closing task, which ends the stage and starts the next one.
+/// creates on it beside creates on `pedidos` measured just before; `in-charge` at
+/// `--open-tasks` open tasks; and completing a closing task, which ends the stage and starts
+/// the next one.
 async fn flow_phase(args: &Args, target: &Target, clientes: &[i64], report: &mut Report) -> anyhow::Result<()> {
     let mut admin = Client::connect(target).await?;
     let exists = admin.send("GET", "/ws/types/chamados", None).await?;
