@@ -25,6 +25,7 @@ use crate::error::ErrorBody;
         (name = "user", description = "The caller, its API keys and its request log"),
         (name = "events", description = "The event log: every change, in order, as the reader may see it"),
         (name = "flows", description = "Category flows: flows, stages, transitions"),
+        (name = "tasks", description = "Quick tasks: to-dos outside any flow, with forms, approvals and deadlines"),
         (name = "webhooks", description = "Outgoing webhooks: the event log POSTed, signed, to a receiver"),
         (name = "callbacks", description = "Provider callbacks (e-signature, WhatsApp), each authenticated the provider's way"),
     )

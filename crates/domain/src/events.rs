@@ -50,6 +50,11 @@ pub const KINDS: &[&str] = &[
     "schedule_task.completed",
     "schedule_task.removed",
     "schedule_task.updated",
+    // A trash or restore is an update (`deleted_at`); only a permanent delete is `deleted`
+    // (decision 70).
+    "quick_task.created",
+    "quick_task.updated",
+    "quick_task.deleted",
 ];
 
 /// An item history line's `action` [wire], from the event that is the line: `create`, `update`,
@@ -104,6 +109,7 @@ pub fn readable_changes(changes: &Map<String, Value>, grant: &FieldGrant) -> Map
 /// reader may see them, or nothing when the event is not for it. Per kind:
 /// - `member.*`: whoever may manage members (`settings::access::manage`);
 /// - `signature_request.*`: whoever manages integrations, else as below;
+/// - `quick_task.*`: `tasks::quick::read`;
 /// - anything about a type (`item_type`): read on the type, and only readable item fields in
 ///   `changes`; an `item.updated` left with no readable change is not delivered;
 /// - anything else: the unrestricted alone (default deny for a kind without a rule).
@@ -120,6 +126,9 @@ pub fn audience(
         ("signature_request", _) if may(Action::ManageSettings(SettingsArea::Integrations)) => Some(changes.clone()),
         // Every schedule task of a type: `tasks::scheduled::read` beside read on the type.
         ("schedule_task", Some(_)) if !may(Action::read_feature("tasks::scheduled::read")) => None,
+        // Every quick task, whatever its item: `tasks::quick::read` (its people read theirs
+        // through the event's audience attributes).
+        ("quick_task", _) => may(Action::read_feature("tasks::quick::read")).then(|| changes.clone()),
         (_, Some(slug)) => {
             if !may(Action::read_type(slug)) {
                 return None;

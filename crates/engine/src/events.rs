@@ -101,8 +101,14 @@ pub fn shown(reader: &Reader<'_>, event: EventRecord, workspace: &str) -> Option
 }
 
 /// Whether the reader is named by the event's audience attributes (a schedule task's
-/// responsibles and assignees then; `everybody` as those who may update the type now).
+/// responsibles and assignees then, `everybody` as those who may update the type now; a quick
+/// task's people).
 fn among_audience(reader: &Reader<'_>, event: &EventRecord) -> bool {
+    // A quick task's people, before and after the change (decision 66); viewers included, as
+    // they may read their own tasks.
+    if let Some(people) = event.audience.as_ref().and_then(|a| a.get("people")).and_then(Value::as_array) {
+        return people.iter().any(|p| p.as_i64() == Some(reader.user_id));
+    }
     let (Some(attributes), Some(slug)) = (&event.audience, event.item_type.as_deref()) else { return false };
     let caller = enspace_domain::flow_run::Caller {
         user_id: reader.user_id,

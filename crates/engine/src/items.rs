@@ -163,7 +163,7 @@ fn merged(problems: &[Detail], shape: Vec<Detail>) -> Vec<Detail> {
 /// file someone else uploaded and has not attached yet is theirs alone: naming it is refused
 /// as if it did not exist, so that attaching cannot be used to read another's upload.
 /// Problems join `details` (the body's other problems), so one answer names them all.
-async fn resolve(
+pub(crate) async fn resolve(
     tx: &mut Tx,
     workspace_id: i64,
     item_id: Option<i64>,

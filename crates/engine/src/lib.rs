@@ -36,6 +36,7 @@ pub mod items;
 pub mod jobs;
 pub mod members;
 pub mod purge;
+pub mod quick_tasks;
 pub mod request_log;
 pub mod retention;
 pub mod structure;

@@ -26,6 +26,7 @@ pub mod member_groups;
 pub mod members;
 pub mod migrate;
 pub mod purge;
+pub mod quick_tasks;
 pub mod record;
 pub mod request_logs;
 pub mod roles;

@@ -128,7 +128,14 @@ pub trait Columns: ListSchema {
 
 impl Columns for ListSpec {
     fn column(&self, name: &str) -> Option<Column<'_>> {
-        self.fields.iter().find(|f| f.name == name).map(|f| Column { sql: f.sql, repr: Repr::Scalar })
+        self.fields.iter().find(|f| f.name == name).map(|f| Column {
+            sql: f.sql,
+            // A list kind's column is a JSON array of plain values (a quick task's tag_ids).
+            repr: match f.kind {
+                FieldKind::ManyInt | FieldKind::ManyText => Repr::Many { element: None },
+                _ => Repr::Scalar,
+            },
+        })
     }
 
     fn search(&self) -> Vec<&str> {

@@ -150,6 +150,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0023_schedule_tasks.sql"),
         include_str!("../migrations/postgres/0023_schedule_tasks.sql"),
     ),
+    (
+        24,
+        "quick_tasks",
+        include_str!("../migrations/sqlite/0024_quick_tasks.sql"),
+        include_str!("../migrations/postgres/0024_quick_tasks.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

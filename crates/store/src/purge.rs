@@ -26,6 +26,7 @@ const WORKSPACE_TABLES: &[&str] = &[
     "conversations",
     "signature_requests",
     "ai_usage",
+    "quick_tasks",
 ];
 
 /// Hides a workspace at once: no member, no key, no pending job, no invitation; its reference

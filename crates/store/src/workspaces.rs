@@ -368,15 +368,21 @@ pub async fn stats(db: &Db, workspace_id: i64, now: i64) -> Result<Stats> {
         )
         .await?
         .i64("n")?;
+    // Open (decision 84): quick tasks not completed, archived or trashed, and schedule tasks
+    // waiting or working; overdue: open and past their due date.
     let row = db
         .fetch_one(
-            "SELECT COUNT(*) AS open, COUNT(CASE WHEN due_date < $2 THEN 1 END) AS overdue FROM tasks \
-             WHERE workspace_id = $1 AND status IN ('pending', 'working', 'blocked')",
-            &params![workspace_id, now],
+            "SELECT CAST(SUM(open) AS BIGINT) AS open, CAST(SUM(overdue) AS BIGINT) AS overdue FROM ( \
+             SELECT COUNT(*) AS open, COUNT(CASE WHEN due_date < $2 THEN 1 END) AS overdue FROM quick_tasks \
+             WHERE workspace_id = $1 AND status <> 'completed' AND archived = $3 AND deleted_at IS NULL \
+             UNION ALL \
+             SELECT COUNT(*), COUNT(CASE WHEN due_date < $2 THEN 1 END) FROM schedule_tasks \
+             WHERE workspace_id = $1 AND work_status IN ('waiting', 'working')) counts",
+            &params![workspace_id, now, false],
         )
         .await?;
-    stats.tasks_open = row.i64("open")?;
-    stats.tasks_overdue = row.i64("overdue")?;
+    stats.tasks_open = row.opt_i64("open")?.unwrap_or(0);
+    stats.tasks_overdue = row.opt_i64("overdue")?.unwrap_or(0);
     stats.storage_bytes = db
         .fetch_one(
             "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS n FROM files WHERE workspace_id = $1",
@@ -395,7 +401,8 @@ const DELETION_ORDER: &[(&str, &str)] = &[
     ("fields", "fields"),
     ("types", "types"),
     ("files", "files"),
-    ("tasks", "tasks"),
+    ("quick_tasks", "quick_tasks"),
+    ("schedule_tasks", "schedule_tasks"),
     ("flows", "flows"),
     ("integrations", "integrations"),
     ("groups", "member_groups"),
@@ -425,6 +432,8 @@ pub async fn deletion_counts(tx: &mut Tx, workspace_id: i64) -> Result<DeletionC
         .await?
         .i64("n")?;
     counts.insert("api_keys_narrowed", n);
+    // Both kinds of task, with the breakdown above (decision 84).
+    counts.insert("tasks", counts["quick_tasks"] + counts["schedule_tasks"]);
     Ok(counts)
 }
 

@@ -24,6 +24,18 @@ impl QueryPairs {
         Ok(list::parse(&self.0, schema, state.config.paging, passthrough)?)
     }
 
+    /// A `?name=true|false` switch of a route (absent is false); anything else is a 400.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::validation(vec![enspace_domain::Detail::new(
+                name,
+                format!("expected true or false, got {other:?}"),
+            )])),
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }

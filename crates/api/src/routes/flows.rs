@@ -226,13 +226,7 @@ impl References {
 /// A 409 for flow items that a change would strand.
 /// `?force=true|false` of a delete that would strand what runs.
 pub(crate) fn force_of(query: &QueryPairs) -> ApiResult<bool> {
-    match query.get("force") {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => {
-            Err(ApiError::validation(vec![Detail::new("force", format!("expected true or false, got {other:?}"))]))
-        }
-    }
+    query.flag("force")
 }
 
 pub(crate) fn running(error: FlowError, what: &str) -> ApiError {

@@ -17,6 +17,7 @@ pub mod items;
 pub mod member_groups;
 pub mod members;
 pub mod ops;
+pub mod quick_tasks;
 pub mod request_logs;
 pub mod responsibility_rules;
 pub mod roles;

@@ -132,6 +132,10 @@ const EVERY_PERMISSION: &[&str] = &[
     "tasks::scheduled::read",
     "tasks::scheduled::update",
     "tasks::scheduled::delete",
+    "tasks::quick::read",
+    "tasks::quick::create",
+    "tasks::quick::update",
+    "tasks::quick::delete",
 ];
 
 struct Route {
@@ -298,6 +302,28 @@ fn workspace_routes() -> Vec<Route> {
             None,
             All(vec![Data("tasks::scheduled::read", true), Data("tasks::scheduled::delete", false)]),
         ),
+        // Quick task 1 is Ana's and names nobody else: the members of the matrix need the
+        // permissions (their own tasks are quick_tasks.rs's).
+        route("GET", "/ws/tasks", None, Member),
+        route("GET", "/ws/tasks/count", None, Member),
+        route("GET", "/tasks", None, Member),
+        route("GET", "/tasks/count", None, Member),
+        route("POST", "/ws/tasks", Some(json!({ "name": "" })), Data("tasks::quick::create", false)),
+        route("POST", "/tasks", Some(json!({ "name": "" })), Data("tasks::quick::create", false)),
+        route("GET", "/ws/tasks/1", None, Data("tasks::quick::read", true)),
+        route("GET", "/tasks/1", None, Data("tasks::quick::read", true)),
+        route(
+            "PUT",
+            "/ws/tasks/1",
+            Some(json!({ "status": "nope" })),
+            All(vec![Data("tasks::quick::read", true), Data("tasks::quick::update", false)]),
+        ),
+        route(
+            "DELETE",
+            "/ws/tasks/1",
+            None,
+            All(vec![Data("tasks::quick::read", true), Data("tasks::quick::delete", false)]),
+        ),
         route("GET", "/c-responsibility-rules", None, Member),
         route("GET", "/c-responsibility-rules/count", None, Member),
         route("POST", "/c-responsibility-rules", Some(json!({ "name": "" })), structure()),
@@ -341,6 +367,7 @@ async fn world(app: &TestApp) -> World {
         ("/c-flow-transitions", json!({ "flow": 1, "from": 1, "to": 1 })),
         ("/c-stage-tasks", json!({ "stage": 1, "name": "T", "action": "confirmation" })),
         ("/c-responsibility-rules", json!({ "item_type": "docs", "name": "R" })),
+        ("/ws/tasks", json!({ "name": "T" })),
     ];
     for (path, body) in setup {
         let response = post(path, body).await;
@@ -453,6 +480,7 @@ async fn matrix_workspace_and_structure() {
             && !r.path.starts_with("/ws/member")
             && !r.path.starts_with("/ws/webhooks")
             && !r.path.starts_with("/c-")
+            && !is_quick_task(r)
     })
     .await;
     assert_eq!((routes, cases), (50, 50 * 36));
@@ -468,6 +496,16 @@ async fn matrix_items() {
 async fn matrix_flows() {
     let (routes, cases) = run(|r| r.path.starts_with("/c-")).await;
     assert_eq!((routes, cases), (41, 41 * 36));
+}
+
+fn is_quick_task(r: &Route) -> bool {
+    r.path.starts_with("/ws/tasks") || r.path.starts_with("/tasks")
+}
+
+#[tokio::test]
+async fn matrix_quick_tasks() {
+    let (routes, cases) = run(is_quick_task).await;
+    assert_eq!((routes, cases), (10, 10 * 36));
 }
 
 #[tokio::test]

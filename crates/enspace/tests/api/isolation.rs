@@ -119,6 +119,13 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("DELETE", "/c-stage-tasks/1".to_string(), None),
         ("GET", "/c-flow-transitions/1".to_string(), None),
         ("DELETE", "/c-flow-transitions/1".to_string(), None),
+        ("GET", "/ws/tasks".to_string(), None),
+        ("GET", "/ws/tasks/count".to_string(), None),
+        ("POST", "/ws/tasks".to_string(), Some(json!({ "name": "x" }))),
+        ("GET", "/ws/tasks/1".to_string(), None),
+        ("PUT", "/ws/tasks/1".to_string(), Some(json!({ "name": "x" }))),
+        ("DELETE", "/ws/tasks/1".to_string(), None),
+        ("GET", "/tasks".to_string(), None),
         ("GET", "/ws/webhooks".to_string(), None),
         ("GET", "/ws/webhooks/count".to_string(), None),
         ("POST", "/ws/webhooks".to_string(), Some(json!({ "url": "https://erp.example.com/", "events": ["*"] }))),
@@ -362,6 +369,7 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     .await;
     let rule =
         create(&app, &bia.key, "secret", "/c-responsibility-rules", json!({ "item_type": "docs", "name": "R" })).await;
+    let quick = create(&app, &bia.key, "secret", "/ws/tasks", json!({ "name": "Q", "assigned_to": bia.id })).await;
     // An item created now runs through the flow: flow item and schedule task of "secret".
     create(&app, &bia.key, "secret", "/ws/types/docs/items", json!({ "data": {} })).await;
     let run =
@@ -444,6 +452,11 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
         both("POST", "/c-flow-item-tasks/{}/assign", &json!(schedule), None);
         both("PUT", "/c-flow-item-tasks/{}/complete", &json!(schedule), Some(json!({})));
         both("DELETE", "/c-flow-item-tasks/{}", &json!(schedule), None);
+        both("GET", "/ws/tasks/{}", &quick["id"], None);
+        both("PUT", "/ws/tasks/{}", &quick["id"], Some(json!({ "name": "pwned" })));
+        both("DELETE", "/ws/tasks/{}", &quick["id"], None);
+        both("GET", "/tasks/{}", &quick["id"], None);
+        both("DELETE", "/tasks/{}?permanent=true", &quick["id"], None);
         both("GET", "/ws/webhooks/{}", &hook["id"], None);
         both("PUT", "/ws/webhooks/{}", &hook["id"], Some(json!({ "active": false })));
         both("DELETE", "/ws/webhooks/{}", &hook["id"], None);
@@ -492,4 +505,6 @@ async fn another_workspaces_ids_answer_like_missing_ones() {
     assert_eq!((&waiting["work_status"], &waiting["task_log"].as_array().unwrap().len()), (&json!("waiting"), &1));
     let kept = secret(format!("/ws/webhooks/{}", hook["id"])).await.json();
     assert_eq!((&kept["active"], &kept["last_delivery"]), (&json!(true), &Value::Null));
+    let kept = secret(format!("/ws/tasks/{}", quick["id"])).await.json();
+    assert_eq!((&kept["name"], &kept["deleted_at"]), (&json!("Q"), &Value::Null));
 }

@@ -48,6 +48,7 @@ mod members;
 mod openapi;
 mod ops;
 mod process;
+mod quick_tasks;
 mod rate_limits;
 mod request_log;
 mod roles;

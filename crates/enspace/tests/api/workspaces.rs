@@ -263,9 +263,10 @@ async fn populate(app: &TestApp, workspace_id: i64, now: i64) {
         "INSERT INTO member_groups (workspace_id, name, created_at, updated_at) VALUES ($1, 'G', $2, $2)",
         "INSERT INTO integrations (workspace_id, integration_type, created_at, updated_at) VALUES ($1, 4, $2, $2)",
         "INSERT INTO flows (workspace_id, type_id, name, status, start_type, created_at, updated_at) SELECT $1, id, 'F', 'active', 'always', $2, $2 FROM types WHERE workspace_id = $1 AND slug = 'orders'",
-        "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'pending', 1000, $2, $2)",
-        "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'working', NULL, $2, $2)",
-        "INSERT INTO tasks (workspace_id, status, due_date, created_at, updated_at) VALUES ($1, 'completed', 1000, $2, $2)",
+        "INSERT INTO quick_tasks (workspace_id, reference, name, type, status, priority, due_date, meta, creator, notification_task, archived, tag_ids, collaborators, created_at, updated_at) VALUES ($1, 'q1' || CAST($1 AS TEXT), 'a', 'generic', 'pending', 'normal', 1000, '{}', 1, FALSE, FALSE, '[]', '[]', $2, $2)",
+        "INSERT INTO quick_tasks (workspace_id, reference, name, type, status, priority, due_date, meta, creator, notification_task, archived, tag_ids, collaborators, created_at, updated_at) VALUES ($1, 'q2' || CAST($1 AS TEXT), 'b', 'generic', 'working', 'normal', NULL, '{}', 1, FALSE, FALSE, '[]', '[]', $2, $2)",
+        "INSERT INTO quick_tasks (workspace_id, reference, name, type, status, priority, due_date, meta, creator, notification_task, archived, tag_ids, collaborators, created_at, updated_at) VALUES ($1, 'q3' || CAST($1 AS TEXT), 'c', 'generic', 'completed', 'normal', 1000, '{}', 1, FALSE, FALSE, '[]', '[]', $2, $2)",
+        "INSERT INTO quick_tasks (workspace_id, reference, name, type, status, priority, due_date, meta, creator, notification_task, archived, tag_ids, collaborators, created_at, updated_at) VALUES ($1, 'q4' || CAST($1 AS TEXT), 'd', 'generic', 'pending', 'normal', 1000, '{}', 1, FALSE, TRUE, '[]', '[]', $2, $2)",
         "INSERT INTO files (workspace_id, filename, mime, size, storage_key, sha256, created_at, updated_at) VALUES ($1, 'a', 'text/plain', 1000, 'k1', '', $2, $2)",
         "INSERT INTO files (workspace_id, filename, mime, size, storage_key, sha256, created_at, updated_at) VALUES ($1, 'b', 'text/plain', 24, 'k2', '', $2, $2)",
     ];
@@ -311,7 +312,7 @@ async fn deletion_preview_equals_what_deletion_removes() {
     app.key(ana.id, Scopes::EVERY, Some(&[1])).await;
     app.db.execute("UPDATE api_keys SET revoked_at = 1 WHERE id = (SELECT MAX(id) FROM api_keys)", &[]).await.unwrap();
 
-    let expected = json!({ "types": 2, "fields": 2, "items": 2, "files": 2, "tasks": 3, "flows": 1, "integrations": 1,
+    let expected = json!({ "types": 2, "fields": 2, "items": 2, "files": 2, "tasks": 4, "quick_tasks": 4, "schedule_tasks": 0, "flows": 1, "integrations": 1,
         "groups": 1, "members": 2, "roles": 1, "api_keys_narrowed": 2, "requires_confirmation": "acme" });
     app.get("/ws/deletion-preview").key(&ana.key).ws("acme").send().await.assert(200, expected.clone());
 
@@ -354,7 +355,7 @@ async fn deletion_preview_equals_what_deletion_removes() {
         "fields",
         "items",
         "files",
-        "tasks",
+        "quick_tasks",
         "flows",
         "integrations",
         "member_groups",
