@@ -3,7 +3,7 @@
 //! filters. The rules — completion, meta, who may do what — are the domain's and the engine's.
 
 use enspace_domain::{
-    list::{FieldKind, ListQuery},
+    list::{FieldKind, ListQuery, Op, Scalar},
     quick_tasks::{PRIORITIES, STATUSES, TYPES},
 };
 use serde_json::{Map, Value as Json};
@@ -305,6 +305,13 @@ pub async fn delete(tx: &mut Tx, workspace_id: i64, id: i64) -> Result<()> {
 pub fn shown<'a>(workspace_id: i64, only_of: Option<i64>, query: &'a ListQuery) -> impl Fn(&mut Sql) + Sync + 'a {
     let names = |field: &str| query.filters.iter().any(|f| f.field == field);
     let (archived, trashed) = (names("archived"), names("deleted_at"));
+    // "My tasks" (`assigned_to=<me>` or `creator=<me>`) name the caller already: the lookup in
+    // the people rows would only slow the index walk down.
+    let only_of = only_of.filter(|user| {
+        !query.filters.iter().any(|f| {
+            matches!(f.field.as_str(), "assigned_to" | "creator") && f.op == Op::Eq && f.values == [Scalar::Int(*user)]
+        })
+    });
     move |sql: &mut Sql| {
         if let Some(user) = only_of {
             sql.push(" AND qt.id IN (SELECT task_id FROM quick_task_people WHERE workspace_id = ").bind(workspace_id);

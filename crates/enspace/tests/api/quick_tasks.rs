@@ -339,6 +339,14 @@ async fn a_member_without_read_sees_and_changes_only_its_own() {
         ids(&listed),
         [&assigned, &collaborating, &own].iter().map(|t| t["id"].as_i64().unwrap()).collect::<Vec<_>>()
     );
+    // "My tasks" by assignee or creator, and another's: still only the tasks naming bia.
+    let mine = send(&app, &bia, "GET", &format!("/ws/tasks?assigned_to={}", bia.id), None).await.json();
+    assert_eq!(ids(&mine), [assigned["id"].as_i64().unwrap()]);
+    let made = send(&app, &bia, "GET", &format!("/ws/tasks?creator={}", bia.id), None).await.json();
+    assert_eq!(ids(&made), [own["id"].as_i64().unwrap()]);
+    let anas = send(&app, &bia, "GET", &format!("/ws/tasks?creator={}", ana.id), None).await.json();
+    assert_eq!(ids(&anas), [assigned["id"].as_i64().unwrap(), collaborating["id"].as_i64().unwrap()]);
+    send(&app, &bia, "GET", &format!("/ws/tasks/count?creator={}", ana.id), None).await.assert(200, json!(2));
     send(&app, &bia, "GET", &format!("/ws/tasks/{}", others["id"]), None)
         .await
         .assert_error(403, "Permission denied: tasks::quick::read");

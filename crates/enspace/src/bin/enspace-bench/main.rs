@@ -4,7 +4,8 @@
 //! and `--key` it targets a running server (PostgreSQL). It creates a type with a dozen fields
 //! of mixed kinds, then measures: item creates at 64 connections for 20 s; the load up to
 //! `--items` through the bulk route; lists with indexed filters and sorts at that size; a
-//! filtered count; gets by reference; and the server's resident memory.
+//! filtered count; gets by reference; the flow measures; "my open quick tasks" at
+//! `--quick-tasks`; and the server's resident memory.
 
 mod client;
 mod server;
@@ -48,6 +49,9 @@ struct Args {
     /// Open schedule tasks when the flow lists are measured (0 skips the flow phase).
     #[arg(long, default_value_t = 100_000)]
     open_tasks: usize,
+    /// Quick tasks in the workspace when "my open tasks" is measured (0 skips the phase).
+    #[arg(long, default_value_t = 100_000)]
+    quick_tasks: usize,
 }
 
 /// Builds one list query string from the generator.
@@ -116,13 +120,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
         // the type holds: the load's and the create phase's).
         let items = report.items.max(1);
         let per = |bytes: u64| bytes as f64 / (1024.0 * 1024.0) * 100_000.0 / items as f64;
+        // The quick-task phase adds its own rows and events to the same database.
+        let note = if args.quick_tasks > 0 { " (with the quick-task phase's rows)" } else { "" };
         let rows = [
-            ("database on disk, per 100,000 items", disk.total),
-            ("… of which the event log (item history included)", disk.total.saturating_sub(disk.without_events)),
+            (format!("database on disk, per 100,000 items{note}"), disk.total),
+            (
+                "… of which the event log (item history included)".to_string(),
+                disk.total.saturating_sub(disk.without_events),
+            ),
         ];
         for (measure, bytes) in rows {
             println!("  {measure}: {:.1} MiB", per(bytes));
-            report.rows.push((measure.into(), format!("{:.1} MiB", per(bytes))));
+            report.rows.push((measure, format!("{:.1} MiB", per(bytes))));
         }
     }
     println!("\n| measure | result |\n|---|---|");
@@ -221,6 +230,9 @@ async fn measure(args: &Args, addr: String, key: String, pid: Option<u32>, backe
         .add("get by reference", format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))));
     if args.open_tasks > 0 {
         flow_phase(args, &target, &clientes, &mut report).await?;
+    }
+    if args.quick_tasks > 0 {
+        quick_task_phase(args, &target, &mut report).await?;
     }
     if let Some((now, peak)) = pid.and_then(server::rss_mib) {
         report.add("server RSS at the end (now / peak of the whole run)", format!("{now:.0} MiB / {peak:.0} MiB"));
@@ -417,7 +429,8 @@ async fn flow_phase(args: &Args, target: &Target, clientes: &[i64], report: &mut
     );
     // The other end: a member in charge of none of them (a viewer is never a responsible, and
     // `everybody` means those who may update the type's items).
-    let mut viewer = Client::connect(&Target { key: viewer_session(&mut admin).await?, ..target.clone() }).await?;
+    let mut viewer =
+        Client::connect(&Target { key: member_session(&mut admin, "viewer").await?.0, ..target.clone() }).await?;
     let mut samples = Samples::default();
     for _ in 0..args.samples {
         let answer = viewer.send("GET", "/c-flow-item-tasks/in-charge?_limit=100", None).await?;
@@ -446,17 +459,128 @@ async fn flow_phase(args: &Args, target: &Target, clientes: &[i64], report: &mut
     Ok(())
 }
 
-/// Invites a viewer (a new address each run), accepts the invitation and answers its session
-/// token, which the API takes in `x-api-key` like a key.
-async fn viewer_session(admin: &mut Client) -> anyhow::Result<String> {
-    let email = format!("viewer-{}@bench.example", std::process::id());
-    let invited = json!({ "email": email, "type": "viewer" });
-    let invited = admin.send("POST", "/ws/members", Some(&invited)).await?.ok("inviting a viewer")?;
+const QUICK_STATUSES: [&str; 4] = ["pending", "working", "blocked", "completed"];
+const ASSIGNEES: usize = 20;
+
+/// The quick-task measures (issue 16's bar): quick tasks created at 8 connections up to
+/// `--quick-tasks`, spread over 20 members with every status, a fifth with a due date; then
+/// "my open tasks" — `assigned_to=<id>&status_in=pending&status_in=working&_limit=100` — as the
+/// owner (who reads every task) and as a member without `tasks::quick::read` asking for its
+/// own (5,000 of them, made for it each run), who sees only the tasks naming it.
+async fn quick_task_phase(args: &Args, target: &Target, report: &mut Report) -> anyhow::Result<()> {
+    let mut admin = Client::connect(target).await?;
+    let mut assignees = Vec::new();
+    for i in 0..ASSIGNEES {
+        let email = format!("assignee-{i}@bench.example");
+        let found = admin.send("GET", &format!("/ws/members?email={email}"), None).await?.ok("members")?;
+        let member = match found.as_array().and_then(|l| l.first()) {
+            Some(member) => member.clone(),
+            None => {
+                let invited = json!({ "email": email, "type": "standard" });
+                admin.send("POST", "/ws/members", Some(&invited)).await?.ok("inviting an assignee")?
+            }
+        };
+        assignees.push(member["user"]["id"].as_i64().context("the member's user id")?);
+    }
+    let present = admin.send("GET", "/ws/tasks/count", None).await?.ok("quick tasks")?;
+    let missing = args.quick_tasks.saturating_sub(present.as_u64().unwrap_or_default() as usize);
+    if missing > 0 {
+        eprintln!("creating {missing} quick tasks at 8 connections");
+        let started = Instant::now();
+        let mut samples = create_quick_tasks(target, missing, &assignees).await?;
+        let rate = samples.0.len() as f64 / started.elapsed().as_secs_f64();
+        report.add(
+            "quick task create, 8 connections",
+            format!("{rate:.0}/s, p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+        );
+    }
+    let (session, me) = member_session(&mut admin, "standard").await?;
+    create_quick_tasks(target, 5_000, &[me]).await?;
+    let total = admin.send("GET", "/ws/tasks/count", None).await?.ok("quick tasks")?;
+    report.add("quick tasks (not archived or trashed)", total.to_string());
+    let mut samples = Samples::default();
+    for i in 0..args.samples {
+        let path = format!(
+            "/ws/tasks?assigned_to={}&status_in=pending&status_in=working&_limit=100",
+            assignees[i % assignees.len()]
+        );
+        let answer = admin.send("GET", &path, None).await?;
+        anyhow::ensure!(answer.status == 200, "my tasks: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+        samples.0.push(answer.took);
+    }
+    report.add(
+        "`/ws/tasks?assigned_to=<id>&status_in=pending&status_in=working&_limit=100`, owner",
+        format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+    );
+    let mut member = Client::connect(&Target { key: session, ..target.clone() }).await?;
+    let mut samples = Samples::default();
+    let path = format!("/ws/tasks?assigned_to={me}&status_in=pending&status_in=working&_limit=100");
+    for _ in 0..args.samples {
+        let answer = member.send("GET", &path, None).await?;
+        anyhow::ensure!(answer.status == 200, "my tasks: {} {}", answer.status, String::from_utf8_lossy(&answer.body));
+        samples.0.push(answer.took);
+    }
+    report.add(
+        "… the same for a member without `tasks::quick::read` (5,000 tasks its own)",
+        format!("p50 {}, p99 {}", ms(samples.percentile(50.0)), ms(samples.percentile(99.0))),
+    );
+    Ok(())
+}
+
+/// Creates `n` quick tasks at 8 connections, assigned at random among `assignees`, with every
+/// status and priority, a fifth with a due date; answers each create's latency.
+async fn create_quick_tasks(target: &Target, n: usize, assignees: &[i64]) -> anyhow::Result<Samples> {
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for worker in 0..8u64 {
+        let (target, next, assignees) = (target.clone(), next.clone(), assignees.to_vec());
+        workers.push(tokio::spawn(async move {
+            let mut client = Client::connect(&target).await?;
+            let mut rng = StdRng::seed_from_u64(2000 + worker);
+            let mut samples = Samples::default();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
+                let priority = ["low", "normal", "high", "urgent"][rng.gen_range(0..4)];
+                let mut task = json!({
+                    "name": format!("Tarefa {}", rng.gen_range(0..1_000_000)),
+                    "status": QUICK_STATUSES[rng.gen_range(0..4)],
+                    "priority": priority,
+                    "assigned_to": assignees[rng.gen_range(0..assignees.len())],
+                });
+                if rng.gen_range(0..5) == 0 {
+                    task["due_date"] =
+                        json!(format!("2027-0{}-1{}T12:00:00Z", rng.gen_range(1..10), rng.gen_range(0..10)));
+                }
+                let answer = client.send("POST", "/ws/tasks", Some(&task)).await?;
+                anyhow::ensure!(
+                    answer.status == 201,
+                    "quick task: {} {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                );
+                samples.0.push(answer.took);
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut samples = Samples::default();
+    for worker in workers {
+        samples.extend(worker.await??);
+    }
+    Ok(samples)
+}
+
+/// Invites a member of `member_type` (a new address each run), accepts the invitation and
+/// answers its session token (which the API takes in `x-api-key` like a key) and user id.
+async fn member_session(admin: &mut Client, member_type: &str) -> anyhow::Result<(String, i64)> {
+    let email = format!("{member_type}-{}@bench.example", std::process::id());
+    let invited = json!({ "email": email, "type": member_type });
+    let invited = admin.send("POST", "/ws/members", Some(&invited)).await?.ok("inviting a member")?;
+    let user_id = invited["user"]["id"].as_i64().context("the member's user id")?;
     let url = invited["invitation_url"].as_str().context("an invitation URL (no email integration)")?;
     let token = url.split_once("token=").context("the invitation's token")?.1;
-    let accept = json!({ "token": token, "password": "bench-viewer-password-1" });
+    let accept = json!({ "token": token, "password": "bench-member-password-1" });
     let session = admin.send("POST", "/auth/accept-invite", Some(&accept)).await?.ok("accepting")?;
-    Ok(session["token"].as_str().context("a session token")?.to_string())
+    Ok((session["token"].as_str().context("a session token")?.to_string(), user_id))
 }
 
 /// Fills the type up to `args.items` through the bulk route (500 per request, 4 connections).
