@@ -128,6 +128,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::flow_items::routes())
         .merge(routes::schedule_tasks::routes())
         .merge(routes::quick_tasks::routes())
+        .merge(routes::notification_settings::routes())
         .merge(routes::transitions::routes())
         .merge(routes::callbacks::routes())
         .merge(routes::webhooks::routes())

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod key;
 pub mod list;
 pub mod members;
+pub mod notifications;
 pub mod password;
 pub mod permissions;
 pub mod quick_tasks;

@@ -460,6 +460,12 @@ impl<'a> Run<'a> {
             })
             .collect();
         let ids = store::insert_tasks(tx, &new).await?;
+        let notifying: Vec<(i64, i64)> = planned
+            .iter()
+            .zip(&ids)
+            .filter_map(|(p, id)| p.due_date.filter(|_| p.def.notify).map(|due| (*id, due)))
+            .collect();
+        crate::notifications::plan_schedule_tasks(tx, self.record.workspace_id, &notifying, self.now).await?;
         for (p, id) in planned.iter().zip(&ids) {
             let changes = json!({
                 "work_status": { "from": null, "to": "waiting" },

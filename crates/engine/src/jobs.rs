@@ -110,7 +110,7 @@ impl Jobs {
         let whatsapp: Arc<dyn Handler> =
             Arc::new(crate::whatsapp::WhatsApp { db: db.clone(), keyring, providers, public_url: public_url.into() });
         let purge: Arc<dyn Handler> = Arc::new(crate::purge::Purge { db: db.clone(), files });
-        Jobs::new(vec![
+        let mut handlers: Vec<(&'static str, Arc<dyn Handler>)> = vec![
             (crate::emails::KIND, Arc::new(send_email) as Arc<dyn Handler>),
             (crate::whatsapp::SEND, whatsapp.clone()),
             (crate::whatsapp::WARN, whatsapp.clone()),
@@ -119,7 +119,9 @@ impl Jobs {
             (crate::purge::TYPE, purge.clone()),
             (crate::purge::FIELD, purge),
             (crate::webhooks::DELIVER, Arc::new(deliver)),
-        ])
+        ];
+        handlers.extend(crate::notifications::handlers(db));
+        Jobs::new(handlers)
     }
 
     pub fn new(handlers: Vec<(&'static str, Arc<dyn Handler>)>) -> Jobs {
@@ -133,8 +135,14 @@ impl Jobs {
 
     /// Claims and runs one batch of due jobs; answers how many ran.
     pub async fn run_due(&self, db: &Db, settings: &WorkerSettings) -> enspace_store::Result<usize> {
+        self.run_due_at(db, settings, now_ms()).await
+    }
+
+    /// [`run_due`](Self::run_due) as if the time were `at`: the jobs due by then (tests move
+    /// the worker's clock forward to reach timed work, such as deadline notifications).
+    pub async fn run_due_at(&self, db: &Db, settings: &WorkerSettings, at: i64) -> enspace_store::Result<usize> {
         let lease_ms = settings.lease.as_millis() as i64;
-        let jobs = enspace_store::jobs::claim(db, &settings.worker_id, now_ms(), lease_ms, settings.batch).await?;
+        let jobs = enspace_store::jobs::claim(db, &settings.worker_id, at, lease_ms, settings.batch).await?;
         for job in &jobs {
             let outcome = match self.handlers.get(job.kind.as_str()) {
                 Some(handler) => handler.run(job).await,

@@ -35,6 +35,7 @@ pub mod integrations;
 pub mod items;
 pub mod jobs;
 pub mod members;
+pub mod notifications;
 pub mod purge;
 pub mod quick_tasks;
 pub mod request_log;

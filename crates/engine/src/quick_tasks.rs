@@ -428,6 +428,7 @@ pub async fn create(db: &Db, workspace_id: i64, patch: Patch, doer: &Doer<'_>) -
     };
     record(&mut tx, event, &doer.author, now).await?;
     let task = enspace_store::record::get_in(&mut tx, workspace_id, id).await?.ok_or(TaskError::NotFound)?;
+    crate::notifications::plan_quick_task(&mut tx, &task, now).await?;
     tx.commit().await?;
     Ok(task)
 }
@@ -479,10 +480,17 @@ pub async fn update(
     people.extend(values.assigned_to);
     people.extend(&values.collaborators);
     let item = values.item.as_ref().or(task.values.item.as_ref());
+    let replan = ["due_date", "status", "archived", "deleted_at"].iter().any(|k| changes.contains_key(*k));
     let event =
         TaskEvent { kind: "quick_task.updated", task: (id, &task.reference, workspace_id), item, people, changes };
     record(&mut tx, event, &doer.author, now).await?;
-    let task = enspace_store::record::get_in(&mut tx, workspace_id, id).await?.ok_or(TaskError::NotFound)?;
+    let task: QuickTaskRecord =
+        enspace_store::record::get_in(&mut tx, workspace_id, id).await?.ok_or(TaskError::NotFound)?;
+    // What decides its notifications changed: plan for the task as it is now (a job planned
+    // for what it was finds it changed and sends nothing).
+    if replan {
+        crate::notifications::plan_quick_task(&mut tx, &task, now).await?;
+    }
     tx.commit().await?;
     Ok(task)
 }

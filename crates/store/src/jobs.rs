@@ -76,6 +76,34 @@ pub async fn enqueue(tx: &mut Tx, job: NewJob<'_>, now: i64) -> Result<Option<i6
     row.map(|r| r.i64("id")).transpose()
 }
 
+/// [`enqueue`] for several jobs in one statement; those whose `dedupe_key` exists are skipped.
+pub async fn enqueue_many(tx: &mut Tx, jobs: &[NewJob<'_>], now: i64) -> Result<()> {
+    for chunk in jobs.chunks(200) {
+        let mut sql = crate::list::Sql::new(
+            "INSERT INTO jobs (workspace_id, kind, payload, dedupe_key, run_at, max_attempts, created_at, updated_at) \
+             VALUES ",
+        );
+        for (i, job) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_list(params![
+                job.workspace_id,
+                job.kind,
+                job.payload.clone(),
+                job.dedupe_key,
+                job.run_at,
+                job.max_attempts,
+                now,
+                now
+            ]);
+        }
+        sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+        tx.execute(&sql.text, &sql.params).await?;
+    }
+    Ok(())
+}
+
 /// Claims up to `limit` due jobs for `worker` until `now + lease_ms`: queued jobs whose time has
 /// come, and running jobs whose lease expired (their worker died). Each job goes to exactly one
 /// claimer: PostgreSQL skips rows another claimer holds; SQLite has one writer.

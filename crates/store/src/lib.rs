@@ -25,6 +25,7 @@ pub mod list;
 pub mod member_groups;
 pub mod members;
 pub mod migrate;
+pub mod notifications;
 pub mod purge;
 pub mod quick_tasks;
 pub mod record;

@@ -156,6 +156,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0024_quick_tasks.sql"),
         include_str!("../migrations/postgres/0024_quick_tasks.sql"),
     ),
+    (
+        25,
+        "deadline_notifications",
+        include_str!("../migrations/sqlite/0025_deadline_notifications.sql"),
+        include_str!("../migrations/postgres/0025_deadline_notifications.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {

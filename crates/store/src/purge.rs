@@ -27,6 +27,7 @@ const WORKSPACE_TABLES: &[&str] = &[
     "signature_requests",
     "ai_usage",
     "quick_tasks",
+    "deadline_notices",
 ];
 
 /// Hides a workspace at once: no member, no key, no pending job, no invitation; its reference

@@ -140,11 +140,23 @@ impl TestApp {
     /// ran. Tests call it where the server would have run them in the background. New events
     /// are first dispatched to webhooks, as the server's dispatcher would.
     pub async fn run_jobs(&self) -> usize {
+        self.run_jobs_until(None).await
+    }
+
+    /// [`run_jobs`](Self::run_jobs) with the worker's clock at `at` (milliseconds): every job
+    /// due by then runs — the controllable clock of timed work such as deadline notifications.
+    pub async fn run_jobs_at(&self, at: i64) -> usize {
+        self.run_jobs_until(Some(at)).await
+    }
+
+    /// With no `at`, the clock is read before each batch, as the server's worker does.
+    async fn run_jobs_until(&self, at: Option<i64>) -> usize {
         let settings = WorkerSettings { worker_id: "test-worker".into(), ..WorkerSettings::default() };
         let mut total = 0;
         loop {
             enspace_engine::webhooks::dispatch(&self.db).await.expect("webhook dispatch works");
-            let ran = self.state.jobs.run_due(&self.db, &settings).await.expect("the job queue works");
+            let now = at.unwrap_or_else(enspace_domain::time::now_ms);
+            let ran = self.state.jobs.run_due_at(&self.db, &settings, now).await.expect("the job queue works");
             if ran == 0 {
                 return total;
             }

@@ -16,6 +16,7 @@ pub mod integrations;
 pub mod items;
 pub mod member_groups;
 pub mod members;
+pub mod notification_settings;
 pub mod ops;
 pub mod quick_tasks;
 pub mod request_logs;

@@ -170,6 +170,8 @@ fn workspace_routes() -> Vec<Route> {
         route("PUT", "/ws", Some(json!({ "name": "" })), Settings("system")),
         route("GET", "/ws/stats", None, Member),
         route("GET", "/ws/calendar", None, Member),
+        route("GET", "/ws/notification-settings", None, Settings("system")),
+        route("PUT", "/ws/notification-settings", Some(json!({ "quick_tasks": 1 })), Settings("system")),
         route("PUT", "/ws/calendar", Some(json!({ "work_days": [] })), Settings("system")),
         route("POST", "/ws/calendar/holidays/sync", Some(json!({ "country": "XX", "year": 2026 })), Settings("system")),
         // Every member reads the feed; what it shows is filtered per event (events.rs tests it).
@@ -483,7 +485,7 @@ async fn matrix_workspace_and_structure() {
             && !is_quick_task(r)
     })
     .await;
-    assert_eq!((routes, cases), (50, 50 * 36));
+    assert_eq!((routes, cases), (52, 52 * 36));
 }
 
 #[tokio::test]

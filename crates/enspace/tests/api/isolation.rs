@@ -126,6 +126,8 @@ fn workspace_routes(confirm: &str) -> Vec<(&'static str, String, Option<Value>)>
         ("PUT", "/ws/tasks/1".to_string(), Some(json!({ "name": "x" }))),
         ("DELETE", "/ws/tasks/1".to_string(), None),
         ("GET", "/tasks".to_string(), None),
+        ("GET", "/ws/notification-settings".to_string(), None),
+        ("PUT", "/ws/notification-settings".to_string(), Some(json!({ "quick_tasks": { "custom": true } }))),
         ("GET", "/ws/webhooks".to_string(), None),
         ("GET", "/ws/webhooks/count".to_string(), None),
         ("POST", "/ws/webhooks".to_string(), Some(json!({ "url": "https://erp.example.com/", "events": ["*"] }))),

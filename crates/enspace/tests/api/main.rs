@@ -45,6 +45,7 @@ mod items;
 mod jobs;
 mod lists;
 mod members;
+mod notifications;
 mod openapi;
 mod ops;
 mod process;

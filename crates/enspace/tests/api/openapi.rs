@@ -158,6 +158,8 @@ const SPEC_ROUTES: &[(&str, &str)] = &[
     ("get", "/ws/tasks/{id}"),
     ("put", "/ws/tasks/{id}"),
     ("delete", "/ws/tasks/{id}"),
+    ("get", "/ws/notification-settings"),
+    ("put", "/ws/notification-settings"),
     ("get", "/ws/calendar"),
     ("put", "/ws/calendar"),
     ("post", "/ws/calendar/holidays/sync"),
