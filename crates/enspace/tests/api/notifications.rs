@@ -304,3 +304,30 @@ async fn settings_refuse_what_they_cannot_use() {
         .await
         .assert_error(403, "Permission denied: settings::system::manage");
 }
+
+/// A notification job run again — its worker died after the emails were queued but before the
+/// job was marked done, or a second process took it — sends nothing again: the notice
+/// recorded with the emails' queueing is found.
+#[tokio::test]
+async fn a_notification_job_run_twice_sends_once() {
+    let w = world().await;
+    let task = w.task(json!({ "name": "Uma vez", "due_date": ahead(3), "assigned_to": w.bia.id })).await;
+    let due = due_of(&task);
+    let mut seen = 0;
+    w.app.run_jobs_at(due - DAY + 1000).await;
+    assert_eq!(w.mail(&mut seen).len(), 1);
+    let again = w
+        .app
+        .db
+        .execute(
+            "UPDATE jobs SET status = 'queued', run_at = 0 WHERE kind = 'deadline.notify' AND status = 'done'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, 1);
+    assert!(w.app.run_jobs_at(due - DAY + 2000).await >= 1, "the job ran again");
+    assert_eq!(w.mail(&mut seen), []);
+    let notices = w.app.db.fetch_one("SELECT COUNT(*) AS n FROM deadline_notices", &[]).await.unwrap();
+    assert_eq!(notices.i64("n").unwrap(), 1);
+}

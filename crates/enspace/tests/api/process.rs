@@ -697,18 +697,15 @@ async fn secrets_survive_a_master_key_rotation() {
     assert!(body.contains(r#""configured_secrets":["api_key"]"#), "{body}");
 }
 
-/// Emails accepted (202) before the server is killed mid-sending are all sent after a restart,
-/// each exactly once: the one whose request was in flight at the kill is found in SendGrid's
-/// Email Activity (by its `enspace_send` argument) and not sent again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queued_emails_are_sent_exactly_once_across_a_kill() {
+/// A fake SendGrid that answers each send slowly (so a kill can land mid-sending) and keeps an
+/// Email Activity of every email it received, found by its `enspace_send` argument.
+async fn fake_sendgrid() -> enspace_testkit::FakeProvider {
     let fake = enspace_testkit::FakeProvider::start().await;
     fake.reply(
         "POST",
         "/v3/mail/send",
         vec![enspace_testkit::Reply::status(202).header("x-message-id", "m").delay(Duration::from_millis(40))],
     );
-    // The activity holds every email SendGrid received, found by its custom argument.
     fake.respond_with(
         "GET",
         "/v3/messages",
@@ -727,6 +724,119 @@ async fn queued_emails_are_sent_exactly_once_across_a_kill() {
             enspace_testkit::Reply::json(200, serde_json::json!({ "messages": messages }))
         }),
     );
+    fake
+}
+
+/// How many times SendGrid received each subject.
+fn subjects(fake: &enspace_testkit::FakeProvider) -> std::collections::BTreeMap<String, usize> {
+    let mut times = std::collections::BTreeMap::new();
+    for request in fake.received().iter().filter(|r| r.method == "POST") {
+        *times.entry(request.json()["subject"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    times
+}
+
+/// Acme with SendGrid in production mode (so an interrupted send is looked up, not repeated)
+/// and `tasks` quick tasks due in two days, their first reminders made due now. Answers the
+/// database the server runs on.
+async fn reminders_due_now(port: u16, key: &str, url: &str, tasks: usize) {
+    assert_eq!(http(port, "POST", "/workspaces", Some(key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
+    let install = r#"{"integration":4,"data":{"environment":"production","api_key":"SG.k","from_email":"a@acme.com"}}"#;
+    assert_eq!(http_in(port, "POST", "/integrations", Some(key), Some("acme"), Some(install)).await.unwrap().0, 201);
+    let due = enspace_domain::time::format_ms(enspace_domain::time::now_ms() + 2 * 86_400_000);
+    for i in 0..tasks {
+        let task = format!(r#"{{"name":"Lembrete {i:03}","due_date":"{due}"}}"#);
+        let (status, body) = http_in(port, "POST", "/ws/tasks", Some(key), Some("acme"), Some(&task)).await.unwrap();
+        assert_eq!(status, 201, "{body}");
+    }
+    // A day passes: each task's "1 day before" falls due.
+    let db = Db::connect(&DbOptions { url: url.to_string(), max_connections: 2 }).await.unwrap();
+    let moved = db
+        .execute("UPDATE jobs SET run_at = $1 WHERE kind = 'deadline.notify'", &[enspace_domain::time::now_ms().into()])
+        .await
+        .unwrap();
+    assert_eq!(moved, tasks as u64);
+    db.close().await;
+}
+
+/// Waits until SendGrid received `n` reminders (60 s at most), then two more lease times for
+/// anything that would go out twice.
+async fn until_sent(fake: &enspace_testkit::FakeProvider, n: usize, servers: &[&Server]) {
+    let started = Instant::now();
+    while subjects(fake).len() < n {
+        if started.elapsed() > Duration::from_secs(60) {
+            let logs: Vec<String> = servers.iter().map(|s| s.stderr()).collect();
+            panic!("{} of {n} reminders sent: {:?}\n{}", subjects(fake).len(), subjects(fake), logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+}
+
+/// Reminders that fall due are each sent once across a SIGKILL in the middle of them: the
+/// notice recorded with the emails' queueing makes a second run of the job send nothing, and
+/// the outbox finds an interrupted send in SendGrid's activity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_reminders_are_sent_once_across_a_kill() {
+    let fake = fake_sendgrid().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let args =
+        ["--sendgrid-url", fake.url.as_str(), "--job-lease-seconds", "2", "--sendgrid-activity-delay-seconds", "1"];
+    let mut server = Server::start_with(dir.path(), &url, &args).await;
+    let key = server.first_run_key().unwrap();
+    let tasks = 30;
+    reminders_due_now(server.port, &key, &url, tasks).await;
+    let started = Instant::now();
+    while subjects(&fake).len() < 6 {
+        assert!(started.elapsed() < Duration::from_secs(30), "the worker is not sending: {}", server.stderr());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL, mid-sending
+    server.child.wait().unwrap();
+    assert!(subjects(&fake).len() < tasks, "the kill came after everything was sent");
+
+    let server = Server::start_with(dir.path(), &url, &args).await;
+    until_sent(&fake, tasks, &[&server]).await;
+    let times = subjects(&fake);
+    assert_eq!(times.len(), tasks, "one reminder for each task: {times:?}");
+    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert!(times.keys().all(|s| s.starts_with("Vence amanhã: Lembrete ")), "{times:?}");
+}
+
+/// Two processes on one PostgreSQL, both running workers: each reminder goes out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_send_each_reminder_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = database(dir.path()).await;
+    if pg.is_none() {
+        return;
+    }
+    let fake = fake_sendgrid().await;
+    let args =
+        ["--sendgrid-url", fake.url.as_str(), "--job-lease-seconds", "2", "--sendgrid-activity-delay-seconds", "1"];
+    let first = Server::start_with(dir.path(), &url, &args).await;
+    let key = first.first_run_key().unwrap();
+    let key_file = dir.path().join("master.key");
+    let mut extra = args.to_vec();
+    extra.extend(["--master-key-file", key_file.to_str().unwrap()]);
+    let second = Server::start_with(&dir.path().join("second"), &url, &extra).await;
+    let tasks = 40;
+    reminders_due_now(first.port, &key, &url, tasks).await;
+    until_sent(&fake, tasks, &[&first, &second]).await;
+    let times = subjects(&fake);
+    assert_eq!(times.len(), tasks, "one reminder for each task: {times:?}");
+    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+}
+
+/// Emails accepted (202) before the server is killed mid-sending are all sent after a restart,
+/// each exactly once: the one whose request was in flight at the kill is found in SendGrid's
+/// Email Activity (by its `enspace_send` argument) and not sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_emails_are_sent_exactly_once_across_a_kill() {
+    let fake = fake_sendgrid().await;
     let dir = tempfile::tempdir().unwrap();
     let (url, _pg) = database(dir.path()).await;
     let args =
