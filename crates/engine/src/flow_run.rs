@@ -146,6 +146,9 @@ struct Run<'a> {
     author: Author<'a>,
     now: i64,
     entries: usize,
+    /// The deadline notification settings, when read with the start plan (else read when a
+    /// visit makes tasks that notify).
+    notifications: Option<enspace_domain::notifications::Settings>,
 }
 
 impl<'a> Run<'a> {
@@ -174,6 +177,7 @@ impl<'a> Run<'a> {
             author: Author { source: "flow", ..author.clone() },
             now,
             entries: 0,
+            notifications: None,
         }
     }
 
@@ -186,6 +190,7 @@ impl<'a> Run<'a> {
             author: Author { source: "flow", ..author.clone() },
             now,
             entries: 0,
+            notifications: None,
         }
     }
 
@@ -465,7 +470,8 @@ impl<'a> Run<'a> {
             .zip(&ids)
             .filter_map(|(p, id)| p.due_date.filter(|_| p.def.notify).map(|due| (*id, due)))
             .collect();
-        crate::notifications::plan_schedule_tasks(tx, self.record.workspace_id, &notifying, self.now).await?;
+        let settings = self.notifications.as_ref();
+        crate::notifications::plan_schedule_tasks(tx, self.record.workspace_id, &notifying, settings, self.now).await?;
         for (p, id) in planned.iter().zip(&ids) {
             let changes = json!({
                 "work_status": { "from": null, "to": "waiting" },
@@ -727,6 +733,7 @@ pub(crate) async fn start(
     }
     let calendar = crate::calendar::stored_or_default(record.workspace_id, plan.calendar);
     let mut run = Run::with_calendar(record, fields, author, now, calendar);
+    run.notifications = Some(crate::notifications::parsed(plan.notifications));
     run.start(tx, plan.flows, item).await
 }
 

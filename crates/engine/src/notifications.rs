@@ -1,8 +1,9 @@
 //! Deadline notifications as commands and jobs (spec/flows-and-tasks.md § Deadline
 //! notifications; decisions 59–62).
 //!
-//! - Planning: a task with a due date gets one `deadline.notify` job at the moment of its next
-//!   rule ([`plan`]), keyed by (task, rule, due date) so that planning twice is one job. Quick
+//! - Planning: a task with a due date gets a `deadline.notify` job at the moment of its next
+//!   rule ([`plan`]; tasks due together share one), with a dedupe key so that planning twice
+//!   is one job. Quick
 //!   task commands plan on create and whenever the due date, status, archive or trash state
 //!   changes; a flow plans the schedule tasks it makes (stage tasks with `notify: true`).
 //! - Sending ([`Deadlines`]): the job re-reads the task. A task completed, removed, trashed or
@@ -39,7 +40,8 @@ pub const NOTIFY: &str = "deadline.notify";
 pub const REPLAN: &str = "deadline.replan";
 const REPLAN_BATCH: i64 = 500;
 
-fn parsed(stored: Option<Value>) -> Settings {
+/// Stored settings as the domain reads them (the defaults when none or unreadable).
+pub fn parsed(stored: Option<Value>) -> Settings {
     stored.and_then(|s| serde_json::from_value(s).ok()).unwrap_or_default()
 }
 
@@ -77,6 +79,8 @@ pub async fn update_settings(db: &Db, workspace_id: i64, settings: &Settings) ->
 
 /// Plans the next notification of each task `(id, due date)` of `kind`: the first rule whose
 /// moment is after `not_before` and still ahead (decision 61: past moments are skipped).
+/// Tasks whose next notification is the same rule at the same moment (a stage's tasks made
+/// together, a replan's batch) share one job; each task's notice still goes once.
 pub async fn plan(
     tx: &mut Tx,
     workspace_id: i64,
@@ -86,20 +90,33 @@ pub async fn plan(
     not_before: Option<i64>,
     now: i64,
 ) -> Result<(), StoreError> {
-    let planned: Vec<(String, Value, i64)> = tasks
+    // (rule, due, moment) → tasks, in the order first met.
+    type Moment<'r> = (&'r str, i64, i64);
+    let mut groups: Vec<(Moment, Vec<i64>)> = Vec::new();
+    for (task, due) in tasks {
+        let Some((rule, at)) = next_rule(rules, *due, not_before, now) else { continue };
+        let group = (rule.id.as_str(), *due, at);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, ids)) => ids.push(*task),
+            None => groups.push((group, vec![*task])),
+        }
+    }
+    let keys: Vec<String> = groups
         .iter()
-        .filter_map(|(task, due)| {
-            let (rule, at) = next_rule(rules, *due, not_before, now)?;
-            let key = format!("deadline:{workspace_id}:{kind}:{task}:{}:{due}", rule.id);
-            Some((key, json!({ "kind": kind, "task": task, "rule": rule.id, "due": due }), at))
+        .map(|((rule, due, _), ids)| {
+            let (first, last) = (ids[0], ids[ids.len() - 1]);
+            // Short: every key is an entry of the queue's unique index.
+            let tag = if kind == QUICK { 'q' } else { 's' };
+            format!("dl:{workspace_id}:{tag}:{rule}:{due}:{first}-{last}-{}", ids.len())
         })
         .collect();
-    let jobs: Vec<NewJob> = planned
+    let jobs: Vec<NewJob> = groups
         .iter()
-        .map(|(key, payload, at)| NewJob {
+        .zip(&keys)
+        .map(|(((rule, due, at), ids), key)| NewJob {
             workspace_id: Some(workspace_id),
             kind: NOTIFY,
-            payload: payload.clone(),
+            payload: json!({ "kind": kind, "tasks": ids, "rule": rule, "due": due }),
             run_at: *at,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             dedupe_key: Some(key),
@@ -118,16 +135,22 @@ pub async fn plan_quick_task(tx: &mut Tx, task: &QuickTaskRecord, now: i64) -> R
 
 /// Plans new schedule tasks' notifications: `(id, due date)` of those whose stage task
 /// notifies.
+/// `settings`: the workspace's, when the caller read them with something else (an item
+/// create's start plan); else they are read here.
 pub async fn plan_schedule_tasks(
     tx: &mut Tx,
     workspace_id: i64,
     tasks: &[(i64, i64)],
+    settings: Option<&Settings>,
     now: i64,
 ) -> Result<(), StoreError> {
     if tasks.is_empty() {
         return Ok(());
     }
-    let rules = settings_in(tx, workspace_id).await?.rules(SCHEDULED);
+    let rules = match settings {
+        Some(settings) => settings.rules(SCHEDULED),
+        None => settings_in(tx, workspace_id).await?.rules(SCHEDULED),
+    };
     plan(tx, workspace_id, SCHEDULED, tasks, &rules, None, now).await
 }
 
@@ -150,12 +173,13 @@ impl Handler for Deadlines {
                 return self.replan(workspace_id).await;
             }
             let payload = &job.payload;
-            let (Some(kind), Some(task), Some(rule), Some(due)) =
-                (payload["kind"].as_str(), payload["task"].as_i64(), payload["rule"].as_str(), payload["due"].as_i64())
+            let tasks: Vec<i64> = payload["tasks"].as_array().into_iter().flatten().filter_map(Value::as_i64).collect();
+            let (Some(kind), Some(rule), Some(due)) =
+                (payload["kind"].as_str(), payload["rule"].as_str(), payload["due"].as_i64())
             else {
-                return Err(JobError::Fatal(format!("a deadline job without kind, task, rule or due: {payload}")));
+                return Err(JobError::Fatal(format!("a deadline job without kind, tasks, rule or due: {payload}")));
             };
-            self.notify(workspace_id, kind, task, rule, due).await
+            self.notify(workspace_id, kind, &tasks, rule, due).await
         })
     }
 }
@@ -206,40 +230,41 @@ impl Deadlines {
         &self,
         workspace_id: i64,
         kind: &str,
-        task_id: i64,
+        tasks: &[i64],
         rule_id: &str,
         due: i64,
     ) -> Result<(), JobError> {
         let now = now_ms();
         let mut tx = self.db.begin().await?;
-        let Some(task) = due_task(&mut tx, workspace_id, kind, task_id).await? else { return Ok(()) };
-        // A due date that moved was planned anew with it.
-        if task.due != due {
-            return Ok(());
-        }
         let rules = settings_in(&mut tx, workspace_id).await?.rules(kind);
-        let Some(rule) = rules.iter().find(|r| r.id == rule_id) else {
-            // The rules changed since: the replan that followed plans what applies now.
-            return Ok(());
-        };
+        // The rules changed since: the replan that followed plans what applies now.
+        let Some(rule) = rules.iter().find(|r| r.id == rule_id) else { return Ok(()) };
         let at = due.saturating_add(rule.offset_ms());
         let integrated = enspace_store::schedule_tasks::has_active_integration(&mut tx, workspace_id, SENDGRID).await?;
-        let recipients =
-            enspace_store::notifications::recipients(&mut tx, workspace_id, &task.users, &task.groups).await?;
-        let count = recipients.len() as i64 + i64::from(task.external.is_some());
-        let notice = Notice {
-            workspace_id,
-            task_kind: kind,
-            task_id,
-            rule_id,
-            due_date: due,
-            outcome: if integrated { "sent" } else { "skipped" },
-            recipients: count,
-        };
-        if enspace_store::notifications::record_notice(&mut tx, &notice, now).await? && integrated {
-            self.send(&mut tx, workspace_id, &task, rule, &recipients, now).await?;
+        let mut next = Vec::new();
+        for &task_id in tasks {
+            let Some(task) = due_task(&mut tx, workspace_id, kind, task_id).await? else { continue };
+            // A due date that moved was planned anew with it.
+            if task.due != due {
+                continue;
+            }
+            let recipients =
+                enspace_store::notifications::recipients(&mut tx, workspace_id, &task.users, &task.groups).await?;
+            let notice = Notice {
+                workspace_id,
+                task_kind: kind,
+                task_id,
+                rule_id,
+                due_date: due,
+                outcome: if integrated { "sent" } else { "skipped" },
+                recipients: recipients.len() as i64 + i64::from(task.external.is_some()),
+            };
+            if enspace_store::notifications::record_notice(&mut tx, &notice, now).await? && integrated {
+                self.send(&mut tx, workspace_id, &task, rule, &recipients, now).await?;
+            }
+            next.push((task_id, due));
         }
-        plan(&mut tx, workspace_id, kind, &[(task_id, due)], &rules, Some(at), now).await?;
+        plan(&mut tx, workspace_id, kind, &next, &rules, Some(at), now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -304,16 +304,19 @@ pub struct Startable {
 pub struct StartPlan {
     pub flows: Vec<Startable>,
     pub calendar: Option<CalendarRow>,
+    /// The workspace's deadline notification settings, as stored (none: the defaults).
+    pub notifications: Option<Json>,
 }
 
 pub async fn start_plan(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<StartPlan> {
     let sql = format!(
         "SELECT {}, s.id AS start_stage, k.id AS task_id, k.position AS task_position, k.def AS task_def, \
          k.created_by AS task_created_by, k.created_at AS task_created_at, k.updated_at AS task_updated_at, \
-         c.time_zone, c.work_days, c.work_hours, c.holidays \
+         c.time_zone, c.work_days, c.work_hours, c.holidays, ns.settings AS notify_settings \
          FROM {} JOIN flow_stages s ON s.flow_id = f.id AND s.is_start AND s.deleted_at IS NULL \
          AND s.status = 'active' LEFT JOIN stage_tasks k ON k.stage_id = s.id AND k.deleted_at IS NULL \
          LEFT JOIN workspace_calendars c ON c.workspace_id = f.workspace_id \
+         LEFT JOIN notification_settings ns ON ns.workspace_id = f.workspace_id \
          WHERE f.workspace_id = $1 AND f.type_id = $2 AND f.status = 'active' AND {} \
          ORDER BY f.id, k.position, k.id{}",
         FlowRecord::COLUMNS,
@@ -327,6 +330,9 @@ pub async fn start_plan(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<
     for row in tx.fetch_all(&sql, &params![workspace_id, type_id]).await? {
         if plan.calendar.is_none() && row.opt_text("time_zone")?.is_some() {
             plan.calendar = Some(crate::calendars::from_row(&row)?);
+        }
+        if plan.notifications.is_none() {
+            plan.notifications = Some(row.json("notify_settings")?).filter(|s| !s.is_null());
         }
         let flow_id = row.i64("id")?;
         if plan.flows.last().is_none_or(|last| last.flow.id != flow_id) {

@@ -23,3 +23,8 @@ CREATE TABLE deadline_notices (
     created_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX deadline_notices_once ON deadline_notices (workspace_id, task_kind, task_id, rule_id, due_date);
+
+-- Every job is written once and read by its due time: the index by workspace served only a
+-- workspace's deletion (a scan of the queue now), and cost every enqueue a page — deadline
+-- notifications enqueue one with most task creations.
+DROP INDEX jobs_ws;
