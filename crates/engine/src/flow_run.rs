@@ -514,6 +514,8 @@ impl<'a> Run<'a> {
     ) -> Result<(), StoreError> {
         let ws = self.record.workspace_id;
         let touches = |field: &Option<String>| field.as_ref().is_some_and(|f| changed.contains(f));
+        // Tasks whose due date moved: their reminders are planned for the new one (decision 61).
+        let mut moved = Vec::new();
         for run in runs {
             for mut task in store::open_of_flow_item(tx, ws, run.id).await? {
                 let def = StageTaskDef::from_map(&task.task_def);
@@ -524,6 +526,7 @@ impl<'a> Run<'a> {
                         let shown = |at: Option<i64>| at.map(enspace_domain::time::format_ms);
                         changes.insert("due_date".into(), json!({ "from": shown(task.due_date), "to": shown(due) }));
                         task.due_date = due;
+                        moved.extend(due.filter(|_| def.notify).map(|due| (task.id, due)));
                     }
                 }
                 if def.responsibility_type == "field_based" && touches(&def.responsible_field) {
@@ -546,7 +549,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        Ok(())
+        crate::notifications::plan_schedule_tasks(tx, ws, &moved, self.notifications.as_ref(), self.now).await
     }
 
     /// The members resolution may name: the listed users, the creator or the public-form

@@ -42,16 +42,6 @@ impl From<StoreError> for TaskError {
     }
 }
 
-impl From<ItemError> for TaskError {
-    fn from(e: ItemError) -> Self {
-        match e {
-            ItemError::Invalid(details) => TaskError::Invalid(details),
-            ItemError::Duplicate(detail) => TaskError::Invalid(vec![detail]),
-            ItemError::Store(e) => TaskError::Store(e),
-        }
-    }
-}
-
 /// An item as a body names it: its id or its reference.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemKey {

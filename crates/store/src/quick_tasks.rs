@@ -9,7 +9,7 @@ use enspace_domain::{
 use serde_json::{Map, Value as Json};
 
 use crate::{
-    db::{Backend, Row, Tx},
+    db::{Backend, Row, Tx, Value},
     error::Result,
     list::{ListField, ListSpec, Sql},
     params,
@@ -177,7 +177,49 @@ async fn write_people(
     Ok(())
 }
 
-/// Inserts a task and its people rows; answers its id.
+/// The columns a write sets from [`QuickTaskValues`], in [`value_params`]' order.
+const VALUE_COLUMNS: [&str; 16] = [
+    "name",
+    "description",
+    "type",
+    "status",
+    "priority",
+    "due_date",
+    "points",
+    "meta",
+    "assigned_to",
+    "item_id",
+    "item_reference",
+    "item_type_id",
+    "notification_task",
+    "archived",
+    "tag_ids",
+    "collaborators",
+];
+
+fn value_params(v: &QuickTaskValues) -> [Value; 16] {
+    params![
+        v.name.as_str(),
+        v.description.as_deref(),
+        v.task_type.as_str(),
+        v.status.as_str(),
+        v.priority.as_str(),
+        v.due_date,
+        v.points,
+        Json::Object(v.meta.clone()),
+        v.assigned_to,
+        v.item.as_ref().map(|i| i.id),
+        v.item.as_ref().map(|i| i.reference.as_str()),
+        v.item.as_ref().map(|i| i.type_id),
+        v.notification_task,
+        v.archived,
+        Json::from(v.tag_ids.clone()),
+        Json::from(v.collaborators.clone())
+    ]
+}
+
+/// Inserts a task and its people rows; answers its id. `completion`: (completed_at,
+/// completed_by).
 pub async fn insert(
     tx: &mut Tx,
     workspace_id: i64,
@@ -187,42 +229,13 @@ pub async fn insert(
     completion: (Option<i64>, Option<i64>),
     now: i64,
 ) -> Result<i64> {
-    let v = values;
-    let id = tx
-        .fetch_one(
-            "INSERT INTO quick_tasks (workspace_id, reference, name, description, type, status, priority, due_date, \
-             points, meta, creator, assigned_to, completed_by, completed_at, item_id, item_reference, item_type_id, \
-             notification_task, archived, tag_ids, collaborators, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $22) \
-             RETURNING id",
-            &params![
-                workspace_id,
-                reference,
-                v.name.as_str(),
-                v.description.as_deref(),
-                v.task_type.as_str(),
-                v.status.as_str(),
-                v.priority.as_str(),
-                v.due_date,
-                v.points,
-                Json::Object(v.meta.clone()),
-                creator,
-                v.assigned_to,
-                completion.1,
-                completion.0,
-                v.item.as_ref().map(|i| i.id),
-                v.item.as_ref().map(|i| i.reference.as_str()),
-                v.item.as_ref().map(|i| i.type_id),
-                v.notification_task,
-                v.archived,
-                Json::from(v.tag_ids.clone()),
-                Json::from(v.collaborators.clone()),
-                now
-            ],
-        )
-        .await?
-        .i64("id")?;
+    let mut sql = Sql::new("INSERT INTO quick_tasks (workspace_id, reference, creator, completed_at, completed_by, ");
+    sql.push(&VALUE_COLUMNS.join(", ")).push(", created_at, updated_at) VALUES ");
+    let mut row = params![workspace_id, reference, creator, completion.0, completion.1].to_vec();
+    row.extend(value_params(values));
+    row.extend(params![now, now]);
+    sql.bind_list(row).push(" RETURNING id");
+    let id = tx.fetch_one(&sql.text, &sql.params).await?.i64("id")?;
     write_people(tx, workspace_id, id, creator, values).await?;
     Ok(id)
 }
@@ -250,39 +263,15 @@ pub async fn update(
     deleted_at: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    let v = values;
-    tx.execute(
-        "UPDATE quick_tasks SET name = $3, description = $4, type = $5, status = $6, priority = $7, due_date = $8, \
-         points = $9, meta = $10, assigned_to = $11, completed_by = $12, completed_at = $13, item_id = $14, \
-         item_reference = $15, item_type_id = $16, notification_task = $17, archived = $18, tag_ids = $19, \
-         collaborators = $20, deleted_at = $21, updated_at = $22 WHERE workspace_id = $1 AND id = $2",
-        &params![
-            task.workspace_id,
-            task.id,
-            v.name.as_str(),
-            v.description.as_deref(),
-            v.task_type.as_str(),
-            v.status.as_str(),
-            v.priority.as_str(),
-            v.due_date,
-            v.points,
-            Json::Object(v.meta.clone()),
-            v.assigned_to,
-            completion.1,
-            completion.0,
-            v.item.as_ref().map(|i| i.id),
-            v.item.as_ref().map(|i| i.reference.as_str()),
-            v.item.as_ref().map(|i| i.type_id),
-            v.notification_task,
-            v.archived,
-            Json::from(v.tag_ids.clone()),
-            Json::from(v.collaborators.clone()),
-            deleted_at,
-            now
-        ],
-    )
-    .await?;
-    if v.assigned_to != task.values.assigned_to || v.collaborators != task.values.collaborators {
+    let mut sql = Sql::new("UPDATE quick_tasks SET ");
+    for (column, value) in VALUE_COLUMNS.iter().zip(value_params(values)) {
+        sql.push(column).push(" = ").bind(value).push(", ");
+    }
+    sql.push("completed_at = ").bind(completion.0).push(", completed_by = ").bind(completion.1);
+    sql.push(", deleted_at = ").bind(deleted_at).push(", updated_at = ").bind(now);
+    sql.push(" WHERE workspace_id = ").bind(task.workspace_id).push(" AND id = ").bind(task.id);
+    tx.execute(&sql.text, &sql.params).await?;
+    if values.assigned_to != task.values.assigned_to || values.collaborators != task.values.collaborators {
         tx.execute(
             "DELETE FROM quick_task_people WHERE workspace_id = $1 AND task_id = $2",
             &params![task.workspace_id, task.id],

@@ -352,6 +352,7 @@ pub async fn update_quick_task(
 
 /// `?permanent=true` [ours].
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
     /// Remove the task for good instead of moving it to the trash.
     pub permanent: Option<bool>,

@@ -331,3 +331,34 @@ async fn a_notification_job_run_twice_sends_once() {
     let notices = w.app.db.fetch_one("SELECT COUNT(*) AS n FROM deadline_notices", &[]).await.unwrap();
     assert_eq!(notices.i64("n").unwrap(), 1);
 }
+
+/// A schedule task whose due date follows an item field (decision 35) is reminded at the new
+/// date when the field changes, and not at the old one.
+#[tokio::test]
+async fn a_schedule_task_following_a_field_is_replanned_when_the_field_moves() {
+    let w = world().await;
+    let send = |path: &'static str, body: Value| w.send("POST", path, Some(body));
+    assert_eq!(send("/ws/types", json!({ "name": "Contratos" })).await.status, 201);
+    let prazo = json!({ "name": "Prazo", "slug": "prazo", "type": "date" });
+    assert_eq!(send("/ws/types/contratos/fields", prazo).await.status, 201);
+    let flow = send("/c-type-flows", json!({ "name": "F", "item_type": "contratos" })).await.json();
+    let stage = send("/c-flow-stages", json!({ "flow": flow["id"], "name": "S" })).await.json();
+    let task = json!({ "stage": stage["id"], "name": "Renovar", "action": "confirmation", "sla": 0, "sla_type": "days",
+        "sla_origin": "field", "sla_field": "prazo", "responsibility_type": "users", "users": [w.bia.id] });
+    assert_eq!(send("/c-stage-tasks", task).await.status, 201);
+    let item = send("/ws/types/contratos/items", json!({ "data": { "prazo": ahead(3) } })).await.json();
+    let listed = w.send("GET", &format!("/c-flow-item-tasks?flow_item.item={}", item["id"]), None).await.json();
+    let old = due_of(&listed[0]);
+    let path = format!("/ws/types/contratos/items/{}", item["reference"].as_str().unwrap());
+    let moved = w.send("PUT", &path, Some(json!({ "data": { "prazo": ahead(6) } }))).await;
+    assert_eq!(moved.status, 200, "{}", moved.text());
+    let listed = w.send("GET", &format!("/c-flow-item-tasks?flow_item.item={}", item["id"]), None).await.json();
+    let new = due_of(&listed[0]);
+    assert!(new > old + 2 * DAY, "{old} → {new}");
+    let mut seen = 0;
+    w.app.run_jobs_at(old + 1000).await;
+    assert_eq!(w.mail(&mut seen), [], "nothing at the old date");
+    w.app.run_jobs_at(new - DAY + 1000).await;
+    let subjects: Vec<String> = w.mail(&mut seen).into_iter().map(|m| m.1).collect();
+    assert_eq!(subjects, ["Due tomorrow: Renovar"]);
+}
