@@ -1,6 +1,7 @@
 //! Quick tasks (spec/flows-and-tasks.md § Quick tasks): the values each key takes, the
-//! completion rule, and the shape of `meta` for each type. A `form` task's answers are checked
-//! against its form by the field-type catalogue where the item values are (not here).
+//! completion rule, the shape of `meta` for each type (a `form` task's questions are field
+//! definitions of the catalogue, its answers checked by the catalogue's value checks), and who
+//! may change what. What needs the database — members, items, forms — is the engine's.
 
 use serde_json::{Map, Value};
 
