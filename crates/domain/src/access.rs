@@ -228,6 +228,13 @@ impl FieldGrant {
         }
     }
 
+    /// Keeps in an item's `data` only the values of fields the grant covers.
+    pub fn retain_readable(&self, data: &mut serde_json::Map<String, serde_json::Value>) {
+        if !self.is_all() {
+            data.retain(|ref_id, _| self.covers(&format!("data.{ref_id}")));
+        }
+    }
+
     /// Whether the grant covers an item column or field named as the list language and item
     /// answers name it: `data.cliente.reference` is the field `data.cliente`, `created_by` is
     /// the native `user`, and the identity columns are always covered.

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use enspace_domain::{
-    access::{decide, Action, FieldGrant},
+    access::{decide, Action},
     integrations::SENDGRID,
     jobs::DEFAULT_MAX_ATTEMPTS,
     notifications::{default_text, due_text, fill, next_rule, Filling, Rule, Settings, QUICK, SCHEDULED},
@@ -184,6 +184,13 @@ impl Handler for Deadlines {
     }
 }
 
+/// Where a job's emails are written: the workspace, its calendar (its zone) and language.
+struct Place {
+    workspace_id: i64,
+    calendar: enspace_domain::calendar::Calendar,
+    language: String,
+}
+
 /// A task as a notification sees it.
 struct Due {
     name: String,
@@ -241,6 +248,15 @@ impl Deadlines {
         let Some(rule) = rules.iter().find(|r| r.id == rule_id) else { return Ok(()) };
         let at = due.saturating_add(rule.offset_ms());
         let integrated = enspace_store::schedule_tasks::has_active_integration(&mut tx, workspace_id, SENDGRID).await?;
+        // What every email of the job is written with, read once for its tasks.
+        let place = if integrated {
+            let calendar = crate::calendar::get_in(&mut tx, workspace_id).await?;
+            let workspace = enspace_store::workspaces::get(&self.db, workspace_id).await?;
+            let language = workspace.map(|w| w.language).unwrap_or_else(|| "pt".into());
+            Some(Place { workspace_id, calendar, language })
+        } else {
+            None
+        };
         let mut next = Vec::new();
         for &task_id in tasks {
             let Some(task) = due_task(&mut tx, workspace_id, kind, task_id).await? else { continue };
@@ -259,8 +275,10 @@ impl Deadlines {
                 outcome: if integrated { "sent" } else { "skipped" },
                 recipients: recipients.len() as i64 + i64::from(task.external.is_some()),
             };
-            if enspace_store::notifications::record_notice(&mut tx, &notice, now).await? && integrated {
-                self.send(&mut tx, workspace_id, &task, rule, &recipients, now).await?;
+            if enspace_store::notifications::record_notice(&mut tx, &notice, now).await? {
+                if let Some(place) = &place {
+                    self.send(&mut tx, place, &task, rule, &recipients, now).await?;
+                }
             }
             next.push((task_id, due));
         }
@@ -273,15 +291,13 @@ impl Deadlines {
     async fn send(
         &self,
         tx: &mut Tx,
-        workspace_id: i64,
+        place: &Place,
         task: &Due,
         rule: &Rule,
         recipients: &[enspace_store::notifications::Recipient],
         now: i64,
     ) -> Result<(), JobError> {
-        let calendar = crate::calendar::get_in(tx, workspace_id).await?;
-        let workspace = enspace_store::workspaces::get(&self.db, workspace_id).await?;
-        let workspace_language = workspace.map(|w| w.language).unwrap_or_else(|| "pt".into());
+        let (workspace_id, calendar, workspace_language) = (place.workspace_id, &place.calendar, &place.language);
         let (item, slug) = match &task.item {
             Some((type_id, reference)) => {
                 let record = enspace_store::types::by_id_in(tx, workspace_id, *type_id).await?;
@@ -298,20 +314,21 @@ impl Deadlines {
             let data = match (&item, &slug, member) {
                 (Some(item), Some(slug), Some(member)) => {
                     let access = crate::members::access_of(&self.db, &member).await?;
+                    let mut data = Map::new();
                     if decide(&access, &Action::read_type(slug)).is_ok() {
-                        readable(&item.data, &access.fields(slug, "read"))
-                    } else {
-                        Map::new()
+                        data = item.data.clone();
+                        access.fields(slug, "read").retain_readable(&mut data);
                     }
+                    data
                 }
                 _ => Map::new(),
             };
-            let language = if recipient.language.is_empty() { &workspace_language } else { &recipient.language };
-            letters.push(letter(task, rule, language, &reference, &data, &calendar, &recipient.email));
+            let language = if recipient.language.is_empty() { workspace_language } else { &recipient.language };
+            letters.push(letter(task, rule, language, &reference, &data, calendar, &recipient.email));
         }
         if let Some(address) = &task.external {
             // An outside address gets no item values (decision 60).
-            letters.push(letter(task, rule, &workspace_language, &reference, &no_data, &calendar, address));
+            letters.push(letter(task, rule, workspace_language, &reference, &no_data, calendar, address));
         }
         for (to, subject, body) in letters {
             let to = [to];
@@ -348,11 +365,6 @@ fn letter(
         (rule.subject.clone(), rule.body.clone())
     };
     (to.to_string(), fill(&subject, &filling, calendar), fill(&body, &filling, calendar))
-}
-
-/// The item's values a reader with `grant` may see.
-fn readable(data: &Map<String, Value>, grant: &FieldGrant) -> Map<String, Value> {
-    data.iter().filter(|(key, _)| grant.covers(&format!("data.{key}"))).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// The task if it is still open and notifies: its name, due date, item and people.

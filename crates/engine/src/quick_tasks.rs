@@ -274,7 +274,11 @@ async fn checked(
         }
     }
     let ids: Vec<i64> = named.iter().map(|(_, id)| *id).collect();
-    let members = enspace_store::members::which_in(tx, workspace_id, &ids).await?;
+    let members: Vec<i64> = enspace_store::schedule_tasks::people(tx, workspace_id, &ids, &[])
+        .await?
+        .into_iter()
+        .map(|person| person.user_id)
+        .collect();
     for (path, id) in named.into_iter().filter(|(_, id)| !members.contains(id)) {
         details.push(Detail::new(path, format!("user {id} is not a member of this workspace")));
     }

@@ -140,16 +140,6 @@ pub async fn user_ids(db: &Db, workspace_id: i64) -> Result<Vec<i64>> {
         .collect()
 }
 
-/// Which of `user_ids` are members of the workspace, read in a command's transaction.
-pub async fn which_in(tx: &mut Tx, workspace_id: i64, user_ids: &[i64]) -> Result<Vec<i64>> {
-    if user_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new("SELECT user_id FROM members WHERE workspace_id = ");
-    sql.bind(workspace_id).push(" AND user_id IN ").bind_list(user_ids.iter().copied());
-    tx.fetch_all(&sql.text, &sql.params).await?.iter().map(|r| r.i64("user_id")).collect()
-}
-
 /// A member with its user and groups, as the member routes answer it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemberDetail {

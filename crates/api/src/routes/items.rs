@@ -594,7 +594,7 @@ impl ItemView {
         self.form.hide_unless(grant.covers("form"));
         self.request_email.hide_unless(grant.covers("request_email"));
         self.user.hide_unless(grant.covers("user"));
-        self.data.retain(|ref_id, _| grant.covers(&format!("data.{ref_id}")));
+        grant.retain_readable(&mut self.data);
         self
     }
 }
