@@ -1,9 +1,10 @@
-//! Where uploaded files' bytes live. The data directory by default; the enum is the interface
-//! a bucket (S3-compatible) joins as another variant, so callers never know which one it is.
+//! Where uploaded files' bytes live: the data directory by default, or an S3-compatible bucket
+//! (what several processes share). Callers never know which one it is.
 
 use std::{io, path::PathBuf};
 
 use enspace_domain::{files::sniff_mime, time::now_ms};
+use enspace_integrations::object_storage::{Bucket, BucketSettings};
 use enspace_store::{
     files::{FileRecord, NewFile},
     Db, StoreError,
@@ -77,11 +78,40 @@ pub enum FileStore {
     /// `<data dir>/files/<2 hex>/<key>`: written to a temporary name, synced, then renamed, so a
     /// crash never leaves a half file under a key the database names.
     Local { root: PathBuf },
+    /// `<prefix>/<key>` in a bucket: a PUT is atomic, so no half object is ever visible.
+    Bucket(Bucket),
 }
 
 impl FileStore {
     pub fn local(data_dir: impl Into<PathBuf>) -> FileStore {
         FileStore::Local { root: data_dir.into().join("files") }
+    }
+
+    /// The bucket store, after checking that the bucket exists and takes writes (it writes the
+    /// marker readiness looks for): a misconfigured bucket stops the start, not the first upload.
+    pub async fn bucket(settings: &BucketSettings) -> io::Result<FileStore> {
+        let bucket = Bucket::open(settings).map_err(io::Error::other)?;
+        bucket.mark().await.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", bucket.name())))?;
+        Ok(FileStore::Bucket(bucket))
+    }
+
+    /// Whether files written here are seen by other processes (not when local to this one).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, FileStore::Bucket(_))
+    }
+
+    /// Readiness: the store answers (the bucket holds its marker; the directory exists).
+    pub async fn check(&self) -> io::Result<()> {
+        match self {
+            FileStore::Local { root } => match tokio::fs::metadata(root).await {
+                // Created with the first upload: before it, the data directory is what must be there.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    tokio::fs::metadata(root.parent().unwrap_or(root)).await.map(|_| ())
+                }
+                other => other.map(|_| ()),
+            },
+            FileStore::Bucket(bucket) => bucket.check().await,
+        }
     }
 
     fn path(root: &std::path::Path, key: &str) -> PathBuf {
@@ -90,9 +120,13 @@ impl FileStore {
 
     /// Stores the bytes under a new key, durably, and returns the key.
     pub async fn put(&self, bytes: &[u8]) -> io::Result<String> {
+        let key = ulid::Ulid::new().to_string().to_ascii_lowercase();
         match self {
+            FileStore::Bucket(bucket) => {
+                bucket.put(&key, bytes.to_vec()).await?;
+                Ok(key)
+            }
             FileStore::Local { root } => {
-                let key = ulid::Ulid::new().to_string().to_ascii_lowercase();
                 let path = Self::path(root, &key);
                 let dir = path.parent().map(PathBuf::from).unwrap_or_else(|| root.clone());
                 tokio::fs::create_dir_all(&dir).await?;
@@ -110,6 +144,7 @@ impl FileStore {
     pub async fn read(&self, key: &str) -> io::Result<Vec<u8>> {
         match self {
             FileStore::Local { root } => tokio::fs::read(Self::path(root, key)).await,
+            FileStore::Bucket(bucket) => bucket.get(key).await,
         }
     }
 
@@ -119,6 +154,7 @@ impl FileStore {
         for key in keys {
             let result = match self {
                 FileStore::Local { root } => tokio::fs::remove_file(Self::path(root, key)).await,
+                FileStore::Bucket(bucket) => bucket.delete(key).await,
             };
             if let Err(error) = result {
                 if error.kind() != io::ErrorKind::NotFound {

@@ -163,9 +163,45 @@ pub struct ServeArgs {
     /// crashed process's jobs resume after this).
     #[arg(long, env = "ENSPACE_JOB_LEASE_SECONDS", default_value_t = 300)]
     pub job_lease_seconds: u64,
+    /// Where uploaded files' bytes are kept: `s3://<bucket>/<prefix>` for an S3-compatible
+    /// bucket, which every process on one PostgreSQL database must share; default: the data
+    /// directory (`<data-dir>/files`), which only this process sees.
+    #[arg(long, env = "ENSPACE_FILE_STORE")]
+    pub file_store: Option<String>,
+    /// A self-hosted S3-compatible store's address (MinIO, Garage, Ceph…), reached with
+    /// path-style addressing; Amazon S3 when unset.
+    #[arg(long, env = "ENSPACE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket's region (what requests are signed for).
+    #[arg(long, env = "ENSPACE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// The bucket's access key id. Without it, the standard AWS chain (web identity, the
+    /// container's or the instance's role) provides credentials.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// Its secret (set it in the environment, not on the command line).
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+    /// A session token with temporary credentials.
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    pub s3_session_token: Option<String>,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "ENSPACE_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     pub shutdown_grace_seconds: u64,
+}
+
+impl ServeArgs {
+    /// The bucket's settings, when files go to object storage.
+    pub fn bucket(&self) -> Option<enspace_integrations::object_storage::BucketSettings> {
+        self.file_store.as_ref().map(|url| enspace_integrations::object_storage::BucketSettings {
+            url: url.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            session_token: self.s3_session_token.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]

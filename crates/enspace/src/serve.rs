@@ -56,7 +56,19 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
     let providers = enspace_integrations::Providers::new(urls)
         .with_twilio_account(twilio_account)
         .with_sendgrid_activity_delay(Duration::from_secs(args.sendgrid_activity_delay_seconds));
-    let files = enspace_engine::files::FileStore::local(data_dir);
+    let files = match args.bucket() {
+        Some(settings) => enspace_engine::files::FileStore::bucket(&settings)
+            .await
+            .with_context(|| format!("opening the file store {}", settings.url))?,
+        None => enspace_engine::files::FileStore::local(data_dir),
+    };
+    if !files.is_shared() && db.backend() == enspace_store::db::Backend::Postgres {
+        tracing::warn!(
+            dir = %data_dir.join("files").display(),
+            "files are kept in this process's data directory: other processes on this database will not find them \
+             (set --file-store s3://<bucket>/<prefix> to share them)"
+        );
+    }
     let jobs = enspace_engine::jobs::Jobs::standard(
         &db,
         keyring.clone(),

@@ -9,6 +9,7 @@ pub mod clicksign;
 pub mod d4sign;
 pub mod docusign;
 pub mod esign;
+pub mod object_storage;
 pub mod openai;
 pub mod sendgrid;
 pub mod twilio;

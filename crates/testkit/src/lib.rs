@@ -8,6 +8,7 @@ mod database;
 mod fake;
 mod logs;
 mod request;
+mod s3;
 
 use axum::Router;
 use enspace_api::{rate_limit::RateSettings, ApiConfig, AppState};
@@ -30,6 +31,7 @@ pub use database::TestDatabase;
 pub use fake::{FakeProvider, Received, Reply, Responder};
 pub use logs::captured_logs;
 pub use request::{TestRequest, TestResponse};
+pub use s3::S3Server;
 
 pub struct TestApp {
     pub db: Db,
@@ -37,7 +39,8 @@ pub struct TestApp {
     pub state: AppState,
     writer: Option<RequestLogWriter>,
     _database: TestDatabase,
-    _files: tempfile::TempDir,
+    files_dir: tempfile::TempDir,
+    s3: Option<(S3Server, enspace_integrations::object_storage::BucketSettings)>,
 }
 
 /// A user with a key that can do everything (`read`, `write`, `delete`, `["*"]`).
@@ -53,6 +56,7 @@ pub struct TestAppBuilder {
     extra: Option<Router<AppState>>,
     providers: ProviderUrls,
     twilio_account: Option<TwilioAccount>,
+    s3: Option<S3Server>,
 }
 
 impl Default for TestAppBuilder {
@@ -76,6 +80,7 @@ impl Default for TestAppBuilder {
                 adobe_sign: Some(nowhere),
             },
             twilio_account: None,
+            s3: None,
         }
     }
 }
@@ -98,6 +103,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Files in a new bucket of this S3-compatible server instead of a temporary directory.
+    pub fn s3(mut self, server: S3Server) -> Self {
+        self.s3 = Some(server);
+        self
+    }
+
     /// Routes merged under the real middleware (for failure paths no real route has).
     pub fn extra_routes(mut self, routes: Router<AppState>) -> Self {
         self.extra = Some(routes);
@@ -114,7 +125,14 @@ impl TestAppBuilder {
         let settings = WriterSettings { max_delay: std::time::Duration::from_secs(3600), ..WriterSettings::default() };
         let (sink, writer) = request_log::start(db.clone(), settings);
         let files_dir = tempfile::tempdir().expect("a temporary directory for files");
-        let files = enspace_engine::files::FileStore::local(files_dir.path());
+        let (files, s3) = match self.s3 {
+            Some(server) => {
+                let settings = server.bucket("files").await;
+                let store = enspace_engine::files::FileStore::bucket(&settings).await.expect("the test bucket opens");
+                (store, Some((server, settings)))
+            }
+            None => (enspace_engine::files::FileStore::local(files_dir.path()), None),
+        };
         let keyring = Arc::new(Keyring::new(MasterKey::generate()));
         let providers = Providers::new(self.providers).with_twilio_account(self.twilio_account);
         let jobs = Jobs::standard(
@@ -127,7 +145,7 @@ impl TestAppBuilder {
         );
         let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs, providers);
         let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
-        TestApp { db, router, state, writer: Some(writer), _database: database, _files: files_dir }
+        TestApp { db, router, state, writer: Some(writer), _database: database, files_dir, s3 }
     }
 }
 
@@ -166,6 +184,40 @@ impl TestApp {
 
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder::default()
+    }
+
+    /// Removes an object of the S3 file store behind the server's back (its readiness marker is
+    /// `.enspace`).
+    pub async fn remove_from_bucket(&self, name: &str) {
+        let (server, settings) = self.s3.as_ref().expect("an app built with .s3(…)");
+        server.delete(settings, name).await;
+    }
+
+    /// The keys of the files' bytes the file store holds (the bucket's objects, or the files of
+    /// the directory), sorted: what uploads add and deletions remove.
+    pub async fn stored_file_keys(&self) -> Vec<String> {
+        if let Some((server, settings)) = &self.s3 {
+            return server
+                .keys(settings)
+                .await
+                .into_iter()
+                .map(|k| k.rsplit('/').next().unwrap().to_string())
+                .collect();
+        }
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        let mut keys = Vec::new();
+        walk(self.files_dir.path(), &mut keys);
+        keys.sort();
+        keys
     }
 
     pub fn request(&self, method: &str, path: &str) -> TestRequest<'_> {

@@ -33,18 +33,31 @@ pub async fn health(_: Public) -> Json<HealthView> {
     Json(HealthView { status: "ok" })
 }
 
-/// The database answers.
+/// The database and the file store answer (a load balancer sends no traffic to a process that
+/// cannot serve it).
 #[utoipa::path(get, path = "/ready", tag = "operations", responses(
     (status = 200, body = HealthView), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn ready(_: Public, State(state): State<AppState>) -> Result<Json<HealthView>, ApiError> {
-    match state.db.ping().await {
-        Ok(()) => Ok(Json(HealthView { status: "ready" })),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Database unavailable"))
+    if let Err(error) = state.db.ping().await {
+        tracing::warn!(%error, "readiness check failed: database");
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "Database unavailable"));
+    }
+    // Bounded: a store that does not answer is as unready as one that refuses.
+    let files = tokio::time::timeout(READY_FILES_WITHIN, state.files.check()).await;
+    match files {
+        Ok(Ok(())) => Ok(Json(HealthView { status: "ready" })),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check failed: file store");
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "File store unavailable"))
+        }
+        Err(_) => {
+            tracing::warn!("readiness check failed: the file store did not answer in time");
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "File store unavailable"))
         }
     }
 }
+
+const READY_FILES_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "application/openmetrics-text", body = String)))]

@@ -2,7 +2,7 @@
 //! items with the field's checks, and downloads under the uploader's and then the item's rules.
 
 use enspace_domain::access::{MemberStatus, MemberType};
-use enspace_testkit::{TestApp, TestUser};
+use enspace_testkit::{TestApp, TestAppBuilder, TestUser};
 use serde_json::{json, Value};
 
 use crate::validation;
@@ -51,9 +51,35 @@ async fn setup(app: &TestApp) -> (TestUser, TestUser, TestUser) {
     (ana, bia, caio)
 }
 
-#[tokio::test]
-async fn uploads_are_sniffed_and_downloaded_as_attachments() {
-    let app = TestApp::new().await;
+/// Each test runs on both file stores: the data directory, and a bucket of a real S3-compatible
+/// server (`enspace_testkit::S3Server`), with the same assertions.
+macro_rules! on_both_file_stores {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn data_directory() {
+                super::$test(enspace_testkit::TestApp::builder()).await;
+            }
+
+            #[tokio::test]
+            async fn s3() {
+                let name = concat!("files::", stringify!($test), "::s3");
+                if let Some(server) = enspace_testkit::S3Server::start_or_skip(name).await {
+                    super::$test(enspace_testkit::TestApp::builder().s3(server)).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_both_file_stores!(
+    uploads_are_sniffed_and_downloaded_as_attachments,
+    attachments_are_checked_against_the_field,
+    upload_errors_are_clear_and_bounded,
+);
+
+async fn uploads_are_sniffed_and_downloaded_as_attachments(builder: TestAppBuilder) {
+    let app = builder.build().await;
     let (ana, bia, caio) = setup(&app).await;
     // The client claims image/png for both; the server looks at the bytes.
     let files =
@@ -82,6 +108,7 @@ async fn uploads_are_sniffed_and_downloaded_as_attachments() {
             Some("sandbox; default-src 'none'"),
         ]
     );
+    assert_eq!(app.stored_file_keys().await.len(), 2);
     // Until attached, a file is its uploader's (and the owner's) alone, whatever roles say.
     assert_eq!(app.get("/ws/files/1").key(&ana.key).ws("acme").send().await.body, PNG);
     app.get("/ws/files/1")
@@ -112,18 +139,26 @@ async fn uploads_are_sniffed_and_downloaded_as_attachments() {
     app.workspace(&out, "Other").await;
     app.get("/ws/files/1").key(&out.key).ws("other").send().await.assert_error(404, "File not found");
 
-    // Deleting the item removes its files.
+    // Deleting the item removes its files, bytes included.
+    let kept = upload(&app, &ana, &[("file", Some("kept.csv"), TEXT)]).await;
     let reference = item["reference"].as_str().unwrap();
     assert_eq!(
         app.delete(&format!("/ws/types/docs/items/{reference}")).key(&ana.key).ws("acme").send().await.status,
         200
     );
     app.get("/ws/files/1").key(&ana.key).ws("acme").send().await.assert_error(404, "File not found");
+    let key: String =
+        app.db.fetch_one("SELECT storage_key FROM files", &[]).await.unwrap().text("storage_key").unwrap();
+    assert_eq!(app.stored_file_keys().await, [key]);
+    assert_eq!(app.get(&format!("/ws/files/{}", kept[0]["id"])).key(&ana.key).ws("acme").send().await.body, TEXT);
+    // Deleting the workspace removes the rest once its purge has run.
+    assert_eq!(app.delete("/ws?confirm=acme").key(&ana.key).ws("acme").send().await.status, 200);
+    app.run_jobs().await;
+    assert_eq!(app.stored_file_keys().await, Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn attachments_are_checked_against_the_field() {
-    let app = TestApp::new().await;
+async fn attachments_are_checked_against_the_field(builder: TestAppBuilder) {
+    let app = builder.build().await;
     let (ana, bia, caio) = setup(&app).await;
     let big = vec![0x89u8; 100];
     let mine = upload(
@@ -178,9 +213,8 @@ async fn attachments_are_checked_against_the_field() {
     let _ = bia;
 }
 
-#[tokio::test]
-async fn upload_errors_are_clear_and_bounded() {
-    let app = TestApp::builder().config(|c| c.file_limit = 16).build().await;
+async fn upload_errors_are_clear_and_bounded(builder: TestAppBuilder) {
+    let app = builder.config(|c| c.file_limit = 16).build().await;
     let (ana, _, _) = setup(&app).await;
     let send =
         |parts: &[(&str, Option<&str>, &[u8])]| app.post("/ws/files").key(&ana.key).ws("acme").multipart(parts).send();
@@ -211,6 +245,7 @@ async fn upload_errors_are_clear_and_bounded() {
     // A refused request keeps nothing, not even the parts before the one that failed.
     let kept: i64 = app.db.fetch_one("SELECT COUNT(*) AS n FROM files", &[]).await.unwrap().i64("n").unwrap();
     assert_eq!(kept, 0);
+    assert_eq!(app.stored_file_keys().await, Vec::<String>::new());
 
     // Viewers cannot upload.
     let vera = app.user("vera@example.com").await;

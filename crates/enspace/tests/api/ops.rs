@@ -12,6 +12,20 @@ async fn health_and_ready() {
     app.get("/ready").send().await.assert_error(503, "Database unavailable");
 }
 
+/// Readiness covers the file store: a bucket that lost its marker (deleted, or another bucket
+/// behind the same name) makes the process unready until the marker is back.
+#[tokio::test]
+async fn ready_checks_the_file_store() {
+    let Some(server) = enspace_testkit::S3Server::start_or_skip("ops::ready_checks_the_file_store").await else {
+        return;
+    };
+    let app = TestApp::builder().s3(server).build().await;
+    app.get("/ready").send().await.assert(200, json!({ "status": "ready" }));
+    app.remove_from_bucket(".enspace").await;
+    app.get("/ready").send().await.assert_error(503, "File store unavailable");
+    app.get("/health").send().await.assert(200, json!({ "status": "ok" }));
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
     let app = TestApp::new().await;
