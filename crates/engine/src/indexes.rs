@@ -1,19 +1,31 @@
-//! Index builds that outlive a request: an `indexed` field's index is built in the background
-//! (`index_status: building` until it is `ready` or `failed`), and builds a stopped process left
-//! unfinished are resumed at startup.
+//! Index builds that outlive a request: an `indexed` field's index is built by a job
+//! (`index.build`), queued in the transaction that set the field's `index_status: building`,
+//! so exactly one process builds it whatever the number of processes, and a build a stopped
+//! process left unfinished is taken over when its lease expires.
 
-use enspace_domain::fields::FieldDef;
-use enspace_store::{fields::FieldRecord, types::TypeRecord, Db, StoreError};
+use enspace_domain::time::now_ms;
+use enspace_store::{
+    fields::FieldRecord,
+    jobs::{JobRecord, NewJob},
+    types::TypeRecord,
+    Db, StoreError, Tx,
+};
+use serde_json::json;
 
 use crate::{
     items::Author,
+    jobs::{Handler, JobError, JobFuture},
     structure::{update_field, FieldWrite},
 };
 
+/// The job kind of a plain index build.
+pub const BUILD: &str = "index.build";
+
 /// Builds or drops the field's index after its definition changed from `before` to `after`. A
 /// unique index is built before answering: existing duplicates refuse it (a `Conflict`) and
-/// the field's definition is put back as it was. A plain one is built in the background, the
-/// field reporting `index_status: "building"` until it is ready. Answers the field as stored.
+/// the field's definition is put back as it was. A plain one is built by the job the field's
+/// write queued ([`queue_build`]), the field reporting `index_status: "building"` until it is
+/// ready. Answers the field as stored.
 pub async fn apply(
     db: &Db,
     record: &TypeRecord,
@@ -41,37 +53,100 @@ pub async fn apply(
             return Err(error);
         }
         enspace_store::fields::set_index_status(db, after.id, "ready").await?;
-    } else if is_plain && !was_plain {
-        build_in_background(db.clone(), record.id, after.id, after.def.clone());
     }
     Ok(enspace_store::fields::get(db, record.workspace_id, record.id, after.id).await?.unwrap_or_else(|| after.clone()))
 }
 
-/// Builds the field's plain index in the background and records the outcome.
-pub fn build_in_background(db: Db, type_id: i64, field_id: i64, def: FieldDef) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let status = match enspace_store::indexes::build(&db, type_id, field_id, &def).await {
-            Ok(()) => "ready",
-            Err(error) => {
-                tracing::error!(%error, field_id, "index build failed");
-                "failed"
-            }
-        };
-        if let Err(error) = enspace_store::fields::set_index_status(&db, field_id, status).await {
-            tracing::error!(%error, field_id, "could not record the index status");
-        }
-    })
+/// Queues the build of the field's plain index, in the transaction of the write that set it
+/// `building` (the caller's), when that write started a build. The key names the write, so
+/// queueing the same build again (at a restart) does nothing.
+pub async fn queue_build(
+    tx: &mut Tx,
+    workspace_id: i64,
+    before: Option<&FieldRecord>,
+    after: &FieldRecord,
+) -> Result<(), StoreError> {
+    let plain = |f: &FieldRecord| f.def.indexed && !f.def.unique;
+    let started = after.index_status == "building"
+        && plain(after)
+        && !before.is_some_and(|b| b.index_status == "building" && plain(b));
+    if !started {
+        return Ok(());
+    }
+    enqueue_build(tx, workspace_id, after).await
 }
 
-/// Restarts every build left `building` (an interrupted PostgreSQL build leaves an invalid
-/// index, which `indexes::build` drops and builds again). Answers the builds started.
-/// With several processes on one PostgreSQL each may resume the same build; the second
-/// `CREATE INDEX CONCURRENTLY IF NOT EXISTS` finds the name taken and returns, so the work is
-/// done once.
-pub async fn resume(db: &Db) -> enspace_store::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let fields = enspace_store::fields::building(db).await?;
-    if !fields.is_empty() {
-        tracing::info!(count = fields.len(), "resuming interrupted index builds");
+async fn enqueue_build(tx: &mut Tx, workspace_id: i64, field: &FieldRecord) -> Result<(), StoreError> {
+    let key = format!("index:{}:{}", field.id, field.updated_at);
+    let job = NewJob {
+        workspace_id: Some(workspace_id),
+        kind: BUILD,
+        payload: json!({ "type_id": field.type_id, "field_id": field.id }),
+        run_at: now_ms(),
+        max_attempts: 5,
+        dedupe_key: Some(&key),
+    };
+    enspace_store::jobs::enqueue(tx, job, now_ms()).await?;
+    Ok(())
+}
+
+/// Builds a field's plain index and records the outcome; a field that is gone, no longer
+/// indexed or no longer building needs nothing. A failed attempt is retried; the last one leaves
+/// the field `failed`.
+pub struct BuildIndex {
+    pub db: Db,
+}
+
+impl BuildIndex {
+    async fn build(&self, job: &JobRecord) -> Result<(), JobError> {
+        let id =
+            |name: &str| job.payload[name].as_i64().ok_or_else(|| JobError::Fatal(format!("no {name} in the job")));
+        let (type_id, field_id) = (id("type_id")?, id("field_id")?);
+        let workspace_id = job.workspace_id.ok_or_else(|| JobError::Fatal("no workspace in the job".into()))?;
+        let Some(field) = enspace_store::fields::get(&self.db, workspace_id, type_id, field_id).await? else {
+            return Ok(());
+        };
+        if field.index_status != "building" || !field.def.indexed || field.def.unique {
+            return Ok(());
+        }
+        match enspace_store::indexes::build(&self.db, type_id, field_id, &field.def).await {
+            Ok(()) => {
+                enspace_store::fields::set_index_status(&self.db, field_id, "ready").await?;
+                Ok(())
+            }
+            Err(error) => {
+                let error = JobError::from(error);
+                let (message, last) = error.outcome(job);
+                tracing::error!(error = message, field_id, last, "index build failed");
+                if last {
+                    enspace_store::fields::set_index_status(&self.db, field_id, "failed").await?;
+                }
+                Err(error)
+            }
+        }
     }
-    Ok(fields.into_iter().map(|f| build_in_background(db.clone(), f.type_id, f.id, f.def)).collect())
+}
+
+impl Handler for BuildIndex {
+    fn run<'a>(&'a self, job: &'a JobRecord) -> JobFuture<'a> {
+        Box::pin(self.build(job))
+    }
+}
+
+/// Queues a build for every field left `building` without one (databases from before builds
+/// were jobs): safe to run at every start of every process. Answers how many fields are building.
+pub async fn resume(db: &Db) -> enspace_store::Result<usize> {
+    let fields = enspace_store::fields::building(db).await?;
+    if fields.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    for (workspace_id, field) in &fields {
+        if field.def.indexed && !field.def.unique {
+            enqueue_build(&mut tx, *workspace_id, field).await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(count = fields.len(), "index builds pending");
+    Ok(fields.len())
 }

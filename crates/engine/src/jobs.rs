@@ -119,6 +119,8 @@ impl Jobs {
             (crate::purge::TYPE, purge.clone()),
             (crate::purge::FIELD, purge),
             (crate::webhooks::DELIVER, Arc::new(deliver)),
+            (crate::indexes::BUILD, Arc::new(crate::indexes::BuildIndex { db: db.clone() })),
+            (crate::retention::PRUNE, Arc::new(crate::retention::Prune { db: db.clone() })),
         ];
         handlers.extend(crate::notifications::handlers(db));
         Jobs::new(handlers)
@@ -143,7 +145,32 @@ impl Jobs {
     pub async fn run_due_at(&self, db: &Db, settings: &WorkerSettings, at: i64) -> enspace_store::Result<usize> {
         let lease_ms = settings.lease.as_millis() as i64;
         let jobs = enspace_store::jobs::claim(db, &settings.worker_id, at, lease_ms, settings.batch).await?;
-        for job in &jobs {
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        // While the batch runs, its leases are renewed every third of a lease: a claim expires
+        // only when this process has stopped (or lost the database for that long).
+        let heartbeat = async {
+            let mut tick = tokio::time::interval(settings.lease / 3);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(error) =
+                    enspace_store::jobs::extend_leases(db, &settings.worker_id, now_ms() + lease_ms).await
+                {
+                    tracing::warn!(%error, "could not renew the leases of running jobs");
+                }
+            }
+        };
+        tokio::select! {
+            result = self.run_claimed(db, settings, &jobs) => result?,
+            () = heartbeat => {}
+        }
+        Ok(jobs.len())
+    }
+
+    async fn run_claimed(&self, db: &Db, settings: &WorkerSettings, jobs: &[JobRecord]) -> enspace_store::Result<()> {
+        for job in jobs {
             let outcome = match self.handlers.get(job.kind.as_str()) {
                 Some(handler) => handler.run(job).await,
                 None => Err(JobError::Fatal(format!("no handler for jobs of kind {:?}", job.kind))),
@@ -172,7 +199,7 @@ impl Jobs {
                 );
             }
         }
-        Ok(jobs.len())
+        Ok(())
     }
 
     /// Runs the worker until `stop` changes: a batch, then (when the queue had nothing) a sleep

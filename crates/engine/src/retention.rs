@@ -1,8 +1,17 @@
+//! Retention: what the server prunes, and how often. Pruning is a job, one pass per period
+//! across every process on the database.
+
 use std::time::Duration;
 
 use enspace_domain::time::now_ms;
-use enspace_store::Db;
+use enspace_store::{
+    jobs::{JobRecord, NewJob},
+    Db,
+};
+use serde_json::json;
 use tokio::{sync::watch, task::JoinHandle};
+
+use crate::jobs::{Handler, JobError, JobFuture, Jobs};
 
 /// Finished (done or failed) jobs are kept this long for inspection [ours].
 const FINISHED_JOBS_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -33,31 +42,24 @@ pub struct Retention {
     pub events: Duration,
 }
 
-/// Prunes request-log rows and events older than their retention, finished jobs after 30 days,
-/// and expired sessions, invitations and login failure counters, every `every`, until `stop`
-/// changes.
-pub fn start(db: Db, retention: Retention, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+/// The job kind of a pruning pass.
+pub const PRUNE: &str = "retention.prune";
+
+/// Queues a pruning pass every `every`, until `stop` changes. The job's key names the period,
+/// so however many processes share the database, one pass runs per period (by whichever worker
+/// claims it), with the retention of the process that queued it first.
+pub fn start(
+    db: Db,
+    jobs: Jobs,
+    retention: Retention,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match prune_events(&db, now_ms() - retention.events.as_millis() as i64).await {
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "event log pruning failed"),
-            }
-            let before = now_ms() - retention.request_log.as_millis() as i64;
-            match enspace_store::request_logs::prune(&db, before).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "pruned request log"),
-                Err(error) => tracing::warn!(%error, "request log pruning failed"),
-            }
-            match enspace_store::jobs::prune(&db, now_ms() - FINISHED_JOBS_KEPT_MS).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "pruned finished jobs"),
-                Err(error) => tracing::warn!(%error, "job pruning failed"),
-            }
-            match enspace_store::sessions::prune(&db, now_ms()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "pruned expired sessions, invitations and login counters"),
-                Err(error) => tracing::warn!(%error, "session pruning failed"),
+            match queue_pass(&db, retention, every).await {
+                Ok(()) => jobs.wake(),
+                Err(error) => tracing::warn!(%error, "could not queue the pruning pass"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
@@ -65,4 +67,54 @@ pub fn start(db: Db, retention: Retention, every: Duration, mut stop: watch::Rec
             }
         }
     })
+}
+
+/// Queues the pruning pass of the current period (nothing when it is queued already).
+pub async fn queue_pass(db: &Db, retention: Retention, every: Duration) -> enspace_store::Result<()> {
+    let now = now_ms();
+    let period = now / (every.as_millis() as i64).max(1);
+    let key = format!("retention:{period}");
+    let payload = json!({
+        "request_log_ms": retention.request_log.as_millis() as i64,
+        "events_ms": retention.events.as_millis() as i64,
+    });
+    let job = NewJob { workspace_id: None, kind: PRUNE, payload, run_at: now, max_attempts: 3, dedupe_key: Some(&key) };
+    let mut tx = db.begin().await?;
+    enspace_store::jobs::enqueue(&mut tx, job, now).await?;
+    tx.commit().await
+}
+
+/// A pruning pass: request-log rows and events older than their retention, finished jobs after
+/// 30 days, and expired sessions, invitations and login failure counters.
+pub struct Prune {
+    pub db: Db,
+}
+
+impl Prune {
+    async fn prune(&self, job: &JobRecord) -> Result<(), JobError> {
+        let age =
+            |name: &str| job.payload[name].as_i64().ok_or_else(|| JobError::Fatal(format!("no {name} in the job")));
+        let (request_log, events) = (age("request_log_ms")?, age("events_ms")?);
+        let db = &self.db;
+        prune_events(db, now_ms() - events).await?;
+        let n = enspace_store::request_logs::prune(db, now_ms() - request_log).await?;
+        if n > 0 {
+            tracing::info!(rows = n, "pruned request log");
+        }
+        let n = enspace_store::jobs::prune(db, now_ms() - FINISHED_JOBS_KEPT_MS).await?;
+        if n > 0 {
+            tracing::info!(rows = n, "pruned finished jobs");
+        }
+        let n = enspace_store::sessions::prune(db, now_ms()).await?;
+        if n > 0 {
+            tracing::info!(rows = n, "pruned expired sessions, invitations and login counters");
+        }
+        Ok(())
+    }
+}
+
+impl Handler for Prune {
+    fn run<'a>(&'a self, job: &'a JobRecord) -> JobFuture<'a> {
+        Box::pin(self.prune(job))
+    }
 }

@@ -149,6 +149,7 @@ pub async fn create_field(
     let change =
         DefinitionChange { kind: "field.created", subject, before: Map::new(), after: field_definition(&created) };
     record_definition(&mut tx, record.workspace_id, change, author, now).await?;
+    crate::indexes::queue_build(&mut tx, record.workspace_id, None, &created).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -180,6 +181,7 @@ pub async fn update_field(
     let change =
         DefinitionChange { kind: "field.updated", subject: field_subject(&record.slug, &updated), before, after };
     record_definition(&mut tx, record.workspace_id, change, author, now).await?;
+    crate::indexes::queue_build(&mut tx, record.workspace_id, Some(field), &updated).await?;
     tx.commit().await?;
     Ok(updated)
 }

@@ -25,7 +25,7 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         );
     }
 
-    enspace_engine::indexes::resume(&db).await.context("resuming index builds")?;
+    enspace_engine::indexes::resume(&db).await.context("queueing pending index builds")?;
     let (sink, writer) = request_log::start(db.clone(), WriterSettings::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
@@ -33,7 +33,6 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         request_log: days(args.request_log_retention_days),
         events: days(args.event_retention_days),
     };
-    let pruner = enspace_engine::retention::start(db.clone(), retention, Duration::from_secs(3600), stop_rx.clone());
     let keyring = std::sync::Arc::new(keyring);
     let public_url =
         args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.addr)).trim_end_matches('/').to_string();
@@ -81,6 +80,13 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         lease: Duration::from_secs(args.job_lease_seconds.max(1)),
         ..enspace_engine::jobs::WorkerSettings::default()
     };
+    let pruner = enspace_engine::retention::start(
+        db.clone(),
+        jobs.clone(),
+        retention,
+        Duration::from_secs(3600),
+        stop_rx.clone(),
+    );
     let dispatcher =
         enspace_engine::webhooks::start_dispatcher(db.clone(), jobs.clone(), Duration::from_secs(1), stop_rx.clone());
     let worker = jobs.clone().start(db.clone(), worker_settings, stop_rx);

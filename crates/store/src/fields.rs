@@ -172,14 +172,17 @@ pub async fn set_index_status(db: &Db, field_id: i64, status: &str) -> Result<()
     Ok(())
 }
 
-/// Fields of every workspace whose index build had not finished (the process stopped during
-/// it): the one cross-workspace read, made by the server itself at startup.
-pub async fn building(db: &Db) -> Result<Vec<FieldRecord>> {
-    db.fetch_all(&format!("SELECT {COLUMNS} FROM fields WHERE index_status = 'building' ORDER BY id"), &[])
-        .await?
-        .iter()
-        .map(FieldRecord::from_row)
-        .collect()
+/// Fields of every workspace whose index build has not finished, with their workspace ids: the
+/// one cross-workspace read, made by the server itself at startup.
+pub async fn building(db: &Db) -> Result<Vec<(i64, FieldRecord)>> {
+    db.fetch_all(
+        &format!("SELECT workspace_id, {COLUMNS} FROM fields WHERE index_status = 'building' ORDER BY id"),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|row| Ok((row.i64("workspace_id")?, FieldRecord::from_row(row)?)))
+    .collect()
 }
 
 /// Whether any item of the type holds a value for `ref_id`.

@@ -127,6 +127,17 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_ms: i64, limit: i64) -
     Ok(jobs)
 }
 
+/// Extends the leases of the jobs `worker` is running to `until`: a long job (an index build, a
+/// large purge) keeps its claim while its process lives, and only a stopped process's jobs
+/// expire and move to another worker.
+pub async fn extend_leases(db: &Db, worker: &str, until: i64) -> Result<u64> {
+    db.execute(
+        "UPDATE jobs SET locked_until = $2 WHERE locked_by = $1 AND status = 'running' AND locked_until < $2",
+        &params![worker, until],
+    )
+    .await
+}
+
 /// Marks a job done, if `worker` still holds it (a worker whose lease expired and was claimed
 /// again must not overwrite the new claim). Answers whether it did.
 pub async fn complete(db: &Db, id: i64, worker: &str, now: i64) -> Result<bool> {

@@ -145,6 +145,8 @@ async fn apply_index(
     after: &FieldRecord,
     author: &Author<'_>,
 ) -> ApiResult<FieldRecord> {
+    // A plain index's build was queued with the write: the worker starts it now.
+    state.jobs.wake();
     match enspace_engine::indexes::apply(&state.db, record, before, after, author).await {
         Err(StoreError::UniqueField(_)) => Err(ApiError::conflict(format!(
             "Items of this type already share values of {}; it cannot be unique until they differ",

@@ -12,8 +12,9 @@ async fn post(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value 
     response.json()
 }
 
-/// Waits for the background build to finish (a wait for work to complete, not a timing check).
+/// Runs the queued builds (as the server's worker would) and answers the field's index status.
 async fn ready(app: &TestApp, user: &TestUser, field_id: i64) -> Value {
+    app.run_jobs().await;
     for _ in 0..500 {
         let field =
             app.get(&format!("/ws/types/pedidos/fields/{field_id}")).key(&user.key).ws("acme").send().await.json();
@@ -141,23 +142,30 @@ async fn index_status(app: &TestApp, user: &TestUser, id: i64) -> Value {
         .clone()
 }
 
+/// A build whose process stopped after claiming it is taken over once the claim's lease
+/// expires; a field left building without a job (a database from before builds were jobs) gets
+/// one when a process starts, once however many start.
 #[tokio::test]
-async fn interrupted_builds_resume_at_startup() {
+async fn interrupted_builds_are_taken_over() {
     let (app, ana, valor) = pedidos_with_indexed_valor().await;
     let valor = valor["id"].as_i64().unwrap();
-    assert_eq!(ready(&app, &ana, valor).await, "ready");
-    // A process stopped mid-build: the row says building and the index is not there.
-    enspace_store::indexes::drop(&app.db, valor, false).await.unwrap();
-    enspace_store::fields::set_index_status(&app.db, valor, "building").await.unwrap();
-    assert_eq!(index_names(&app).await, Vec::<String>::new());
-
-    let builds = enspace_engine::indexes::resume(&app.db).await.unwrap();
-    assert_eq!(builds.len(), 1);
-    for build in builds {
-        build.await.unwrap();
-    }
+    let now = enspace_domain::time::now_ms();
+    let claimed = enspace_store::jobs::claim(&app.db, "a-stopped-process", now, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(), ["index.build"]);
+    assert_eq!(app.run_jobs().await, 0, "the claim holds while its lease runs");
+    assert_eq!(index_status(&app, &ana, valor).await, "building");
+    assert_eq!(app.run_jobs_at(now + 60_001).await, 1);
     assert_eq!(index_status(&app, &ana, valor).await, "ready");
     assert_eq!(index_names(&app).await, [format!("items_f{valor}")]);
-    // Nothing is left to resume.
-    assert_eq!(enspace_engine::indexes::resume(&app.db).await.unwrap().len(), 0);
+
+    enspace_store::indexes::drop(&app.db, valor, false).await.unwrap();
+    enspace_store::fields::set_index_status(&app.db, valor, "building").await.unwrap();
+    app.db.execute("DELETE FROM jobs", &[]).await.unwrap();
+    assert_eq!(index_names(&app).await, Vec::<String>::new());
+    assert_eq!(enspace_engine::indexes::resume(&app.db).await.unwrap(), 1);
+    assert_eq!(enspace_engine::indexes::resume(&app.db).await.unwrap(), 1, "a second process starting");
+    assert_eq!(app.run_jobs().await, 1, "one build");
+    assert_eq!(index_status(&app, &ana, valor).await, "ready");
+    assert_eq!(index_names(&app).await, [format!("items_f{valor}")]);
+    assert_eq!(enspace_engine::indexes::resume(&app.db).await.unwrap(), 0, "nothing is left building");
 }

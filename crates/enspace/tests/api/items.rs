@@ -493,6 +493,7 @@ async fn bulk_is_all_or_nothing() {
 async fn deleting_types_and_fields_leaves_nothing_behind() {
     let (app, ana) = setup().await;
     contracts(&app, &ana).await;
+    assert_eq!(app.run_jobs().await, 1, "the build of tipo's index");
     let cli = post(&app, &ana, "/ws/types/clientes/items", json!({ "data": { "nome": "A" } })).await;
     post(&app, &ana, "/ws/types/contratos/items", json!({ "data": { "cliente": cli["id"], "resumo": "r" } })).await;
     let now = 1i64;

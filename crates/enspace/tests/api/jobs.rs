@@ -168,3 +168,64 @@ async fn a_dedupe_key_allows_one_job() {
     assert_eq!(enqueue(&app, "autoclose", 3, Some("conversation:1:message:9")).await, None);
     assert!(enqueue(&app, "autoclose", 3, Some("conversation:1:message:10")).await.is_some());
 }
+
+/// Runs for `for_` (a job longer than its lease).
+struct Slow {
+    for_: Duration,
+}
+
+impl Handler for Slow {
+    fn run<'a>(&'a self, _: &'a JobRecord) -> JobFuture<'a> {
+        Box::pin(async move {
+            tokio::time::sleep(self.for_).await;
+            Ok(())
+        })
+    }
+}
+
+/// A job longer than its lease keeps its claim while its worker lives (the worker renews the
+/// lease every third of it): no other worker takes it over meanwhile, and it runs once.
+#[tokio::test]
+async fn a_running_job_keeps_its_claim_past_its_lease() {
+    let app = TestApp::new().await;
+    let id = enqueue_one(&app, "build").await;
+    let jobs = Jobs::new(vec![("build", Arc::new(Slow { for_: Duration::from_millis(2500) }) as Arc<dyn Handler>)]);
+    let settings = WorkerSettings { lease: Duration::from_secs(1), ..worker("w1") };
+    let db = app.db.clone();
+    let running = tokio::spawn(async move { jobs.run_due(&db, &settings).await.unwrap() });
+    for (at, wait) in [(1500, 1500), (2200, 700)] {
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let taken = enspace_store::jobs::claim(&app.db, "w2", now_ms(), 1000, 10).await.unwrap();
+        assert_eq!(taken.len(), 0, "another worker took the job over {at} ms in, past its first lease");
+    }
+    assert_eq!(running.await.unwrap(), 1);
+    let done = job(&app, id).await;
+    assert_eq!((done.status.as_str(), done.attempts, done.locked_by), ("done", 1, None));
+}
+
+/// Pruning is one job per period: two processes queueing the same period's pass make one job,
+/// which prunes with the retention it was queued with.
+#[tokio::test]
+async fn one_pruning_pass_per_period_whatever_the_processes() {
+    use enspace_engine::retention::{queue_pass, Retention};
+    let app = TestApp::new().await;
+    let ana = app.user("ana@example.com").await;
+    app.workspace(&ana, "Acme").await;
+    let created = app.post("/ws/types").key(&ana.key).ws("acme").json(&json!({ "name": "Pedidos" })).send().await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let count = |sql: &'static str| {
+        let db = app.db.clone();
+        async move { db.fetch_one(sql, &[]).await.unwrap().i64("n").unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) AS n FROM events").await, 1, "type.created");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Events kept for no time at all: the pass prunes every event that is not an item's.
+    let retention = Retention { request_log: Duration::from_secs(3600), events: Duration::ZERO };
+    for _process in 0..2 {
+        queue_pass(&app.db, retention, Duration::from_secs(3600)).await.unwrap();
+    }
+    assert_eq!(count("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'retention.prune'").await, 1);
+    assert_eq!(app.run_jobs().await, 1);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM events").await, 0);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'retention.prune' AND status = 'done'").await, 1);
+}
