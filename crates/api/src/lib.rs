@@ -70,6 +70,8 @@ pub struct AppState {
     /// Set when the server begins to stop: answers that never end (event streams) end then, so
     /// a graceful stop does not wait for them.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Types' definitions under their workspace's structure version.
+    pub structure: enspace_engine::structure_cache::StructureCache,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             metrics: Arc::default(),
             streams: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            structure: Default::default(),
         }
     }
 }

@@ -124,6 +124,9 @@ pub struct CreateRequest<'a> {
     /// Problems the caller found in the rest of the body (a status, a form): answered together
     /// with the data's own, so that one answer names every problem.
     pub problems: Vec<Detail>,
+    /// Whether the type may start flows: `false` only when the caller knows it has no
+    /// startable flow (the structure cache's `starts_flows`), which saves the read of its plan.
+    pub starts_flows: bool,
 }
 
 pub struct UpdateRequest<'a> {
@@ -314,7 +317,7 @@ pub async fn create_in(
     }
     record_change(tx, record, &item, author, Change::Created, change, now).await?;
     // No item is answered without its flow items and their first tasks (step 1).
-    if !item.is_draft {
+    if !item.is_draft && request.starts_flows {
         crate::flow_run::start(tx, record, fields, &item, author, now).await?;
     }
     Ok(item)

@@ -19,8 +19,9 @@
 //!   with their item, schedule tasks assigned, completed and removed, stages advancing.
 //!
 //! Background work: [`jobs`] (the worker over the database queue), [`request_log`] (written off
-//! the request path in batches), [`retention`] (pruning, idempotent so several processes may
-//! run it). [`events`] shows an event to a reader as a `GET` would.
+//! the request path in batches), [`retention`] (a pruning pass per period, as a job).
+//! [`events`] shows an event to a reader as a `GET` would; [`structure_cache`] keeps types'
+//! definitions per process under their workspace's structure version.
 
 pub mod accounts;
 pub mod calendar;
@@ -41,6 +42,7 @@ pub mod quick_tasks;
 pub mod request_log;
 pub mod retention;
 pub mod structure;
+pub mod structure_cache;
 pub mod webhooks;
 pub mod whatsapp;
 pub mod workspaces;

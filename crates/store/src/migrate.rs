@@ -162,6 +162,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0025_deadline_notifications.sql"),
         include_str!("../migrations/postgres/0025_deadline_notifications.sql"),
     ),
+    (
+        26,
+        "structure_version",
+        include_str!("../migrations/sqlite/0026_structure_version.sql"),
+        include_str!("../migrations/postgres/0026_structure_version.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {
@@ -225,13 +231,14 @@ mod tests {
         }
     }
 
-    /// The two texts must create the same tables and indexes.
+    /// The two texts must create the same tables, indexes and triggers (PostgreSQL's trigger
+    /// functions have no SQLite counterpart: a SQLite trigger carries its body).
     #[test]
     fn both_backends_create_the_same_objects() {
         fn objects(sql: &str) -> Vec<String> {
             sql.lines()
                 .map(str::trim)
-                .filter(|l| l.starts_with("CREATE "))
+                .filter(|l| l.starts_with("CREATE ") && !l.starts_with("CREATE FUNCTION"))
                 .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
                 .collect()
         }

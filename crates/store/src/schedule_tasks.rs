@@ -308,6 +308,18 @@ pub struct StartPlan {
     pub notifications: Option<Json>,
 }
 
+/// Whether the type has an active flow with an active start stage: whether an item create must
+/// read [`start_plan`] at all (the structure cache keeps the answer).
+pub async fn starts_flows(db: &crate::Db, workspace_id: i64, type_id: i64) -> Result<bool> {
+    let sql = format!(
+        "SELECT 1 AS one FROM {} JOIN flow_stages s ON s.flow_id = f.id AND s.is_start AND s.deleted_at IS NULL \
+         AND s.status = 'active' WHERE f.workspace_id = $1 AND f.type_id = $2 AND f.status = 'active' AND {} LIMIT 1",
+        FlowRecord::FROM,
+        FlowRecord::ALIVE,
+    );
+    Ok(db.fetch_optional(&sql, &params![workspace_id, type_id]).await?.is_some())
+}
+
 pub async fn start_plan(tx: &mut Tx, workspace_id: i64, type_id: i64) -> Result<StartPlan> {
     let sql = format!(
         "SELECT {}, s.id AS start_stage, k.id AS task_id, k.position AS task_position, k.def AS task_def, \

@@ -28,6 +28,9 @@ pub struct WorkspaceRecord {
     pub modules: Map<String, Json>,
     pub settings: Map<String, Json>,
     pub members_count: i64,
+    /// Bumped by every change to its types, fields, flows and stages (migration 0026): the key
+    /// under which a process may cache their definitions.
+    pub structure_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -36,7 +39,7 @@ fn workspace_columns(alias: &str) -> String {
     let p = if alias.is_empty() { String::new() } else { format!("{alias}.") };
     format!(
         "{p}id, {p}reference, {p}name, {p}description, {p}icon, {p}language, {p}status, {p}modules, {p}settings, \
-         {p}created_at, {p}updated_at, \
+         {p}created_at, {p}updated_at, {p}structure_version, \
          (SELECT COUNT(*) FROM members mc WHERE mc.workspace_id = {p}id) AS members_count"
     )
 }
@@ -61,6 +64,7 @@ impl WorkspaceRecord {
             modules: object(row.json("modules")?),
             settings: object(row.json("settings")?),
             members_count: row.i64("members_count")?,
+            structure_version: row.i64("structure_version")?,
             created_at: row.i64("created_at")?,
             updated_at: row.i64("updated_at")?,
         })

@@ -296,6 +296,7 @@ pub async fn answer_public_form(
         request_email: input.request_email.as_deref().map(str::trim),
         form_required: &required_ref_ids(&form.fields),
         problems: details,
+        starts_flows: true,
     };
     let author = Author { user_id: None, email: request.request_email, key: None, source: "form" };
     let item = engine::create(&state.db, &record, &fields, &request, &author).await?;

@@ -15,14 +15,17 @@ use enspace_domain::{
     user::check_email,
     Detail,
 };
-use enspace_engine::items::{self as engine, Bulk, BulkError, BulkOp, CreateRequest, ItemError, UpdateRequest};
+use enspace_engine::{
+    items::{self as engine, Bulk, BulkError, BulkOp, CreateRequest, ItemError, UpdateRequest},
+    structure_cache::TypeStructure,
+};
 use enspace_store::{
-    fields::FieldRecord,
     items::{ItemColumns, ItemRecord},
     types::TypeRecord,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -46,12 +49,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub const ITEM_NOT_FOUND: &str = "Item not found";
 
 /// The type, its fields, the caller's access and the fields it may read, after checking
-/// `action` on the type.
+/// `action` on the type. The type is the structure cache's (`scope.record`, `scope.fields`).
 struct Scope {
-    record: TypeRecord,
-    fields: Vec<FieldRecord>,
+    structure: Arc<TypeStructure>,
     access: MemberAccess,
     readable: FieldGrant,
+}
+
+impl std::ops::Deref for Scope {
+    type Target = TypeStructure;
+    fn deref(&self) -> &TypeStructure {
+        &self.structure
+    }
 }
 
 async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiResult<Scope> {
@@ -62,12 +71,14 @@ async fn scope(state: &AppState, ctx: &WsCtx, slug: &str, action: &str) -> ApiRe
 
 /// The scope before any permission check: for creates, whose permission depends on the form.
 async fn unchecked_scope(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult<Scope> {
-    let (record, fields) = enspace_store::types::with_fields(&state.db, ctx.workspace.id, slug)
+    let structure = state
+        .structure
+        .type_by_slug(&state.db, &ctx.workspace, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(TYPE_NOT_FOUND))?;
     let access = ctx.access.clone();
     let readable = access.fields(slug, "read");
-    Ok(Scope { record, fields, access, readable })
+    Ok(Scope { structure, access, readable })
 }
 
 impl Scope {
@@ -322,6 +333,7 @@ pub async fn create_item(
         request_email: input.request_email.as_deref(),
         form_required: &form_required,
         problems: details,
+        starts_flows: scope.starts_flows,
     };
     let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &ctx.author("api")).await?;
     Ok((StatusCode::CREATED, Json(created_view(&state, &scope, item, &input).await?)))
@@ -476,6 +488,7 @@ pub async fn bulk_items(
                 request_email: op.request_email.as_deref(),
                 form_required: required,
                 problems: problems.clone(),
+                starts_flows: scope.starts_flows,
             }),
             _ => BulkOp::Refused(problems.clone()),
         })

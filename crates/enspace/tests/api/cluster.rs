@@ -450,3 +450,41 @@ async fn files_in_a_bucket_are_shared_by_every_process() {
     );
     assert!(!stderr.contains("test-secret-key"), "{stderr}");
 }
+
+/// A type's definition is cached per process under its workspace's structure version: a field
+/// made required through one process is enforced by the other at its next request, and a flow
+/// activated through one starts with the next item created through the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_structure_change_through_one_process_holds_at_once_in_the_other() {
+    let Some(cluster) = Cluster::start(2, &[], &[]).await else { return };
+    let (key, a, b) = (cluster.key.clone(), cluster.port(0), cluster.port(1));
+    acme_with_pedidos(a, &key).await;
+    let first = post(b, &key, "/ws/types/pedidos/items", r#"{"data":{"nome":"antes"}}"#).await;
+    assert_eq!(first["data"]["nome"], "antes");
+    post(a, &key, "/ws/types/pedidos/fields", r#"{"name":"Código","slug":"codigo","type":"text","required":true}"#)
+        .await;
+    let (status, body) =
+        http_in(b, "POST", "/ws/types/pedidos/items", Some(&key), Some("acme"), Some(r#"{"data":{"nome":"depois"}}"#))
+            .await
+            .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains(r#"{"path":"data.codigo","message":"is required"}"#), "{body}");
+
+    let flow = post(a, &key, "/c-type-flows", r#"{"name":"F","item_type":"pedidos"}"#).await;
+    let stage = post(a, &key, "/c-flow-stages", &format!(r#"{{"flow":{},"name":"A"}}"#, flow["id"])).await;
+    post(
+        a,
+        &key,
+        "/c-stage-tasks",
+        &format!(r#"{{"stage":{},"name":"Conferir","action":"confirmation"}}"#, stage["id"]),
+    )
+    .await;
+    let item = post(b, &key, "/ws/types/pedidos/items", r#"{"data":{"nome":"com fluxo","codigo":"C-1"}}"#).await;
+    let db = cluster.db().await;
+    let runs = db
+        .fetch_one("SELECT COUNT(*) AS n FROM flow_items WHERE item_id = $1", &[item["id"].as_i64().unwrap().into()])
+        .await
+        .unwrap();
+    assert_eq!(runs.i64("n").unwrap(), 1, "the item started the flow activated through the other process");
+    db.close().await;
+}
