@@ -173,7 +173,7 @@ pub(crate) async fn resolve(
     author: &Author<'_>,
     checked: &mut CheckedData,
     mut details: Vec<Detail>,
-) -> Result<Vec<i64>> {
+) -> Result<Resolved> {
     let ids: Vec<i64> =
         checked.rels.iter().filter_map(|r| if let RelKey::Id(id) = r.key { Some(id) } else { None }).collect();
     let refs: Vec<String> = checked
@@ -181,7 +181,11 @@ pub(crate) async fn resolve(
         .iter()
         .filter_map(|r| if let RelKey::Reference(s) = &r.key { Some(s.clone()) } else { None })
         .collect();
-    let found = items::related(&mut Reader::Tx(tx), workspace_id, &ids, &refs).await?;
+    let found = if ids.is_empty() && refs.is_empty() {
+        Vec::new()
+    } else {
+        items::related(&mut Reader::Tx(tx), workspace_id, &ids, &refs).await?
+    };
     let mut seen: HashMap<String, Vec<i64>> = HashMap::new();
     for rel in checked.rels.clone() {
         let hit = found.iter().find(|r| {
@@ -237,10 +241,17 @@ pub(crate) async fn resolve(
         }
     }
     if details.is_empty() {
-        Ok(attach)
+        Ok(Resolved { attach, related: found })
     } else {
         Err(ItemError::Invalid(details))
     }
+}
+
+/// What [`resolve`] found: the files to attach, and the related items (which also display the
+/// relations in the answer, so it reads them only once).
+pub(crate) struct Resolved {
+    pub attach: Vec<i64>,
+    pub related: Vec<items::Related>,
 }
 
 fn duplicate(error: StoreError, fields: &[FieldRecord], data: &Map<String, Value>) -> ItemError {
@@ -284,11 +295,28 @@ pub async fn create_in(
     request: &CreateRequest<'_>,
     author: &Author<'_>,
 ) -> Result<ItemRecord> {
+    Ok(create_resolved(tx, record, fields, request, author).await?.item)
+}
+
+/// An item as its create wrote it, with the items its relations name.
+pub struct Created {
+    pub item: ItemRecord,
+    /// The related items the create resolved: [`present_with`] shows its relations from them.
+    pub related: Vec<items::Related>,
+}
+
+async fn create_resolved(
+    tx: &mut Tx,
+    record: &TypeRecord,
+    fields: &[FieldRecord],
+    request: &CreateRequest<'_>,
+    author: &Author<'_>,
+) -> Result<Created> {
     let defs = defs(fields);
     let (mut checked, shape) =
         check_data(&defs, request.data, &Map::new(), Mode::Create, request.is_draft, request.form_required);
     let details = merged(&request.problems, shape);
-    let attach = resolve(tx, record.workspace_id, None, author, &mut checked, details).await?;
+    let Resolved { attach, related } = resolve(tx, record.workspace_id, None, author, &mut checked, details).await?;
     let now = now_ms();
     let mut data = checked.data;
     build_codes(tx, record.id, fields, &mut data, now).await?;
@@ -320,7 +348,7 @@ pub async fn create_in(
     if !item.is_draft && request.starts_flows {
         crate::flow_run::start(tx, record, fields, &item, author, now).await?;
     }
-    Ok(item)
+    Ok(Created { item, related })
 }
 
 pub async fn create(
@@ -329,10 +357,10 @@ pub async fn create(
     fields: &[FieldRecord],
     request: &CreateRequest<'_>,
     author: &Author<'_>,
-) -> Result<ItemRecord> {
+) -> Result<Created> {
     // Grouped: concurrent creates share one commit (one disk sync) on SQLite.
     let mut batch = db.grouped().await?;
-    let result = create_in(batch.tx(), record, fields, request, author).await;
+    let result = create_resolved(batch.tx(), record, fields, request, author).await;
     batch.finish(result).await
 }
 
@@ -502,7 +530,7 @@ pub async fn update_in(
     let (mut checked, shape) = check_data(&defs, request.data.unwrap_or(&empty), &base, Mode::Update, is_draft, &[]);
     let details = merged(&request.problems, shape);
     // Only what this body named needs resolving; stored values were resolved when written.
-    let attach = resolve(tx, record.workspace_id, Some(item.id), author, &mut checked, details).await?;
+    let attach = resolve(tx, record.workspace_id, Some(item.id), author, &mut checked, details).await?.attach;
     let status = request.status.unwrap_or(&item.status);
     let now = now_ms();
     let updated = items::update(tx, &item, &checked.data, status, is_draft, now)
@@ -569,6 +597,17 @@ pub async fn present(
     fields: &[FieldRecord],
     items: &mut [ItemRecord],
 ) -> std::result::Result<(), StoreError> {
+    present_with(db, workspace_id, fields, items, Vec::new()).await
+}
+
+/// [`present`] with related items already in hand (a create's): only the others are read.
+pub async fn present_with(
+    db: &Db,
+    workspace_id: i64,
+    fields: &[FieldRecord],
+    items: &mut [ItemRecord],
+    known: Vec<items::Related>,
+) -> std::result::Result<(), StoreError> {
     for item in items.iter_mut() {
         if item.data.keys().any(|key| !fields.iter().any(|f| &f.def.ref_id == key)) {
             item.data = current_fields_only(&item.data, fields);
@@ -589,8 +628,12 @@ pub async fn present(
     }
     ids.sort_unstable();
     ids.dedup();
-    let found: HashMap<i64, Related> =
-        items::related(&mut Reader::Db(db), workspace_id, &ids, &[]).await?.into_iter().map(|r| (r.id, r)).collect();
+    let mut found: HashMap<i64, Related> = known.into_iter().map(|r| (r.id, r)).collect();
+    ids.retain(|id| !found.contains_key(id));
+    if !ids.is_empty() {
+        found
+            .extend(items::related(&mut Reader::Db(db), workspace_id, &ids, &[]).await?.into_iter().map(|r| (r.id, r)));
+    }
     for item in items.iter_mut() {
         each_value_mut(&mut item.data, fields.iter().map(|f| &f.def), &mut |def, value| match def.shape() {
             Shape::Rel => show_one(value, def, &found),

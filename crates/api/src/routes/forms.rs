@@ -299,7 +299,7 @@ pub async fn answer_public_form(
         starts_flows: true,
     };
     let author = Author { user_id: None, email: request.request_email, key: None, source: "form" };
-    let item = engine::create(&state.db, &record, &fields, &request, &author).await?;
+    let item = engine::create(&state.db, &record, &fields, &request, &author).await?.item;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "reference": item.reference }))))
 }
 

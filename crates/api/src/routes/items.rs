@@ -157,11 +157,19 @@ async fn view(state: &AppState, scope: &Scope, item: ItemRecord) -> ApiResult<It
 
 /// A created item as its creator sees it: what it may read, plus what its own request set (a
 /// form filler without `read` learns nothing it did not send, computed values excepted).
-async fn created_view(state: &AppState, scope: &Scope, item: ItemRecord, sent: &ItemInput) -> ApiResult<ItemView> {
+/// Its relations are shown from the items the create resolved (no second read of them).
+async fn created_view(
+    state: &AppState,
+    scope: &Scope,
+    created: engine::Created,
+    sent: &ItemInput,
+) -> ApiResult<ItemView> {
     let sent_paths = sent.data.iter().flat_map(|d| d.keys()).map(|k| format!("data.{k}"));
     let natives = ["form", "status", "request_email"].map(String::from);
     let grant = scope.readable.with(sent_paths.chain(natives));
-    Ok(views_as(state, scope, vec![item], &grant).await?.remove(0))
+    let mut items = vec![created.item];
+    engine::present_with(&state.db, scope.record.workspace_id, &scope.fields, &mut items, created.related).await?;
+    Ok(ItemView::from(items.remove(0)).masked(&grant))
 }
 
 /// List [wire route]. Filters: built-in columns by name (`id`, `reference`, `status`,
