@@ -27,6 +27,10 @@ struct Args {
     /// The API key for `--url` (every scope).
     #[arg(long, env = "ENSPACE_BENCH_KEY")]
     key: Option<String>,
+    /// Other processes of the same server (on the same database): the create phase spreads its
+    /// connections over `--url` and these, round robin, as a load balancer would. Repeatable.
+    #[arg(long)]
+    also_url: Vec<String>,
     /// Reuse this workspace (by reference) of an earlier run: its types and items stay, and the
     /// load only tops the type up to `--items`.
     #[arg(long)]
@@ -327,8 +331,12 @@ async fn create_phase(args: &Args, target: &Target, slug: &str, clientes: &[i64]
     let path = format!("/ws/types/{slug}/items");
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut workers = Vec::new();
+    let addrs: Vec<String> = std::iter::once(target.addr.clone())
+        .chain(args.also_url.iter().map(|u| u.trim_start_matches("http://").trim_end_matches('/').to_string()))
+        .collect();
     for worker in 0..args.connections {
-        let (target, clientes, path) = (target.clone(), clientes.to_vec(), path.clone());
+        let (mut target, clientes, path) = (target.clone(), clientes.to_vec(), path.clone());
+        target.addr = addrs[worker % addrs.len()].clone();
         workers.push(tokio::spawn(async move {
             let mut client = Client::connect(&target).await?;
             let mut rng = StdRng::seed_from_u64(worker as u64);
