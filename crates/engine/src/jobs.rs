@@ -151,7 +151,8 @@ impl Jobs {
         // While the batch runs, its leases are renewed every third of a lease: a claim expires
         // only when this process has stopped (or lost the database for that long).
         let heartbeat = async {
-            let mut tick = tokio::time::interval(settings.lease / 3);
+            // (At least 100 ms: an interval of zero would panic.)
+            let mut tick = tokio::time::interval((settings.lease / 3).max(Duration::from_millis(100)));
             tick.tick().await;
             loop {
                 tick.tick().await;

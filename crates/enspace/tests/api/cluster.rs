@@ -22,7 +22,10 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::server::{acme_with_pedidos, fake_sendgrid, http, http_in, reminders_due_now, subjects, until_sent, Server};
+use crate::server::{
+    acme_with_pedidos, fake_sendgrid, http, http_in, queue_emails, reminders_due_now, sends_per_email, subjects,
+    until_emails_sent, until_sent, Server,
+};
 
 /// The master key every process of a test cluster shares (64 hex digits).
 const MASTER_KEY: &str = "5be1a7c3d2f0e9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4";
@@ -171,35 +174,13 @@ async fn emails_queued_through_one_process_are_sent_once() {
     let fake = fake_sendgrid().await;
     let args = ["--sendgrid-url", fake.url.as_str(), "--job-lease-seconds", "2"];
     let Some(cluster) = Cluster::start(2, &args, &[]).await else { return };
-    let (key, port) = (cluster.key.clone(), cluster.port(0));
-    assert_eq!(http(port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
-    let install = r#"{"integration":4,"data":{"environment":"production","api_key":"SG.k","from_email":"a@acme.com"}}"#;
-    assert_eq!(http_in(port, "POST", "/integrations", Some(&key), Some("acme"), Some(install)).await.unwrap().0, 201);
+    let key = cluster.key.clone();
     let total = 40;
-    for i in 0..total {
-        let email = format!(r#"{{"to":["p{i}@example.com"],"subject":"n{i}","text":"t"}}"#);
-        let (status, body) = http_in(port, "POST", "/ws/emails", Some(&key), Some("acme"), Some(&email)).await.unwrap();
-        assert_eq!(status, 202, "{body}");
-    }
-    let started = Instant::now();
-    loop {
-        let (_, sent) =
-            http_in(cluster.port(1), "GET", "/ws/emails?status=sent&_limit=1000", Some(&key), Some("acme"), None)
-                .await
-                .unwrap();
-        let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
-        if sent.as_array().map(Vec::len) == Some(total) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "not every email was sent: {}", cluster.logs());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    queue_emails(cluster.port(0), &key, total).await;
+    until_emails_sent(cluster.port(1), &key, total, &cluster.servers.iter().collect::<Vec<_>>()).await;
     // Two more lease times for anything that would go out twice.
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let mut times = BTreeMap::<String, usize>::new();
-    for request in fake.received().iter().filter(|r| r.method == "POST") {
-        *times.entry(request.json()["subject"].as_str().unwrap().to_string()).or_default() += 1;
-    }
+    let times = sends_per_email(&fake);
     assert_eq!(times.len(), total, "every email reached SendGrid");
     let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "sent more than once: {twice:?}");

@@ -13,9 +13,10 @@ use tokio::{
 };
 
 use crate::server::{
-    acme_with_pedidos, burst_until_killed, database, enspace, fake_sendgrid, http, http_in, reminders_due_now,
-    subjects, until_sent, Server,
+    acme_with_pedidos, burst_until_killed, database, enspace, fake_sendgrid, http, http_in, queue_emails,
+    reminders_due_now, sends_per_email, subjects, until_emails_sent, until_sent, Server,
 };
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_prints_one_key_once_and_never_logs_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -487,16 +488,8 @@ async fn queued_emails_are_sent_exactly_once_across_a_kill() {
         ["--sendgrid-url", fake.url.as_str(), "--job-lease-seconds", "2", "--sendgrid-activity-delay-seconds", "1"];
     let server = Server::start_with(dir.path(), &url, &args).await;
     let key = server.first_run_key().unwrap();
-    let port = server.port;
-    assert_eq!(http(port, "POST", "/workspaces", Some(&key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
-    let install = r#"{"integration":4,"data":{"environment":"production","api_key":"SG.k","from_email":"a@acme.com"}}"#;
-    assert_eq!(http_in(port, "POST", "/integrations", Some(&key), Some("acme"), Some(install)).await.unwrap().0, 201);
     let total = 40;
-    for i in 0..total {
-        let email = format!(r#"{{"to":["p{i}@example.com"],"subject":"n{i}","text":"t"}}"#);
-        let (status, body) = http_in(port, "POST", "/ws/emails", Some(&key), Some("acme"), Some(&email)).await.unwrap();
-        assert_eq!(status, 202, "{body}");
-    }
+    queue_emails(server.port, &key, total).await;
     let started = Instant::now();
     while fake.received().len() < 8 {
         assert!(started.elapsed() < Duration::from_secs(30), "the worker is not sending");
@@ -509,23 +502,8 @@ async fn queued_emails_are_sent_exactly_once_across_a_kill() {
     assert!(before_restart < total, "the kill came after everything was sent");
 
     let server = Server::start_with(dir.path(), &url, &args).await;
-    let started = Instant::now();
-    loop {
-        let (_, sent) =
-            http_in(server.port, "GET", "/ws/emails?status=sent&_limit=1000", Some(&key), Some("acme"), None)
-                .await
-                .unwrap();
-        let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
-        if sent.as_array().map(Vec::len) == Some(total) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "not every email was sent after the restart: {sent}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut times = std::collections::BTreeMap::<String, usize>::new();
-    for request in fake.received().iter().filter(|r| r.method == "POST") {
-        *times.entry(request.json()["custom_args"]["enspace_email"].as_str().unwrap().to_string()).or_default() += 1;
-    }
+    until_emails_sent(server.port, &key, total, &[&server]).await;
+    let times = sends_per_email(&fake);
     assert_eq!(times.len(), total, "every email reached SendGrid");
     let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "sent more than once: {twice:?}");

@@ -284,13 +284,56 @@ pub(crate) fn subjects(fake: &enspace_testkit::FakeProvider) -> std::collections
     times
 }
 
+/// Workspace Acme with SendGrid in production mode (so an interrupted send is looked up in
+/// its Email Activity, not repeated), through the server at `port`.
+pub(crate) async fn acme_with_sendgrid(port: u16, key: &str) {
+    assert_eq!(http(port, "POST", "/workspaces", Some(key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
+    let install = r#"{"integration":4,"data":{"environment":"production","api_key":"SG.k","from_email":"a@acme.com"}}"#;
+    assert_eq!(http_in(port, "POST", "/integrations", Some(key), Some("acme"), Some(install)).await.unwrap().0, 201);
+}
+
+/// Acme with SendGrid, and `total` emails queued through the server at `port` (each accepted).
+pub(crate) async fn queue_emails(port: u16, key: &str, total: usize) {
+    acme_with_sendgrid(port, key).await;
+    for i in 0..total {
+        let email = format!(r#"{{"to":["p{i}@example.com"],"subject":"n{i}","text":"t"}}"#);
+        let (status, body) = http_in(port, "POST", "/ws/emails", Some(key), Some("acme"), Some(&email)).await.unwrap();
+        assert_eq!(status, 202, "{body}");
+    }
+}
+
+/// Waits until the server at `port` lists `total` of Acme's emails as sent (60 s at most).
+pub(crate) async fn until_emails_sent(port: u16, key: &str, total: usize, servers: &[&Server]) {
+    let started = Instant::now();
+    loop {
+        let (_, sent) =
+            http_in(port, "GET", "/ws/emails?status=sent&_limit=1000", Some(key), Some("acme"), None).await.unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&sent).unwrap();
+        if sent.as_array().map(Vec::len) == Some(total) {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let logs: Vec<String> = servers.iter().map(|s| s.stderr()).collect();
+            panic!("not every email was sent: {sent}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How many times SendGrid received each email (by its `enspace_email` argument).
+pub(crate) fn sends_per_email(fake: &enspace_testkit::FakeProvider) -> std::collections::BTreeMap<String, usize> {
+    let mut times = std::collections::BTreeMap::new();
+    for request in fake.received().iter().filter(|r| r.method == "POST") {
+        *times.entry(request.json()["custom_args"]["enspace_email"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    times
+}
+
 /// Acme with SendGrid in production mode (so an interrupted send is looked up, not repeated)
 /// and `tasks` quick tasks due in two days, their first reminders made due now. Answers the
 /// database the server runs on.
 pub(crate) async fn reminders_due_now(port: u16, key: &str, url: &str, tasks: usize) {
-    assert_eq!(http(port, "POST", "/workspaces", Some(key), Some(r#"{"name":"Acme"}"#)).await.unwrap().0, 201);
-    let install = r#"{"integration":4,"data":{"environment":"production","api_key":"SG.k","from_email":"a@acme.com"}}"#;
-    assert_eq!(http_in(port, "POST", "/integrations", Some(key), Some("acme"), Some(install)).await.unwrap().0, 201);
+    acme_with_sendgrid(port, key).await;
     let due = enspace_domain::time::format_ms(enspace_domain::time::now_ms() + 2 * 86_400_000);
     for i in 0..tasks {
         let task = format!(r#"{{"name":"Lembrete {i:03}","due_date":"{due}"}}"#);
