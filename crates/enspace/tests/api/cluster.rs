@@ -23,8 +23,8 @@ use tokio::{
 };
 
 use crate::server::{
-    acme_with_pedidos, fake_sendgrid, http, http_in, queue_emails, reminders_due_now, sends_per_email, subjects,
-    until_emails_sent, until_sent, Server,
+    acme_with_pedidos, assert_each_once, fake_sendgrid, http, http_in, queue_emails, reminders_due_now,
+    sends_per_email, subjects, until_emails_sent, until_sent, Server,
 };
 
 /// The master key every process of a test cluster shares (64 hex digits).
@@ -181,9 +181,7 @@ async fn emails_queued_through_one_process_are_sent_once() {
     // Two more lease times for anything that would go out twice.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let times = sends_per_email(&fake);
-    assert_eq!(times.len(), total, "every email reached SendGrid");
-    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_each_once(&times, total, "every email reached SendGrid");
 }
 
 /// Two processes, both running workers: each deadline reminder goes out once.
@@ -197,9 +195,7 @@ async fn two_processes_send_each_reminder_once() {
     reminders_due_now(cluster.port(0), &cluster.key, &cluster.url, tasks).await;
     until_sent(&fake, tasks, &cluster.servers.iter().collect::<Vec<_>>()).await;
     let times = subjects(&fake);
-    assert_eq!(times.len(), tasks, "one reminder for each task: {times:?}");
-    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_each_once(&times, tasks, "one reminder for each task");
 }
 
 /// A stream opened on one process receives the events written through another.

@@ -13,8 +13,8 @@ use tokio::{
 };
 
 use crate::server::{
-    acme_with_pedidos, burst_until_killed, database, enspace, fake_sendgrid, http, http_in, queue_emails,
-    reminders_due_now, sends_per_email, subjects, until_emails_sent, until_sent, Server,
+    acme_with_pedidos, assert_each_once, burst_until_killed, database, enspace, fake_sendgrid, http, http_in,
+    queue_emails, reminders_due_now, sends_per_email, subjects, until_emails_sent, until_sent, Server,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -470,9 +470,7 @@ async fn due_reminders_are_sent_once_across_a_kill() {
     let server = Server::start_with(dir.path(), &url, &args).await;
     until_sent(&fake, tasks, &[&server]).await;
     let times = subjects(&fake);
-    assert_eq!(times.len(), tasks, "one reminder for each task: {times:?}");
-    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_each_once(&times, tasks, "one reminder for each task");
     assert!(times.keys().all(|s| s.starts_with("Vence amanhã: Lembrete ")), "{times:?}");
 }
 
@@ -504,9 +502,7 @@ async fn queued_emails_are_sent_exactly_once_across_a_kill() {
     let server = Server::start_with(dir.path(), &url, &args).await;
     until_emails_sent(server.port, &key, total, &[&server]).await;
     let times = sends_per_email(&fake);
-    assert_eq!(times.len(), total, "every email reached SendGrid");
-    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_each_once(&times, total, "every email reached SendGrid");
 }
 
 /// One form-encoded POST signed the way Twilio signs its webhooks.
@@ -628,9 +624,7 @@ async fn whatsapp_messages_are_sent_exactly_once_across_a_kill() {
         let body = request.form().into_iter().find(|(k, _)| k == "Body").unwrap().1;
         *times.entry(body).or_default() += 1;
     }
-    assert_eq!(times.len(), total, "every message reached Twilio");
-    let repeated: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeated.is_empty(), "sent more than once: {repeated:?}");
+    assert_each_once(&times, total, "every message reached Twilio");
 }
 
 /// Auto-closes that fall due are each applied once across a SIGKILL in the middle of them: every
@@ -686,7 +680,5 @@ async fn due_auto_closes_happen_once_across_a_kill() {
         let form: std::collections::HashMap<String, String> = request.form().into_iter().collect();
         *times.entry((form["To"].clone(), form["Body"].clone())).or_default() += 1;
     }
-    assert_eq!(times.len(), 2 * contacts, "a warning and a closing message for each conversation: {times:?}");
-    let repeated: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(repeated.is_empty(), "sent more than once: {repeated:?}");
+    assert_each_once(&times, 2 * contacts, "a warning and a closing message for each conversation");
 }

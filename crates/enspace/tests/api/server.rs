@@ -320,6 +320,18 @@ pub(crate) async fn until_emails_sent(port: u16, key: &str, total: usize, server
     }
 }
 
+/// Each of `expected` sends arrived exactly once: `times` counts arrivals by what identifies a
+/// send (a subject, an email id, a message body).
+pub(crate) fn assert_each_once<K: std::fmt::Debug>(
+    times: &std::collections::BTreeMap<K, usize>,
+    expected: usize,
+    what: &str,
+) {
+    assert_eq!(times.len(), expected, "{what}: {times:?}");
+    let twice: Vec<_> = times.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+}
+
 /// How many times SendGrid received each email (by its `enspace_email` argument).
 pub(crate) fn sends_per_email(fake: &enspace_testkit::FakeProvider) -> std::collections::BTreeMap<String, usize> {
     let mut times = std::collections::BTreeMap::new();
