@@ -37,25 +37,65 @@ const KEY_COLUMNS: &str = "id, user_id, reference, description, scope_read, scop
 
 impl ApiKeyRecord {
     fn from_row(row: &Row) -> Result<ApiKeyRecord> {
+        Self::from_prefixed(row, "")
+    }
+
+    /// A key read under `prefix`ed column names ([`key_user_columns`]).
+    fn from_prefixed(row: &Row, prefix: &str) -> Result<ApiKeyRecord> {
+        let name = |column: &str| format!("{prefix}{column}");
         Ok(ApiKeyRecord {
-            id: row.i64("id")?,
-            user_id: row.i64("user_id")?,
-            reference: row.text("reference")?,
-            description: row.text("description")?,
+            id: row.i64(&name("id"))?,
+            user_id: row.i64(&name("user_id"))?,
+            reference: row.text(&name("reference"))?,
+            description: row.text(&name("description"))?,
             scopes: Scopes {
-                read: row.bool("scope_read")?,
-                write: row.bool("scope_write")?,
-                delete: row.bool("scope_delete")?,
+                read: row.bool(&name("scope_read"))?,
+                write: row.bool(&name("scope_write"))?,
+                delete: row.bool(&name("scope_delete"))?,
             },
-            all_workspaces: row.bool("all_workspaces")?,
+            all_workspaces: row.bool(&name("all_workspaces"))?,
             workspaces: Vec::new(),
-            expires_at: row.opt_i64("expires_at")?,
-            last_used_at: row.opt_i64("last_used_at")?,
-            revoked_at: row.opt_i64("revoked_at")?,
-            created_at: row.i64("created_at")?,
-            updated_at: row.i64("updated_at")?,
+            expires_at: row.opt_i64(&name("expires_at"))?,
+            last_used_at: row.opt_i64(&name("last_used_at"))?,
+            revoked_at: row.opt_i64(&name("revoked_at"))?,
+            created_at: row.i64(&name("created_at"))?,
+            updated_at: row.i64(&name("updated_at"))?,
         })
     }
+}
+
+/// A key (`k`) and its user (`u`) as columns named with `prefix`: what [`KeyWithUser::read`]
+/// reads back.
+pub(crate) fn key_user_columns(prefix: &str) -> String {
+    let key = [
+        "id",
+        "user_id",
+        "reference",
+        "digest",
+        "description",
+        "scope_read",
+        "scope_write",
+        "scope_delete",
+        "all_workspaces",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "created_at",
+        "updated_at",
+    ];
+    let user = [
+        ("email", "email"),
+        ("fname", "fname"),
+        ("lname", "lname"),
+        ("language", "language"),
+        ("created_at", "user_created_at"),
+        ("updated_at", "user_updated_at"),
+    ];
+    key.iter()
+        .map(|c| format!("k.{c} AS {prefix}{c}"))
+        .chain(user.iter().map(|(c, alias)| format!("u.{c} AS {prefix}{alias}")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub struct NewApiKey<'a> {
@@ -114,31 +154,32 @@ pub struct KeyWithUser {
 }
 
 pub async fn find_by_digest(db: &Db, digest: &str) -> Result<Option<KeyWithUser>> {
-    let row = db
-        .fetch_optional(
-            "SELECT k.id, k.user_id, k.reference, k.digest, k.description, k.scope_read, k.scope_write, \
-             k.scope_delete, k.all_workspaces, k.expires_at, k.last_used_at, k.revoked_at, k.created_at, \
-             k.updated_at, u.email, u.fname, u.lname, u.language, u.created_at AS user_created_at, \
-             u.updated_at AS user_updated_at \
-             FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = $1",
-            &params![digest],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut key = ApiKeyRecord::from_row(&row)?;
-    if !key.all_workspaces {
-        key.workspaces = listed_references(db, key.id).await?;
+    let sql =
+        format!("SELECT {} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = $1", key_user_columns(""));
+    let Some(row) = db.fetch_optional(&sql, &params![digest]).await? else { return Ok(None) };
+    Ok(Some(KeyWithUser::read(db, &row, "").await?))
+}
+
+impl KeyWithUser {
+    /// The key and user of [`key_user_columns`]`(prefix)`, with the workspaces a key lists (one
+    /// more read, for keys that list some).
+    pub(crate) async fn read(db: &Db, row: &Row, prefix: &str) -> Result<KeyWithUser> {
+        let name = |column: &str| format!("{prefix}{column}");
+        let mut key = ApiKeyRecord::from_prefixed(row, prefix)?;
+        if !key.all_workspaces {
+            key.workspaces = listed_references(db, key.id).await?;
+        }
+        let user = UserRecord {
+            id: key.user_id,
+            email: row.text(&name("email"))?,
+            fname: row.opt_text(&name("fname"))?,
+            lname: row.opt_text(&name("lname"))?,
+            language: row.text(&name("language"))?,
+            created_at: row.i64(&name("user_created_at"))?,
+            updated_at: row.i64(&name("user_updated_at"))?,
+        };
+        Ok(KeyWithUser { key, digest: row.text(&name("digest"))?, user })
     }
-    let user = UserRecord {
-        id: key.user_id,
-        email: row.text("email")?,
-        fname: row.opt_text("fname")?,
-        lname: row.opt_text("lname")?,
-        language: row.text("language")?,
-        created_at: row.i64("user_created_at")?,
-        updated_at: row.i64("user_updated_at")?,
-    };
-    Ok(Some(KeyWithUser { key, digest: row.text("digest")?, user }))
 }
 
 const LISTED_SQL: &str = "SELECT w.reference FROM api_key_workspaces kw JOIN workspaces w ON w.id = kw.workspace_id \

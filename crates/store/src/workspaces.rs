@@ -120,6 +120,41 @@ pub async fn resolve(
     }))
 }
 
+/// A key (by its digest) with its user and, in the same statement, the workspace `selector`
+/// names with what [`resolve`] answers for it: what a workspace request made with a key needs,
+/// in one round trip. `None` when no key has the digest; the access is `None` when no
+/// workspace has the selector.
+pub async fn resolve_with_key(
+    db: &Db,
+    digest: &str,
+    selector: &WorkspaceSelector,
+) -> Result<Option<(crate::api_keys::KeyWithUser, Option<WorkspaceAccess>)>> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {}, {}, {}, CASE WHEN k.all_workspaces OR EXISTS (SELECT 1 FROM api_key_workspaces kw \
+         WHERE kw.workspace_id = w.id AND kw.api_key_id = k.id) THEN 1 ELSE 0 END AS key_listed \
+         FROM api_keys k JOIN users u ON u.id = k.user_id LEFT JOIN workspaces w ON w.deleted_at IS NULL AND ",
+        crate::api_keys::key_user_columns("key_"),
+        workspace_columns("w"),
+        member_columns("m"),
+    ));
+    match selector {
+        WorkspaceSelector::Reference(reference) => sql.push("w.reference = ").bind(reference),
+        WorkspaceSelector::Id(id) => sql.push("w.id = ").bind(*id),
+    };
+    sql.push(" LEFT JOIN members m ON m.workspace_id = w.id AND m.user_id = k.user_id WHERE k.digest = ").bind(digest);
+    let Some(row) = db.fetch_optional(&sql.text, &sql.params).await? else { return Ok(None) };
+    let key = crate::api_keys::KeyWithUser::read(db, &row, "key_").await?;
+    if row.opt_i64("id")?.is_none() {
+        return Ok(Some((key, None)));
+    }
+    let access = WorkspaceAccess {
+        workspace: WorkspaceRecord::from_row(&row)?,
+        key_listed: row.bool("key_listed")?,
+        member: MemberRecord::from_row(&row)?,
+    };
+    Ok(Some((key, Some(access))))
+}
+
 pub const LIST: ListSpec = ListSpec {
     fields: &[
         ListField { name: "id", kind: FieldKind::Int, sql: "w.id" },

@@ -92,16 +92,33 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<Principa
     };
     let digest = key::digest(presented);
     let found = enspace_store::api_keys::find_by_digest(&state.db, &digest).await?;
-    let Some(found) = found.filter(|f| key::digests_equal(&f.digest, &digest)) else {
-        return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
+    Ok(check_key(found, &digest))
+}
+
+/// The API key presented (well formed, not a session token) and its digest, if any: a workspace
+/// request then reads the key with its workspace in one statement.
+pub(crate) fn presented_api_key_digest(parts: &Parts) -> Option<String> {
+    let presented = presented_key(parts)?;
+    let is_key = !password::is_token(presented, SESSION_PREFIX) && key::is_well_formed(presented);
+    is_key.then(|| key::digest(presented))
+}
+
+/// The checks of a key found by its digest: the digest compared in constant time, not revoked,
+/// not expired.
+pub(crate) fn check_key(
+    found: Option<enspace_store::api_keys::KeyWithUser>,
+    digest: &str,
+) -> Result<Principal, ApiError> {
+    let Some(found) = found.filter(|f| key::digests_equal(&f.digest, digest)) else {
+        return Err(ApiError::unauthorized(INVALID_KEY));
     };
     if found.key.revoked_at.is_some() {
-        return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
+        return Err(ApiError::unauthorized(INVALID_KEY));
     }
     if found.key.expires_at.is_some_and(|at| at <= now_ms()) {
-        return Ok(Err(ApiError::unauthorized(EXPIRED_KEY)));
+        return Err(ApiError::unauthorized(EXPIRED_KEY));
     }
-    Ok(Ok(Principal { user: found.user, credential: Credential::Key(found.key) }))
+    Ok(Principal { user: found.user, credential: Credential::Key(found.key) })
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -111,33 +128,43 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        let slot = parts.extensions.get::<RequestSlot>().cloned().unwrap_or_default();
-        let principal = match authenticate(parts, state).await? {
-            Ok(principal) => principal,
-            Err(refusal) => {
-                // A missing or refused credential counts against the client's address, which
-                // slows key guessing.
-                charge_address(parts, state)?;
-                return Err(refusal);
-            }
-        };
-        let caller = match &principal.credential {
-            Credential::Key(key) => Caller::Key(key.id),
-            Credential::Session { id } => Caller::Session(*id),
-        };
-        let decision = state.rate_limits.check_caller(caller);
-        slot.update(|info| {
-            info.user_id = Some(principal.user.id);
-            info.key_id = principal.key().map(|k| k.id);
-            info.key_reference = principal.key().map(|k| k.reference.clone());
-            info.rate = Some(decision);
-        });
-        if let Some(seconds) = decision.retry_after {
-            return Err(ApiError::too_many_requests(seconds));
-        }
-        parts.extensions.insert(principal.clone());
-        Ok(principal)
+        let authenticated = authenticate(parts, state).await?;
+        admit(parts, state, authenticated)
     }
+}
+
+/// What follows authentication on every route: a refused credential is charged to the client's
+/// address (which slows key guessing); an accepted one to its own rate limit, and it becomes
+/// the request's principal (the request log's user and key).
+pub(crate) fn admit(
+    parts: &mut Parts,
+    state: &AppState,
+    authenticated: Result<Principal, ApiError>,
+) -> Result<Principal, ApiError> {
+    let slot = parts.extensions.get::<RequestSlot>().cloned().unwrap_or_default();
+    let principal = match authenticated {
+        Ok(principal) => principal,
+        Err(refusal) => {
+            charge_address(parts, state)?;
+            return Err(refusal);
+        }
+    };
+    let caller = match &principal.credential {
+        Credential::Key(key) => Caller::Key(key.id),
+        Credential::Session { id } => Caller::Session(*id),
+    };
+    let decision = state.rate_limits.check_caller(caller);
+    slot.update(|info| {
+        info.user_id = Some(principal.user.id);
+        info.key_id = principal.key().map(|k| k.id);
+        info.key_reference = principal.key().map(|k| k.reference.clone());
+        info.rate = Some(decision);
+    });
+    if let Some(seconds) = decision.retry_after {
+        return Err(ApiError::too_many_requests(seconds));
+    }
+    parts.extensions.insert(principal.clone());
+    Ok(principal)
 }
 
 /// Charges the client address's bucket; 429 when it is empty.

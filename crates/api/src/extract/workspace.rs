@@ -7,7 +7,12 @@ use enspace_store::{
     workspaces::{WorkspaceRecord, WorkspaceSelector},
 };
 
-use crate::{error::ApiError, extract::Principal, middleware::RequestSlot, AppState};
+use crate::{
+    error::ApiError,
+    extract::{auth, Principal},
+    middleware::RequestSlot,
+    AppState,
+};
 
 pub const MISSING_HEADER: &str = "Missing required header: en-workspace";
 pub const INVALID_HEADER: &str = "Invalid header en-workspace: expected a workspace reference (its slug) or id";
@@ -37,16 +42,36 @@ impl FromRequestParts<AppState> for WsCtx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let principal = Principal::from_request_parts(parts, state).await?;
         let header = match parts.headers.get("en-workspace").map(|v| v.to_str().map(str::trim)) {
-            None | Some(Ok("")) => return Err(ApiError::bad_request(MISSING_HEADER)),
+            None | Some(Ok("")) => Err(ApiError::bad_request(MISSING_HEADER)),
             // Sent, but with bytes no slug has (a slug is ASCII): not a missing header.
-            Some(Err(_)) => return Err(ApiError::bad_request(INVALID_HEADER)),
-            Some(Ok(value)) => value,
+            Some(Err(_)) => Err(ApiError::bad_request(INVALID_HEADER)),
+            Some(Ok(value)) => Ok(selector(value)),
+        };
+        // An API key and a well-formed header: the key, its user, the workspace and the
+        // membership in one statement. Otherwise (a session, a header refused after the
+        // credential) the principal first, as every route authenticates.
+        let digest = auth::presented_api_key_digest(parts).filter(|_| parts.extensions.get::<Principal>().is_none());
+        let (principal, access) = match (digest, &header) {
+            (Some(digest), Ok(selector)) => {
+                let found = enspace_store::workspaces::resolve_with_key(&state.db, &digest, selector).await?;
+                let (key, access) = match found {
+                    Some((key, access)) => (Some(key), access),
+                    None => (None, None),
+                };
+                let principal = auth::admit(parts, state, auth::check_key(key, &digest))?;
+                (principal, access)
+            }
+            _ => {
+                let principal = Principal::from_request_parts(parts, state).await?;
+                let selector = header?;
+                let key_id = principal.listing_key();
+                let access =
+                    enspace_store::workspaces::resolve(&state.db, &selector, principal.user.id, key_id).await?;
+                (principal, access)
+            }
         };
         let key_id = principal.listing_key();
-        let access =
-            enspace_store::workspaces::resolve(&state.db, &selector(header), principal.user.id, key_id).await?;
         // A key that lists particular workspaces learns nothing about any other, existing or not.
         let access = match access {
             Some(access) if access.key_listed => access,
