@@ -23,8 +23,8 @@ use tokio::{
 };
 
 use crate::server::{
-    acme_with_pedidos, assert_each_once, fake_sendgrid, http, http_in, queue_emails, reminders_due_now,
-    sends_per_email, subjects, until_emails_sent, until_sent, Server,
+    acme_with_pedidos, assert_each_once, assert_none_lost, fake_sendgrid, http, http_in, queue_emails,
+    reminders_due_now, sends_per_email, subjects, until_emails_sent, until_sent, Server,
 };
 
 /// The master key every process of a test cluster shares (64 hex digits).
@@ -330,19 +330,8 @@ async fn a_killed_process_loses_nothing_it_answered_and_the_other_keeps_serving(
     for client in clients {
         client.await.unwrap();
     }
-    let db = cluster.db().await;
-    let rows = db.fetch_all("SELECT reference FROM items", &[]).await.unwrap();
-    let stored: std::collections::HashSet<String> = rows.iter().map(|r| r.text("reference").unwrap()).collect();
-    let answered = answered.lock().unwrap().clone();
-    let lost: Vec<&(usize, String)> = answered.iter().filter(|(_, r)| !stored.contains(r)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} answered creations were lost: {:?}",
-        lost.len(),
-        answered.len(),
-        &lost[..lost.len().min(5)]
-    );
-    db.close().await;
+    let answered: Vec<String> = answered.lock().unwrap().iter().map(|(_, reference)| reference.clone()).collect();
+    assert_none_lost(&cluster.url, "items", &answered).await;
 }
 
 /// One multipart upload of `bytes` as `filename`: (status, body).

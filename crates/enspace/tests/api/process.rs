@@ -13,8 +13,8 @@ use tokio::{
 };
 
 use crate::server::{
-    acme_with_pedidos, assert_each_once, burst_until_killed, database, enspace, fake_sendgrid, http, http_in,
-    queue_emails, reminders_due_now, sends_per_email, subjects, until_emails_sent, until_sent, Server,
+    acme_with_pedidos, assert_each_once, assert_none_lost, burst_until_killed, database, enspace, fake_sendgrid, http,
+    http_in, queue_emails, reminders_due_now, sends_per_email, subjects, until_emails_sent, until_sent, Server,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,18 +67,7 @@ async fn sigkill_during_a_burst_loses_no_answered_creation() {
     let body = |task: usize, i: usize| format!(r#"{{"name":"Burst {task} {i}"}}"#);
     let answered = burst_until_killed(&mut server, &key, "/workspaces", None, body).await;
 
-    let db = Db::connect(&DbOptions { url: url.clone(), max_connections: 2 }).await.unwrap();
-    let rows = db.fetch_all("SELECT reference FROM workspaces", &[]).await.unwrap();
-    let stored: std::collections::HashSet<String> = rows.iter().map(|r| r.text("reference").unwrap()).collect();
-    let lost: Vec<&String> = answered.iter().filter(|r| !stored.contains(*r)).collect();
-    assert!(
-        lost.is_empty(),
-        "{} of {} answered creations were lost: {:?}",
-        lost.len(),
-        answered.len(),
-        &lost[..lost.len().min(5)]
-    );
-    db.close().await;
+    assert_none_lost(&url, "workspaces", &answered).await;
 }
 
 /// Items and their events are one transaction: killed mid-burst, the database holds an

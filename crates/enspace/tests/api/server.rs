@@ -284,6 +284,23 @@ pub(crate) fn subjects(fake: &enspace_testkit::FakeProvider) -> std::collections
     times
 }
 
+/// Every answered reference is in `table` of the database at `url`: a crash lost nothing a client
+/// was told succeeded.
+pub(crate) async fn assert_none_lost(url: &str, table: &str, answered: &[String]) {
+    let db = Db::connect(&DbOptions { url: url.to_string(), max_connections: 2 }).await.unwrap();
+    let rows = db.fetch_all(&format!("SELECT reference FROM {table}"), &[]).await.unwrap();
+    let stored: std::collections::HashSet<String> = rows.iter().map(|r| r.text("reference").unwrap()).collect();
+    let lost: Vec<&String> = answered.iter().filter(|r| !stored.contains(*r)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} answered creations were lost: {:?}",
+        lost.len(),
+        answered.len(),
+        &lost[..lost.len().min(5)]
+    );
+    db.close().await;
+}
+
 /// Workspace Acme with SendGrid in production mode (so an interrupted send is looked up in
 /// its Email Activity, not repeated), through the server at `port`.
 pub(crate) async fn acme_with_sendgrid(port: u16, key: &str) {
