@@ -91,7 +91,7 @@ impl FileStore {
     /// marker readiness looks for): a misconfigured bucket stops the start, not the first upload.
     pub async fn bucket(settings: &BucketSettings) -> io::Result<FileStore> {
         let bucket = Bucket::open(settings).map_err(io::Error::other)?;
-        bucket.mark().await.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", bucket.name())))?;
+        bucket.mark().await?;
         Ok(FileStore::Bucket(bucket))
     }
 

@@ -108,10 +108,6 @@ impl Bucket {
         Ok(Bucket { store: Arc::new(store), prefix, name })
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     fn path(&self, key: &str) -> Path {
         if self.prefix.is_empty() {
             Path::from(key)

@@ -411,7 +411,9 @@ async fn files_in_a_bucket_are_shared_by_every_process() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(&format!("error: opening the file store {missing}: s3://enspace-no-such-bucket/files:")),
+        stderr
+            .contains(&format!("error: opening the file store {missing}: Object at location files/.enspace not found"))
+            && stderr.contains("NoSuchBucket"),
         "{stderr}"
     );
     assert!(!stderr.contains("test-secret-key"), "{stderr}");
