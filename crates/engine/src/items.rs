@@ -90,25 +90,37 @@ async fn record_change(
     changes: Map<String, Value>,
     now: i64,
 ) -> std::result::Result<(), StoreError> {
-    let event = NewEvent {
-        workspace_id: item.workspace_id,
+    enspace_store::events::append(tx, item_event(record, Some(item.id), &item.reference, author, what, changes, now));
+    Ok(())
+}
+
+/// The event of a change to an item (its id unknown until a create's insert).
+fn item_event<'a>(
+    record: &'a TypeRecord,
+    id: Option<i64>,
+    reference: &'a str,
+    author: &'a Author<'_>,
+    what: Change,
+    changes: Map<String, Value>,
+    now: i64,
+) -> NewEvent<'a> {
+    NewEvent {
+        workspace_id: record.workspace_id,
         kind: what.kind(),
         subject: Subject {
             kind: "item",
-            id: Some(item.id),
-            reference: Some(&item.reference),
+            id,
+            reference: Some(reference),
             type_id: Some(record.id),
             item_type: Some(&record.slug),
-            item_id: Some(item.id),
+            item_id: id,
             item_reference: None,
         },
         changes,
         actor: author.actor(),
         source: author.source,
         now,
-    };
-    enspace_store::events::append(tx, event);
-    Ok(())
+    }
 }
 
 /// What a create asks for, beside `data`.
@@ -295,7 +307,7 @@ pub async fn create_in(
     request: &CreateRequest<'_>,
     author: &Author<'_>,
 ) -> Result<ItemRecord> {
-    Ok(create_resolved(tx, record, fields, request, author).await?.item)
+    Ok(create_resolved(tx, record, fields, request, author, false).await?.item)
 }
 
 /// An item as its create wrote it, with the items its relations name.
@@ -305,12 +317,14 @@ pub struct Created {
     pub related: Vec<items::Related>,
 }
 
+/// `alone`: the create is its transaction's only command (nothing follows it but the commit).
 async fn create_resolved(
     tx: &mut Tx,
     record: &TypeRecord,
     fields: &[FieldRecord],
     request: &CreateRequest<'_>,
     author: &Author<'_>,
+    alone: bool,
 ) -> Result<Created> {
     let defs = defs(fields);
     let (mut checked, shape) =
@@ -321,31 +335,30 @@ async fn create_resolved(
     let mut data = checked.data;
     build_codes(tx, record.id, fields, &mut data, now).await?;
     let reference = new_reference(&record.prefix, now);
-    let item = items::insert(
-        tx,
-        NewItem {
-            workspace_id: record.workspace_id,
-            type_id: record.id,
-            reference: &reference,
-            status: request.status,
-            is_draft: request.is_draft,
-            form: &request.form,
-            request_email: request.request_email,
-            user_id: author.user_id,
-            data: &data,
-            now,
-        },
-    )
-    .await
-    .map_err(|e| duplicate(e, fields, &data))?;
-    enspace_store::files::attach(tx, record.workspace_id, record.id, item.id, &attach).await?;
-    let mut change = changes(&Map::new(), &item.data);
-    for (key, value) in [("status", json!(item.status)), ("isDraft", json!(item.is_draft))] {
+    let mut change = changes(&Map::new(), &data);
+    for (key, value) in [("status", json!(request.status)), ("isDraft", json!(request.is_draft))] {
         change.insert(key.into(), json!({ "from": null, "to": value }));
     }
-    record_change(tx, record, &item, author, Change::Created, change, now).await?;
+    let starts_flows = !request.is_draft && request.starts_flows;
+    let new = NewItem {
+        workspace_id: record.workspace_id,
+        type_id: record.id,
+        reference: &reference,
+        status: request.status,
+        is_draft: request.is_draft,
+        form: &request.form,
+        request_email: request.request_email,
+        user_id: author.user_id,
+        data: &data,
+        now,
+    };
+    // The subject's ids are the new item's, filled in by the insert.
+    let created = item_event(record, None, &reference, author, Change::Created, change, now);
+    let last = alone && attach.is_empty() && !starts_flows;
+    let item = items::insert_created(tx, new, created, last).await.map_err(|e| duplicate(e, fields, &data))?;
+    enspace_store::files::attach(tx, record.workspace_id, record.id, item.id, &attach).await?;
     // No item is answered without its flow items and their first tasks (step 1).
-    if !item.is_draft && request.starts_flows {
+    if starts_flows {
         crate::flow_run::start(tx, record, fields, &item, author, now).await?;
     }
     Ok(Created { item, related })
@@ -360,7 +373,7 @@ pub async fn create(
 ) -> Result<Created> {
     // Grouped: concurrent creates share one commit (one disk sync) on SQLite.
     let mut batch = db.grouped().await?;
-    let result = create_resolved(batch.tx(), record, fields, request, author).await;
+    let result = create_resolved(batch.tx(), record, fields, request, author, true).await;
     batch.finish(result).await
 }
 

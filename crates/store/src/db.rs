@@ -312,8 +312,12 @@ impl Db {
         self.fetch_optional(sql, params).await?.ok_or(StoreError::NotFound)
     }
 
-    /// A single write outside a transaction, on the writer.
+    /// A single write outside a transaction, on the writer (on PostgreSQL, a statement on its
+    /// own is its own transaction).
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        if let Db::Postgres(pool) = self {
+            return Ok(bind_pg(sql, params).execute(pool).await.map_err(StoreError::from_sqlx)?.rows_affected());
+        }
         let mut tx = self.begin().await?;
         let n = tx.execute(sql, params).await?;
         tx.commit().await?;
@@ -324,7 +328,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite { sqlite, .. } => Tx::new(Conn::Sqlite(sqlite.begin().await?)),
-            Db::Postgres(pool) => Tx::new(Conn::Postgres(pool.begin().await?)),
+            Db::Postgres(pool) => Tx::new(Conn::Postgres(PgTx::Deferred(pool.clone()))),
         })
     }
 
@@ -396,7 +400,7 @@ impl Reader<'_> {
     pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
             Reader::Db(db) => db.fetch_all(sql, params).await,
-            Reader::Tx(tx) => tx.fetch_all(sql, params).await,
+            Reader::Tx(tx) => tx.read(sql, params).await,
         }
     }
 
@@ -411,6 +415,12 @@ impl Reader<'_> {
 /// together, in the order appended, just before the transaction commits (or its writer's
 /// savepoint is released, `group.rs`). One statement for all of a command's events, and on
 /// PostgreSQL the event log's workspace lock held only from that statement to the commit.
+///
+/// On PostgreSQL the transaction begins with its first statement, not before: a command's
+/// plain reads before its first write ([`Reader::Tx`]) run on the pool, which at READ COMMITTED
+/// sees what they would have seen inside, and a command whose only write is one statement runs
+/// it as its own transaction ([`Tx::fetch_last`]). A create is then one round trip instead of
+/// BEGIN, the insert, the events and COMMIT (docs/performance.md, issue 17).
 pub struct Tx {
     conn: Conn,
     pub(crate) events: Vec<crate::events::Pending>,
@@ -418,7 +428,28 @@ pub struct Tx {
 
 enum Conn {
     Sqlite(SqliteTx),
-    Postgres(sqlx::Transaction<'static, Postgres>),
+    Postgres(PgTx),
+}
+
+enum PgTx {
+    /// Nothing sent yet.
+    Deferred(PgPool),
+    Open(sqlx::Transaction<'static, Postgres>),
+    /// Its last statement ran as its own transaction ([`Tx::fetch_last`]): nothing may follow.
+    Done,
+}
+
+impl PgTx {
+    /// The open transaction, begun now if it was not.
+    async fn open(&mut self) -> Result<&mut sqlx::Transaction<'static, Postgres>> {
+        if let PgTx::Deferred(pool) = self {
+            *self = PgTx::Open(pool.begin().await?);
+        }
+        match self {
+            PgTx::Open(tx) => Ok(tx),
+            _ => Err(StoreError::Decode("a statement after the transaction's last one".into())),
+        }
+    }
 }
 
 impl Tx {
@@ -436,9 +467,11 @@ impl Tx {
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         Ok(match &mut self.conn {
             Conn::Sqlite(tx) => tx.execute(sql, params)?,
-            Conn::Postgres(tx) => {
-                bind_pg(sql, params).execute(&mut **tx).await.map_err(StoreError::from_sqlx)?.rows_affected()
-            }
+            Conn::Postgres(tx) => bind_pg(sql, params)
+                .execute(&mut **tx.open().await?)
+                .await
+                .map_err(StoreError::from_sqlx)?
+                .rows_affected(),
         })
     }
 
@@ -446,6 +479,7 @@ impl Tx {
         match &mut self.conn {
             Conn::Sqlite(tx) => tx.fetch_all(sql, params),
             Conn::Postgres(tx) => {
+                let tx = tx.open().await?;
                 convert(bind_pg(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, pg_row)
             }
         }
@@ -459,12 +493,41 @@ impl Tx {
         self.fetch_optional(sql, params).await?.ok_or(StoreError::NotFound)
     }
 
+    /// A plain read (no row locks): inside the transaction once it has begun, on the pool
+    /// before (it has written nothing yet that the read should see).
+    pub(crate) async fn read(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        match &self.conn {
+            Conn::Postgres(PgTx::Deferred(pool)) => {
+                convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)
+            }
+            _ => self.fetch_all(sql, params).await,
+        }
+    }
+
+    /// Whether the transaction has neither written nor appended anything yet, so that a
+    /// statement can carry its events itself (`items::insert_created`).
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.events.is_empty() && !matches!(self.conn, Conn::Postgres(PgTx::Open(_) | PgTx::Done))
+    }
+
+    /// The command's last statement (nothing but the commit follows). On PostgreSQL, in a
+    /// transaction not yet begun, it runs as its own transaction: committed when it returns,
+    /// and the transaction is done (a later statement is refused, as a bug).
+    pub(crate) async fn fetch_last(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let Conn::Postgres(PgTx::Deferred(pool)) = &self.conn else { return self.fetch_all(sql, params).await };
+        debug_assert!(self.events.is_empty(), "the last statement carries the transaction's events");
+        let rows = convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)?;
+        self.conn = Conn::Postgres(PgTx::Done);
+        Ok(rows)
+    }
+
     /// Writes the appended events, then commits.
     pub async fn commit(mut self) -> Result<()> {
         crate::events::flush(&mut self).await?;
         match self.conn {
             Conn::Sqlite(tx) => tx.commit()?,
-            Conn::Postgres(tx) => tx.commit().await?,
+            Conn::Postgres(PgTx::Open(tx)) => tx.commit().await?,
+            Conn::Postgres(PgTx::Deferred(_) | PgTx::Done) => {}
         }
         Ok(())
     }

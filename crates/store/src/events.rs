@@ -91,7 +91,13 @@ pub fn append(tx: &mut Tx, event: NewEvent<'_>) {
 /// [`append`] with the event's audience attributes: who else may read it beside those its
 /// kind's permission admits (a schedule task's responsibles and assignees, decision 65).
 pub fn append_for(tx: &mut Tx, event: NewEvent<'_>, audience: Option<Json>) {
-    let values = params![
+    let workspace_id = event.workspace_id;
+    tx.events.push(Pending { workspace_id, values: values(event, audience) });
+}
+
+/// An event's row values, in [`INSERT`]'s order.
+fn values(event: NewEvent<'_>, audience: Option<Json>) -> [Value; 16] {
+    params![
         event.workspace_id,
         event.kind,
         event.subject.kind,
@@ -108,8 +114,32 @@ pub fn append_for(tx: &mut Tx, event: NewEvent<'_>, audience: Option<Json>) {
         event.source,
         event.now,
         audience
-    ];
-    tx.events.push(Pending { workspace_id: event.workspace_id, values });
+    ]
+}
+
+/// Positions of `subject_id` and `item_id` in [`INSERT`]'s columns.
+const SUBJECT_ID: usize = 3;
+const ITEM_ID: usize = 7;
+
+/// Pushes a data-modifying `WITH` part that records `event` about the row the earlier part
+/// `source` returns: its subject and item are that row's `id`. PostgreSQL only (SQLite has no
+/// writes in `WITH`); the statement takes the workspace's log lock before the event's id is
+/// drawn, as [`flush`] does, and must be its transaction's first event.
+pub(crate) fn push_recorded(sql: &mut Sql, event: NewEvent<'_>, source: &str) {
+    let workspace_id = event.workspace_id;
+    sql.push(", recorded AS (").push(INSERT).push(" SELECT ");
+    for (i, value) in values(event, None).into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        if i == SUBJECT_ID || i == ITEM_ID {
+            sql.push(source).push(".id");
+        } else {
+            sql.bind(value);
+        }
+    }
+    sql.push(" FROM ").push(source).push(", (SELECT pg_advisory_xact_lock_shared(");
+    sql.bind(EVENT_LOCK_CLASS | workspace_id).push(")) AS log_lock)");
 }
 
 /// Writes the transaction's appended events in the order appended, and answers their ids. The

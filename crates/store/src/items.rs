@@ -13,6 +13,7 @@ use serde_json::{Map, Value as Json};
 use crate::{
     db::{Backend, Db, Reader, Row, Tx, Value},
     error::{Result, StoreError},
+    events::{self, NewEvent, Subject},
     fields::FieldRecord,
     indexes::{self, ValueColumn},
     list::{push_conditions, push_page, Column, Columns, Repr, Sql},
@@ -292,28 +293,48 @@ pub struct NewItem<'a> {
     pub now: i64,
 }
 
+const INSERT: &str = "INSERT INTO items (workspace_id, type_id, reference, status, is_draft, form, request_email, \
+    user_id, data, created_at, updated_at) VALUES ";
+
+fn push_values(sql: &mut Sql, new: &NewItem<'_>) {
+    sql.push("(");
+    sql.bind(new.workspace_id).push(", ").bind(new.type_id).push(", ").bind(new.reference).push(", ");
+    sql.bind(new.status).push(", ").bind(new.is_draft).push(", ").bind(new.form).push(", ");
+    sql.bind(new.request_email).push(", ").bind(new.user_id).push(", ");
+    sql.bind(Json::Object(new.data.clone())).push(", ").bind(new.now).push(", ").bind(new.now).push(")");
+}
+
+/// Inserts an item and records its creation: `created` is the creation event, whose subject
+/// and item are the new item (their ids are filled in). With `last`, nothing but the commit
+/// follows in the caller's transaction.
+///
+/// On PostgreSQL, as the transaction's first event, the item and its event are one statement
+/// (a data-modifying `WITH`), and with `last` in a transaction not yet begun that statement is
+/// the whole transaction: one round trip where there were four (`db::Tx`).
+pub async fn insert_created(tx: &mut Tx, new: NewItem<'_>, created: NewEvent<'_>, last: bool) -> Result<ItemRecord> {
+    if tx.backend() == Backend::Sqlite || !tx.is_fresh() {
+        let item = insert(tx, new).await?;
+        let subject = Subject { id: Some(item.id), item_id: Some(item.id), ..created.subject };
+        events::append(tx, NewEvent { subject, ..created });
+        return Ok(item);
+    }
+    let mut sql = Sql::new("WITH item AS (");
+    sql.push(INSERT);
+    push_values(&mut sql, &new);
+    sql.push(" RETURNING ").push(COLUMNS).push(")");
+    events::push_recorded(&mut sql, created, "item");
+    sql.push(" SELECT ").push(COLUMNS).push(" FROM item");
+    let rows =
+        if last { tx.fetch_last(&sql.text, &sql.params).await } else { tx.fetch_all(&sql.text, &sql.params).await };
+    let rows = rows.map_err(write_error)?;
+    ItemRecord::from_row(rows.first().ok_or(StoreError::NotFound)?)
+}
+
 pub async fn insert(tx: &mut Tx, new: NewItem<'_>) -> Result<ItemRecord> {
-    let row = tx
-        .fetch_one(
-            &format!(
-                "INSERT INTO items (workspace_id, type_id, reference, status, is_draft, form, request_email, user_id, data, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLUMNS}"
-            ),
-            &params![
-                new.workspace_id,
-                new.type_id,
-                new.reference,
-                new.status,
-                new.is_draft,
-                new.form,
-                new.request_email,
-                new.user_id,
-                Json::Object(new.data.clone()),
-                new.now
-            ],
-        )
-        .await
-        .map_err(write_error)?;
+    let mut sql = Sql::new(INSERT);
+    push_values(&mut sql, &new);
+    sql.push(" RETURNING ").push(COLUMNS);
+    let row = tx.fetch_one(&sql.text, &sql.params).await.map_err(write_error)?;
     ItemRecord::from_row(&row)
 }
 
