@@ -8,7 +8,7 @@ use enspace_store::{
     fields::FieldRecord,
     jobs::{JobRecord, NewJob},
     types::TypeRecord,
-    Db, StoreError, Tx,
+    Backend, Db, StoreError, Tx,
 };
 use serde_json::json;
 
@@ -73,11 +73,13 @@ pub async fn queue_build(
     if !started {
         return Ok(());
     }
-    enqueue_build(tx, workspace_id, after).await
+    enqueue_build(tx, workspace_id, after, "index").await
 }
 
-async fn enqueue_build(tx: &mut Tx, workspace_id: i64, field: &FieldRecord) -> Result<(), StoreError> {
-    let key = format!("index:{}:{}", field.id, field.updated_at);
+/// `what`: `index` for a build, `counts` for counting a built index's values (its own key:
+/// the build's job, done, may still hold the build's).
+async fn enqueue_build(tx: &mut Tx, workspace_id: i64, field: &FieldRecord, what: &str) -> Result<(), StoreError> {
+    let key = format!("{what}:{}:{}", field.id, field.updated_at);
     let job = NewJob {
         workspace_id: Some(workspace_id),
         kind: BUILD,
@@ -106,6 +108,10 @@ impl BuildIndex {
         let Some(field) = enspace_store::fields::get(&self.db, workspace_id, type_id, field_id).await? else {
             return Ok(());
         };
+        if field.index_status == "ready" && enspace_store::indexes::counts_values(&field.def) {
+            // Queued by [`resume`]: the index stands, its values are not counted yet.
+            return Ok(enspace_store::indexes::count_values(&self.db, type_id, field_id, &field.def).await?);
+        }
         if field.index_status != "building" || !field.def.indexed || field.def.unique {
             return Ok(());
         }
@@ -135,16 +141,28 @@ impl Handler for BuildIndex {
 
 /// Queues a build for every field left `building` without one (databases from before builds
 /// were jobs): safe to run at every start of every process. Answers how many fields are building.
+///
+/// On PostgreSQL it also queues the counting of the values of option fields indexed before
+/// counts existed (`indexes::count_values`), through the same job: once per field.
 pub async fn resume(db: &Db) -> enspace_store::Result<usize> {
     let fields = enspace_store::fields::building(db).await?;
-    if fields.is_empty() {
+    let uncounted = match db.backend() {
+        Backend::Postgres => enspace_store::fields::ready_uncounted(db).await?,
+        Backend::Sqlite => Vec::new(),
+    };
+    let uncounted: Vec<_> =
+        uncounted.into_iter().filter(|(_, f)| enspace_store::indexes::counts_values(&f.def)).collect();
+    if fields.is_empty() && uncounted.is_empty() {
         return Ok(0);
     }
     let mut tx = db.begin().await?;
     for (workspace_id, field) in &fields {
         if field.def.indexed && !field.def.unique {
-            enqueue_build(&mut tx, *workspace_id, field).await?;
+            enqueue_build(&mut tx, *workspace_id, field, "index").await?;
         }
+    }
+    for (workspace_id, field) in &uncounted {
+        enqueue_build(&mut tx, *workspace_id, field, "counts").await?;
     }
     tx.commit().await?;
     tracing::info!(count = fields.len(), "index builds pending");

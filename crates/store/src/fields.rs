@@ -185,6 +185,22 @@ pub async fn building(db: &Db) -> Result<Vec<(i64, FieldRecord)>> {
     .collect()
 }
 
+/// Fields with a built index whose values are not counted (`indexes::count_values`): on
+/// PostgreSQL, those indexed before counts existed. With their workspace.
+pub async fn ready_uncounted(db: &Db) -> Result<Vec<(i64, FieldRecord)>> {
+    db.fetch_all(
+        &format!(
+            "SELECT workspace_id, {COLUMNS} FROM fields WHERE index_status = 'ready' AND NOT EXISTS \
+             (SELECT 1 FROM counted_fields c WHERE c.field_id = fields.id AND c.type_id = fields.type_id) ORDER BY id"
+        ),
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|row| Ok((row.i64("workspace_id")?, FieldRecord::from_row(row)?)))
+    .collect()
+}
+
 /// Whether any item of the type holds a value for `ref_id`.
 pub async fn has_values(db: &Db, workspace_id: i64, type_id: i64, ref_id: &str) -> Result<bool> {
     let sql = match db.backend() {

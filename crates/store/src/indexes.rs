@@ -6,13 +6,14 @@
 //! a literal), so each covers one type's items only.
 
 use enspace_domain::{
+    catalogue::Shape,
     fields::FieldDef,
     item_columns::{data_columns, Read},
     list::FieldKind,
 };
 
 use crate::{
-    db::{Backend, Db, Tx},
+    db::{Backend, Db, Reader, Tx},
     error::{Result, StoreError},
     list::Repr,
 };
@@ -145,7 +146,10 @@ pub async fn build(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Resu
         }
     }
     match db.execute_outside_transaction(&create).await {
-        Ok(()) if backend == Backend::Postgres => gather_statistics(db, field_id, &expr).await,
+        Ok(()) if backend == Backend::Postgres => {
+            gather_statistics(db, field_id, &expr).await?;
+            count_values(db, type_id, field_id, def).await
+        }
         Ok(()) => Ok(()),
         Err(error) => {
             if backend == Backend::Postgres {
@@ -179,6 +183,81 @@ async fn gather_statistics(db: &Db, field_id: i64, expr: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether PostgreSQL keeps counts of the field's values (migration 0027): an indexed option
+/// field (one value each, read as text at the top of `data`, the expression its list filter
+/// compares), where a count filtered on one option matches a large share of the items. Other
+/// counts, and every count on SQLite (which counts from the index alone), read the index.
+pub fn counts_values(def: &FieldDef) -> bool {
+    def.indexed && !def.unique && def.shape() == Shape::Choice
+}
+
+/// Starts counting the field's values (PostgreSQL), once its index is built: the current
+/// counts are filled under a SHARE lock on items, which waits for the writes in progress and
+/// holds new ones back until the commit (a one-off pause: about a second per million items of
+/// the type); from then on the trigger keeps them. A field counted already at the same key is
+/// left as it is; one that no longer qualifies stops being counted.
+pub async fn count_values(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Result<()> {
+    if !counts_values(def) {
+        return forget_counts(db, field_id).await;
+    }
+    if counted_at(&mut Reader::Db(db), type_id, field_id).await?.as_deref() == Some(def.ref_id.as_str()) {
+        return Ok(());
+    }
+    let Some(expr) = index_expression(Backend::Postgres, def) else { return Ok(()) };
+    let mut tx = db.begin().await?;
+    // SHARE ROW EXCLUSIVE: SHARE's hold on writers, and one fill at a time (a second waits,
+    // then finds the field counted).
+    tx.execute("LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE", &[]).await?;
+    if counted_at(&mut Reader::Tx(&mut tx), type_id, field_id).await?.as_deref() == Some(def.ref_id.as_str()) {
+        return Ok(());
+    }
+    let ids = crate::params![field_id, type_id];
+    tx.execute("DELETE FROM value_counts WHERE field_id = $1 AND type_id = $2", &ids).await?;
+    tx.execute("DELETE FROM counted_fields WHERE field_id = $1 AND type_id = $2", &ids).await?;
+    tx.execute(
+        "INSERT INTO counted_fields (workspace_id, type_id, field_id, ref_id) \
+         SELECT workspace_id, id, $2, $3 FROM types WHERE id = $1",
+        &crate::params![type_id, field_id, def.ref_id.as_str()],
+    )
+    .await?;
+    // The type as a literal and the index's own expression: the count reads the new index.
+    tx.execute(
+        &format!(
+            "INSERT INTO value_counts (workspace_id, type_id, field_id, value, shard, n) \
+             SELECT workspace_id, type_id, $1, {expr}, 0, COUNT(*) FROM items \
+             WHERE type_id = {type_id} AND {expr} IS NOT NULL GROUP BY workspace_id, type_id, {expr}"
+        ),
+        &crate::params![field_id],
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The key a field's values are counted at, if they are.
+async fn counted_at(reader: &mut Reader<'_>, type_id: i64, field_id: i64) -> Result<Option<String>> {
+    reader
+        .fetch_optional(
+            "SELECT ref_id FROM counted_fields WHERE field_id = $1 AND type_id = $2",
+            &crate::params![field_id, type_id],
+        )
+        .await?
+        .map(|row| row.text("ref_id"))
+        .transpose()
+}
+
+/// Stops counting the field's values (its index dropped, or it no longer qualifies).
+async fn forget_counts(db: &Db, field_id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    forget_counts_in(&mut tx, field_id).await?;
+    tx.commit().await
+}
+
+async fn forget_counts_in(tx: &mut Tx, field_id: i64) -> Result<()> {
+    tx.execute("DELETE FROM counted_fields WHERE field_id = $1", &crate::params![field_id]).await?;
+    tx.execute("DELETE FROM value_counts WHERE field_id = $1", &crate::params![field_id]).await?;
+    Ok(())
+}
+
 fn statistics_name(field_id: i64) -> String {
     format!("items_s{field_id}")
 }
@@ -191,7 +270,7 @@ pub async fn drop_in(tx: &mut Tx, field_id: i64) -> Result<()> {
     if tx.backend() == Backend::Postgres {
         tx.execute(&format!("DROP STATISTICS IF EXISTS {}", statistics_name(field_id)), &[]).await?;
     }
-    Ok(())
+    forget_counts_in(tx, field_id).await
 }
 
 /// Drops one kind of the field's index, outside a transaction (when `unique`/`indexed` is
@@ -202,6 +281,9 @@ pub async fn drop(db: &Db, field_id: i64, unique: bool) -> Result<()> {
         .await?;
     if db.backend() == Backend::Postgres {
         db.execute_outside_transaction(&format!("DROP STATISTICS IF EXISTS {}", statistics_name(field_id))).await?;
+    }
+    if !unique {
+        forget_counts(db, field_id).await?;
     }
     Ok(())
 }

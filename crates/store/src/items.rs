@@ -6,7 +6,7 @@
 use enspace_domain::{
     catalogue::Shape,
     item_columns::NATIVE,
-    list::{FieldKind, ListQuery, ListSchema, Op, Sort},
+    list::{FieldKind, ListQuery, ListSchema, Op, Scalar, Sort},
 };
 use serde_json::{Map, Value as Json};
 
@@ -86,6 +86,9 @@ pub struct ItemColumns {
     search: Vec<(String, String)>,
     /// SQLite only: the fields with a built index.
     indexed: Vec<IndexedField>,
+    /// PostgreSQL only: the fields whose values are counted (`indexes::counts_values`), by
+    /// list name: (field id, refId).
+    counted: Vec<(String, i64, String)>,
 }
 
 impl ItemColumns {
@@ -101,7 +104,11 @@ impl ItemColumns {
             .collect();
         let mut search = vec![("reference".to_string(), "reference".to_string())];
         let mut indexed = Vec::new();
+        let mut counted = Vec::new();
         for field in fields {
+            if backend == Backend::Postgres && field.index_status == "ready" && indexes::counts_values(&field.def) {
+                counted.push((format!("data.{}", field.def.ref_id), field.id, field.def.ref_id.clone()));
+            }
             if backend == Backend::Sqlite
                 && field.def.wants_index()
                 && field.index_status == "ready"
@@ -120,7 +127,7 @@ impl ItemColumns {
             }
             columns.extend(cols);
         }
-        ItemColumns { columns, search, indexed }
+        ItemColumns { columns, search, indexed, counted }
     }
 
     /// Keeps `_q` to the fields `readable` accepts, so that a search cannot probe hidden values.
@@ -240,9 +247,42 @@ pub async fn explain_list(
 }
 
 pub async fn count(db: &Db, workspace_id: i64, type_id: i64, columns: &ItemColumns, query: &ListQuery) -> Result<i64> {
+    if let Some(n) = counted(db, workspace_id, type_id, columns, query).await? {
+        return Ok(n);
+    }
     let mut sql = scoped("SELECT COUNT(*) AS n", columns.chosen_index(query, false), workspace_id, type_id);
     push_conditions(columns, &mut sql, db.backend(), query);
     db.fetch_one(&sql.text, &sql.params).await?.i64("n")
+}
+
+/// A count answered from the kept counts of a field's values (PostgreSQL, migration 0027):
+/// when its only condition is an equality (or `in`) on a counted field, and the field is
+/// counted at its current key (its counts filled). `None`: count the items.
+async fn counted(
+    db: &Db,
+    workspace_id: i64,
+    type_id: i64,
+    columns: &ItemColumns,
+    query: &ListQuery,
+) -> Result<Option<i64>> {
+    let [filter] = query.filters.as_slice() else { return Ok(None) };
+    if query.q.is_some() || !matches!(filter.op, Op::Eq | Op::In) {
+        return Ok(None);
+    }
+    let Some((_, field_id, ref_id)) = columns.counted.iter().find(|(name, ..)| *name == filter.field) else {
+        return Ok(None);
+    };
+    let values: Option<Vec<&String>> =
+        filter.values.iter().map(|v| if let Scalar::Text(t) = v { Some(t) } else { None }).collect();
+    let Some(values) = values else { return Ok(None) };
+    let mut sql = Sql::new("SELECT EXISTS (SELECT 1 FROM counted_fields WHERE workspace_id = ");
+    sql.bind(workspace_id).push(" AND type_id = ").bind(type_id).push(" AND field_id = ").bind(*field_id);
+    sql.push(" AND ref_id = ").bind(ref_id.as_str()).push(") AS counted, ");
+    sql.push("(SELECT SUM(n) FROM value_counts WHERE workspace_id = ").bind(workspace_id);
+    sql.push(" AND type_id = ").bind(type_id).push(" AND field_id = ").bind(*field_id);
+    sql.push(" AND value IN ").bind_list(values).push(")::bigint AS n");
+    let row = db.fetch_one(&sql.text, &sql.params).await?;
+    Ok(row.bool("counted")?.then(|| row.opt_i64("n")).transpose()?.map(|n| n.unwrap_or(0)))
 }
 
 pub async fn get(db: &Db, workspace_id: i64, type_id: i64, reference: &str) -> Result<Option<ItemRecord>> {

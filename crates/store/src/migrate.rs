@@ -168,6 +168,12 @@ pub const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0026_structure_version.sql"),
         include_str!("../migrations/postgres/0026_structure_version.sql"),
     ),
+    (
+        27,
+        "value_counts",
+        include_str!("../migrations/sqlite/0027_value_counts.sql"),
+        include_str!("../migrations/postgres/0027_value_counts.sql"),
+    ),
 ];
 
 fn migrator(postgres: bool) -> Migrator {
