@@ -370,7 +370,7 @@ pub async fn insert_created(tx: &mut Tx, new: NewItem<'_>, created: NewEvent<'_>
     ItemRecord::from_row(rows.first().ok_or(StoreError::NotFound)?)
 }
 
-pub async fn insert(tx: &mut Tx, new: NewItem<'_>) -> Result<ItemRecord> {
+async fn insert(tx: &mut Tx, new: NewItem<'_>) -> Result<ItemRecord> {
     let mut sql = Sql::new(INSERT);
     push_values(&mut sql, &new);
     sql.push(" RETURNING ").push(COLUMNS);

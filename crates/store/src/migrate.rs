@@ -238,13 +238,15 @@ mod tests {
     }
 
     /// The two texts must create the same tables, indexes and triggers (PostgreSQL's trigger
-    /// functions have no SQLite counterpart: a SQLite trigger carries its body).
+    /// functions have no SQLite counterpart: a SQLite trigger carries its body). An object one
+    /// backend alone needs says so on its line (`-- PostgreSQL only`, with the reason nearby).
     #[test]
     fn both_backends_create_the_same_objects() {
         fn objects(sql: &str) -> Vec<String> {
             sql.lines()
                 .map(str::trim)
                 .filter(|l| l.starts_with("CREATE ") && !l.starts_with("CREATE FUNCTION"))
+                .filter(|l| !l.ends_with("-- PostgreSQL only"))
                 .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
                 .collect()
         }

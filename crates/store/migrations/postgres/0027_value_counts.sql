@@ -23,39 +23,38 @@ CREATE TABLE value_counts (
     PRIMARY KEY (workspace_id, type_id, field_id, value, shard)
 );
 
+-- One statement per change (measured: a loop over the counted fields with an upsert each cost
+-- a create about 5% of its CPU; this halves the trigger's statements). Old and new values of
+-- one field differ when both are written, so no statement touches one count row twice.
 CREATE FUNCTION count_item_values() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    counted RECORD;
-    row_before items;
-    row_after items;
-    value_before TEXT;
-    value_after TEXT;
     writer_shard INT := pg_backend_pid() % 32;
 BEGIN
-    IF TG_OP = 'INSERT' THEN row_after := NEW;
-    ELSIF TG_OP = 'DELETE' THEN row_before := OLD;
-    ELSE row_before := OLD; row_after := NEW;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO value_counts AS c
+        SELECT NEW.workspace_id, NEW.type_id, f.field_id, NEW.data ->> f.ref_id, writer_shard, 1
+        FROM counted_fields f
+        WHERE f.workspace_id = NEW.workspace_id AND f.type_id = NEW.type_id AND NEW.data ->> f.ref_id IS NOT NULL
+        ON CONFLICT (workspace_id, type_id, field_id, value, shard) DO UPDATE SET n = c.n + 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO value_counts AS c
+        SELECT OLD.workspace_id, OLD.type_id, f.field_id, OLD.data ->> f.ref_id, writer_shard, -1
+        FROM counted_fields f
+        WHERE f.workspace_id = OLD.workspace_id AND f.type_id = OLD.type_id AND OLD.data ->> f.ref_id IS NOT NULL
+        ON CONFLICT (workspace_id, type_id, field_id, value, shard) DO UPDATE SET n = c.n - 1;
+    ELSE
+        INSERT INTO value_counts AS c
+        SELECT NEW.workspace_id, NEW.type_id, f.field_id, v.value, writer_shard, v.n
+        FROM counted_fields f
+        CROSS JOIN LATERAL (VALUES (OLD.data ->> f.ref_id, -1), (NEW.data ->> f.ref_id, 1)) AS v (value, n)
+        WHERE f.workspace_id = NEW.workspace_id AND f.type_id = NEW.type_id
+          AND (OLD.data ->> f.ref_id) IS DISTINCT FROM (NEW.data ->> f.ref_id) AND v.value IS NOT NULL
+        ON CONFLICT (workspace_id, type_id, field_id, value, shard) DO UPDATE SET n = c.n + EXCLUDED.n;
     END IF;
-    FOR counted IN
-        SELECT field_id, ref_id FROM counted_fields
-        WHERE type_id = COALESCE(row_after.type_id, row_before.type_id)
-          AND workspace_id = COALESCE(row_after.workspace_id, row_before.workspace_id)
-    LOOP
-        value_before := row_before.data ->> counted.ref_id;
-        value_after := row_after.data ->> counted.ref_id;
-        CONTINUE WHEN value_before IS NOT DISTINCT FROM value_after;
-        IF value_before IS NOT NULL THEN
-            INSERT INTO value_counts AS c VALUES (row_before.workspace_id, row_before.type_id, counted.field_id, value_before, writer_shard, -1)
-            ON CONFLICT (workspace_id, type_id, field_id, value, shard) DO UPDATE SET n = c.n - 1;
-        END IF;
-        IF value_after IS NOT NULL THEN
-            INSERT INTO value_counts AS c VALUES (row_after.workspace_id, row_after.type_id, counted.field_id, value_after, writer_shard, 1)
-            ON CONFLICT (workspace_id, type_id, field_id, value, shard) DO UPDATE SET n = c.n + 1;
-        END IF;
-    END LOOP;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER items_count_values AFTER INSERT OR UPDATE OF data OR DELETE ON items
+-- SQLite counts from the field's index and needs no counts (its 0027).
+CREATE TRIGGER items_count_values AFTER INSERT OR UPDATE OF data OR DELETE ON items -- PostgreSQL only
     FOR EACH ROW EXECUTE FUNCTION count_item_values();
