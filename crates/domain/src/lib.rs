@@ -16,6 +16,7 @@ pub mod files;
 pub mod flow_run;
 pub mod flows;
 pub mod forms;
+pub mod html_form;
 pub mod integrations;
 pub mod item_columns;
 pub mod items;
