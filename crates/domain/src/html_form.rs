@@ -177,11 +177,12 @@ impl<'a> Pairs<'a> {
         self.by_name.contains_key(name) || self.under(name).next().is_some()
     }
 
-    /// The names below `name` (`name.` + anything).
+    /// The names below `name` (`name.` + anything): in name order they follow one another
+    /// from `name.` on.
     fn under<'s>(&'s self, name: &str) -> impl Iterator<Item = &'a str> + 's {
         let prefix = format!("{name}.");
         self.by_name
-            .range::<str, _>((std::ops::Bound::Excluded(name), std::ops::Bound::Unbounded))
+            .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::Unbounded))
             .map(|(k, _)| *k)
             .take_while(move |k| k.starts_with(&prefix))
     }

@@ -165,6 +165,15 @@ fn on_a_create_empty_inputs_send_nothing() {
     assert_eq!(decode(&catalogue(), &form, Mode::Create, &utc).unwrap(), Map::new());
 }
 
+/// Names that sort between a field's name and its sub-names (`-` comes before `.`) do not hide
+/// the sub-names.
+#[test]
+fn sub_names_are_found_past_neighbouring_names() {
+    let defs = [with_nested(def("itens", FieldType::EnRepeater), vec![def("nome", FieldType::InputText)])];
+    let form = pairs(&[("data.itens", ""), ("data.itens-x", "other"), ("data.itens.0.nome", "a")]);
+    assert_eq!(decode(&defs, &form, Mode::Create, &zone("UTC")).unwrap(), object(json!({ "itens": [{ "nome": "a" }] })));
+}
+
 #[test]
 fn a_switch_is_false_only_when_its_marker_is_posted() {
     let utc = zone("UTC");
