@@ -504,12 +504,6 @@ impl Tx {
         }
     }
 
-    /// Whether the transaction has neither written nor appended anything yet, so that a
-    /// statement can carry its events itself (`items::insert_created`).
-    pub(crate) fn is_fresh(&self) -> bool {
-        self.events.is_empty() && !matches!(self.conn, Conn::Postgres(PgTx::Open(_) | PgTx::Done))
-    }
-
     /// The command's last statement (nothing but the commit follows). On PostgreSQL, in a
     /// transaction not yet begun, it runs as its own transaction: committed when it returns,
     /// and the transaction is done (a later statement is refused, as a bug).

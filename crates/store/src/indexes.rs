@@ -191,12 +191,15 @@ pub fn counts_values(def: &FieldDef) -> bool {
     def.indexed && !def.unique && def.shape() == Shape::Choice
 }
 
-/// Starts counting the field's values (PostgreSQL), once its index is built: the current
-/// counts are filled under a SHARE lock on items, which waits for the writes in progress and
-/// holds new ones back until the commit (a one-off pause: about a second per million items of
-/// the type); from then on the trigger keeps them. A field counted already at the same key is
-/// left as it is; one that no longer qualifies stops being counted.
+/// Starts counting the field's values (PostgreSQL; nothing on SQLite), once its index is
+/// built: the current counts are filled under a lock on items that waits for the writes in
+/// progress and holds new ones back until the commit (a one-off pause: about a second per
+/// million items of the type); from then on the trigger keeps them. A field counted already at
+/// the same key is left as it is; one that no longer qualifies stops being counted.
 pub async fn count_values(db: &Db, type_id: i64, field_id: i64, def: &FieldDef) -> Result<()> {
+    if db.backend() != Backend::Postgres {
+        return Ok(());
+    }
     if !counts_values(def) {
         return forget_counts(db, field_id).await;
     }

@@ -86,8 +86,8 @@ pub struct ItemColumns {
     search: Vec<(String, String)>,
     /// SQLite only: the fields with a built index.
     indexed: Vec<IndexedField>,
-    /// PostgreSQL only: the fields whose values are counted (`indexes::counts_values`), by
-    /// list name: (field id, refId).
+    /// PostgreSQL only: the fields whose values are counted (`indexes::counts_values`):
+    /// (list name, field id, refId).
     counted: Vec<(String, i64, String)>,
 }
 
@@ -348,11 +348,12 @@ fn push_values(sql: &mut Sql, new: &NewItem<'_>) {
 /// and item are the new item (their ids are filled in). With `last`, nothing but the commit
 /// follows in the caller's transaction.
 ///
-/// On PostgreSQL, as the transaction's first event, the item and its event are one statement
-/// (a data-modifying `WITH`), and with `last` in a transaction not yet begun that statement is
-/// the whole transaction: one round trip where there were four (`db::Tx`).
+/// On PostgreSQL, as the transaction's first event (a later one would get its id before those
+/// appended earlier), the item and its event are one statement (a data-modifying `WITH`), and
+/// with `last` in a transaction not yet begun that statement is the whole transaction: one
+/// round trip where there were four (`db::Tx`).
 pub async fn insert_created(tx: &mut Tx, new: NewItem<'_>, created: NewEvent<'_>, last: bool) -> Result<ItemRecord> {
-    if tx.backend() == Backend::Sqlite || !tx.is_fresh() {
+    if tx.backend() == Backend::Sqlite || !tx.events.is_empty() {
         let item = insert(tx, new).await?;
         let subject = Subject { id: Some(item.id), item_id: Some(item.id), ..created.subject };
         events::append(tx, NewEvent { subject, ..created });

@@ -171,7 +171,10 @@ fn on_a_create_empty_inputs_send_nothing() {
 fn sub_names_are_found_past_neighbouring_names() {
     let defs = [with_nested(def("itens", FieldType::EnRepeater), vec![def("nome", FieldType::InputText)])];
     let form = pairs(&[("data.itens", ""), ("data.itens-x", "other"), ("data.itens.0.nome", "a")]);
-    assert_eq!(decode(&defs, &form, Mode::Create, &zone("UTC")).unwrap(), object(json!({ "itens": [{ "nome": "a" }] })));
+    assert_eq!(
+        decode(&defs, &form, Mode::Create, &zone("UTC")).unwrap(),
+        object(json!({ "itens": [{ "nome": "a" }] }))
+    );
 }
 
 #[test]
