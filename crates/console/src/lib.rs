@@ -1,0 +1,7 @@
+//! The web console (issue 18, `../shared/console-design.md`): pages at `/app` served by the
+//! same binary, calling the same engine commands and reads as the API.
+//!
+//! Built in steps: so far the embedded front-end files ([`assets`]); the router, sign-in and
+//! the pages come next.
+
+pub mod assets;
