@@ -1,9 +1,10 @@
 -- Counts of the values of indexed option fields, so that a count filtered on one option does
 -- not read every matching item (issue 17: 195 ms for a fifth of a million items). A field is
--- counted once `counted_fields` names it: its index build fills the counts under a SHARE lock
--- on items (no write slips between the fill and the trigger), and from then on the trigger
--- below keeps them in the writing transaction. Counts are split in shards (by the writing
--- backend) so that concurrent writers of one value do not queue on one row; a read sums them.
+-- counted once `counted_fields` names it: its index build fills the counts under a lock on
+-- items that holds writes back (SHARE ROW EXCLUSIVE: no write slips between the fill and the
+-- trigger, and one fill at a time), and from then on the trigger below keeps them in the
+-- writing transaction. Counts are split in shards (by the writing backend) so that concurrent
+-- writers of one value do not queue on one row; a read sums them.
 CREATE TABLE counted_fields (
     workspace_id BIGINT NOT NULL,
     type_id BIGINT NOT NULL,
