@@ -265,6 +265,15 @@ fn bind_pg<'q>(sql: &'q str, params: &'q [Value]) -> PgQuery<'q> {
     bind_all!(sql, params)
 }
 
+/// A PostgreSQL statement's rows, on the pool or inside a transaction.
+async fn fetch_all_pg<'e>(
+    executor: impl sqlx::Executor<'e, Database = Postgres>,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Row>> {
+    convert(bind_pg(sql, params).fetch_all(executor).await.map_err(StoreError::from_sqlx)?, pg_row)
+}
+
 /// The database handle, cheap to clone.
 #[derive(Clone)]
 pub enum Db {
@@ -298,9 +307,7 @@ impl Db {
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
             Db::Sqlite { sqlite, .. } => sqlite.fetch_all(sql, params).await,
-            Db::Postgres(pool) => {
-                convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)
-            }
+            Db::Postgres(pool) => fetch_all_pg(pool, sql, params).await,
         }
     }
 
@@ -478,10 +485,7 @@ impl Tx {
     pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match &mut self.conn {
             Conn::Sqlite(tx) => tx.fetch_all(sql, params),
-            Conn::Postgres(tx) => {
-                let tx = tx.open().await?;
-                convert(bind_pg(sql, params).fetch_all(&mut **tx).await.map_err(StoreError::from_sqlx)?, pg_row)
-            }
+            Conn::Postgres(tx) => fetch_all_pg(&mut **tx.open().await?, sql, params).await,
         }
     }
 
@@ -497,9 +501,7 @@ impl Tx {
     /// before (it has written nothing yet that the read should see).
     pub(crate) async fn read(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match &self.conn {
-            Conn::Postgres(PgTx::Deferred(pool)) => {
-                convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)
-            }
+            Conn::Postgres(PgTx::Deferred(pool)) => fetch_all_pg(pool, sql, params).await,
             _ => self.fetch_all(sql, params).await,
         }
     }
@@ -510,7 +512,7 @@ impl Tx {
     pub(crate) async fn fetch_last(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let Conn::Postgres(PgTx::Deferred(pool)) = &self.conn else { return self.fetch_all(sql, params).await };
         debug_assert!(self.events.is_empty(), "the last statement carries the transaction's events");
-        let rows = convert(bind_pg(sql, params).fetch_all(pool).await.map_err(StoreError::from_sqlx)?, pg_row)?;
+        let rows = fetch_all_pg(pool, sql, params).await?;
         self.conn = Conn::Postgres(PgTx::Done);
         Ok(rows)
     }

@@ -138,8 +138,14 @@ pub(crate) fn push_recorded(sql: &mut Sql, event: NewEvent<'_>, source: &str) {
             sql.bind(value);
         }
     }
-    sql.push(" FROM ").push(source).push(", (SELECT pg_advisory_xact_lock_shared(");
-    sql.bind(EVENT_LOCK_CLASS | workspace_id).push(")) AS log_lock)");
+    sql.push(" FROM ").push(source).push(", (SELECT ");
+    push_writer_lock(sql, workspace_id);
+    sql.push(") AS log_lock)");
+}
+
+/// A writer's hold on the workspace's log lock (shared among writers, to its commit).
+fn push_writer_lock(sql: &mut Sql, workspace_id: i64) {
+    sql.push("pg_advisory_xact_lock_shared(").bind(EVENT_LOCK_CLASS | workspace_id).push(")");
 }
 
 /// Writes the transaction's appended events in the order appended, and answers their ids. The
@@ -175,8 +181,10 @@ pub async fn flush(tx: &mut Tx) -> Result<Vec<i64>> {
         if locked {
             sql.push(") AS v, (SELECT ");
             for (i, workspace_id) in workspaces.iter().enumerate() {
-                sql.push(if i > 0 { ", pg_advisory_xact_lock_shared(" } else { "pg_advisory_xact_lock_shared(" });
-                sql.bind(EVENT_LOCK_CLASS | workspace_id).push(")");
+                if i > 0 {
+                    sql.push(", ");
+                }
+                push_writer_lock(&mut sql, *workspace_id);
             }
             sql.push(") AS log_lock");
         }

@@ -106,18 +106,30 @@ pub async fn resolve(
         }
     }
     sql.push(" THEN 1 ELSE 0 END AS key_listed FROM workspaces w LEFT JOIN members m ON m.workspace_id = w.id AND m.user_id = ");
-    sql.bind(user_id);
-    match selector {
-        WorkspaceSelector::Reference(reference) => sql.push(" WHERE w.reference = ").bind(reference),
-        WorkspaceSelector::Id(id) => sql.push(" WHERE w.id = ").bind(*id),
-    };
+    sql.bind(user_id).push(" WHERE ");
+    push_selector(&mut sql, selector);
     sql.push(" AND w.deleted_at IS NULL");
     let Some(row) = db.fetch_optional(&sql.text, &sql.params).await? else { return Ok(None) };
-    Ok(Some(WorkspaceAccess {
-        workspace: WorkspaceRecord::from_row(&row)?,
-        key_listed: row.bool("key_listed")?,
-        member: MemberRecord::from_row(&row)?,
-    }))
+    Ok(Some(WorkspaceAccess::from_row(&row)?))
+}
+
+/// `w.reference = …` or `w.id = …`: the workspace a request names.
+fn push_selector(sql: &mut Sql, selector: &WorkspaceSelector) {
+    match selector {
+        WorkspaceSelector::Reference(reference) => sql.push("w.reference = ").bind(reference),
+        WorkspaceSelector::Id(id) => sql.push("w.id = ").bind(*id),
+    };
+}
+
+impl WorkspaceAccess {
+    /// The workspace (`w`), its `key_listed` and the member (`m`) of [`resolve`]'s columns.
+    fn from_row(row: &Row) -> Result<WorkspaceAccess> {
+        Ok(WorkspaceAccess {
+            workspace: WorkspaceRecord::from_row(row)?,
+            key_listed: row.bool("key_listed")?,
+            member: MemberRecord::from_row(row)?,
+        })
+    }
 }
 
 /// A key (by its digest) with its user and, in the same statement, the workspace `selector`
@@ -137,22 +149,14 @@ pub async fn resolve_with_key(
         workspace_columns("w"),
         member_columns("m"),
     ));
-    match selector {
-        WorkspaceSelector::Reference(reference) => sql.push("w.reference = ").bind(reference),
-        WorkspaceSelector::Id(id) => sql.push("w.id = ").bind(*id),
-    };
+    push_selector(&mut sql, selector);
     sql.push(" LEFT JOIN members m ON m.workspace_id = w.id AND m.user_id = k.user_id WHERE k.digest = ").bind(digest);
     let Some(row) = db.fetch_optional(&sql.text, &sql.params).await? else { return Ok(None) };
     let key = crate::api_keys::KeyWithUser::read(db, &row, "key_").await?;
     if row.opt_i64("id")?.is_none() {
         return Ok(Some((key, None)));
     }
-    let access = WorkspaceAccess {
-        workspace: WorkspaceRecord::from_row(&row)?,
-        key_listed: row.bool("key_listed")?,
-        member: MemberRecord::from_row(&row)?,
-    };
-    Ok(Some((key, Some(access))))
+    Ok(Some((key, Some(WorkspaceAccess::from_row(&row)?))))
 }
 
 pub const LIST: ListSpec = ListSpec {
