@@ -193,11 +193,7 @@ pub(crate) async fn resolve(
         .iter()
         .filter_map(|r| if let RelKey::Reference(s) = &r.key { Some(s.clone()) } else { None })
         .collect();
-    let found = if ids.is_empty() && refs.is_empty() {
-        Vec::new()
-    } else {
-        items::related(&mut Reader::Tx(tx), workspace_id, &ids, &refs).await?
-    };
+    let found = items::related(&mut Reader::Tx(tx), workspace_id, &ids, &refs).await?;
     let mut seen: HashMap<String, Vec<i64>> = HashMap::new();
     for rel in checked.rels.clone() {
         let hit = found.iter().find(|r| {
@@ -643,10 +639,7 @@ pub async fn present_with(
     ids.dedup();
     let mut found: HashMap<i64, Related> = known.into_iter().map(|r| (r.id, r)).collect();
     ids.retain(|id| !found.contains_key(id));
-    if !ids.is_empty() {
-        found
-            .extend(items::related(&mut Reader::Db(db), workspace_id, &ids, &[]).await?.into_iter().map(|r| (r.id, r)));
-    }
+    found.extend(items::related(&mut Reader::Db(db), workspace_id, &ids, &[]).await?.into_iter().map(|r| (r.id, r)));
     for item in items.iter_mut() {
         each_value_mut(&mut item.data, fields.iter().map(|f| &f.def), &mut |def, value| match def.shape() {
             Shape::Rel => show_one(value, def, &found),
