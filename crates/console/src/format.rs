@@ -27,10 +27,16 @@ impl Locale {
 /// A number with the locale's grouping and decimal mark, as many decimals as it has (up to
 /// `max_decimals`, rounded).
 pub fn number(value: f64, max_decimals: usize, locale: Locale) -> String {
-    let text = format!("{:.*}", max_decimals, value.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let fraction = fraction.trim_end_matches('0');
-    grouped(value < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)), whole, fraction, locale)
+    let (negative, digits) = rounded(value, max_decimals);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+    grouped(negative, whole, fraction.trim_end_matches('0'), locale)
+}
+
+/// `value` rounded to `decimals`: whether it is below zero once rounded (no `-0`), and its
+/// digits (`1234.50`).
+fn rounded(value: f64, decimals: usize) -> (bool, String) {
+    let digits = format!("{:.*}", decimals, value.abs());
+    (value < 0.0 && digits.bytes().any(|b| (b'1'..=b'9').contains(&b)), digits)
 }
 
 fn grouped(negative: bool, whole: &str, fraction: &str, locale: Locale) -> String {
@@ -65,10 +71,10 @@ pub fn money(value: f64, code: &str, locale: Locale) -> String {
         Some(s) => s,
         None => code.to_string(),
     };
-    let text = format!("{:.*}", decimals, value.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let (negative, digits) = rounded(value, decimals);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
     let amount = grouped(false, whole, fraction, locale);
-    let sign = if value < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) { "-" } else { "" };
+    let sign = if negative { "-" } else { "" };
     // Symbols of letters take a space in both languages (`CAD 10.00`); en joins signs (`$10`).
     let joined = locale == Locale::En && !symbol.chars().all(|c| c.is_ascii_alphabetic());
     format!("{sign}{symbol}{}{amount}", if joined { "" } else { "\u{a0}" })

@@ -241,8 +241,8 @@ pub fn decode(
                 // Compared as the form would send the current value, so that what HTML cannot
                 // tell apart (1 and 1.0, a relation's id beside its reference) is no change.
                 let before = current.get(&def.ref_id).filter(|v| !v.is_null()).and_then(|v| {
-                    let shown =
-                        encode(std::slice::from_ref(def), &Map::from_iter([(def.ref_id.clone(), v.clone())]), zone);
+                    let mut shown = Vec::new();
+                    encode_value(def, &at.name, v, zone, &mut shown);
                     decode_value(def, &at, &Pairs::new(&shown), zone, &mut Vec::new())
                 });
                 if value != before {
