@@ -4,7 +4,8 @@
 //! Each file is served under a URL that names its content (`?v=` the first 8 hex digits of
 //! its SHA-256), so it can be cached as immutable; its SHA-384 is what the pages' Content
 //! Security Policy and `integrity` attributes name. `include_bytes!` over a short fixed list
-//! rather than a directory-embedding crate: five files do not need one (design §3.3).
+//! rather than a directory-embedding crate: five files do not need one (design §3.3). Our own
+//! `console.css` (layout) and `console.js` (keyboard shortcuts) sit beside the vendored ones.
 
 use std::sync::LazyLock;
 
@@ -31,7 +32,8 @@ impl Asset {
     }
 }
 
-const FILES: [(&str, &str, &[u8]); 3] = [
+/// The vendored files (`assets/vendor/VENDOR.md`), then ours.
+const FILES: [(&str, &str, &[u8]); 5] = [
     ("htmx-2.0.11.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/htmx-2.0.11.min.js")),
     (
         "htmx-ext-sse-2.2.4.min.js",
@@ -39,7 +41,11 @@ const FILES: [(&str, &str, &[u8]); 3] = [
         include_bytes!("../assets/vendor/htmx-ext-sse-2.2.4.min.js"),
     ),
     ("pico-2.1.1.min.css", "text/css; charset=utf-8", include_bytes!("../assets/vendor/pico-2.1.1.min.css")),
+    ("console.css", "text/css; charset=utf-8", include_bytes!("../assets/console.css")),
+    ("console.js", "text/javascript; charset=utf-8", include_bytes!("../assets/console.js")),
 ];
+#[cfg(test)]
+const VENDORED: usize = 3;
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     FILES
@@ -78,8 +84,8 @@ mod tests {
             .filter(|l| l.starts_with("| `"))
             .map(|l| l.split('|').map(|c| c.trim().trim_matches('`').to_string()).collect())
             .collect();
-        assert_eq!(rows.len(), all().len(), "one row per embedded file");
-        for asset in all() {
+        assert_eq!(rows.len(), VENDORED, "one row per vendored file");
+        for asset in &all()[..VENDORED] {
             let row = rows.iter().find(|r| r[1] == asset.name).unwrap_or_else(|| panic!("no row for {}", asset.name));
             assert_eq!(row[6].replace(',', ""), asset.bytes.len().to_string(), "{}: size", asset.name);
             assert_eq!(row[7], asset.sri, "{}: sha384", asset.name);

@@ -92,6 +92,13 @@ pub struct ServeArgs {
     /// The URL clients and providers reach this server at (webhook addresses are built from it).
     #[arg(long, env = "ENSPACE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve the web console at `/app` (`false` for an API-only server).
+    #[arg(long, env = "ENSPACE_CONSOLE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub console: bool,
+    /// Let the console's session cookie travel over plain HTTP to a non-loopback address (a
+    /// closed network). Without it, such a public URL turns the console off with a warning.
+    #[arg(long, env = "ENSPACE_CONSOLE_INSECURE_COOKIES")]
+    pub console_insecure_cookies: bool,
     /// Email of the user created on the first start of an empty database.
     #[arg(long, env = "ENSPACE_ADMIN_EMAIL", default_value = "admin@localhost")]
     pub admin_email: String,
@@ -244,6 +251,10 @@ pub struct UserCreateArgs {
     /// Comma-separated workspace references the user belongs to, or `*`.
     #[arg(long, default_value = "*", value_delimiter = ',')]
     pub workspaces: Vec<String>,
+    /// Also set a login password (for the console), asked for on the terminal without echo, or
+    /// read from the first line of standard input when that is not a terminal.
+    #[arg(long)]
+    pub password: bool,
     /// Accepted for the spec's spelling (`user create --email … --key`); a key is always issued.
     #[arg(long)]
     pub key: bool,

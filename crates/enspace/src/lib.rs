@@ -72,8 +72,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Create(args)) => {
             init_logging(&cli.global);
+            let password = if args.password { Some(users::read_new_password(&args.email)?) } else { None };
             let db = open_database(&cli.global).await?;
-            let result = users::create(&db, &args).await;
+            let result = users::create(&db, &args, password.as_deref()).await;
             db.close().await;
             println!("{}", result?);
         }

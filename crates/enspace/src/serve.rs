@@ -99,9 +99,23 @@ pub async fn run(db: Db, args: &ServeArgs, data_dir: &std::path::Path, keyring: 
         rate: RateSettings::per_second(args.rate_limit_per_second, args.rate_limit_burst),
         allow_private_webhooks: args.allow_private_webhooks,
     };
+    let console = if args.console {
+        match enspace_console::ConsoleSettings::new(&config.public_url, args.console_insecure_cookies) {
+            Ok(settings) => Some(settings),
+            Err(reason) => {
+                tracing::warn!(%reason, "the web console is off");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if console.is_some() {
+        println!("Web console: {}/app", config.public_url);
+    }
     let state = AppState::new(db.clone(), config, sink, files, keyring, jobs, providers);
     let stopping = state.stopping.clone();
-    let app = enspace_api::router(state);
+    let app = enspace_api::router_with(state, console.map(enspace_console::router).unwrap_or_default());
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, backend = ?db.backend(), "listening");
 

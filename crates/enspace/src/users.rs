@@ -6,8 +6,31 @@ use enspace_store::{api_keys::NewApiKey, users::UserRecord, Db, Tx};
 
 use crate::config::UserCreateArgs;
 
-/// Finds or creates the user and issues a key; answers the key's secret.
-pub async fn create(db: &Db, args: &UserCreateArgs) -> anyhow::Result<String> {
+/// The password `user create --password` sets: asked for twice on the terminal without echo,
+/// or the first line of standard input when that is not a terminal (scripts, tests).
+pub fn read_new_password(email: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {email}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    if let Err(message) = enspace_domain::password::check_password(&password) {
+        bail!("the password {message}");
+    }
+    Ok(password)
+}
+
+/// Finds or creates the user and issues a key (and sets `password`, when given); answers the
+/// key's secret.
+pub async fn create(db: &Db, args: &UserCreateArgs, password: Option<&str>) -> anyhow::Result<String> {
     if let Err(message) = enspace_domain::user::check_email(&args.email) {
         bail!("--email: {message}");
     }
@@ -43,6 +66,10 @@ pub async fn create(db: &Db, args: &UserCreateArgs) -> anyhow::Result<String> {
     let mut tx = db.begin().await?;
     let secret =
         issue_key(&mut tx, &user, &args.key_description, Scopes::from_list(&scopes), all, &workspace_ids).await?;
+    if let Some(password) = password {
+        let hash = enspace_domain::password::hash_password(password);
+        enspace_store::users::set_password(&mut tx, user.id, &hash).await?;
+    }
     tx.commit().await?;
     Ok(secret)
 }

@@ -72,12 +72,14 @@ pub const LIST: ListSpec = ListSpec {
 fn filtered(workspace_id: i64, readable: Option<&[String]>, head: &str) -> Sql {
     let mut sql = Sql::new(head);
     sql.push(" FROM types WHERE deleted_at IS NULL AND workspace_id = ").bind(workspace_id);
-    if let Some(slugs) = readable {
-        sql.push(" AND slug IN (SELECT NULL");
-        for slug in slugs {
-            sql.push(", ").bind(slug);
+    match readable {
+        None => {}
+        Some([]) => {
+            sql.push(" AND 1 = 0");
         }
-        sql.push(")");
+        Some(slugs) => {
+            sql.push(" AND slug IN ").bind_list(slugs.iter().cloned());
+        }
     }
     sql
 }

@@ -4,6 +4,7 @@
 //! `ENSPACE_TEST_DATABASE_URL` is set, with a database created for the test and dropped after it.
 //! Requests go through the whole router and middleware in-process.
 
+mod browser;
 mod database;
 mod fake;
 mod logs;
@@ -27,6 +28,7 @@ use enspace_integrations::{ProviderUrls, Providers, TwilioAccount};
 use enspace_store::{api_keys::NewApiKey, Db};
 use serde_json::{json, Value};
 
+pub use browser::{Browser, Page};
 pub use database::TestDatabase;
 pub use fake::{FakeProvider, Received, Reply, Responder};
 pub use logs::captured_logs;
@@ -144,7 +146,10 @@ impl TestAppBuilder {
             self.config.allow_private_webhooks,
         );
         let state = AppState::new(db.clone(), self.config, sink, files, keyring, jobs, providers);
-        let router = enspace_api::router_with(state.clone(), self.extra.unwrap_or_default());
+        let console = enspace_console::ConsoleSettings::new(&state.config.public_url, false)
+            .expect("the test public URL is a loopback address");
+        let extra = self.extra.unwrap_or_default().merge(enspace_console::router(console));
+        let router = enspace_api::router_with(state.clone(), extra);
         TestApp { db, router, state, writer: Some(writer), _database: database, files_dir, s3 }
     }
 }
@@ -261,6 +266,16 @@ impl TestApp {
         tx.commit().await.unwrap();
         let key = self.key(user.id, Scopes::EVERY, None).await;
         TestUser { id: user.id, email: user.email, key }
+    }
+
+    /// A new user with an all-powerful key and a login password (for the console).
+    pub async fn user_with_password(&self, email: &str, password: &str) -> TestUser {
+        let user = self.user(email).await;
+        let hash = enspace_domain::password::hash_password(password);
+        let mut tx = self.db.begin().await.unwrap();
+        enspace_store::users::set_password(&mut tx, user.id, &hash).await.unwrap();
+        tx.commit().await.unwrap();
+        user
     }
 
     /// Issues a key for a user directly in the store: `workspaces: None` is `["*"]`.

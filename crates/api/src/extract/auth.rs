@@ -80,12 +80,7 @@ fn presented_key(parts: &Parts) -> Option<&str> {
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<Principal, ApiError>, ApiError> {
     let presented = presented_key(parts);
     if let Some(token) = presented.filter(|t| password::is_token(t, SESSION_PREFIX)) {
-        let digest = key::digest(token);
-        let found = enspace_store::sessions::find(&state.db, &digest, now_ms()).await?;
-        return Ok(match found.filter(|(_, stored, _)| key::digests_equal(stored, &digest)) {
-            Some((id, _, user)) => Ok(Principal { user, credential: Credential::Session { id } }),
-            None => Err(ApiError::unauthorized(INVALID_KEY)),
-        });
+        return Ok(session(state, token).await?.ok_or_else(|| ApiError::unauthorized(INVALID_KEY)));
     }
     let Some(presented) = presented.filter(|k| key::is_well_formed(k)) else {
         return Ok(Err(ApiError::unauthorized(INVALID_KEY)));
@@ -93,6 +88,19 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Result<Principa
     let digest = key::digest(presented);
     let found = enspace_store::api_keys::find_by_digest(&state.db, &digest).await?;
     Ok(check_key(found, &digest))
+}
+
+/// The user of an unexpired login session with this token (`Authorization: Bearer ens.…` here,
+/// the console's cookie there): the digest looked up, then compared in constant time.
+pub async fn session(state: &AppState, token: &str) -> Result<Option<Principal>, ApiError> {
+    if !password::is_token(token, SESSION_PREFIX) {
+        return Ok(None);
+    }
+    let digest = key::digest(token);
+    let found = enspace_store::sessions::find(&state.db, &digest, now_ms()).await?;
+    Ok(found
+        .filter(|(_, stored, _)| key::digests_equal(stored, &digest))
+        .map(|(id, _, user)| Principal { user, credential: Credential::Session { id } }))
 }
 
 /// The API key presented (well formed, not a session token) and its digest, if any: a workspace

@@ -71,6 +71,31 @@ impl FromRequestParts<AppState> for WsCtx {
                 (principal, access)
             }
         };
+        let listed = access.as_ref().filter(|a| a.key_listed);
+        if let (Some(slot), Some(access)) = (parts.extensions.get::<RequestSlot>(), listed) {
+            slot.update(|info| info.workspace = Some(access.workspace.reference.clone()));
+        }
+        WsCtx::admit(state, principal, access, parts.method.as_str()).await
+    }
+}
+
+impl WsCtx {
+    /// The caller inside the workspace named by `value` (a slug or an id), for a request with
+    /// this method: what the console does with the workspace in its path.
+    pub async fn resolve(state: &AppState, principal: Principal, value: &str, method: &str) -> Result<WsCtx, ApiError> {
+        let access =
+            enspace_store::workspaces::resolve(&state.db, &selector(value), principal.user.id, principal.listing_key())
+                .await?;
+        WsCtx::admit(state, principal, access, method).await
+    }
+
+    /// The checks after the workspace is read, in the spec's order.
+    async fn admit(
+        state: &AppState,
+        principal: Principal,
+        access: Option<enspace_store::workspaces::WorkspaceAccess>,
+        method: &str,
+    ) -> Result<WsCtx, ApiError> {
         let key_id = principal.listing_key();
         // A key that lists particular workspaces learns nothing about any other, existing or not.
         let access = match access {
@@ -78,17 +103,12 @@ impl FromRequestParts<AppState> for WsCtx {
             None if key_id.is_none() => return Err(ApiError::not_found(NOT_FOUND)),
             _ => return Err(ApiError::forbidden(NOT_AUTHORIZED)),
         };
-        if let Some(slot) = parts.extensions.get::<RequestSlot>() {
-            slot.update(|info| info.workspace = Some(access.workspace.reference.clone()));
-        }
         let member = access.member.filter(|m| m.status == "active").ok_or_else(|| ApiError::forbidden(NOT_MEMBER))?;
-        principal.require_scope_for(parts.method.as_str())?;
+        principal.require_scope_for(method)?;
         let decision = enspace_engine::members::access_of(&state.db, &member).await?;
         Ok(WsCtx { principal, workspace: access.workspace, member, access: decision })
     }
-}
 
-impl WsCtx {
     /// The caller as the writer of a change (`source`: `api`, `integration`, …): its events and
     /// history lines name it.
     pub fn author(&self, source: &'static str) -> enspace_engine::items::Author<'_> {

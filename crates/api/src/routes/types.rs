@@ -42,7 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub const TYPE_NOT_FOUND: &str = "Type not found";
 
 /// The slugs a member may read, or None when it may read every type.
-fn readable(access: &MemberAccess, all: &[TypeRecord]) -> Option<Vec<String>> {
+pub fn readable(access: &MemberAccess, all: &[TypeRecord]) -> Option<Vec<String>> {
     if access.unrestricted() {
         return None;
     }

@@ -1,12 +1,7 @@
 //! The caller: `GET /user`, `PUT /user`.
 
 use axum::{extract::State, Json};
-use enspace_domain::{
-    time::format_ms,
-    user::NAME_MAX,
-    workspace::{check_language, check_text},
-    Detail,
-};
+use enspace_domain::{time::format_ms, user::check_profile};
 use enspace_store::{users::UserPatch, users::UserRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -60,17 +55,9 @@ pub async fn update_user(
     Authed(principal): Authed,
     ApiJson(input): ApiJson<UserInput>,
 ) -> ApiResult<Json<CurrentUserView>> {
-    let mut details = Vec::new();
     let meta = input.meta.unwrap_or(MetaInput { fname: None, lname: None });
-    for (path, value) in [("meta.fname", &meta.fname), ("meta.lname", &meta.lname)] {
-        if let Some(Some(name)) = value {
-            check_text(&mut details, path, Some(name), false, NAME_MAX);
-        }
-    }
-    if let Some(Err(message)) = input.language.as_deref().map(check_language) {
-        details.push(Detail::new("language", message));
-    }
-    ApiError::check(details)?;
+    let (fname, lname) = (meta.fname.clone().flatten(), meta.lname.clone().flatten());
+    ApiError::check(check_profile(fname.as_deref(), lname.as_deref(), input.language.as_deref()))?;
     let patch = UserPatch { fname: meta.fname, lname: meta.lname, language: input.language };
     let user = enspace_engine::accounts::update_profile(&state.db, principal.user.id, patch).await?;
     Ok(Json((&user).into()))

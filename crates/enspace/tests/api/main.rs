@@ -23,6 +23,7 @@ mod auth;
 mod calendar;
 mod cluster;
 mod conditions;
+mod console;
 mod contract;
 mod emails;
 mod errors;

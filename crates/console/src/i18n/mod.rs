@@ -1,0 +1,173 @@
+//! The console's words in pt-BR and English (console-design §4.9).
+//!
+//! One struct, [`Msg`], and one `const` instance per language: a string missing in either
+//! language is a compile error, and a template can only name a string that exists. Words that
+//! depend on a number are functions of the number ([`Msg::n_members`]).
+//! Names people wrote (workspaces, types, fields) are shown as stored.
+
+mod en;
+mod pt_br;
+
+use crate::format::Locale;
+
+/// Every string the console shows.
+#[derive(Debug)]
+pub struct Msg {
+    /// `<html lang>`.
+    pub html_lang: &'static str,
+    pub language_name: &'static str,
+    pub app_name: &'static str,
+    pub skip_to_content: &'static str,
+    // Sign-in.
+    pub sign_in: &'static str,
+    pub sign_in_title: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub bad_login: &'static str,
+    pub login_locked: &'static str,
+    pub is_required: &'static str,
+    pub sign_out: &'static str,
+    pub signed_out: &'static str,
+    // Invitations.
+    pub invite_title: &'static str,
+    pub invite_lead: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub new_password: &'static str,
+    pub password_hint: &'static str,
+    pub text_too_long: &'static str,
+    pub accept_invite: &'static str,
+    pub bad_invite: &'static str,
+    pub language: &'static str,
+    pub save: &'static str,
+    pub fix_these: &'static str,
+    // Workspaces.
+    pub workspaces: &'static str,
+    pub search: &'static str,
+    pub search_workspaces: &'static str,
+    pub no_workspaces: &'static str,
+    pub no_workspace_match: &'static str,
+    pub license: &'static str,
+    pub member_one: &'static str,
+    pub member_many: &'static str,
+    pub home: &'static str,
+    pub categories: &'static str,
+    pub no_categories: &'static str,
+    pub switch_workspace: &'static str,
+    pub settings: &'static str,
+    pub account: &'static str,
+    pub main_menu: &'static str,
+    pub open_menu: &'static str,
+    // Member types.
+    pub member_owner: &'static str,
+    pub member_full: &'static str,
+    pub member_viewer: &'static str,
+    pub member_standard: &'static str,
+    // Errors.
+    pub error_title: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_text: &'static str,
+    pub forbidden_title: &'static str,
+    pub forbidden_text: &'static str,
+    pub refused_title: &'static str,
+    pub refused_text: &'static str,
+    pub server_error_text: &'static str,
+    pub request_id: &'static str,
+    pub back_to_start: &'static str,
+    pub too_many_text: &'static str,
+}
+
+impl Msg {
+    /// "3 membros" / "3 members".
+    pub fn n_members(&self, n: i64) -> String {
+        let word = if n == 1 { self.member_one } else { self.member_many };
+        format!("{n} {word}")
+    }
+
+    /// A member type (`owner`, `full`, `standard`, `viewer`; spec/access.md) by its label.
+    pub fn member_type(&self, value: &str) -> &'static str {
+        match value {
+            "owner" => self.member_owner,
+            "full" => self.member_full,
+            "standard" => self.member_standard,
+            // Rows are written from the four types; anything else reads as the least.
+            _ => self.member_viewer,
+        }
+    }
+}
+
+impl Locale {
+    /// The strings of this language.
+    pub fn msg(self) -> &'static Msg {
+        match self {
+            Locale::PtBr => &pt_br::PT_BR,
+            Locale::En => &en::EN,
+        }
+    }
+
+    /// A user's or workspace's `language` (`pt`, `en`, `es`): Spanish reads English until it
+    /// has its own strings; anything else is Portuguese, the product's language.
+    pub fn from_language(language: &str) -> Locale {
+        match language.get(..2).map(str::to_ascii_lowercase).as_deref() {
+            Some("en" | "es") => Locale::En,
+            _ => Locale::PtBr,
+        }
+    }
+
+    /// The language a browser prefers (`Accept-Language`, by its `q` weights) among the two,
+    /// before anyone signs in. Portuguese when it names neither.
+    pub fn from_accept_language(header: Option<&str>) -> Locale {
+        let mut best: Option<(f32, Locale)> = None;
+        for entry in header.unwrap_or_default().split(',') {
+            let mut parts = entry.split(';');
+            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let weight =
+                parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+            let locale = match tag.get(..2) {
+                Some("pt") => Locale::PtBr,
+                Some("en" | "es") => Locale::En,
+                _ => continue,
+            };
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, locale));
+            }
+        }
+        best.map_or(Locale::PtBr, |(_, locale)| locale)
+    }
+
+    /// The value stored in a user's `language`.
+    pub fn language(self) -> &'static str {
+        match self {
+            Locale::PtBr => "pt",
+            Locale::En => "en",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_are_read_from_profiles_and_browsers() {
+        assert_eq!(Locale::from_language("pt"), Locale::PtBr);
+        assert_eq!(Locale::from_language("en"), Locale::En);
+        assert_eq!(Locale::from_language("es"), Locale::En);
+        assert_eq!(Locale::from_language(""), Locale::PtBr);
+        assert_eq!(Locale::from_accept_language(Some("en-US,en;q=0.9,pt-BR;q=0.8")), Locale::En);
+        assert_eq!(Locale::from_accept_language(Some("de-DE, pt-BR;q=0.5, en;q=0.4")), Locale::PtBr);
+        assert_eq!(Locale::from_accept_language(Some("fr, en;q=0")), Locale::PtBr, "q=0 means not wanted");
+        assert_eq!(Locale::from_accept_language(None), Locale::PtBr);
+        assert_eq!(Locale::PtBr.msg().html_lang, "pt-BR");
+        assert_eq!(Locale::En.msg().html_lang, "en");
+    }
+
+    #[test]
+    fn counted_and_enumerated_words() {
+        assert_eq!(Locale::PtBr.msg().n_members(1), "1 membro");
+        assert_eq!(Locale::PtBr.msg().n_members(0), "0 membros");
+        assert_eq!(Locale::En.msg().n_members(3), "3 members");
+        assert_eq!(Locale::PtBr.msg().member_type("owner"), "Proprietário");
+        assert_eq!(Locale::En.msg().member_type("viewer"), "Viewer");
+    }
+}

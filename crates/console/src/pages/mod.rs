@@ -1,0 +1,184 @@
+//! The console's screens, one module per area. Every handler extracts (the caller, the
+//! workspace in the path, the query or the posted form), authorizes, calls one engine command
+//! or read, and renders a template; none opens a transaction or writes SQL.
+
+mod account;
+mod auth;
+mod workspaces;
+
+use askama::Template;
+use axum::{
+    extract::{Path, RawQuery},
+    http::{header, HeaderValue, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Router,
+};
+use enspace_api::{error::ApiError, AppState};
+
+use crate::{
+    assets::{self, Asset},
+    errors::{ConsoleError, PageResult},
+    format::Locale,
+    i18n::Msg,
+    session::Caller,
+};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(workspaces::start))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/invite", get(auth::invite_page).post(auth::accept_invite))
+        .route("/account", get(account::page).post(account::save))
+        .route("/w", get(workspaces::picker))
+        .route("/w/{ws}", get(workspaces::home))
+        .route("/static/{file}", get(static_file))
+}
+
+/// Where a person lands from the invitation link the API hands out
+/// (`{public URL}/auth/accept-invite?token=…`): that address is a JSON `POST` for clients, so a
+/// browser's `GET` of it is sent to the console's acceptance page with the same query.
+pub(crate) fn invitation_link_routes() -> Router<AppState> {
+    Router::new().route("/auth/accept-invite", get(auth::invitation_link))
+}
+
+/// What every page's layout needs.
+pub(crate) struct Page {
+    pub t: &'static Msg,
+    pub title: String,
+    /// The session's form token (htmx sends it as `X-CSRF-Token`; forms as `_csrf`).
+    pub csrf: Option<String>,
+    pub user_name: Option<String>,
+    /// The workspace whose menu the page shows.
+    pub nav: Option<WorkspaceNav>,
+}
+
+/// A workspace's menu: its name and the categories the member may read.
+pub(crate) struct WorkspaceNav {
+    pub reference: String,
+    pub name: String,
+    pub types: Vec<NavType>,
+}
+
+pub(crate) struct NavType {
+    pub slug: String,
+    pub name: String,
+}
+
+impl Page {
+    /// A page before anyone signs in.
+    pub(crate) fn public(locale: Locale, title: &str) -> Page {
+        Page { t: locale.msg(), title: title.to_string(), csrf: None, user_name: None, nav: None }
+    }
+
+    pub(crate) fn signed_in(caller: &Caller, title: &str) -> Page {
+        Page {
+            t: caller.locale.msg(),
+            title: title.to_string(),
+            csrf: Some(caller.csrf.clone()),
+            user_name: Some(caller.name()),
+            nav: None,
+        }
+    }
+
+    pub(crate) fn asset(&self, name: &str) -> &'static Asset {
+        assets::get(name).unwrap_or_else(|| panic!("no embedded file {name}"))
+    }
+
+    pub(crate) fn htmx_config(&self) -> &'static str {
+        HTMX_CONFIG
+    }
+
+    /// `hx-headers` of the body: htmx sends the form token with every request.
+    pub(crate) fn hx_headers(&self) -> String {
+        match &self.csrf {
+            Some(token) => format!("{{\"X-CSRF-Token\": \"{token}\"}}"),
+            None => "{}".to_string(),
+        }
+    }
+}
+
+/// What is wrong with a posted form, per input (its `name`/`id`), in the order found: shown
+/// beside each input and listed in the error summary at the top (console-design §4.5.4).
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    pub list: Vec<Problem>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Problem {
+    /// The input's id.
+    pub field: String,
+    /// The input's label.
+    pub label: String,
+    pub message: String,
+}
+
+impl Problems {
+    /// The engine's details, each at the input its path names (`inputs`: engine path → input
+    /// id and label; any other path is its own id and label).
+    pub(crate) fn from_details(details: &[enspace_domain::Detail], inputs: &[(&str, &str, &str)]) -> Problems {
+        let list = details
+            .iter()
+            .map(|d| {
+                let (field, label) = inputs
+                    .iter()
+                    .find(|(path, _, _)| *path == d.path)
+                    .map_or((d.path.as_str(), d.path.as_str()), |(_, id, label)| (id, label));
+                Problem { field: field.to_string(), label: label.to_string(), message: d.message.clone() }
+            })
+            .collect();
+        Problems { list }
+    }
+
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
+        self.list.iter().find(|p| p.field == field).map(|p| p.message.as_str())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// The htmx settings every page gives in `<meta name="htmx-config">`: no `eval`, no injected
+/// styles (the CSP forbids both), requests only to this origin, no copies of pages kept in
+/// the browser's storage (they hold a company's data), and 4xx fragments swapped in (422
+/// re-renders a form with its problems).
+pub(crate) const HTMX_CONFIG: &str = r#"{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"selfRequestsOnly":true,"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[4]..","swap":true,"error":true},{"code":"...","swap":false,"error":true}]}"#;
+
+/// A rendered template with its status.
+pub(crate) fn render(status: StatusCode, template: &impl Template) -> PageResult {
+    let body = template.render().map_err(ApiError::internal)?;
+    Ok((status, Html(body)).into_response())
+}
+
+/// 303 to `to` (a POST's answer, so reloading does not post again).
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// The console's 404 page, for any `/app` path that is not one.
+pub(crate) async fn not_found() -> ConsoleError {
+    ApiError::not_found("Not found").into()
+}
+
+/// An embedded file: immutable when asked for by its current version (`?v=`), else to be
+/// revalidated (an old page asking for a file that has since changed).
+async fn static_file(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {
+    let Some(asset) = assets::get(&file) else {
+        return ConsoleError::from(ApiError::not_found("Not found")).into_response();
+    };
+    let current =
+        query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "v" && v == asset.version));
+    let caching = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(caching)),
+            (header::ETAG, HeaderValue::from_str(&format!("\"{}\"", asset.version)).expect("hex")),
+        ],
+        asset.bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,407 @@
+//! The web console's shell (issue 18): sign-in and sign-out over login sessions, the three
+//! CSRF refusals, invitations, the account page, the workspace picker and home, the headers
+//! every answer carries, and what the console shows a restricted member. Through the real
+//! router, on both databases.
+
+use enspace_domain::access::{MemberStatus, MemberType};
+use enspace_testkit::{Browser, Page, TestApp, TestUser};
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Ana owns Acme (types Orders and Leads) and can sign in.
+async fn setup(app: &TestApp) -> (TestUser, i64) {
+    let ana = app.user_with_password("ana@example.com", PASSWORD).await;
+    let acme = app.workspace(&ana, "Acme").await;
+    for name in ["Orders", "Leads"] {
+        let response = app.post("/ws/types").key(&ana.key).ws("acme").json(&json!({ "name": name })).send().await;
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    (ana, acme["id"].as_i64().unwrap())
+}
+
+async fn sessions(app: &TestApp) -> i64 {
+    app.state.db.fetch_one("SELECT COUNT(*) AS n FROM sessions", &[]).await.unwrap().i64("n").unwrap()
+}
+
+#[tokio::test]
+async fn signing_in_opens_the_only_workspace_and_signing_out_ends_the_session() {
+    let app = TestApp::new().await;
+    setup(&app).await;
+    let mut browser = Browser::new(&app);
+
+    // Not signed in: every page goes to the sign-in page, which comes back after.
+    let start = browser.get("/app").await;
+    assert_eq!((start.status, start.header("location")), (303, Some("/app/login")));
+    let deep = browser.get("/app/w/acme?x=1").await;
+    assert_eq!((deep.status, deep.header("location")), (303, Some("/app/login?next=%2Fapp%2Fw%2Facme%3Fx%3D1")));
+
+    let login = browser.get("/app/login?next=%2Fapp%2Fw%2Facme").await;
+    assert_eq!(login.status, 200);
+    let form_cookie = login.header("set-cookie").unwrap().to_string();
+    assert!(form_cookie.starts_with("enspace_form=") && form_cookie.ends_with("; HttpOnly; SameSite=Lax; Path=/"));
+    let page = Page::of(&login);
+    assert_eq!(page.text("h1"), "Entrar no Enspace");
+    assert_eq!(page.attrs("html", "lang"), ["pt-BR"]);
+    assert_eq!(page.value("input[name=next]"), "/app/w/acme");
+    let token = page.value("input[name=_csrf]");
+    assert_eq!(Some(token.as_str()), browser.cookie("enspace_form"));
+
+    let fields =
+        [("_csrf", token.as_str()), ("email", "ANA@example.com"), ("password", PASSWORD), ("next", "/app/w/acme")];
+    let signed = browser.post("/app/login", &fields).await;
+    assert_eq!((signed.status, signed.header("location")), (303, Some("/app/w/acme")));
+    let cookie = signed.header("set-cookie").unwrap();
+    let token = cookie.strip_prefix("enspace_session=").unwrap().split(';').next().unwrap();
+    assert!(token.starts_with("ens."), "{cookie}");
+    assert_eq!(cookie, format!("enspace_session={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000"));
+    assert_eq!(sessions(&app).await, 1);
+
+    // Signed in, the start is the only workspace; the sign-in page sends on.
+    let start = browser.get("/app").await;
+    assert_eq!((start.status, start.header("location")), (303, Some("/app/w/acme")));
+    let again = browser.get("/app/login").await;
+    assert_eq!((again.status, again.header("location")), (303, Some("/app")));
+    let home = browser.get("/app/w/acme").await;
+    assert_eq!(home.status, 200, "{}", home.text());
+    let page = Page::of(&home);
+    assert_eq!(page.text("main h1"), "Acme");
+    assert_eq!(page.texts("main .cards a"), ["Orders", "Leads"]);
+    assert_eq!(page.texts(".sidebar details a"), ["Orders", "Leads"]);
+    assert_eq!(page.text("main p.muted"), "Licença: Proprietário");
+    assert_eq!(page.text(".user-name"), "Test User");
+
+    // Sign out: the session is gone, the cookie removed, and the old token is dead.
+    let form_token = browser.form_token().await;
+    let out = browser.post("/app/logout", &[("_csrf", &form_token)]).await;
+    assert_eq!((out.status, out.header("location")), (303, Some("/app/login")));
+    assert_eq!(out.header("set-cookie"), Some("enspace_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"));
+    assert_eq!(sessions(&app).await, 0);
+    assert_eq!(browser.cookie("enspace_session"), None);
+    browser.set_cookie("enspace_session", token);
+    assert_eq!(browser.get("/app/w/acme").await.header("location"), Some("/app/login?next=%2Fapp%2Fw%2Facme"));
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_says_so_keeps_the_email_and_never_the_password() {
+    let app = TestApp::new().await;
+    setup(&app).await;
+    let mut browser = Browser::new(&app);
+    let token = Page::of(&browser.get("/app/login").await).value("input[name=_csrf]");
+
+    let wrong =
+        browser.post("/app/login", &[("_csrf", &token), ("email", "ana@example.com"), ("password", "nope-nope")]).await;
+    assert_eq!(wrong.status, 401);
+    let page = Page::of(&wrong);
+    assert_eq!(page.text("[role=alert]"), "E-mail ou senha inválidos.");
+    assert_eq!(page.value("input[name=email]"), "ana@example.com");
+    assert_eq!(page.attrs("input[name=password]", "value"), Vec::<String>::new());
+    assert!(!wrong.text().contains("nope-nope"));
+    assert_eq!(page.value("input[name=_csrf]"), token, "the same form token to try again with");
+
+    let missing = browser.post("/app/login", &[("_csrf", &token), ("email", ""), ("password", "")]).await;
+    assert_eq!(missing.status, 422);
+    let page = Page::of(&missing);
+    assert_eq!(page.texts(".problem"), ["Preenchimento obrigatório.", "Preenchimento obrigatório."]);
+    assert_eq!(page.attrs("input[aria-invalid=true]", "name"), ["email", "password"]);
+    assert_eq!(sessions(&app).await, 0);
+
+    // The browser's language before sign-in.
+    let english = browser.request("GET", "/app/login").header("accept-language", "en-US,en;q=0.9");
+    let english = browser.send(english).await;
+    assert_eq!(Page::of(&english).text("h1"), "Sign in to Enspace");
+}
+
+#[tokio::test]
+async fn posts_from_elsewhere_are_refused_three_ways_and_change_nothing() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let token = browser.form_token().await;
+    let refused = |response: &enspace_testkit::TestResponse| {
+        assert_eq!(response.status, 403, "{}", response.text());
+        assert_eq!(Page::of(response).text("h1"), "Pedido recusado");
+    };
+
+    // (1) Another site: by Sec-Fetch-Site, or by Origin from a browser that does not send it.
+    let cross = browser.form("/app/logout", &[("_csrf", &token)]).header("sec-fetch-site", "cross-site");
+    refused(&browser.send(cross).await);
+    let other_origin = browser
+        .request("POST", "/app/logout")
+        .header("origin", "http://evil.example")
+        .raw("application/x-www-form-urlencoded", format!("_csrf={token}"));
+    refused(&browser.send(other_origin).await);
+    let no_origin =
+        browser.request("POST", "/app/logout").raw("application/x-www-form-urlencoded", format!("_csrf={token}"));
+    refused(&browser.send(no_origin).await);
+    // (2) The form token: missing, or another session's.
+    refused(&browser.post("/app/logout", &[]).await);
+    refused(&browser.post("/app/logout", &[("_csrf", &"0".repeat(64))]).await);
+    let account = browser.form("/app/account", &[("fname", "Eve"), ("lname", ""), ("language", "en")]);
+    refused(&browser.send(account).await);
+    assert_eq!(sessions(&app).await, 1, "still signed in");
+    let user = app.get("/user").key(&ana.key).send().await.json();
+    assert_eq!(user["meta"]["fname"], "Test", "the profile unchanged");
+
+    // htmx sends the token as a header, and a same-origin fetch passes.
+    let htmx = browser
+        .form("/app/account", &[("fname", "Ana"), ("lname", "Lima"), ("language", "pt")])
+        .header("sec-fetch-site", "same-origin")
+        .header("x-csrf-token", &token);
+    assert_eq!(browser.send(htmx).await.status, 303);
+
+    // Sign-in has its own token (before any session) and the same origin check.
+    let mut stranger = Browser::new(&app);
+    let login = [("email", ana.email.as_str()), ("password", PASSWORD)];
+    refused(&stranger.post("/app/login", &login).await);
+    let form_token = Page::of(&stranger.get("/app/login").await).value("input[name=_csrf]");
+    let with_token = [("_csrf", form_token.as_str()), ("email", ana.email.as_str()), ("password", PASSWORD)];
+    let cross = stranger.form("/app/login", &with_token).header("sec-fetch-site", "cross-site");
+    refused(&stranger.send(cross).await);
+    refused(&stranger.post("/app/login", &[("_csrf", &"f".repeat(32)), login[0], login[1]]).await);
+    assert_eq!(sessions(&app).await, 1, "no session from the refused sign-ins");
+    assert_eq!(stranger.post("/app/login", &with_token).await.status, 303);
+}
+
+#[tokio::test]
+async fn the_api_never_reads_the_console_cookie() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let token = browser.cookie("enspace_session").unwrap().to_string();
+    let with_cookie = browser.request("GET", "/workspaces").send().await;
+    with_cookie.assert_error(401, "Invalid or missing API key");
+    // The same token is a session for the API when presented as one.
+    let bearer = app.get("/workspaces").header("authorization", &format!("Bearer {token}")).send().await;
+    assert_eq!(bearer.status, 200);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_files_are_immutable() {
+    let app = TestApp::new().await;
+    let mut browser = Browser::new(&app);
+    let login = browser.get("/app/login").await;
+    let scripts: Vec<String> = enspace_console::assets::all()
+        .iter()
+        .filter(|a| a.name.ends_with(".js"))
+        .map(|a| format!("'{}'", a.sri))
+        .collect();
+    let policy = format!(
+        "default-src 'self'; script-src 'self' {}; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        scripts.join(" ")
+    );
+    for response in [&login, &browser.get("/app/nothing-here").await] {
+        assert_eq!(response.header("content-security-policy"), Some(policy.as_str()));
+        assert_eq!(response.header("cache-control"), Some("no-store"));
+        assert_eq!(response.header("vary"), Some("HX-Request"));
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(response.header("x-frame-options"), Some("DENY"));
+        assert_eq!(response.header("referrer-policy"), Some("same-origin"));
+        assert_eq!(response.header("content-type"), Some("text/html; charset=utf-8"));
+    }
+    // The page names each file by its content, with the hash the policy allows.
+    let page = Page::of(&login);
+    let htmx = enspace_console::assets::get("htmx-2.0.11.min.js").unwrap();
+    assert!(page.attrs("script", "src").contains(&htmx.url()));
+    assert!(page.attrs("script", "integrity").contains(&htmx.sri));
+    assert!(page.attrs("meta[name=htmx-config]", "content")[0].contains("\"allowEval\":false"));
+
+    let file = browser.get(&htmx.url()).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body, htmx.bytes);
+    assert_eq!(file.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(file.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let stale = browser.get("/app/static/htmx-2.0.11.min.js?v=00000000").await;
+    assert_eq!((stale.status, stale.header("cache-control")), (200, Some("no-cache")));
+
+    let missing = browser.get("/app/nothing-here").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(Page::of(&missing).text("h1"), "Página não encontrada");
+    // The API's own answers are untouched by the console.
+    let api = app.get("/nothing-here").send().await;
+    assert_eq!(api.header("content-security-policy"), None);
+    api.assert_error(404, "Route not found");
+}
+
+#[tokio::test]
+async fn another_workspace_and_a_missing_one_are_the_same_404() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let eve = app.user_with_password("eve@example.com", PASSWORD).await;
+    app.workspace(&eve, "Evil").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let theirs = browser.get("/app/w/evil").await;
+    let missing = browser.get("/app/w/nowhere").await;
+    assert_eq!((theirs.status, missing.status), (404, 404));
+    assert_eq!(theirs.text(), missing.text());
+    assert_eq!(Page::of(&theirs).text("h1"), "Página não encontrada");
+
+    // An htmx request without a session is sent to sign in from the page it came from.
+    let mut anonymous = Browser::new(&app);
+    let request = anonymous
+        .request("GET", "/app/w/acme")
+        .header("hx-request", "true")
+        .header("hx-current-url", "http://127.0.0.1:8080/app/w/acme?tab=x");
+    let response = anonymous.send(request).await;
+    assert_eq!(
+        (response.status, response.header("hx-redirect")),
+        (204, Some("/app/login?next=%2Fapp%2Fw%2Facme%3Ftab%3Dx"))
+    );
+    // An htmx request for a missing page gets the error region, aimed at the page's main.
+    let request = browser.request("GET", "/app/w/nowhere").header("hx-request", "true");
+    let fragment = browser.send(request).await;
+    assert_eq!((fragment.status, fragment.header("hx-retarget")), (404, Some("#main")));
+    assert!(
+        fragment.text().trim_start().starts_with("<article class=\"error\" data-status=\"404\">"),
+        "{}",
+        fragment.text()
+    );
+}
+
+#[tokio::test]
+async fn the_picker_lists_and_searches_the_members_workspaces() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let beta = app.workspace(&ana, "Beta Corp").await;
+    let eve = app.user("eve@example.com").await;
+    app.workspace(&eve, "Evil").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    assert_eq!(browser.get("/app").await.header("location"), Some("/app/w"), "two workspaces: the picker");
+    let page = Page::of(&browser.get("/app/w").await);
+    assert_eq!(page.texts("main .cards h2"), ["Acme", "Beta Corp"]);
+    assert_eq!(
+        page.texts("main .cards p.muted"),
+        ["acme · 1 membro".to_string(), format!("{} · 1 membro", beta["reference"].as_str().unwrap())]
+    );
+    let found = Page::of(&browser.get("/app/w?q=beta").await);
+    assert_eq!(found.texts("main .cards h2"), ["Beta Corp"]);
+    assert_eq!(found.value("input[name=q]"), "beta");
+    let none = Page::of(&browser.get("/app/w?q=zzz").await);
+    assert_eq!(none.text("main > p"), "Nenhum workspace encontrado.");
+}
+
+#[tokio::test]
+async fn a_restricted_member_sees_the_categories_the_api_gives_them() {
+    let app = TestApp::new().await;
+    let (_, ws) = setup(&app).await;
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(ws, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(ws, &[("types::leads::read", None)]).await;
+    app.assign_role(member, role).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&bia.email, PASSWORD).await;
+    let page = Page::of(&browser.get("/app/w/acme").await);
+    let api = app.get("/ws/types").key(&bia.key).ws("acme").send().await;
+    assert_eq!(api.status, 200, "{}", api.text());
+    let api = api.json();
+    let names: Vec<String> = api.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["Leads"]);
+    assert_eq!(page.texts("main .cards a"), names);
+    assert_eq!(page.texts(".sidebar details a"), names);
+    assert_eq!(page.text("main p.muted"), "Licença: Padrão");
+}
+
+#[tokio::test]
+async fn an_invitation_link_opens_the_acceptance_page_and_signs_the_person_in() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let invited = app
+        .post("/ws/members")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "email": "caio@example.com", "type": "viewer" }))
+        .send()
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text());
+    let url = invited.json()["invitation_url"].as_str().unwrap().to_string();
+    let link = url.strip_prefix("http://127.0.0.1:8080").unwrap();
+    let invitation = link.split("token=").nth(1).unwrap().to_string();
+
+    let mut browser = Browser::new(&app);
+    let opened = browser.get(link).await;
+    assert_eq!(opened.status, 303);
+    let page_url = opened.header("location").unwrap().to_string();
+    assert_eq!(page_url, format!("/app/invite?token={invitation}"));
+    let page = Page::of(&browser.get(&page_url).await);
+    assert_eq!(page.text("h1"), "Aceitar convite");
+    assert_eq!(page.value("input[name=token]"), invitation);
+    let token = page.value("input[name=_csrf]");
+
+    let short = [
+        ("_csrf", token.as_str()),
+        ("token", invitation.as_str()),
+        ("fname", "Caio"),
+        ("lname", ""),
+        ("password", "short"),
+    ];
+    let rejected = browser.post("/app/invite", &short).await;
+    assert_eq!(rejected.status, 422);
+    let page = Page::of(&rejected);
+    assert_eq!(page.text("#password-problem"), "Pelo menos 8 caracteres.");
+    assert_eq!(page.value("input[name=fname]"), "Caio");
+
+    let good = [
+        ("_csrf", token.as_str()),
+        ("token", invitation.as_str()),
+        ("fname", "Caio"),
+        ("lname", "Reis"),
+        ("password", PASSWORD),
+    ];
+    let accepted = browser.post("/app/invite", &good).await;
+    assert_eq!((accepted.status, accepted.header("location")), (303, Some("/app")));
+    assert!(browser.cookie("enspace_session").is_some());
+    assert_eq!(browser.get("/app").await.header("location"), Some("/app/w/acme"));
+    let home = Page::of(&browser.get("/app/w/acme").await);
+    assert_eq!(
+        (home.text(".user-name"), home.text("main p.muted")),
+        ("Caio Reis".to_string(), "Licença: Visualizador".to_string())
+    );
+
+    // Taken once; and the new password signs in from a fresh browser.
+    let mut other = Browser::new(&app);
+    let token = Page::of(&other.get(&page_url).await).value("input[name=_csrf]");
+    let again = [("_csrf", token.as_str()), ("token", invitation.as_str()), ("password", PASSWORD)];
+    let reused = other.post("/app/invite", &again).await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(Page::of(&reused).text("[role=alert]"), "Este convite é inválido, expirou ou já foi aceito.");
+    other.sign_in("caio@example.com", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_account_page_changes_names_and_language() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let page = Page::of(&browser.get("/app/account").await);
+    assert_eq!((page.value("#fname"), page.value("#lname")), ("Test".to_string(), "User".to_string()));
+    assert_eq!(page.attrs("#language option[selected]", "value"), ["pt"]);
+    let token = page.value("form[action='/app/account'] input[name=_csrf]");
+
+    let long = "x".repeat(101);
+    let bad = browser
+        .post("/app/account", &[("_csrf", &token), ("fname", &long), ("lname", "Lima"), ("language", "en")])
+        .await;
+    assert_eq!(bad.status, 422);
+    let page = Page::of(&bad);
+    assert_eq!(page.texts(".error-summary li"), ["Nome: must be at most 100 characters"]);
+    assert_eq!(page.attrs(".error-summary a", "href"), ["#fname"]);
+    assert_eq!(page.attrs("#fname", "aria-describedby"), ["fname-problem"]);
+    assert_eq!(page.value("#lname"), "Lima", "the submitted values kept");
+    assert_eq!(app.get("/user").key(&ana.key).send().await.json()["meta"]["fname"], "Test");
+
+    let saved =
+        browser.post("/app/account", &[("_csrf", &token), ("fname", "Ana"), ("lname", ""), ("language", "en")]).await;
+    assert_eq!((saved.status, saved.header("location")), (303, Some("/app/account")));
+    let user = app.get("/user").key(&ana.key).send().await.json();
+    assert_eq!((user["meta"].clone(), user["language"].clone()), (json!({ "fname": "Ana" }), json!("en")));
+    let page = Page::of(&browser.get("/app/account").await);
+    assert_eq!(page.attrs("html", "lang"), ["en"]);
+    assert_eq!(page.text("main h1"), "My account");
+    assert_eq!(page.text(".user-name"), "Ana");
+}
