@@ -14,6 +14,7 @@
 pub mod assets;
 mod context;
 mod errors;
+mod fields;
 pub mod format;
 pub mod i18n;
 mod pages;

@@ -50,7 +50,9 @@ pub const ITEM_NOT_FOUND: &str = "Item not found";
 
 /// The type, its fields, the caller's access and the fields it may read, after checking
 /// `action` on the type. The type is the structure cache's (`scope.record`, `scope.fields`).
-struct Scope {
+/// Its reads ([`Scope::read`], then `list`, `count`, `get`) are what the list, count and get
+/// routes answer and what the console shows: one read path, so the two cannot disagree.
+pub struct Scope {
     structure: Arc<TypeStructure>,
     access: MemberAccess,
     readable: FieldGrant,
@@ -82,6 +84,43 @@ async fn unchecked_scope(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult
 }
 
 impl Scope {
+    /// The type named `slug`, for a caller allowed to read its items.
+    pub async fn read(state: &AppState, ctx: &WsCtx, slug: &str) -> ApiResult<Scope> {
+        scope(state, ctx, slug, "read").await
+    }
+
+    /// The fields (and native columns) this reader may read.
+    pub fn readable(&self) -> &FieldGrant {
+        &self.readable
+    }
+
+    /// The caller's access in the workspace.
+    pub fn access(&self) -> &MemberAccess {
+        &self.access
+    }
+
+    /// The items a list query (`GET …/items` parameters) answers, as this reader sees them.
+    pub async fn list(&self, state: &AppState, query: &QueryPairs) -> ApiResult<Vec<ItemView>> {
+        let (columns, query) = self.list_query(state, query)?;
+        let items =
+            enspace_store::items::list(&state.db, self.record.workspace_id, self.record.id, &columns, &query).await?;
+        views(state, self, items).await
+    }
+
+    /// How many items the query's filters match (paging ignored).
+    pub async fn count(&self, state: &AppState, query: &QueryPairs) -> ApiResult<i64> {
+        let (columns, query) = self.list_query(state, query)?;
+        Ok(enspace_store::items::count(&state.db, self.record.workspace_id, self.record.id, &columns, &query).await?)
+    }
+
+    /// One item by reference, as this reader sees it.
+    pub async fn get(&self, state: &AppState, reference: &str) -> ApiResult<ItemView> {
+        let item = enspace_store::items::get(&state.db, self.record.workspace_id, self.record.id, reference)
+            .await?
+            .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+        view(state, self, item).await
+    }
+
     /// The list language for this reader: filters and sorts only on fields it may read (a 403
     /// naming the field otherwise, so hidden values cannot be probed), `_q` only over them.
     fn list_query(&self, state: &AppState, query: &QueryPairs) -> ApiResult<(ItemColumns, ListQuery)> {
@@ -185,10 +224,7 @@ pub async fn list_items(
     Path(slug): Path<String>,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<ItemView>>> {
-    let scope = scope(&state, &ctx, &slug, "read").await?;
-    let (columns, query) = scope.list_query(&state, &query)?;
-    let items = enspace_store::items::list(&state.db, ctx.workspace.id, scope.record.id, &columns, &query).await?;
-    Ok(Json(views(&state, &scope, items).await?))
+    Ok(Json(Scope::read(&state, &ctx, &slug).await?.list(&state, &query).await?))
 }
 
 /// Count with the list's filters: a bare number.
@@ -201,9 +237,7 @@ pub async fn count_items(
     Path(slug): Path<String>,
     query: QueryPairs,
 ) -> ApiResult<Json<i64>> {
-    let scope = scope(&state, &ctx, &slug, "read").await?;
-    let (columns, query) = scope.list_query(&state, &query)?;
-    Ok(Json(enspace_store::items::count(&state.db, ctx.workspace.id, scope.record.id, &columns, &query).await?))
+    Ok(Json(Scope::read(&state, &ctx, &slug).await?.count(&state, &query).await?))
 }
 
 #[utoipa::path(get, path = "/ws/types/{slug}/items/{reference}", tag = "items", params(WorkspaceHeader, ("slug" = String, Path), ("reference" = String, Path)),
@@ -214,11 +248,7 @@ pub async fn get_item(
     ctx: WsCtx,
     Path((slug, reference)): Path<(String, String)>,
 ) -> ApiResult<Json<ItemView>> {
-    let scope = scope(&state, &ctx, &slug, "read").await?;
-    let item = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
-        .await?
-        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    Ok(Json(view(&state, &scope, item).await?))
+    Ok(Json(Scope::read(&state, &ctx, &slug).await?.get(&state, &reference).await?))
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

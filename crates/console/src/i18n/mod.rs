@@ -63,6 +63,42 @@ pub struct Msg {
     pub member_full: &'static str,
     pub member_viewer: &'static str,
     pub member_standard: &'static str,
+    // Values.
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub item_removed: &'static str,
+    pub signed: &'static str,
+    pub file_one: &'static str,
+    pub file_many: &'static str,
+    pub row_one: &'static str,
+    pub row_many: &'static str,
+    pub message_one: &'static str,
+    pub message_many: &'static str,
+    // Items.
+    pub no_items: &'static str,
+    pub status: &'static str,
+    pub created_at: &'static str,
+    pub updated_at: &'static str,
+    pub active: &'static str,
+    pub inactive: &'static str,
+    pub search_items: &'static str,
+    pub filters: &'static str,
+    pub columns: &'static str,
+    pub apply: &'static str,
+    pub clear: &'static str,
+    pub reference: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub any: &'static str,
+    pub filled: &'static str,
+    pub empty: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub per_page: &'static str,
+    pub pages: &'static str,
+    pub bad_query: &'static str,
+    pub showing_word: &'static str,
+    pub of_word: &'static str,
     // Errors.
     pub error_title: &'static str,
     pub not_found_title: &'static str,
@@ -80,8 +116,26 @@ pub struct Msg {
 impl Msg {
     /// "3 membros" / "3 members".
     pub fn n_members(&self, n: i64) -> String {
-        let word = if n == 1 { self.member_one } else { self.member_many };
-        format!("{n} {word}")
+        counted(n.max(0) as usize, self.member_one, self.member_many)
+    }
+
+    /// "Mostrando 1–50 de 1.234".
+    pub fn showing(&self, first: &str, last: &str, total: &str) -> String {
+        format!("{} {first}–{last} {} {total}", self.showing_word, self.of_word)
+    }
+
+    /// "2 arquivos" / "2 files".
+    pub fn n_files(&self, n: usize) -> String {
+        counted(n, self.file_one, self.file_many)
+    }
+
+    /// "3 linhas" / "3 rows" (a repeater's).
+    pub fn n_rows(&self, n: usize) -> String {
+        counted(n, self.row_one, self.row_many)
+    }
+
+    pub fn n_messages(&self, n: usize) -> String {
+        counted(n, self.message_one, self.message_many)
     }
 
     /// A member type (`owner`, `full`, `standard`, `viewer`; spec/access.md) by its label.
@@ -94,6 +148,11 @@ impl Msg {
             _ => self.member_viewer,
         }
     }
+}
+
+/// `n` and its word: one for exactly one, the plural otherwise (pt-BR and en agree).
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 impl Locale {

@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+mod items;
 mod workspaces;
 
 use askama::Template;
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/account", get(account::page).post(account::save))
         .route("/w", get(workspaces::picker))
         .route("/w/{ws}", get(workspaces::home))
+        .route("/w/{ws}/types/{slug}", get(items::table))
         .route("/static/{file}", get(static_file))
 }
 

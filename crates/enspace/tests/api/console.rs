@@ -405,3 +405,167 @@ async fn the_account_page_changes_names_and_language() {
     assert_eq!(page.text("main h1"), "My account");
     assert_eq!(page.text(".user-name"), "Ana");
 }
+
+/// Acme's Orders with five fields and three items; Bia reads every field but `segredo`.
+async fn orders(app: &TestApp) -> (TestUser, TestUser, Vec<String>) {
+    let (ana, ws) = setup(app).await;
+    let fields = [
+        json!({ "name": "Cliente", "slug": "cliente", "type": "text" }),
+        json!({ "name": "Valor", "slug": "valor", "type": "number" }),
+        json!({ "name": "Etapa", "slug": "etapa", "type": "select",
+            "options": [{ "value": "novo", "label": "Novo" }, { "value": "pago", "label": "Pago" }] }),
+        json!({ "name": "Urgente", "slug": "urgente", "type": "boolean" }),
+        json!({ "name": "Segredo", "slug": "segredo", "type": "text" }),
+    ];
+    for body in fields {
+        let response = app.post("/ws/types/orders/fields").key(&ana.key).ws("acme").json(&body).send().await;
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    let mut references = Vec::new();
+    for (cliente, valor, etapa, urgente) in
+        [("Lima", 900.5, "novo", true), ("Souza", 1250.0, "pago", false), ("Reis", 80.0, "novo", false)]
+    {
+        let data = json!({ "cliente": cliente, "valor": valor, "etapa": etapa, "urgente": urgente, "segredo": format!("cofre-{cliente}") });
+        let response =
+            app.post("/ws/types/orders/items").key(&ana.key).ws("acme").json(&json!({ "data": data })).send().await;
+        assert_eq!(response.status, 201, "{}", response.text());
+        references.push(response.json()["reference"].as_str().unwrap().to_string());
+    }
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(ws, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let readable = json!(["data.cliente", "data.valor", "data.etapa", "data.urgente", "created_at", "status"]);
+    let role = app.role(ws, &[("types::orders::read", Some(readable))]).await;
+    app.assign_role(member, role).await;
+    (ana, bia, references)
+}
+
+fn rows(page: &Page) -> Vec<Vec<String>> {
+    let width = page.texts("table.items thead th").len();
+    let cells = page.texts("table.items tbody th, table.items tbody td");
+    cells.chunks(width).map(<[String]>::to_vec).collect()
+}
+
+#[tokio::test]
+async fn the_items_table_searches_filters_sorts_and_pages_in_the_url() {
+    let app = TestApp::new().await;
+    let (ana, _, refs) = orders(&app).await;
+    let short: Vec<String> = refs.iter().map(|r| r[..8].to_string()).collect();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+
+    let table = browser.get("/app/w/acme/types/orders").await;
+    assert_eq!(table.status, 200, "{}", table.text());
+    let page = Page::of(&table);
+    assert_eq!(page.text("main h1"), "Orders");
+    assert_eq!(page.texts("table.items thead th"), ["Referência", "Cliente", "Valor", "Etapa", "Urgente", "Segredo"]);
+    assert_eq!(
+        rows(&page),
+        [
+            [&short[0], "Lima", "900,5", "Novo", "Sim", "cofre-Lima"],
+            [&short[1], "Souza", "1.250", "Pago", "Não", "cofre-Souza"],
+            [&short[2], "Reis", "80", "Novo", "Não", "cofre-Reis"],
+        ]
+    );
+    assert_eq!(page.attrs("table.items tbody th a", "href")[0], format!("/app/w/acme/types/orders/{}", refs[0]));
+    assert_eq!(page.text("#rows > p.muted"), "Mostrando 1–3 de 3");
+
+    // Filters are the list language: a select's options, a number range, search, a switch.
+    let filtered = Page::of(
+        &browser.get("/app/w/acme/types/orders?data.etapa_in=novo&data.valor_gte=100&data.valor_lte=&_q=").await,
+    );
+    assert_eq!(rows(&filtered).iter().map(|r| r[1].clone()).collect::<Vec<_>>(), ["Lima"]);
+    assert_eq!(filtered.attrs("#filter-etapa input[checked]", "value"), ["novo"]);
+    assert_eq!(filtered.value("#filter-valor-from"), "100");
+    let searched = Page::of(&browser.get("/app/w/acme/types/orders?_q=sou").await);
+    assert_eq!(rows(&searched).iter().map(|r| r[1].clone()).collect::<Vec<_>>(), ["Souza"]);
+    let urgent = Page::of(&browser.get("/app/w/acme/types/orders?data.urgente=false").await);
+    assert_eq!(rows(&urgent).len(), 2);
+
+    // Sorting by a header: its link toggles and says how it is sorted.
+    let sorted = Page::of(&browser.get("/app/w/acme/types/orders?_sort=data.valor:desc").await);
+    assert_eq!(rows(&sorted).iter().map(|r| r[1].clone()).collect::<Vec<_>>(), ["Souza", "Lima", "Reis"]);
+    assert_eq!(sorted.attrs("th[aria-sort=descending] a", "href"), ["/app/w/acme/types/orders?_sort=data.valor%3Aasc"]);
+
+    // Pages and columns.
+    let first = Page::of(&browser.get("/app/w/acme/types/orders?_limit=2&cols=data.valor&cols=status").await);
+    assert_eq!(first.texts("table.items thead th"), ["Referência", "Valor", "Situação"]);
+    assert_eq!(rows(&first), [[&short[0], "900,5", "Ativo"], [&short[1], "1.250", "Ativo"]]);
+    assert_eq!(first.text("#rows > p.muted"), "Mostrando 1–2 de 3");
+    let next = first.attrs("a[rel=next]", "href");
+    assert_eq!(next, ["/app/w/acme/types/orders?_limit=2&cols=data.valor&cols=status&_start=2"]);
+    let second = Page::of(&browser.get(&next[0]).await);
+    assert_eq!(rows(&second), [[&short[2], "80", "Ativo"]]);
+    assert_eq!(second.text("#rows > p.muted"), "Mostrando 3–3 de 3");
+    assert_eq!(
+        second.attrs("a[rel=prev]", "href"),
+        ["/app/w/acme/types/orders?_limit=2&cols=data.valor&cols=status&_start=0"]
+    );
+
+    // htmx asks for the rows only.
+    let request = browser.request("GET", "/app/w/acme/types/orders?_q=lima").header("hx-request", "true");
+    let fragment = browser.send(request).await;
+    assert_eq!(fragment.status, 200);
+    assert!(!fragment.text().contains("<html"), "a fragment");
+    assert!(fragment.text().contains("Lima") && !fragment.text().contains("Souza"));
+
+    // A query the list language refuses says why, in place, and shows no rows.
+    let bad = browser.get("/app/w/acme/types/orders?data.valor_gte=muito").await;
+    assert_eq!(bad.status, 400);
+    let page = Page::of(&bad);
+    assert_eq!(
+        page.text("#rows [role=alert]"),
+        "Não foi possível filtrar: data.valor_gte: expected a number, got \"muito\""
+    );
+    assert!(page.texts("table.items").is_empty());
+    assert_eq!(browser.get("/app/w/acme/types/nothing").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_table_shows_a_restricted_member_what_the_api_gives_them_and_no_hidden_value() {
+    let app = TestApp::new().await;
+    let (_, bia, _) = orders(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&bia.email, PASSWORD).await;
+    for query in
+        ["", "?_sort=data.valor:desc", "?data.etapa_in=novo", "?cols=data.segredo&cols=data.cliente&cols=updated_at"]
+    {
+        let response = browser.get(&format!("/app/w/acme/types/orders{query}")).await;
+        assert_eq!(response.status, 200, "{query}: {}", response.text());
+        assert!(
+            !response.text().contains("cofre") && !response.text().contains("Segredo"),
+            "{query}: {}",
+            response.text()
+        );
+        let page = Page::of(&response);
+        // The same rows as the API's answer for the same member and query.
+        let api_query = query.replace("cols=data.segredo&cols=data.cliente&cols=updated_at", "");
+        let api = app.get(&format!("/ws/types/orders/items{api_query}")).key(&bia.key).ws("acme").send().await.json();
+        let api_refs: Vec<String> =
+            api.as_array().unwrap().iter().map(|i| i["reference"].as_str().unwrap().to_string()).collect();
+        assert_eq!(page.attrs("table.items tbody th a", "title"), api_refs, "{query}");
+        for item in api.as_array().unwrap() {
+            assert!(item["data"].get("segredo").is_none());
+        }
+    }
+    let chosen =
+        Page::of(&browser.get("/app/w/acme/types/orders?cols=data.segredo&cols=data.cliente&cols=updated_at").await);
+    assert_eq!(
+        chosen.texts("table.items thead th"),
+        ["Referência", "Cliente"],
+        "neither a hidden field nor a hidden native"
+    );
+    assert_eq!(
+        chosen.attrs(".columns input", "value"),
+        ["data.cliente", "data.valor", "data.etapa", "data.urgente", "status", "created_at"]
+    );
+    assert!(chosen.texts("#filter-segredo").is_empty());
+
+    // Filtering on the hidden field is refused as the API refuses it, and shows nothing of it.
+    let probe = browser.get("/app/w/acme/types/orders?data.segredo_contains=cofre-L").await;
+    assert_eq!(probe.status, 400);
+    assert_eq!(
+        Page::of(&probe).text("#rows [role=alert]"),
+        "Não foi possível filtrar: data.segredo: you may not read this field"
+    );
+    assert!(!probe.text().contains("Lima"));
+}
