@@ -124,16 +124,19 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// The person's names, or their e-mail when they have none.
     pub(crate) fn name(&self) -> String {
-        let user = &self.principal.user;
-        let names: Vec<&str> =
-            [&user.fname, &user.lname].into_iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
-        if names.is_empty() {
-            user.email.clone()
-        } else {
-            names.join(" ")
-        }
+        display_name(&self.principal.user)
+    }
+}
+
+/// A person's names, or their e-mail when they have none.
+pub(crate) fn display_name(user: &enspace_store::users::UserRecord) -> String {
+    let names: Vec<&str> =
+        [&user.fname, &user.lname].into_iter().flatten().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    if names.is_empty() {
+        user.email.clone()
+    } else {
+        names.join(" ")
     }
 }
 

@@ -130,4 +130,30 @@ impl Page {
         assert_eq!(values.len(), 1, "one {selector:?} with a value, found {values:?}");
         values.into_iter().next().unwrap()
     }
+
+    /// What a browser submits for the form `selector` matches, as it is shown: every named
+    /// input with its value (checked boxes and radios only), selects' chosen options,
+    /// textareas' text, in document order.
+    pub fn form_pairs(&self, selector: &str) -> Vec<(String, String)> {
+        let form = self.html.select(&Self::selector(selector)).next().unwrap_or_else(|| panic!("no form {selector:?}"));
+        let mut pairs = Vec::new();
+        for input in form.select(&Self::selector("input, select, textarea")) {
+            let element = input.value();
+            let Some(name) = element.attr("name") else { continue };
+            let kind = element.attr("type").unwrap_or("text");
+            let value = match element.name() {
+                "select" => input
+                    .select(&Self::selector("option[selected]"))
+                    .next()
+                    .map(|option| option.value().attr("value").map_or_else(|| option.text().collect(), str::to_string)),
+                "textarea" => Some(input.text().collect()),
+                _ if matches!(kind, "checkbox" | "radio") && element.attr("checked").is_none() => None,
+                _ => Some(element.attr("value").unwrap_or_default().to_string()),
+            };
+            if let Some(value) = value {
+                pairs.push((name.to_string(), value));
+            }
+        }
+        pairs
+    }
 }

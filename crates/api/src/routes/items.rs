@@ -121,6 +121,18 @@ impl Scope {
         view(state, self, item).await
     }
 
+    /// An item's history (`_limit`, `_start`), newest first, as this reader sees it.
+    pub async fn history(&self, state: &AppState, reference: &str, query: &QueryPairs) -> ApiResult<Vec<HistoryView>> {
+        let query = query.list(state, &HistoryPaging, &[])?;
+        let item = enspace_store::items::get(&state.db, self.record.workspace_id, self.record.id, reference)
+            .await?
+            .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
+        let entries =
+            enspace_store::events::history(&state.db, self.record.workspace_id, item.id, query.limit, query.start)
+                .await?;
+        Ok(entries.into_iter().map(|entry| HistoryView::from(entry).masked(&self.readable)).collect())
+    }
+
     /// The list language for this reader: filters and sorts only on fields it may read (a 403
     /// naming the field otherwise, so hidden values cannot be probed), `_q` only over them.
     fn list_query(&self, state: &AppState, query: &QueryPairs) -> ApiResult<(ItemColumns, ListQuery)> {
@@ -341,11 +353,17 @@ pub async fn create_item(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<ItemInput>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
-    let scope = unchecked_scope(&state, &ctx, &slug).await?;
-    let choice = form_of(&state, &scope.record, input.form.as_ref(), "form").await;
+    Ok((StatusCode::CREATED, Json(create(&state, &ctx, &slug, &input).await?)))
+}
+
+/// Creates an item as `POST …/items` does (its form, permissions, checks and the one item
+/// writer), answering it as its creator sees it: the route and the console's create form.
+pub async fn create(state: &AppState, ctx: &WsCtx, slug: &str, input: &ItemInput) -> ApiResult<ItemView> {
+    let scope = unchecked_scope(state, ctx, slug).await?;
+    let choice = form_of(state, &scope.record, input.form.as_ref(), "form").await;
     match &choice {
-        Ok(choice) => choice.authorize(&scope.access, &slug)?,
-        Err(_) => allowed(&scope.access, &Action::on_type(&slug, "create"))?,
+        Ok(choice) => choice.authorize(&scope.access, slug)?,
+        Err(_) => allowed(&scope.access, &Action::on_type(slug, "create"))?,
     }
     let mut details = Vec::new();
     check_status(&mut details, "status", input.status.as_deref());
@@ -374,7 +392,7 @@ pub async fn create_item(
         starts_flows: scope.starts_flows,
     };
     let item = engine::create(&state.db, &scope.record, &scope.fields, &request, &ctx.author("api")).await?;
-    Ok((StatusCode::CREATED, Json(created_view(&state, &scope, item, &input).await?)))
+    created_view(state, &scope, item, input).await
 }
 
 /// Partial update [wire behaviour]: keys present in `data` replace those values, `null` clears
@@ -388,7 +406,18 @@ pub async fn update_item(
     Path((slug, reference)): Path<(String, String)>,
     ApiJson(input): ApiJson<ItemInput>,
 ) -> ApiResult<Json<ItemView>> {
-    let scope = scope(&state, &ctx, &slug, "update").await?;
+    Ok(Json(update(&state, &ctx, &slug, &reference, &input).await?))
+}
+
+/// Changes an item as `PUT …/items/{reference}` does: the route and the console's edit form.
+pub async fn update(
+    state: &AppState,
+    ctx: &WsCtx,
+    slug: &str,
+    reference: &str,
+    input: &ItemInput,
+) -> ApiResult<ItemView> {
+    let scope = scope(state, ctx, slug, "update").await?;
     let mut details = Vec::new();
     check_status(&mut details, "status", input.status.as_deref());
     if input.form.is_some() || input.request_email.is_some() {
@@ -405,10 +434,10 @@ pub async fn update_item(
         is_draft: input.is_draft,
         problems: details,
     };
-    let item = engine::update(&state.db, &scope.record, &scope.fields, &reference, &request, &ctx.author("api"))
+    let item = engine::update(&state.db, &scope.record, &scope.fields, reference, &request, &ctx.author("api"))
         .await?
         .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    Ok(Json(view(&state, &scope, item).await?))
+    view(state, &scope, item).await
 }
 
 /// Permanent removal [wire]; answers the item as it was. Items that pointed at it keep their
@@ -575,14 +604,7 @@ pub async fn item_history(
     Path((slug, reference)): Path<(String, String)>,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<HistoryView>>> {
-    let scope = scope(&state, &ctx, &slug, "read").await?;
-    let query = query.list(&state, &HistoryPaging, &[])?;
-    let item = enspace_store::items::get(&state.db, ctx.workspace.id, scope.record.id, &reference)
-        .await?
-        .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    let entries =
-        enspace_store::events::history(&state.db, ctx.workspace.id, item.id, query.limit, query.start).await?;
-    Ok(Json(entries.into_iter().map(|entry| HistoryView::from(entry).masked(&scope.readable)).collect()))
+    Ok(Json(Scope::read(&state, &ctx, &slug).await?.history(&state, &reference, &query).await?))
 }
 
 /// History pages only (`_limit`, `_start`): no filters, newest first.

@@ -3,6 +3,7 @@
 //! absent), so nothing here decides what may be seen.
 
 pub(crate) mod filters;
+pub(crate) mod widgets;
 
 use enspace_domain::{catalogue::FieldType, fields::FieldDef, time::parse_instant};
 use jiff::tz::TimeZone;

@@ -53,6 +53,8 @@ struct TablePage {
     page: Page,
     base: String,
     type_name: String,
+    /// The create form's link, when the member may create.
+    new_href: Option<String>,
     q: String,
     columns: Vec<Column>,
     choosable: Vec<(String, String, bool)>,
@@ -247,8 +249,13 @@ pub(crate) async fn table(
     page.nav = Some(ws.nav(&state).await?);
     let table = TablePage {
         page,
-        base,
         type_name: scope.record.name.clone(),
+        new_href: enspace_api::extract::workspace::allowed(
+            scope.access(),
+            &enspace_domain::access::Action::on_type(&scope.record.slug, "create"),
+        )
+        .is_ok()
+        .then(|| format!("{base}/new")),
         q: params.get("_q").unwrap_or_default().to_string(),
         filters: controls(&readable, &params),
         created_from: params.get("created_at_gte").unwrap_or_default().to_string(),
@@ -264,6 +271,7 @@ pub(crate) async fn table(
         next,
         page_size_links,
         kept,
+        base,
     };
     let status = if table.problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     // htmx asks for the rows region only (the filters form and the pager target it).

@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+mod item;
 mod items;
 mod workspaces;
 
@@ -35,6 +36,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w", get(workspaces::picker))
         .route("/w/{ws}", get(workspaces::home))
         .route("/w/{ws}/types/{slug}", get(items::table))
+        .route("/w/{ws}/types/{slug}/new", get(item::new_form).post(item::create))
+        .route("/w/{ws}/types/{slug}/{reference}", get(item::show).post(item::save))
         .route("/static/{file}", get(static_file))
 }
 
@@ -110,8 +113,10 @@ pub(crate) struct Problems {
 
 #[derive(Debug)]
 pub(crate) struct Problem {
-    /// The input's id.
+    /// Where the problem is: the input's id, or the engine's path of the value.
     pub field: String,
+    /// The id the summary links to.
+    pub anchor: String,
     /// The input's label.
     pub label: String,
     pub message: String,
@@ -128,7 +133,12 @@ impl Problems {
                     .iter()
                     .find(|(path, _, _)| *path == d.path)
                     .map_or((d.path.as_str(), d.path.as_str()), |(_, id, label)| (id, label));
-                Problem { field: field.to_string(), label: label.to_string(), message: d.message.clone() }
+                Problem {
+                    field: field.to_string(),
+                    anchor: field.to_string(),
+                    label: label.to_string(),
+                    message: d.message.clone(),
+                }
             })
             .collect();
         Problems { list }

@@ -406,7 +406,8 @@ async fn the_account_page_changes_names_and_language() {
     assert_eq!(page.text(".user-name"), "Ana");
 }
 
-/// Acme's Orders with five fields and three items; Bia reads every field but `segredo`.
+/// Acme's Orders with five fields and three items; Bia reads every field but `segredo` and
+/// changes only `cliente`.
 async fn orders(app: &TestApp) -> (TestUser, TestUser, Vec<String>) {
     let (ana, ws) = setup(app).await;
     let fields = [
@@ -434,7 +435,9 @@ async fn orders(app: &TestApp) -> (TestUser, TestUser, Vec<String>) {
     let bia = app.user_with_password("bia@example.com", PASSWORD).await;
     let member = app.add_member(ws, bia.id, MemberType::Standard, MemberStatus::Active).await;
     let readable = json!(["data.cliente", "data.valor", "data.etapa", "data.urgente", "created_at", "status"]);
-    let role = app.role(ws, &[("types::orders::read", Some(readable))]).await;
+    let role = app
+        .role(ws, &[("types::orders::read", Some(readable)), ("types::orders::update", Some(json!(["data.cliente"])))])
+        .await;
     app.assign_role(member, role).await;
     (ana, bia, references)
 }
@@ -568,4 +571,308 @@ async fn a_table_shows_a_restricted_member_what_the_api_gives_them_and_no_hidden
         "Não foi possível filtrar: data.segredo: you may not read this field"
     );
     assert!(!probe.text().contains("Lima"));
+}
+
+/// Acme's Contratos with a field of each family, and Clientes (Lima) to point at.
+async fn contratos(app: &TestApp, ana: &TestUser) -> String {
+    let post = |path: &'static str, body: serde_json::Value| async move {
+        let response = app.post(path).key(&ana.key).ws("acme").json(&body).send().await;
+        assert_eq!(response.status, 201, "{path} {body}: {}", response.text());
+        response.json()
+    };
+    post("/ws/types", json!({ "name": "Clientes" })).await;
+    post("/ws/types/clientes/fields", json!({ "name": "Nome", "slug": "nome", "type": "text" })).await;
+    let lima = post("/ws/types/clientes/items", json!({ "data": { "nome": "Lima" } })).await;
+    post("/ws/types", json!({ "name": "Contratos" })).await;
+    let fields = [
+        json!({ "name": "Titulo", "slug": "titulo", "type": "text", "required": true }),
+        json!({ "name": "Qtd", "slug": "qtd", "type": "number" }),
+        json!({ "name": "Valor", "slug": "valor", "type": "EnCurrency" }),
+        json!({ "name": "Tipo", "slug": "tipo", "type": "select", "options": [{ "value": "hotfix", "label": "Hotfix" }, { "value": "patch", "label": "Patch" }] }),
+        json!({ "name": "Areas", "slug": "areas", "type": "multiSelect", "options": [{ "value": "ti", "label": "TI" }, { "value": "rh", "label": "RH" }] }),
+        json!({ "name": "Urgente", "slug": "urgente", "type": "boolean" }),
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date" }),
+        json!({ "name": "Inicio", "slug": "inicio", "type": "date", "config": { "date_only": true } }),
+        json!({ "name": "Cliente", "slug": "cliente", "type": "EnRel", "config": { "rel": { "collection": "clientes", "displayString": "nome" } } }),
+        json!({ "name": "Pessoa", "slug": "pessoa", "type": "EnPerson" }),
+        json!({ "name": "Endereco", "slug": "endereco", "type": "EnAddress" }),
+        json!({ "name": "Tags", "slug": "tags", "type": "EnlChips" }),
+        json!({ "name": "Codigo", "slug": "codigo", "type": "EnCustomCode", "config": { "components": [{ "type": "text", "value": "CT-" }, { "type": "counter", "width": 3 }] } }),
+    ];
+    for field in fields {
+        post("/ws/types/contratos/fields", field).await;
+    }
+    lima["reference"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_item_is_created_through_its_form_and_edited_in_place_with_exact_history() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    let lima = contratos(&app, &ana).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+
+    let table = Page::of(&browser.get("/app/w/acme/types/contratos").await);
+    assert_eq!(table.attrs("a[data-shortcut=n]", "href"), ["/app/w/acme/types/contratos/new"]);
+    let form = Page::of(&browser.get("/app/w/acme/types/contratos/new").await);
+    assert_eq!(
+        form.texts("form.item-form label[for], form.item-form legend"),
+        [
+            "Titulo *",
+            "Qtd",
+            "Valor",
+            "Valor",
+            "Valor (ISO 4217)",
+            "Tipo",
+            "Areas",
+            "Urgente",
+            "Prazo",
+            "Inicio",
+            "Cliente",
+            "Pessoa",
+            "Nome",
+            "CPF",
+            "CNPJ",
+            "Razão social",
+            "Nome fantasia",
+            "E-mail",
+            "Telefone",
+            "Endereco",
+            "CEP",
+            "Logradouro",
+            "Número",
+            "Complemento",
+            "Bairro",
+            "Cidade",
+            "UF",
+            "País",
+            "Tags"
+        ]
+    );
+    assert_eq!(form.attrs("#data-prazo", "type"), ["datetime-local"]);
+    assert_eq!(form.attrs("#data-inicio", "type"), ["date"]);
+    assert!(form.texts("#data-codigo").is_empty(), "a code is built by the server, not typed");
+    let token = form.value("form.item-form input[name=_csrf]");
+
+    // A missing required field and a value that does not parse: both shown, values kept.
+    let bad = [("_csrf", token.as_str()), ("data.titulo", ""), ("data.qtd", "muitos"), ("data.tags", "a, b")];
+    let refused = browser.post("/app/w/acme/types/contratos/new", &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    let page = Page::of(&refused);
+    assert_eq!(page.texts(".error-summary li"), ["Qtd: expected a number, got \"muitos\""]);
+    assert_eq!(page.attrs(".error-summary a", "href"), ["#data-qtd"]);
+    assert_eq!(page.text("#data-qtd-problem"), "expected a number, got \"muitos\"");
+    assert_eq!(page.value("#data-tags"), "a, b");
+    let engine = [("_csrf", token.as_str()), ("data.titulo", ""), ("data.qtd", "2")];
+    let page = Page::of(&browser.post("/app/w/acme/types/contratos/new", &engine).await);
+    assert_eq!(page.texts(".error-summary li"), ["Titulo: is required"]);
+    assert_eq!(page.attrs("#data-titulo", "aria-invalid"), ["true"]);
+    assert_eq!(app.get("/ws/types/contratos/items/count").key(&ana.key).ws("acme").send().await.json(), json!(0));
+
+    let fields = [
+        ("_csrf", token.as_str()),
+        ("data.titulo", "Suporte"),
+        ("data.qtd", "2,5"),
+        ("data.valor.value", "1234.56"),
+        ("data.valor.currency", "USD"),
+        ("data.tipo", "patch"),
+        ("data.areas", ""),
+        ("data.areas", "ti"),
+        ("data.areas", "rh"),
+        ("data.urgente", "true"),
+        ("data.prazo", "2026-09-30T18:04"),
+        ("data.inicio", "2026-10-01"),
+        ("data.cliente", lima.as_str()),
+        ("data.pessoa.person_type", "PF"),
+        ("data.pessoa.name", "Ana"),
+        ("data.pessoa.cpf", "52998224725"),
+        ("data.endereco.city", "Recife"),
+        ("data.endereco.state", "PE"),
+        ("data.tags", "x, y"),
+    ];
+    let created = browser.post("/app/w/acme/types/contratos/new", &fields).await;
+    assert_eq!(created.status, 303, "{}", created.text());
+    let href = created.header("location").unwrap().to_string();
+    let reference = href.rsplit('/').next().unwrap().to_string();
+    let item = app.get(&format!("/ws/types/contratos/items/{reference}")).key(&ana.key).ws("acme").send().await.json();
+    let cliente = item["data"]["cliente"].clone();
+    assert_eq!(
+        item["data"],
+        json!({ "titulo": "Suporte", "qtd": 2.5, "valor": { "value": 1234.56, "currency": "USD", "originalValue": 1234.56 },
+            "tipo": "patch", "areas": ["ti", "rh"], "urgente": true, "prazo": "2026-09-30T21:04:00.000Z", "inicio": "2026-10-01",
+            "cliente": cliente, "pessoa": { "person_type": "PF", "name": "Ana", "cpf": "52998224725" },
+            "endereco": { "city": "Recife", "state": "PE" }, "tags": ["x", "y"], "codigo": "CT-001" })
+    );
+    assert_eq!(cliente["display"], "Lima");
+
+    // The item page shows the form filled in (dates in the workspace's zone, codes as text).
+    let page = Page::of(&browser.get(&href).await);
+    assert_eq!(page.value("#data-prazo"), "2026-09-30T18:04:00");
+    assert_eq!(page.value("#data-cliente"), lima);
+    assert_eq!(page.attrs("#data-areas input[checked]", "value"), ["ti", "rh"]);
+    assert_eq!(page.attrs("#data-valor-currency option[selected]", "value"), Vec::<String>::new());
+    assert_eq!(page.texts("#data-valor-currency option[selected]"), ["USD"]);
+    assert_eq!(page.text("#data-codigo"), "CT-001");
+    assert_eq!(page.text("#item-reference"), reference);
+
+    // Saving the form as shown changes nothing and writes no history.
+    let unchanged = page.form_pairs("form.item-form");
+    let unchanged: Vec<(&str, &str)> = unchanged.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let same = browser.post(&href, &unchanged).await;
+    assert_eq!((same.status, same.header("location")), (303, Some(href.as_str())));
+    let history =
+        app.get(&format!("/ws/types/contratos/items/{reference}/history")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1, "only the create: {history}");
+
+    // Change two fields and clear a third.
+    let mut edited: Vec<(&str, &str)> =
+        unchanged.iter().filter(|(n, _)| !matches!(*n, "data.titulo" | "data.tipo" | "data.tags")).copied().collect();
+    edited.extend([("data.titulo", "Suporte 24h"), ("data.tipo", "hotfix"), ("data.tags", "")]);
+    let saved = browser.post(&href, &edited).await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    let item = app.get(&format!("/ws/types/contratos/items/{reference}")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!((item["data"]["titulo"].clone(), item["data"]["tipo"].clone()), (json!("Suporte 24h"), json!("hotfix")));
+    assert!(item["data"].get("tags").is_none(), "cleared");
+
+    let history = Page::of(&browser.get(&format!("{href}?tab=history")).await);
+    assert_eq!(history.texts(".history > li > p strong"), ["Alteração", "Criação"]);
+    assert_eq!(
+        history.texts(".history > li:first-child .change"),
+        ["Titulo: Suporte → Suporte 24h", "Tipo: Patch → Hotfix", "Tags: x, y →"]
+    );
+    assert!(history.texts(".history > li:first-child > p")[0].ends_with("por Test User · api"));
+}
+
+#[tokio::test]
+async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_value() {
+    let app = TestApp::new().await;
+    let (ana, bia, refs) = orders(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&bia.email, PASSWORD).await;
+    let href = format!("/app/w/acme/types/orders/{}", refs[0]);
+    let page = Page::of(&browser.get(&href).await);
+    assert_eq!(page.value("#data-cliente"), "Lima", "an input for the field it may change");
+    assert_eq!(page.texts(".shown"), ["Valor 900,5", "Etapa Novo", "Urgente Sim"], "text for those it may only read");
+    assert!(page.texts("#data-segredo").is_empty());
+
+    // A crafted post of fields it may not change is ignored; the one it may is saved.
+    let token = page.value("form.item-form input[name=_csrf]");
+    let crafted =
+        [("_csrf", token.as_str()), ("data.cliente", "Lima Filho"), ("data.valor", "1"), ("data.segredo", "roubado")];
+    let saved = browser.post(&href, &crafted).await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    let item = app.get(&format!("/ws/types/orders/items/{}", refs[0])).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(
+        (item["data"]["cliente"].clone(), item["data"]["valor"].clone(), item["data"]["segredo"].clone()),
+        (json!("Lima Filho"), json!(900.5), json!("cofre-Lima"))
+    );
+    // Ana changes the secret too: its change is in the history, which Bia reads without it.
+    let changed = app
+        .put(&format!("/ws/types/orders/items/{}", refs[0]))
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "data": { "segredo": "cofre-novo", "valor": 901 } }))
+        .send()
+        .await;
+    assert_eq!(changed.status, 200);
+
+    // The sweep: no page, fragment, form or error Bia can reach shows a hidden value or field.
+    let mut seen = Vec::new();
+    for path in [
+        "/app/w/acme".to_string(),
+        "/app/w/acme/types/orders".to_string(),
+        "/app/w/acme/types/orders?cols=data.segredo&cols=data.cliente".to_string(),
+        "/app/w/acme/types/orders?_q=cofre".to_string(),
+        "/app/w/acme/types/orders?data.segredo=cofre-Lima".to_string(),
+        "/app/w/acme/types/orders?_sort=data.segredo:asc".to_string(),
+        href.clone(),
+        format!("{href}?tab=history"),
+        "/app/w/acme/types/orders/new".to_string(),
+        format!("/app/w/acme/types/orders/{}", refs[1]),
+    ] {
+        let response = browser.get(&path).await;
+        let request = browser.request("GET", &path).header("hx-request", "true");
+        let fragment = browser.send(request).await;
+        for body in [response.text(), fragment.text()] {
+            // The values ("cofre-…"; a search may echo the word typed) and the field's name.
+            assert!(
+                !body.contains("cofre-") && !body.contains("Segredo") && !body.contains("roubado"),
+                "{path}: {body}"
+            );
+        }
+        seen.push((path, response.status));
+    }
+    assert_eq!(seen.iter().map(|(_, s)| *s).collect::<Vec<_>>(), [200, 200, 200, 200, 400, 400, 200, 200, 403, 200]);
+    let searched = Page::of(&browser.get("/app/w/acme/types/orders?_q=cofre").await);
+    assert_eq!(searched.text("#rows > p.muted"), "Nenhum item.", "a search does not reach a hidden field");
+    let history = Page::of(&browser.get(&format!("{href}?tab=history")).await);
+    assert_eq!(history.texts(".history > li:first-child .change"), ["Valor: 900,5 → 901"]);
+    assert_eq!(history.texts(".history > li:nth-child(2) .change"), ["Cliente: Lima → Lima Filho"]);
+}
+
+/// Every console route, by method: what it answers without a session, and to a POST from a
+/// signed-in browser that lacks the form token. The list is checked against the router's
+/// source, so a new route without its row fails here.
+#[tokio::test]
+async fn every_console_route_is_in_the_access_matrix() {
+    // (method, path pattern, example path, answer without a session)
+    let matrix: [(&str, &str, &str, &str); 16] = [
+        ("GET", "/", "/app", "sign-in"),
+        ("GET", "/login", "/app/login", "public"),
+        ("POST", "/login", "/app/login", "public-form"),
+        ("POST", "/logout", "/app/logout", "sign-in"),
+        ("GET", "/invite", "/app/invite?token=x", "public"),
+        ("POST", "/invite", "/app/invite", "public-form"),
+        ("GET", "/account", "/app/account", "sign-in"),
+        ("POST", "/account", "/app/account", "sign-in"),
+        ("GET", "/w", "/app/w", "sign-in"),
+        ("GET", "/w/{ws}", "/app/w/acme", "sign-in"),
+        ("GET", "/w/{ws}/types/{slug}", "/app/w/acme/types/orders", "sign-in"),
+        ("GET", "/w/{ws}/types/{slug}/new", "/app/w/acme/types/orders/new", "sign-in"),
+        ("POST", "/w/{ws}/types/{slug}/new", "/app/w/acme/types/orders/new", "sign-in"),
+        ("GET", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
+        ("POST", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
+        ("GET", "/static/{file}", "/app/static/console.css", "public"),
+    ];
+    let source = include_str!("../../../console/src/pages/mod.rs");
+    let mut routed = Vec::new();
+    for line in source.lines().map(str::trim).filter(|l| l.starts_with(".route(\"")) {
+        let path = line.split('"').nth(1).unwrap();
+        for method in ["get", "post"] {
+            if line.contains(&format!("{method}(")) {
+                routed.push((method.to_uppercase(), path.to_string()));
+            }
+        }
+    }
+    let listed: Vec<(String, String)> = matrix.iter().map(|(m, p, _, _)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(routed, listed, "the matrix lists every console route, in the router's order");
+
+    let app = TestApp::new().await;
+    let (ana, _, refs) = orders(&app).await;
+    let mut anonymous = Browser::new(&app);
+    let mut signed = Browser::new(&app);
+    signed.sign_in(&ana.email, PASSWORD).await;
+    for (method, _, example, without) in matrix {
+        let example = example.replace("REF", &refs[0]);
+        let response =
+            if method == "GET" { anonymous.get(&example).await } else { anonymous.post(&example, &[]).await };
+        match without {
+            "sign-in" => {
+                assert_eq!(response.status, 303, "{method} {example}");
+                assert!(response.header("location").unwrap().starts_with("/app/login"), "{method} {example}");
+            }
+            "public" => assert_eq!(response.status, 200, "{method} {example}"),
+            // A form posted without the pre-session token is refused before anything else.
+            _ => assert_eq!(response.status, 403, "{method} {example}"),
+        }
+        if method == "POST" {
+            let refused = signed.post(&example, &[("data.cliente", "x")]).await;
+            assert_eq!(refused.status, 403, "{method} {example} without the form token");
+            assert_eq!(Page::of(&refused).text("h1"), "Pedido recusado");
+        }
+    }
+    let item = app.get(&format!("/ws/types/orders/items/{}", refs[0])).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(item["data"]["cliente"], "Lima", "nothing written");
+    assert_eq!(app.get("/ws/types/orders/items/count").key(&ana.key).ws("acme").send().await.json(), json!(3));
 }

@@ -1,0 +1,416 @@
+//! One item: the create form, the item page (its fields, edited in place when the member may
+//! change them, and its history), and saving. Writes go through the API's own create and
+//! update (`routes::items::{create, update}`: form choice, permissions, checks, the one item
+//! writer); forms are read by the pure codec `enspace_domain::html_form`, so only changed
+//! fields are sent and absent, empty and cleared stay apart.
+
+use askama::Template;
+use axum::{
+    extract::{Path, RawQuery, State},
+    http::StatusCode,
+};
+use enspace_api::{
+    error::ApiError,
+    extract::{workspace::allowed, QueryPairs, WsCtx},
+    routes::items::{HistoryView, ItemInput, ItemView, Scope},
+    AppState,
+};
+use enspace_domain::{
+    access::Action,
+    fields::FieldDef,
+    html_form::{self, Mode},
+    Detail,
+};
+use enspace_engine::structure_cache::TypeStructure;
+use jiff::tz::TimeZone;
+use serde_json::{Map, Value};
+
+use super::{auth::query_value, render, see_other, Page, Problems};
+use crate::{
+    context::ConsoleWs,
+    errors::{ConsoleError, PageResult},
+    fields::{
+        cell,
+        widgets::{widgets, Values, Widget},
+        Shown,
+    },
+    format,
+    session::{display_name, Posted},
+};
+
+/// The workspace's time zone (its calendar's): dates on forms and pages are read in it.
+pub(crate) async fn zone_of(state: &AppState, ctx: &WsCtx) -> Result<TimeZone, ConsoleError> {
+    let calendar = enspace_engine::calendar::get(&state.db, ctx.workspace.id)
+        .await
+        .map_err(|e| ApiError::internal(format!("{e:?}")))?;
+    Ok(calendar.time_zone)
+}
+
+/// The type for a create form (a form filler may create without reading the type's items).
+async fn structure(state: &AppState, ctx: &WsCtx, slug: &str) -> Result<std::sync::Arc<TypeStructure>, ConsoleError> {
+    Ok(state
+        .structure
+        .type_by_slug(&state.db, &ctx.workspace, slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found(enspace_api::routes::types::TYPE_NOT_FOUND))?)
+}
+
+/// What a create form shows: the chosen form's fields in its order (and what it requires), or
+/// every active field the client writes.
+async fn create_fields(
+    state: &AppState,
+    ctx: &WsCtx,
+    structure: &TypeStructure,
+    form: Option<i64>,
+) -> Result<(Vec<FieldDef>, Vec<String>), ConsoleError> {
+    let slug = &structure.record.slug;
+    let all: Vec<&FieldDef> =
+        structure.fields.iter().map(|f| &f.def).filter(|d| d.active && d.field_type.client_writable()).collect();
+    let Some(id) = form else {
+        allowed(&ctx.access, &Action::on_type(slug, "create"))?;
+        return Ok((all.into_iter().cloned().collect(), Vec::new()));
+    };
+    let record = enspace_store::forms::get(&state.db, ctx.workspace.id, structure.record.id, id)
+        .await?
+        .filter(|f| matches!(f.form_type.as_str(), "create" | "general"))
+        .ok_or_else(|| ApiError::not_found(enspace_api::routes::forms::FORM_NOT_FOUND))?;
+    if !enspace_api::routes::forms::may_create_through(&ctx.access, slug, id) {
+        allowed(&ctx.access, &Action::on_type(slug, "create"))?;
+    }
+    let shown = enspace_domain::forms::shown_ref_ids(&record.fields);
+    let defs = shown.iter().filter_map(|r| all.iter().find(|d| d.ref_id == *r).map(|d| (*d).clone())).collect();
+    Ok((defs, enspace_domain::forms::required_ref_ids(&record.fields)))
+}
+
+/// The engine's problems, each at its input (its path), labelled by its field's name and
+/// linked from the summary to the field.
+fn problems_of(details: &[Detail], defs: &[FieldDef]) -> Problems {
+    let mut problems = Problems::default();
+    for detail in details {
+        let top = detail.path.strip_prefix("data.").and_then(|p| p.split(['.', '[']).next());
+        let def = top.and_then(|r| defs.iter().find(|d| d.ref_id == r));
+        problems.list.push(super::Problem {
+            field: detail.path.clone(),
+            anchor: def.map_or_else(|| "main".to_string(), |d| format!("data-{}", d.ref_id)),
+            label: def.map_or_else(|| detail.path.clone(), |d| d.name.clone()),
+            message: detail.message.clone(),
+        });
+    }
+    problems
+}
+
+/// An engine refusal a form shows beside its inputs (400 with details, a 409 unique value);
+/// anything else is the page's error.
+fn form_problems(error: ApiError, defs: &[FieldDef]) -> Result<Problems, ConsoleError> {
+    match error.status {
+        StatusCode::BAD_REQUEST | StatusCode::CONFLICT if !error.details.is_empty() => {
+            Ok(problems_of(&error.details, defs))
+        }
+        _ => Err(error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "items/new.html")]
+struct NewPage {
+    page: Page,
+    action: String,
+    type_name: String,
+    widgets: Vec<Widget>,
+    problems: Problems,
+}
+
+fn form_id(value: Option<String>) -> Result<Option<i64>, ConsoleError> {
+    match value.filter(|v| !v.is_empty() && v != "default") {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| ApiError::not_found("Not found").into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn new_page(
+    state: &AppState,
+    ws: &ConsoleWs,
+    structure: &TypeStructure,
+    form: Option<i64>,
+    defs: &[FieldDef],
+    required: &[String],
+    values: &[(String, String)],
+    problems: Problems,
+) -> Result<NewPage, ConsoleError> {
+    let zone = zone_of(state, &ws.ctx).await?;
+    let shown = Shown { locale: ws.caller.locale, zone: &zone };
+    let refs: Vec<&FieldDef> = defs.iter().collect();
+    let widgets = widgets(&refs, &|_| true, &Map::new(), &Values(values), required, &problems, &shown);
+    let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, structure.record.slug);
+    let action = match form {
+        Some(id) => format!("{base}/new?form={id}"),
+        None => format!("{base}/new"),
+    };
+    let mut page = Page::signed_in(&ws.caller, ws.caller.locale.msg().new_item);
+    page.nav = Some(ws.nav(state).await?);
+    Ok(NewPage { page, action, type_name: structure.record.name.clone(), widgets, problems })
+}
+
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    ws: ConsoleWs,
+    Path((_, slug)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let form = form_id(query_value(query.as_deref(), "form"))?;
+    let structure = structure(&state, &ws.ctx, &slug).await?;
+    let (defs, required) = create_fields(&state, &ws.ctx, &structure, form).await?;
+    let page = new_page(&state, &ws, &structure, form, &defs, &required, &[], Problems::default()).await?;
+    render(StatusCode::OK, &page)
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    ws: ConsoleWs,
+    Path((_, slug)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    posted: Posted,
+) -> PageResult {
+    let form = form_id(query_value(query.as_deref(), "form"))?;
+    let structure = structure(&state, &ws.ctx, &slug).await?;
+    let (defs, required) = create_fields(&state, &ws.ctx, &structure, form).await?;
+    let zone = zone_of(&state, &ws.ctx).await?;
+    let problems = match html_form::decode(&defs, &posted.form.0, Mode::Create, &zone) {
+        Err(details) => problems_of(&details, &defs),
+        Ok(data) => {
+            let input = ItemInput {
+                data: Some(data),
+                form: form.map(Value::from),
+                is_draft: None,
+                request_email: None,
+                status: None,
+            };
+            match enspace_api::routes::items::create(&state, &ws.ctx, &slug, &input).await {
+                Ok(item) => {
+                    let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, slug);
+                    let readable = allowed(&ws.ctx.access, &Action::read_type(&slug)).is_ok();
+                    return Ok(see_other(&if readable { format!("{base}/{}", item.reference) } else { base }));
+                }
+                Err(error) => form_problems(error, &defs)?,
+            }
+        }
+    };
+    let page = new_page(&state, &ws, &structure, form, &defs, &required, &posted.form.0, problems).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// One history entry as the page shows it.
+struct Entry {
+    when: String,
+    who: String,
+    action: &'static str,
+    source: String,
+    changes: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "items/page.html")]
+struct ItemPage {
+    page: Page,
+    base: String,
+    href: String,
+    type_name: String,
+    reference: String,
+    status: String,
+    created: String,
+    updated: String,
+    tab: &'static str,
+    /// The fields, as inputs where the member may change them.
+    widgets: Vec<Widget>,
+    editable: bool,
+    problems: Problems,
+    history: Vec<Entry>,
+}
+
+/// What the member may change: `update` on the type, and the field in its update list.
+fn writable_of(ctx: &WsCtx, slug: &str) -> Box<dyn Fn(&FieldDef) -> bool + Send + Sync> {
+    if allowed(&ctx.access, &Action::on_type(slug, "update")).is_err() {
+        return Box::new(|_| false);
+    }
+    let grant = ctx.access.fields(slug, "update");
+    Box::new(move |def: &FieldDef| grant.covers(&format!("data.{}", def.ref_id)))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn item_page(
+    state: &AppState,
+    ws: &ConsoleWs,
+    scope: &Scope,
+    item: &ItemView,
+    tab: &'static str,
+    posted: Option<&[(String, String)]>,
+    problems: Problems,
+) -> Result<ItemPage, ConsoleError> {
+    let t = ws.caller.locale.msg();
+    let zone = zone_of(state, &ws.ctx).await?;
+    let shown = Shown { locale: ws.caller.locale, zone: &zone };
+    let slug = scope.record.slug.clone();
+    let readable: Vec<&FieldDef> = scope
+        .fields
+        .iter()
+        .map(|f| &f.def)
+        .filter(|d| d.active && scope.readable().covers(&format!("data.{}", d.ref_id)))
+        .collect();
+    let writable = writable_of(&ws.ctx, &slug);
+    let encoded;
+    let values = match posted {
+        Some(pairs) => pairs,
+        None => {
+            let defs: Vec<FieldDef> = readable.iter().map(|d| (*d).clone()).collect();
+            encoded = html_form::encode(&defs, &item.data, &zone);
+            &encoded[..]
+        }
+    };
+    let widgets = widgets(&readable, &*writable, &item.data, &Values(values), &[], &problems, &shown);
+    let editable = readable.iter().any(|d| writable(d) && d.field_type.client_writable());
+    let view = serde_json::to_value(item).unwrap_or_default();
+    let native = |key: &str| view.get(key).and_then(Value::as_str).map(str::to_string);
+    let instant = |key: &str| {
+        native(key)
+            .and_then(|at| enspace_domain::time::parse_instant(&at))
+            .map(|ms| format::date_time(ms, &zone, ws.caller.locale))
+            .unwrap_or_default()
+    };
+    let history = if tab == "history" {
+        let entries = scope.history(state, &item.reference, &QueryPairs(Vec::new())).await?;
+        history_entries(state, entries, &readable, &shown).await?
+    } else {
+        Vec::new()
+    };
+    let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, slug);
+    let mut page = Page::signed_in(&ws.caller, &format!("{} {}", scope.record.name, &item.reference[..8]));
+    page.nav = Some(ws.nav(state).await?);
+    Ok(ItemPage {
+        page,
+        href: format!("{base}/{}", item.reference),
+        base,
+        type_name: scope.record.name.clone(),
+        reference: item.reference.clone(),
+        status: match native("status").as_deref() {
+            Some("active") => t.active.to_string(),
+            Some(_) => t.inactive.to_string(),
+            None => String::new(),
+        },
+        created: instant("created_at"),
+        updated: instant("updated_at"),
+        tab,
+        widgets,
+        editable,
+        problems,
+        history,
+    })
+}
+
+async fn history_entries(
+    state: &AppState,
+    entries: Vec<HistoryView>,
+    readable: &[&FieldDef],
+    shown: &Shown<'_>,
+) -> Result<Vec<Entry>, ConsoleError> {
+    let t = shown.locale.msg();
+    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for entry in entries {
+        let who = match entry.user {
+            Some(id) => {
+                if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(id) {
+                    let user = enspace_store::users::get(&state.db, id).await?;
+                    entry.insert(user.as_ref().map(display_name).unwrap_or_default());
+                }
+                names[&id].clone()
+            }
+            None => String::new(),
+        };
+        // In the type's field order (the natives, such as status, after).
+        let mut keys: Vec<&String> = entry.changes.keys().collect();
+        keys.sort_by_key(|key| readable.iter().position(|d| d.ref_id == **key).unwrap_or(usize::MAX));
+        let changes = keys
+            .into_iter()
+            .map(|key| (key, &entry.changes[key]))
+            .map(|(key, change)| {
+                let def = readable.iter().find(|d| d.ref_id == *key);
+                let show = |v: Option<&Value>| match def {
+                    Some(def) => cell(def, v, shown).text,
+                    None => v.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)).unwrap_or_default(),
+                };
+                let label = def.map_or_else(
+                    || if key == "status" { t.status.to_string() } else { key.clone() },
+                    |d| d.name.clone(),
+                );
+                (label, show(change.get("from")), show(change.get("to")))
+            })
+            .collect();
+        out.push(Entry {
+            when: enspace_domain::time::parse_instant(&entry.created_at)
+                .map(|ms| format::date_time(ms, shown.zone, shown.locale))
+                .unwrap_or_default(),
+            who,
+            action: match entry.action.as_str() {
+                "create" => t.created_action,
+                "status" => t.status_action,
+                "delete" => t.deleted_action,
+                _ => t.updated_action,
+            },
+            source: entry.source,
+            changes,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    ws: ConsoleWs,
+    Path((_, slug, reference)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let tab = match query_value(query.as_deref(), "tab").as_deref() {
+        Some("history") => "history",
+        _ => "overview",
+    };
+    let scope = Scope::read(&state, &ws.ctx, &slug).await?;
+    let item = scope.get(&state, &reference).await?;
+    let page = item_page(&state, &ws, &scope, &item, tab, None, Problems::default()).await?;
+    render(StatusCode::OK, &page)
+}
+
+/// Saves what changed: the form compared with the item as the member reads it.
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    ws: ConsoleWs,
+    Path((_, slug, reference)): Path<(String, String, String)>,
+    posted: Posted,
+) -> PageResult {
+    let scope = Scope::read(&state, &ws.ctx, &slug).await?;
+    let item = scope.get(&state, &reference).await?;
+    let zone = zone_of(&state, &ws.ctx).await?;
+    let writable = writable_of(&ws.ctx, &slug);
+    let defs: Vec<FieldDef> = scope
+        .fields
+        .iter()
+        .map(|f| &f.def)
+        .filter(|d| d.active && d.field_type.client_writable() && writable(d))
+        .cloned()
+        .collect();
+    let href = format!("/app/w/{}/types/{}/{}", ws.ctx.workspace.reference, slug, reference);
+    let problems = match html_form::decode(&defs, &posted.form.0, Mode::Edit(&item.data), &zone) {
+        Err(details) => problems_of(&details, &defs),
+        Ok(changes) if changes.is_empty() => return Ok(see_other(&href)),
+        Ok(changes) => {
+            let input =
+                ItemInput { data: Some(changes), form: None, is_draft: None, request_email: None, status: None };
+            match enspace_api::routes::items::update(&state, &ws.ctx, &slug, &reference, &input).await {
+                Ok(_) => return Ok(see_other(&href)),
+                Err(error) => form_problems(error, &defs)?,
+            }
+        }
+    };
+    let page = item_page(&state, &ws, &scope, &item, "overview", Some(&posted.form.0), problems).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
