@@ -217,6 +217,7 @@ struct ItemPage {
     href: String,
     type_name: String,
     reference: String,
+    short: String,
     status: String,
     created: String,
     updated: String,
@@ -284,13 +285,17 @@ async fn item_page(
         Vec::new()
     };
     let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, slug);
-    let mut page = Page::signed_in(&ws.caller, &format!("{} {}", scope.record.name, &item.reference[..8]));
+    let mut page = Page::signed_in(
+        &ws.caller,
+        &format!("{} {}", scope.record.name, super::items::short_reference(&item.reference)),
+    );
     page.nav = Some(ws.nav(state).await?);
     Ok(ItemPage {
         page,
         href: format!("{base}/{}", item.reference),
         base,
         type_name: scope.record.name.clone(),
+        short: super::items::short_reference(&item.reference),
         reference: item.reference.clone(),
         status: match native("status").as_deref() {
             Some("active") => t.active.to_string(),

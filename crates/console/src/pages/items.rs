@@ -43,6 +43,9 @@ struct Column {
 
 struct Row {
     reference: String,
+    /// What the cell shows: the type's letters and the reference's last digits (its first
+    /// ones are alike for items created together).
+    short: String,
     href: String,
     cells: Vec<Cell>,
 }
@@ -112,6 +115,14 @@ fn native_cell(key: &str, item: &Value, shown: &Shown) -> Cell {
         _ => String::new(),
     };
     Cell { text, ..Cell::default() }
+}
+
+/// `PED…a1b2c3`: a reference short enough for a cell and still telling items apart.
+pub(crate) fn short_reference(reference: &str) -> String {
+    match (reference.get(..3), reference.len().checked_sub(6).and_then(|at| reference.get(at..))) {
+        (Some(head), Some(tail)) if reference.len() > 12 => format!("{head}…{tail}"),
+        _ => reference.to_string(),
+    }
 }
 
 pub(crate) async fn table(
@@ -218,7 +229,12 @@ pub(crate) async fn table(
                     None => native_cell(&column.key, &value, &shown),
                 })
                 .collect();
-            Row { reference: item.reference.clone(), href: format!("{base}/{}", item.reference), cells }
+            Row {
+                short: short_reference(&item.reference),
+                reference: item.reference.clone(),
+                href: format!("{base}/{}", item.reference),
+                cells,
+            }
         })
         .collect::<Vec<_>>();
 

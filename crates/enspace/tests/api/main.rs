@@ -45,6 +45,7 @@ mod integrations;
 mod isolation;
 mod items;
 mod jobs;
+mod journeys;
 mod lists;
 mod members;
 mod notifications;
