@@ -226,7 +226,7 @@ pub async fn delete_form(
 
 /// A public form and its type, or 404 for anything else (unknown hash, private form), so that
 /// the route tells an anonymous caller nothing about private forms.
-async fn public(state: &AppState, hash: &str) -> ApiResult<(FormRecord, TypeRecord)> {
+pub async fn public(state: &AppState, hash: &str) -> ApiResult<(FormRecord, TypeRecord)> {
     let not_found = || ApiError::not_found(FORM_NOT_FOUND);
     let form = enspace_store::forms::by_hash(&state.db, hash).await?.filter(|f| f.visibility == "public");
     let form = form.ok_or_else(not_found)?;
@@ -273,7 +273,14 @@ pub async fn answer_public_form(
     Path(hash): Path<String>,
     ApiJson(input): ApiJson<AnswerInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let (form, record) = public(&state, &hash).await?;
+    let reference = answer(&state, &hash, &input).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "reference": reference }))))
+}
+
+/// Answers a public form as `POST /public/forms/{hash}/answer` does (the console's public form
+/// page too); answers the new item's reference.
+pub async fn answer(state: &AppState, hash: &str, input: &AnswerInput) -> ApiResult<String> {
+    let (form, record) = public(state, hash).await?;
     if !matches!(form.form_type.as_str(), "create" | "general") {
         let refusal = Detail::new("", format!("a {} form does not take answers", form.form_type));
         return Err(ApiError::validation(vec![refusal]));
@@ -300,7 +307,7 @@ pub async fn answer_public_form(
     };
     let author = Author { user_id: None, email: request.request_email, key: None, source: "form" };
     let item = engine::create(&state.db, &record, &fields, &request, &author).await?.item;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "reference": item.reference }))))
+    Ok(item.reference)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

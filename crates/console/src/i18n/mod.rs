@@ -134,6 +134,11 @@ pub struct Msg {
     pub updated_action: &'static str,
     pub status_action: &'static str,
     pub deleted_action: &'static str,
+    // Public forms.
+    pub answer_sent: &'static str,
+    pub answer_again: &'static str,
+    pub your_email: &'static str,
+    pub send: &'static str,
     // Errors.
     pub error_title: &'static str,
     pub not_found_title: &'static str,

@@ -46,7 +46,7 @@ struct LoginPage {
 }
 
 /// With `set_cookie` when the browser needed a new form token.
-fn with_cookie(mut response: Response, set_cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut response: Response, set_cookie: Option<HeaderValue>) -> Response {
     if let Some(value) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

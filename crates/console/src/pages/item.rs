@@ -84,7 +84,7 @@ async fn create_fields(
 
 /// The engine's problems, each at its input (its path), labelled by its field's name and
 /// linked from the summary to the field.
-fn problems_of(details: &[Detail], defs: &[FieldDef]) -> Problems {
+pub(crate) fn problems_of(details: &[Detail], defs: &[FieldDef]) -> Problems {
     let mut problems = Problems::default();
     for detail in details {
         let top = detail.path.strip_prefix("data.").and_then(|p| p.split(['.', '[']).next());

@@ -6,6 +6,7 @@ mod account;
 mod auth;
 mod item;
 mod items;
+mod public_forms;
 mod workspaces;
 
 use askama::Template;
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/types/{slug}", get(items::table))
         .route("/w/{ws}/types/{slug}/new", get(item::new_form).post(item::create))
         .route("/w/{ws}/types/{slug}/{reference}", get(item::show).post(item::save))
+        .route("/f/{hash}", get(public_forms::show).post(public_forms::submit))
         .route("/static/{file}", get(static_file))
 }
 

@@ -817,7 +817,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 16] = [
+    let matrix: [(&str, &str, &str, &str); 18] = [
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -833,6 +833,8 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/types/{slug}/new", "/app/w/acme/types/orders/new", "sign-in"),
         ("GET", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
         ("POST", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
+        ("GET", "/f/{hash}", "/app/f/nohash", "not-found"),
+        ("POST", "/f/{hash}", "/app/f/nohash", "public-form"),
         ("GET", "/static/{file}", "/app/static/console.css", "public"),
     ];
     let source = include_str!("../../../console/src/pages/mod.rs");
@@ -863,6 +865,7 @@ async fn every_console_route_is_in_the_access_matrix() {
                 assert!(response.header("location").unwrap().starts_with("/app/login"), "{method} {example}");
             }
             "public" => assert_eq!(response.status, 200, "{method} {example}"),
+            "not-found" => assert_eq!(response.status, 404, "{method} {example}"),
             // A form posted without the pre-session token is refused before anything else.
             _ => assert_eq!(response.status, 403, "{method} {example}"),
         }
@@ -875,4 +878,78 @@ async fn every_console_route_is_in_the_access_matrix() {
     let item = app.get(&format!("/ws/types/orders/items/{}", refs[0])).key(&ana.key).ws("acme").send().await.json();
     assert_eq!(item["data"]["cliente"], "Lima", "nothing written");
     assert_eq!(app.get("/ws/types/orders/items/count").key(&ana.key).ws("acme").send().await.json(), json!(3));
+}
+
+#[tokio::test]
+async fn a_public_form_takes_an_answer_without_an_account() {
+    let app = TestApp::new().await;
+    let (ana, _, _) = orders(&app).await;
+    let form = app
+        .post("/ws/types/orders/forms")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "name": "Pedido pelo site", "type": "create", "visibility": "public",
+            "fields": [{ "refId": "cliente", "required": true }, { "refId": "valor" }, { "refId": "etapa" }] }))
+        .send()
+        .await;
+    assert_eq!(form.status, 201, "{}", form.text());
+    let (hash, form_id) = (form.json()["hash"].as_str().unwrap().to_string(), form.json()["id"].clone());
+    let mut visitor = Browser::new(&app);
+    let path = format!("/app/f/{hash}");
+    let page = Page::of(&visitor.get(&path).await);
+    assert_eq!(page.text("h1"), "Pedido pelo site");
+    assert_eq!(page.texts("form.item-form label[for]"), ["Cliente *", "Valor", "Etapa", "Seu e-mail"]);
+    let token = page.value("input[name=_csrf]");
+
+    // Without the page's token: refused, nothing written.
+    assert_eq!(visitor.post(&path, &[("data.cliente", "Maria")]).await.status, 403);
+    let missing =
+        visitor.post(&path, &[("_csrf", &token), ("data.cliente", ""), ("request_email", "nao-e-email")]).await;
+    assert_eq!(missing.status, 422);
+    let page = Page::of(&missing);
+    assert_eq!(
+        page.texts(".error-summary li"),
+        ["E-mail: \"nao-e-email\" is not a valid email address", "Cliente: is required"]
+    );
+    assert_eq!(page.value("#request_email"), "nao-e-email");
+    assert_eq!(app.get("/ws/types/orders/items/count").key(&ana.key).ws("acme").send().await.json(), json!(3));
+
+    let answer = [
+        ("_csrf", token.as_str()),
+        ("data.cliente", "Maria"),
+        ("data.valor", "42"),
+        ("data.etapa", "novo"),
+        ("request_email", "maria@example.com"),
+    ];
+    let sent = visitor.post(&path, &answer).await;
+    assert_eq!((sent.status, sent.header("location")), (303, Some(format!("{path}?sent=1").as_str())));
+    assert_eq!(
+        Page::of(&visitor.get(&format!("{path}?sent=1")).await).text("#form-sent"),
+        "Resposta enviada. Obrigado!"
+    );
+    let items = app.get("/ws/types/orders/items?data.cliente=Maria").key(&ana.key).ws("acme").send().await.json();
+    let item = &items[0];
+    assert_eq!(item["data"], json!({ "cliente": "Maria", "valor": 42, "etapa": "novo" }));
+    assert_eq!(
+        (item["request_email"].clone(), item["form"].clone()),
+        (json!("maria@example.com"), json!(form_id.to_string()))
+    );
+    let reference = item["reference"].as_str().unwrap();
+    let history =
+        app.get(&format!("/ws/types/orders/items/{reference}/history")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(history[0]["source"], "form");
+
+    // A private form is the same 404 as none.
+    let private = app
+        .post("/ws/types/orders/forms")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "name": "Interno", "type": "create", "visibility": "private", "fields": [{ "refId": "cliente" }] }))
+        .send()
+        .await
+        .json();
+    let hidden = visitor.get(&format!("/app/f/{}", private["hash"].as_str().unwrap())).await;
+    let none = visitor.get("/app/f/nothing").await;
+    assert_eq!((hidden.status, none.status), (404, 404));
+    assert_eq!(hidden.text(), none.text());
 }
