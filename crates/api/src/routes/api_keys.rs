@@ -36,9 +36,14 @@ pub async fn list_keys(
     Authed(principal): Authed,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<ApiKeyView>>> {
-    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(list(&state, &principal, &query).await?))
+}
+
+/// The caller's keys as `GET /user-api-keys` lists them (the console's keys page too).
+pub async fn list(state: &AppState, principal: &Principal, query: &QueryPairs) -> ApiResult<Vec<ApiKeyView>> {
+    let query = query.list(state, &LIST, &[])?;
     let keys = enspace_store::api_keys::list(&state.db, principal.user.id, &query).await?;
-    Ok(Json(keys.iter().map(Into::into).collect()))
+    Ok(keys.iter().map(Into::into).collect())
 }
 
 #[utoipa::path(get, path = "/user-api-keys/count", tag = "user", params(ListParams), security(("api_key" = []), ("bearer" = [])),
@@ -139,6 +144,12 @@ pub async fn create_key(
     Authed(principal): Authed,
     ApiJson(input): ApiJson<ApiKeyInput>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKeyView>)> {
+    Ok((StatusCode::CREATED, Json(create(&state, &principal, &input).await?)))
+}
+
+/// Issues a key as `POST /user-api-keys` does (its checks: a key never gives more than the
+/// credential making it holds); the secret is in the answer only.
+pub async fn create(state: &AppState, principal: &Principal, input: &ApiKeyInput) -> ApiResult<CreatedApiKeyView> {
     let mut details = Vec::new();
     enspace_domain::workspace::check_text(
         &mut details,
@@ -165,7 +176,7 @@ pub async fn create_key(
             details.push(Detail::new("scope", "is required"));
             None
         }
-        Some(scope) => Some(check_scope(&state, &principal, scope, &mut details).await?),
+        Some(scope) => Some(check_scope(state, principal, scope, &mut details).await?),
     };
     let (Some(expires_in), Some((scopes, all_workspaces, workspace_ids)), true) =
         (expires_in, checked, details.is_empty())
@@ -181,7 +192,7 @@ pub async fn create_key(
         expires_in,
     };
     let (created, secret) = enspace_engine::accounts::create_key(&state.db, new).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKeyView { api_key: (&created).into(), key: secret })))
+    Ok(CreatedApiKeyView { api_key: (&created).into(), key: secret })
 }
 
 /// Revokes a key at once: the next request with it gets 401. Answers the key as it was.
@@ -193,9 +204,14 @@ pub async fn revoke_key(
     Authed(principal): Authed,
     Path(reference): Path<String>,
 ) -> ApiResult<Json<ApiKeyView>> {
-    let revoked = enspace_engine::accounts::revoke_key(&state.db, principal.user.id, &reference).await?;
+    Ok(Json(revoke(&state, &principal, &reference).await?))
+}
+
+/// Revokes one of the caller's keys (404 for any other reference).
+pub async fn revoke(state: &AppState, principal: &Principal, reference: &str) -> ApiResult<ApiKeyView> {
+    let revoked = enspace_engine::accounts::revoke_key(&state.db, principal.user.id, reference).await?;
     let revoked = revoked.ok_or_else(|| ApiError::not_found("API key not found"))?;
-    Ok(Json((&revoked).into()))
+    Ok((&revoked).into())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

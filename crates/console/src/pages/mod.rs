@@ -34,6 +34,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/invite", get(auth::invite_page).post(auth::accept_invite))
         .route("/account", get(account::page).post(account::save))
+        .route("/account/keys", get(account::keys).post(account::create_key))
+        .route("/account/keys/{reference}/revoke", post(account::revoke_key))
         .route("/w", get(workspaces::picker))
         .route("/w/{ws}", get(workspaces::home))
         .route("/w/{ws}/types/{slug}", get(items::table))

@@ -817,7 +817,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 18] = [
+    let matrix: [(&str, &str, &str, &str); 21] = [
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -826,6 +826,9 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/invite", "/app/invite", "public-form"),
         ("GET", "/account", "/app/account", "sign-in"),
         ("POST", "/account", "/app/account", "sign-in"),
+        ("GET", "/account/keys", "/app/account/keys", "sign-in"),
+        ("POST", "/account/keys", "/app/account/keys", "sign-in"),
+        ("POST", "/account/keys/{reference}/revoke", "/app/account/keys/x/revoke", "sign-in"),
         ("GET", "/w", "/app/w", "sign-in"),
         ("GET", "/w/{ws}", "/app/w/acme", "sign-in"),
         ("GET", "/w/{ws}/types/{slug}", "/app/w/acme/types/orders", "sign-in"),
@@ -952,4 +955,75 @@ async fn a_public_form_takes_an_answer_without_an_account() {
     let none = visitor.get("/app/f/nothing").await;
     assert_eq!((hidden.status, none.status), (404, 404));
     assert_eq!(hidden.text(), none.text());
+}
+
+#[tokio::test]
+async fn api_keys_are_made_shown_once_and_revoked_from_the_account() {
+    let app = TestApp::new().await;
+    let (ana, _) = setup(&app).await;
+    app.workspace(&ana, "Beta").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let page = Page::of(&browser.get("/app/account/keys").await);
+    assert_eq!(page.texts("table.keys tbody th"), [format!("test key {}", ana_key_reference(&app, &ana).await)]);
+    assert_eq!(page.attrs("#key-scopes input[checked]", "value"), ["read", "write"]);
+    let token = page.value("form[action='/app/account/keys'] input[name=_csrf]");
+
+    let none = browser
+        .post("/app/account/keys", &[("_csrf", &token), ("description", "Planilha"), ("workspaces", "acme")])
+        .await;
+    assert_eq!(none.status, 422);
+    assert_eq!(
+        Page::of(&none).texts(".error-summary li"),
+        ["Permissões: must name at least one of read, write, delete"]
+    );
+
+    let fields = [
+        ("_csrf", token.as_str()),
+        ("description", "Planilha"),
+        ("scopes", "read"),
+        ("workspaces", "acme"),
+        ("expires_in", "1M"),
+    ];
+    let created = browser.post("/app/account/keys", &fields).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let page = Page::of(&created);
+    let secret = page.text("#new-key");
+    assert!(secret.starts_with("en."), "{secret}");
+    let row = page.texts("table.keys tbody tr").into_iter().find(|r| r.starts_with("Planilha")).unwrap();
+    assert!(row.contains("read acme") && !row.contains(&secret), "{row}");
+    // The key reads Acme only, and is never shown again.
+    assert_eq!(app.get("/ws/types").key(&secret).ws("acme").send().await.status, 200);
+    app.post("/ws/types")
+        .key(&secret)
+        .ws("acme")
+        .json(&json!({ "name": "X" }))
+        .send()
+        .await
+        .assert_error(403, "Token missing scope: write");
+    assert_eq!(app.get("/ws/types").key(&secret).ws("beta").send().await.status, 403);
+    assert!(!browser.get("/app/account/keys").await.text().contains(&secret));
+
+    let reference = app
+        .get("/user-api-keys")
+        .key(&ana.key)
+        .send()
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["description"] == "Planilha")
+        .unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let revoked = browser.post(&format!("/app/account/keys/{reference}/revoke"), &[("_csrf", &token)]).await;
+    assert_eq!((revoked.status, revoked.header("location")), (303, Some("/app/account/keys")));
+    app.get("/ws/types").key(&secret).ws("acme").send().await.assert_error(401, "Invalid or missing API key");
+    assert_eq!(browser.post("/app/account/keys/nope/revoke", &[("_csrf", &token)]).await.status, 404);
+}
+
+async fn ana_key_reference(app: &TestApp, ana: &TestUser) -> String {
+    app.get("/user-api-keys").key(&ana.key).send().await.json()[0]["reference"].as_str().unwrap().to_string()
 }
