@@ -5,12 +5,16 @@
 //! which slugs exist.
 
 use axum::{
-    extract::{FromRequestParts, RawPathParams},
+    extract::{FromRequest, FromRequestParts, RawPathParams, Request},
     http::{request::Parts, StatusCode},
 };
 use enspace_api::{error::ApiError, extract::WsCtx, AppState};
 
-use crate::{errors::ConsoleError, pages::NavType, pages::WorkspaceNav, session::Caller};
+use crate::{
+    errors::ConsoleError,
+    pages::{NavType, WorkspaceNav},
+    session::{same_origin, settings, with_form_token, Caller, FormPairs},
+};
 
 pub(crate) struct ConsoleWs {
     pub caller: Caller,
@@ -52,10 +56,34 @@ impl ConsoleWs {
             .filter(|t| readable.as_ref().is_none_or(|slugs| slugs.contains(&t.slug)))
             .map(|t| NavType { slug: t.slug, name: t.name })
             .collect();
+        let settings = enspace_api::extract::workspace::allowed(
+            &self.ctx.access,
+            &enspace_domain::access::Action::ManageSettings(enspace_domain::access::SettingsArea::Access),
+        )
+        .is_ok();
         Ok(WorkspaceNav {
             reference: self.ctx.workspace.reference.clone(),
             name: self.ctx.workspace.name.clone(),
             types,
+            settings,
         })
+    }
+}
+
+/// A form posted inside a workspace, past the origin and token checks (the session read once).
+pub(crate) struct WsPosted {
+    pub ws: ConsoleWs,
+    pub form: FormPairs,
+}
+
+impl FromRequest<AppState> for WsPosted {
+    type Rejection = ConsoleError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ConsoleError> {
+        let (mut parts, body) = request.into_parts();
+        same_origin(&parts, &settings(&parts))?;
+        let ws = ConsoleWs::from_request_parts(&mut parts, state).await?;
+        let form = with_form_token(parts, body, state, &ws.caller.csrf).await?;
+        Ok(WsPosted { ws, form })
     }
 }

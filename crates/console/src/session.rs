@@ -196,7 +196,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
 }
 
 /// Refusal (1): the POST came from a page of this origin.
-fn same_origin(parts: &Parts, settings: &ConsoleSettings) -> Result<(), ConsoleError> {
+pub(crate) fn same_origin(parts: &Parts, settings: &ConsoleSettings) -> Result<(), ConsoleError> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let allowed = match header("sec-fetch-site") {
         Some(site) => site == "same-origin",
@@ -241,6 +241,23 @@ async fn read_form(request: Request, state: &AppState) -> Result<FormPairs, Cons
     Ok(FormPairs(form_urlencoded::parse(&bytes).into_owned().collect()))
 }
 
+/// Refusal (2): the form read, carrying the session's form token (`_csrf`, or the
+/// `X-CSRF-Token` header htmx sends); the token is not among the fields answered.
+pub(crate) async fn with_form_token(
+    parts: Parts,
+    body: axum::body::Body,
+    state: &AppState,
+    expected: &str,
+) -> Result<FormPairs, ConsoleError> {
+    let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut form = read_form(Request::from_parts(parts, body), state).await?;
+    let posted = form.take("_csrf").or(header_token);
+    if !posted.is_some_and(|token| digests_equal(&token, expected)) {
+        return Err(ConsoleError::Refused);
+    }
+    Ok(form)
+}
+
 /// A form posted by a signed-in person, past the origin and token checks.
 pub(crate) struct Posted {
     pub caller: Caller,
@@ -254,12 +271,7 @@ impl FromRequest<AppState> for Posted {
         let (mut parts, body) = request.into_parts();
         same_origin(&parts, &settings(&parts))?;
         let caller = Caller::from_request_parts(&mut parts, state).await?;
-        let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let mut form = read_form(Request::from_parts(parts, body), state).await?;
-        let posted = form.take("_csrf").or(header_token);
-        if !posted.is_some_and(|token| digests_equal(&token, &caller.csrf)) {
-            return Err(ConsoleError::Refused);
-        }
+        let form = with_form_token(parts, body, state, &caller.csrf).await?;
         Ok(Posted { caller, form })
     }
 }

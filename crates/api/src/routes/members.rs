@@ -114,10 +114,15 @@ pub async fn list_members(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<MemberView>>> {
-    manager(&ctx)?;
-    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(list(&state, &ctx, &query).await?))
+}
+
+/// The members as `GET /ws/members` lists them (the console's members page too).
+pub async fn list(state: &AppState, ctx: &WsCtx, query: &QueryPairs) -> ApiResult<Vec<MemberView>> {
+    manager(ctx)?;
+    let query = query.list(state, &LIST, &[])?;
     let members = enspace_store::members::list(&state.db, ctx.workspace.id, &query).await?;
-    Ok(Json(members.into_iter().map(Into::into).collect()))
+    Ok(members.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(get, path = "/ws/members/count", tag = "members", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
@@ -174,7 +179,12 @@ pub async fn invite_member(
     ctx: WsCtx,
     ApiJson(input): ApiJson<InviteInput>,
 ) -> ApiResult<(StatusCode, Json<InvitedMemberView>)> {
-    let manager = manager(&ctx)?;
+    Ok((StatusCode::CREATED, Json(invite(&state, &ctx, &input).await?)))
+}
+
+/// Invites as `POST /ws/members` does (the console's invite form too).
+pub async fn invite(state: &AppState, ctx: &WsCtx, input: &InviteInput) -> ApiResult<InvitedMemberView> {
+    let manager = manager(ctx)?;
     let mut details = Vec::new();
     let email = input.email.as_deref().map(str::trim).unwrap_or_default();
     if input.email.is_none() {
@@ -193,14 +203,14 @@ pub async fn invite_member(
     };
     check_text(&mut details, "fname", input.fname.as_deref(), false, NAME_MAX);
     check_text(&mut details, "lname", input.lname.as_deref(), false, NAME_MAX);
-    let role = check_role(&state, &ctx, &mut details, input.role.as_ref()).await?.flatten();
+    let role = check_role(state, ctx, &mut details, input.role.as_ref()).await?.flatten();
     let groups = match (&input.groups, &input.mgroups) {
         (Some(_), Some(_)) => {
             details.push(Detail::new("mgroups", "is the old name of groups: send one of them"));
             Vec::new()
         }
-        (Some(list), None) => check_groups(&state, &ctx, &mut details, "groups", list).await?,
-        (None, Some(list)) => check_groups(&state, &ctx, &mut details, "mgroups", list).await?,
+        (Some(list), None) => check_groups(state, ctx, &mut details, "groups", list).await?,
+        (None, Some(list)) => check_groups(state, ctx, &mut details, "mgroups", list).await?,
         (None, None) => Vec::new(),
     };
     ApiError::check(details)?;
@@ -209,7 +219,7 @@ pub async fn invite_member(
     let role_id = if input.v1_compatibility { None } else { role };
     let values =
         MemberValues { member_type, status: MemberStatus::Active, role_id, v1_compatibility: input.v1_compatibility };
-    confer(&state, &ctx, &manager, &values, &groups).await?;
+    confer(state, ctx, &manager, &values, &groups).await?;
 
     let inviter = ctx.principal.user.fname.clone().unwrap_or_else(|| ctx.principal.user.email.clone());
     let invitation = Invitation {
@@ -235,8 +245,8 @@ pub async fn invite_member(
         Ok(invited) => invited,
     };
     state.jobs.wake();
-    let (member, invitation_url) = (member_of(&state, &ctx, invited.member_id).await?, invited.invitation_url);
-    Ok((StatusCode::CREATED, Json(InvitedMemberView { member: member.into(), invitation_url })))
+    let (member, invitation_url) = (member_of(state, ctx, invited.member_id).await?, invited.invitation_url);
+    Ok(InvitedMemberView { member: member.into(), invitation_url })
 }
 
 /// `{type, role, status}` [wire]. `user`, `email`, `groups` and the rest are not writable here.
@@ -263,8 +273,13 @@ pub async fn update_member(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<MemberUpdate>,
 ) -> ApiResult<Json<MemberView>> {
-    let manager = manager(&ctx)?;
-    let target = member_of(&state, &ctx, id).await?;
+    Ok(Json(update(&state, &ctx, id, &input).await?))
+}
+
+/// Changes a member as `PUT /ws/members/{memberId}` does (the console's member form too).
+pub async fn update(state: &AppState, ctx: &WsCtx, id: i64, input: &MemberUpdate) -> ApiResult<MemberView> {
+    let manager = manager(ctx)?;
+    let target = member_of(state, ctx, id).await?;
     let current = target.values();
     let mut next = current;
     let mut details = Vec::new();
@@ -288,7 +303,7 @@ pub async fn update_member(
         }
     }
     let sent_role = input.role.as_ref().map(|r| r.as_ref().unwrap_or(&Value::Null));
-    if let Some(role) = check_role(&state, &ctx, &mut details, sent_role).await? {
+    if let Some(role) = check_role(state, ctx, &mut details, sent_role).await? {
         if is_owner && role.is_some() {
             details.push(Detail::new("role", "the owner has no role: no role can reduce it"));
         } else if current.v1_compatibility && role.is_some() {
@@ -299,10 +314,10 @@ pub async fn update_member(
     }
     ApiError::check(details)?;
     let groups = target.groups.clone();
-    confer(&state, &ctx, &manager, &current, &groups).await?;
-    confer(&state, &ctx, &manager, &next, &groups).await?;
+    confer(state, ctx, &manager, &current, &groups).await?;
+    confer(state, ctx, &manager, &next, &groups).await?;
     enspace_engine::members::update(&state.db, &target, &next, &ctx.author("api")).await?;
-    Ok(Json(member_of(&state, &ctx, id).await?.into()))
+    Ok(member_of(state, ctx, id).await?.into())
 }
 
 /// Removes a member (what it created stays); the owner cannot be removed. Answers the member
@@ -315,14 +330,19 @@ pub async fn remove_member(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<MemberView>> {
-    let manager = manager(&ctx)?;
-    let target = member_of(&state, &ctx, id).await?;
+    Ok(Json(remove(&state, &ctx, id).await?))
+}
+
+/// Removes a member as `DELETE /ws/members/{memberId}` does (the console's too).
+pub async fn remove(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<MemberView> {
+    let manager = manager(ctx)?;
+    let target = member_of(state, ctx, id).await?;
     if target.member.member_type == MemberType::Owner.as_str() {
         return Err(ApiError::bad_request("The owner cannot be removed from the workspace"));
     }
-    confer(&state, &ctx, &manager, &target.values(), &target.groups).await?;
+    confer(state, ctx, &manager, &target.values(), &target.groups).await?;
     enspace_engine::members::remove(&state.db, &target, &ctx.author("api")).await?;
-    Ok(Json(target.into()))
+    Ok(target.into())
 }
 
 /// A member [wire shape, exactly: `v1_compatibility` shows only in what the member may do].

@@ -54,10 +54,15 @@ pub async fn list_roles(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<RoleView>>> {
-    manager(&ctx)?;
-    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(list(&state, &ctx, &query).await?))
+}
+
+/// The roles as `GET /ws/roles` lists them (the console's roles page too).
+pub async fn list(state: &AppState, ctx: &WsCtx, query: &QueryPairs) -> ApiResult<Vec<RoleView>> {
+    manager(ctx)?;
+    let query = query.list(state, &LIST, &[])?;
     let roles = enspace_store::roles::list(&state.db, ctx.workspace.id, &query).await?;
-    Ok(Json(roles.into_iter().map(Into::into).collect()))
+    Ok(roles.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(get, path = "/ws/roles/count", tag = "roles", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
@@ -71,8 +76,13 @@ pub async fn count_roles(State(state): State<AppState>, ctx: WsCtx, query: Query
 #[utoipa::path(get, path = "/ws/roles/{roleId}", tag = "roles", params(WorkspaceHeader, ("roleId" = i64, Path)), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = RoleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_role(State(state): State<AppState>, ctx: WsCtx, Path(Id(id)): Path<Id>) -> ApiResult<Json<RoleView>> {
-    manager(&ctx)?;
-    Ok(Json(role_of(&state, &ctx, id).await?.into()))
+    Ok(Json(get(&state, &ctx, id).await?))
+}
+
+/// One role, for a manager of access settings.
+pub async fn get(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<RoleView> {
+    manager(ctx)?;
+    Ok(role_of(state, ctx, id).await?.into())
 }
 
 /// A permission body [wire]: `role` may be sent as a string or a number; on a role's route it
@@ -207,13 +217,18 @@ pub async fn create_role(
     ctx: WsCtx,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> ApiResult<(StatusCode, Json<RoleView>)> {
-    let granter = manager(&ctx)?;
+    Ok((StatusCode::CREATED, Json(create(&state, &ctx, &input).await?)))
+}
+
+/// Creates a role as `POST /ws/roles` does (the console's too).
+pub async fn create(state: &AppState, ctx: &WsCtx, input: &RoleInput) -> ApiResult<RoleView> {
+    let granter = manager(ctx)?;
     let mut details = Vec::new();
-    check_role(&mut details, &input, true);
+    check_role(&mut details, input, true);
     if input.status.is_some() {
         details.push(Detail::new("status", "new roles are active; change it with an update"));
     }
-    let (types, forms) = known(&state, ctx.workspace.id).await?;
+    let (types, forms) = known(state, ctx.workspace.id).await?;
     let (permissions, refused) = check_permissions(
         &mut details,
         "permissions",
@@ -232,8 +247,7 @@ pub async fn create_role(
         status: "active",
     };
     let role = enspace_engine::members::create_role(&state.db, ctx.workspace.id, values, permissions).await?;
-    let role = role_of(&state, &ctx, role.id).await?;
-    Ok((StatusCode::CREATED, Json(role.into())))
+    Ok(role_of(state, ctx, role.id).await?.into())
 }
 
 /// Updates `{name, description, icon, status}` [wire route]; permissions have their own routes.
@@ -319,10 +333,15 @@ pub async fn list_permissions(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<Vec<PermissionView>>> {
-    manager(&ctx)?;
-    let role = role_of(&state, &ctx, id).await?;
+    Ok(Json(permissions(&state, &ctx, id).await?))
+}
+
+/// A role's permissions (the console's permission matrix reads them too).
+pub async fn permissions(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<Vec<PermissionView>> {
+    manager(ctx)?;
+    let role = role_of(state, ctx, id).await?;
     let permissions = enspace_store::roles::permissions(&state.db, ctx.workspace.id, role.id).await?;
-    Ok(Json(permissions.into_iter().map(Into::into).collect()))
+    Ok(permissions.into_iter().map(Into::into).collect())
 }
 
 /// Adds one permission `{reference*, fields, rules}` [wire]; an existing `reference` has its
@@ -337,16 +356,21 @@ pub async fn add_permission(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<PermissionInput>,
 ) -> ApiResult<(StatusCode, Json<PermissionView>)> {
-    let granter = manager(&ctx)?;
-    let role = role_of(&state, &ctx, id).await?;
-    let (types, forms) = known(&state, ctx.workspace.id).await?;
+    Ok((StatusCode::CREATED, Json(add(&state, &ctx, id, &input).await?)))
+}
+
+/// Adds (or replaces) one permission of a role as `POST /ws/roles/{roleId}/permissions` does.
+pub async fn add(state: &AppState, ctx: &WsCtx, id: i64, input: &PermissionInput) -> ApiResult<PermissionView> {
+    let granter = manager(ctx)?;
+    let role = role_of(state, ctx, id).await?;
+    let (types, forms) = known(state, ctx.workspace.id).await?;
     let mut details = Vec::new();
     let (mut checked, refused) =
-        check_permissions(&mut details, "", std::slice::from_ref(&input), Some(role.id), &types, &forms, &granter);
+        check_permissions(&mut details, "", std::slice::from_ref(input), Some(role.id), &types, &forms, &granter);
     ApiError::check(details)?;
     refuse(refused)?;
     let permission = enspace_engine::members::put_permission(&state.db, &role, checked.remove(0)).await?;
-    Ok((StatusCode::CREATED, Json(permission.into())))
+    Ok(permission.into())
 }
 
 #[utoipa::path(delete, path = "/ws/roles/{roleId}/permissions/{permissionId}", tag = "roles",
@@ -358,12 +382,17 @@ pub async fn remove_permission(
     Path((id, permission_id)): Path<(Id, Id)>,
 ) -> ApiResult<Json<PermissionView>> {
     let (Id(id), Id(permission_id)) = (id, permission_id);
-    manager(&ctx)?;
-    let role = role_of(&state, &ctx, id).await?;
+    Ok(Json(remove(&state, &ctx, id, permission_id).await?))
+}
+
+/// Removes one permission of a role as `DELETE /ws/roles/{roleId}/permissions/{id}` does.
+pub async fn remove(state: &AppState, ctx: &WsCtx, id: i64, permission_id: i64) -> ApiResult<PermissionView> {
+    manager(ctx)?;
+    let role = role_of(state, ctx, id).await?;
     let removed = enspace_engine::members::remove_permission(&state.db, &role, permission_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Permission not found"))?;
-    Ok(Json(removed.into()))
+    Ok(removed.into())
 }
 
 /// A role [wire shape].

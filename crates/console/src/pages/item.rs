@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use super::{auth::query_value, render, see_other, Page, Problems};
 use crate::{
-    context::ConsoleWs,
+    context::{ConsoleWs, WsPosted},
     errors::{ConsoleError, PageResult},
     fields::{
         cell,
@@ -35,7 +35,7 @@ use crate::{
         Shown,
     },
     format,
-    session::{display_name, Posted},
+    session::display_name,
 };
 
 /// The workspace's time zone (its calendar's): dates on forms and pages are read in it.
@@ -167,16 +167,16 @@ pub(crate) async fn new_form(
 
 pub(crate) async fn create(
     State(state): State<AppState>,
-    ws: ConsoleWs,
     Path((_, slug)): Path<(String, String)>,
     RawQuery(query): RawQuery,
-    posted: Posted,
+    posted: WsPosted,
 ) -> PageResult {
+    let WsPosted { ws, form: posted } = posted;
     let form = form_id(query_value(query.as_deref(), "form"))?;
     let structure = structure(&state, &ws.ctx, &slug).await?;
     let (defs, required) = create_fields(&state, &ws.ctx, &structure, form).await?;
     let zone = zone_of(&state, &ws.ctx).await?;
-    let problems = match html_form::decode(&defs, &posted.form.0, Mode::Create, &zone) {
+    let problems = match html_form::decode(&defs, &posted.0, Mode::Create, &zone) {
         Err(details) => problems_of(&details, &defs),
         Ok(data) => {
             let input = ItemInput {
@@ -196,7 +196,7 @@ pub(crate) async fn create(
             }
         }
     };
-    let page = new_page(&state, &ws, &structure, form, &defs, &required, &posted.form.0, problems).await?;
+    let page = new_page(&state, &ws, &structure, form, &defs, &required, &posted.0, problems).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
@@ -388,10 +388,10 @@ pub(crate) async fn show(
 /// Saves what changed: the form compared with the item as the member reads it.
 pub(crate) async fn save(
     State(state): State<AppState>,
-    ws: ConsoleWs,
     Path((_, slug, reference)): Path<(String, String, String)>,
-    posted: Posted,
+    posted: WsPosted,
 ) -> PageResult {
+    let WsPosted { ws, form: posted } = posted;
     let scope = Scope::read(&state, &ws.ctx, &slug).await?;
     let item = scope.get(&state, &reference).await?;
     let zone = zone_of(&state, &ws.ctx).await?;
@@ -404,7 +404,7 @@ pub(crate) async fn save(
         .cloned()
         .collect();
     let href = format!("/app/w/{}/types/{}/{}", ws.ctx.workspace.reference, slug, reference);
-    let problems = match html_form::decode(&defs, &posted.form.0, Mode::Edit(&item.data), &zone) {
+    let problems = match html_form::decode(&defs, &posted.0, Mode::Edit(&item.data), &zone) {
         Err(details) => problems_of(&details, &defs),
         Ok(changes) if changes.is_empty() => return Ok(see_other(&href)),
         Ok(changes) => {
@@ -416,6 +416,6 @@ pub(crate) async fn save(
             }
         }
     };
-    let page = item_page(&state, &ws, &scope, &item, "overview", Some(&posted.form.0), problems).await?;
+    let page = item_page(&state, &ws, &scope, &item, "overview", Some(&posted.0), problems).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }

@@ -7,6 +7,7 @@ mod auth;
 mod item;
 mod items;
 mod public_forms;
+mod settings;
 mod workspaces;
 
 use askama::Template;
@@ -41,6 +42,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/types/{slug}", get(items::table))
         .route("/w/{ws}/types/{slug}/new", get(item::new_form).post(item::create))
         .route("/w/{ws}/types/{slug}/{reference}", get(item::show).post(item::save))
+        .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
+        .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
+        .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))
+        .route("/w/{ws}/settings/roles", get(settings::roles_list).post(settings::create_role))
+        .route("/w/{ws}/settings/roles/{id}", get(settings::role))
+        .route("/w/{ws}/settings/roles/{id}/permissions", post(settings::grant))
+        .route("/w/{ws}/settings/roles/{id}/permissions/{permission}/remove", post(settings::revoke))
         .route("/f/{hash}", get(public_forms::show).post(public_forms::submit))
         .route("/static/{file}", get(static_file))
 }
@@ -68,6 +76,8 @@ pub(crate) struct WorkspaceNav {
     pub reference: String,
     pub name: String,
     pub types: Vec<NavType>,
+    /// Whether the member manages the workspace's access settings (members, roles).
+    pub settings: bool,
 }
 
 pub(crate) struct NavType {

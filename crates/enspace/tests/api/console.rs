@@ -67,7 +67,7 @@ async fn signing_in_opens_the_only_workspace_and_signing_out_ends_the_session() 
     let page = Page::of(&home);
     assert_eq!(page.text("main h1"), "Acme");
     assert_eq!(page.texts("main .cards a"), ["Orders", "Leads"]);
-    assert_eq!(page.texts(".sidebar details a"), ["Orders", "Leads"]);
+    assert_eq!(page.texts(".sidebar details:first-of-type a"), ["Orders", "Leads"]);
     assert_eq!(page.text("main p.muted"), "Licença: Proprietário");
     assert_eq!(page.text(".user-name"), "Test User");
 
@@ -302,7 +302,7 @@ async fn a_restricted_member_sees_the_categories_the_api_gives_them() {
     let names: Vec<String> = api.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["Leads"]);
     assert_eq!(page.texts("main .cards a"), names);
-    assert_eq!(page.texts(".sidebar details a"), names);
+    assert_eq!(page.texts(".sidebar details:first-of-type a"), names);
     assert_eq!(page.text("main p.muted"), "Licença: Padrão");
 }
 
@@ -817,7 +817,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 21] = [
+    let matrix: [(&str, &str, &str, &str); 30] = [
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -836,6 +836,20 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/types/{slug}/new", "/app/w/acme/types/orders/new", "sign-in"),
         ("GET", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
         ("POST", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
+        ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
+        ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
+        ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),
+        ("POST", "/w/{ws}/settings/members/{id}/remove", "/app/w/acme/settings/members/1/remove", "sign-in"),
+        ("GET", "/w/{ws}/settings/roles", "/app/w/acme/settings/roles", "sign-in"),
+        ("POST", "/w/{ws}/settings/roles", "/app/w/acme/settings/roles", "sign-in"),
+        ("GET", "/w/{ws}/settings/roles/{id}", "/app/w/acme/settings/roles/1", "sign-in"),
+        ("POST", "/w/{ws}/settings/roles/{id}/permissions", "/app/w/acme/settings/roles/1/permissions", "sign-in"),
+        (
+            "POST",
+            "/w/{ws}/settings/roles/{id}/permissions/{permission}/remove",
+            "/app/w/acme/settings/roles/1/permissions/1/remove",
+            "sign-in",
+        ),
         ("GET", "/f/{hash}", "/app/f/nohash", "not-found"),
         ("POST", "/f/{hash}", "/app/f/nohash", "public-form"),
         ("GET", "/static/{file}", "/app/static/console.css", "public"),
@@ -1026,4 +1040,121 @@ async fn api_keys_are_made_shown_once_and_revoked_from_the_account() {
 
 async fn ana_key_reference(app: &TestApp, ana: &TestUser) -> String {
     app.get("/user-api-keys").key(&ana.key).send().await.json()[0]["reference"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn members_are_invited_changed_and_removed_by_a_manager_only() {
+    let app = TestApp::new().await;
+    let (ana, bia, _) = orders(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let home = Page::of(&browser.get("/app/w/acme").await);
+    assert_eq!(
+        home.attrs(".sidebar details:nth-of-type(2) a", "href"),
+        ["/app/w/acme/settings/members", "/app/w/acme/settings/roles"]
+    );
+    let page = Page::of(&browser.get("/app/w/acme/settings/members").await);
+    assert_eq!(page.texts("table.members tbody td:nth-child(2)"), ["ana@example.com", "bia@example.com"]);
+    let api = app.get("/ws/members").key(&ana.key).ws("acme").send().await.json();
+    let ids: Vec<String> = api.as_array().unwrap().iter().map(|m| m["id"].to_string()).collect();
+    assert_eq!(page.attrs("table.members tbody tr", "data-member"), ids);
+    let token = page.value("form[action='/app/w/acme/settings/members'] input[name=_csrf]");
+
+    let invited = browser
+        .post(
+            "/app/w/acme/settings/members",
+            &[("_csrf", &token), ("email", "caio@example.com"), ("type", "viewer"), ("role", "")],
+        )
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text());
+    let url = Page::of(&invited).text("#invitation-url");
+    assert!(url.starts_with("http://127.0.0.1:8080/auth/accept-invite?token=eni."), "{url}");
+    let again = browser
+        .post("/app/w/acme/settings/members", &[("_csrf", &token), ("email", "caio@example.com"), ("type", "viewer")])
+        .await;
+    assert_eq!(again.status, 422);
+    assert_eq!(Page::of(&again).texts(".error-summary li"), ["E-mail: já é membro deste workspace"]);
+    let bad =
+        browser.post("/app/w/acme/settings/members", &[("_csrf", &token), ("email", "x"), ("type", "owner")]).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(Page::of(&bad).texts(".error-summary li").len(), 2);
+
+    // Bia's member: viewer, no role, then removed.
+    let bia_id = api.as_array().unwrap().iter().find(|m| m["email"] == "bia@example.com").unwrap()["id"].to_string();
+    let changed = browser
+        .post(
+            &format!("/app/w/acme/settings/members/{bia_id}"),
+            &[("_csrf", &token), ("type", "viewer"), ("role", ""), ("status", "active")],
+        )
+        .await;
+    assert_eq!(changed.status, 303, "{}", changed.text());
+    let member = app.get(&format!("/ws/members/{bia_id}")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!((member["type"].clone(), member["role"].clone()), (json!("viewer"), json!(null)));
+
+    // A member who does not manage access sees no settings and is refused them.
+    let mut other = Browser::new(&app);
+    other.sign_in(&bia.email, PASSWORD).await;
+    assert!(Page::of(&other.get("/app/w/acme").await)
+        .texts(".sidebar details summary")
+        .iter()
+        .all(|s| s != "Configurações"));
+    let refused = other.get("/app/w/acme/settings/members").await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(Page::of(&refused).text("h1"), "Acesso negado");
+    let their_token = other.form_token().await;
+    assert_eq!(
+        other.post(&format!("/app/w/acme/settings/members/{bia_id}/remove"), &[("_csrf", &their_token)]).await.status,
+        403
+    );
+
+    let removed = browser.post(&format!("/app/w/acme/settings/members/{bia_id}/remove"), &[("_csrf", &token)]).await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(app.get(&format!("/ws/members/{bia_id}")).key(&ana.key).ws("acme").send().await.status, 404);
+}
+
+#[tokio::test]
+async fn a_roles_permission_matrix_grants_and_revokes_one_permission_per_click() {
+    let app = TestApp::new().await;
+    let (ana, _, _) = orders(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let token = browser.form_token().await;
+    let created = browser.post("/app/w/acme/settings/roles", &[("_csrf", &token), ("name", "Vendas")]).await;
+    assert_eq!(created.status, 303);
+    let role_path = created.header("location").unwrap().to_string();
+    let role_id = role_path.rsplit('/').next().unwrap().to_string();
+    let page = Page::of(&browser.get(&role_path).await);
+    assert_eq!(page.text("main h1"), "Vendas");
+    assert_eq!(
+        page.texts("table.matrix thead th"),
+        ["Permissões", "Ver", "Criar", "Atualizar", "Excluir", "Gerenciar"]
+    );
+    assert_eq!(page.attrs("button[aria-pressed=true]", "data-reference"), Vec::<String>::new());
+    assert_eq!(page.attrs("button[data-reference='types::orders::read']", "aria-label"), ["Ver: Orders"]);
+
+    let granted = browser
+        .post(&format!("{role_path}/permissions"), &[("_csrf", &token), ("reference", "types::orders::read")])
+        .await;
+    assert_eq!((granted.status, granted.header("location")), (303, Some(role_path.as_str())));
+    let permissions = app.get(&format!("/ws/roles/{role_id}/permissions")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(
+        permissions.as_array().unwrap().iter().map(|p| p["reference"].clone()).collect::<Vec<_>>(),
+        [json!("types::orders::read")]
+    );
+    let page = Page::of(&browser.get(&role_path).await);
+    assert_eq!(page.attrs("button[aria-pressed=true]", "data-reference"), ["types::orders::read"]);
+    let revoke = page.attrs("form:has(button[aria-pressed=true])", "action");
+    assert_eq!(revoke, [format!("{role_path}/permissions/{}/remove", permissions[0]["id"])]);
+    assert_eq!(browser.post(&revoke[0], &[("_csrf", &token)]).await.status, 303);
+    assert_eq!(
+        app.get(&format!("/ws/roles/{role_id}/permissions")).key(&ana.key).ws("acme").send().await.json(),
+        json!([])
+    );
+    let unknown = browser
+        .post(&format!("{role_path}/permissions"), &[("_csrf", &token), ("reference", "types::nada::read")])
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert!(Page::of(&browser.get("/app/w/acme/settings/roles").await)
+        .texts("ul.roles a")
+        .contains(&"Vendas".to_string()));
 }
