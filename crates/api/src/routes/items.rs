@@ -450,11 +450,16 @@ pub async fn delete_item(
     ctx: WsCtx,
     Path((slug, reference)): Path<(String, String)>,
 ) -> ApiResult<Json<ItemView>> {
-    let scope = scope(&state, &ctx, &slug, "delete").await?;
-    let item = engine::delete(&state.db, &state.files, &scope.record, &reference, &ctx.author("api"))
+    Ok(Json(delete(&state, &ctx, &slug, &reference).await?))
+}
+
+/// Deletes an item as `DELETE …/items/{reference}` does (the console's too).
+pub async fn delete(state: &AppState, ctx: &WsCtx, slug: &str, reference: &str) -> ApiResult<ItemView> {
+    let scope = scope(state, ctx, slug, "delete").await?;
+    let item = engine::delete(&state.db, &state.files, &scope.record, reference, &ctx.author("api"))
         .await?
         .ok_or_else(|| ApiError::not_found(ITEM_NOT_FOUND))?;
-    Ok(Json(view(&state, &scope, item).await?))
+    view(state, &scope, item).await
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

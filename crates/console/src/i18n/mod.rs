@@ -185,6 +185,12 @@ pub struct Msg {
     pub permissions: &'static str,
     pub granted: &'static str,
     pub not_granted: &'static str,
+    // Item actions.
+    pub activate: &'static str,
+    pub deactivate: &'static str,
+    pub delete_item: &'static str,
+    pub delete_warning: &'static str,
+    pub delete_confirm: &'static str,
     // Errors.
     pub error_title: &'static str,
     pub not_found_title: &'static str,

@@ -225,6 +225,10 @@ struct ItemPage {
     /// The fields, as inputs where the member may change them.
     widgets: Vec<Widget>,
     editable: bool,
+    /// Whether the member may change the item's status, and delete it.
+    may_change_status: bool,
+    may_delete: bool,
+    active: bool,
     problems: Problems,
     history: Vec<Entry>,
 }
@@ -307,6 +311,10 @@ async fn item_page(
         tab,
         widgets,
         editable,
+        may_change_status: allowed(&ws.ctx.access, &Action::on_type(&slug, "update")).is_ok()
+            && ws.ctx.access.fields(&slug, "update").covers("status"),
+        may_delete: allowed(&ws.ctx.access, &Action::on_type(&slug, "delete")).is_ok(),
+        active: native("status").as_deref() != Some("inactive"),
         problems,
         history,
     })
@@ -418,4 +426,27 @@ pub(crate) async fn save(
     };
     let page = item_page(&state, &ws, &scope, &item, "overview", Some(&posted.0), problems).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// Activates or deactivates the item (`status`, as `PUT …/items/{reference}` changes it).
+pub(crate) async fn set_status(
+    State(state): State<AppState>,
+    Path((_, slug, reference)): Path<(String, String, String)>,
+    posted: WsPosted,
+) -> PageResult {
+    let WsPosted { ws, form } = posted;
+    let status = form.get("status").map(str::to_string);
+    let input = ItemInput { data: None, form: None, is_draft: None, request_email: None, status };
+    enspace_api::routes::items::update(&state, &ws.ctx, &slug, &reference, &input).await?;
+    Ok(see_other(&format!("/app/w/{}/types/{slug}/{reference}", ws.ctx.workspace.reference)))
+}
+
+/// Deletes the item for good (after the page's confirmation), back to the table.
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path((_, slug, reference)): Path<(String, String, String)>,
+    posted: WsPosted,
+) -> PageResult {
+    enspace_api::routes::items::delete(&state, &posted.ws.ctx, &slug, &reference).await?;
+    Ok(see_other(&format!("/app/w/{}/types/{slug}", posted.ws.ctx.workspace.reference)))
 }

@@ -42,6 +42,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/types/{slug}", get(items::table))
         .route("/w/{ws}/types/{slug}/new", get(item::new_form).post(item::create))
         .route("/w/{ws}/types/{slug}/{reference}", get(item::show).post(item::save))
+        .route("/w/{ws}/types/{slug}/{reference}/status", post(item::set_status))
+        .route("/w/{ws}/types/{slug}/{reference}/delete", post(item::delete))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
         .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))

@@ -817,7 +817,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 30] = [
+    let matrix: [(&str, &str, &str, &str); 32] = [
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -836,6 +836,8 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/types/{slug}/new", "/app/w/acme/types/orders/new", "sign-in"),
         ("GET", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
         ("POST", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
+        ("POST", "/w/{ws}/types/{slug}/{reference}/status", "/app/w/acme/types/orders/REF/status", "sign-in"),
+        ("POST", "/w/{ws}/types/{slug}/{reference}/delete", "/app/w/acme/types/orders/REF/delete", "sign-in"),
         ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),
@@ -1157,4 +1159,44 @@ async fn a_roles_permission_matrix_grants_and_revokes_one_permission_per_click()
     assert!(Page::of(&browser.get("/app/w/acme/settings/roles").await)
         .texts("ul.roles a")
         .contains(&"Vendas".to_string()));
+}
+
+#[tokio::test]
+async fn an_item_is_deactivated_activated_and_deleted_from_its_page() {
+    let app = TestApp::new().await;
+    let (ana, bia, refs) = orders(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let href = format!("/app/w/acme/types/orders/{}", refs[0]);
+    let page = Page::of(&browser.get(&href).await);
+    let token = page.value("form.item-form input[name=_csrf]");
+    assert_eq!(page.text("#item-status"), "Ativo");
+    assert_eq!(browser.post(&format!("{href}/status"), &[("_csrf", &token), ("status", "inactive")]).await.status, 303);
+    let item = format!("/ws/types/orders/items/{}", refs[0]);
+    let status = || async { app.get(&item).key(&ana.key).ws("acme").send().await.json()["status"].clone() };
+    assert_eq!(status().await, json!("inactive"));
+    let page = Page::of(&browser.get(&href).await);
+    assert_eq!((page.text("#item-status"), page.texts("#activate").len()), ("Inativo".to_string(), 1));
+    assert_eq!(browser.post(&format!("{href}/status"), &[("_csrf", &token), ("status", "active")]).await.status, 303);
+    assert_eq!(status().await, json!("active"));
+
+    // Bia reads and edits a field, but neither changes the status nor deletes.
+    let mut other = Browser::new(&app);
+    other.sign_in(&bia.email, PASSWORD).await;
+    let theirs = Page::of(&other.get(&href).await);
+    assert!(theirs.texts("#deactivate").is_empty() && theirs.texts("#delete-item").is_empty());
+    let their_token = theirs.value("form.item-form input[name=_csrf]");
+    assert_eq!(other.post(&format!("{href}/delete"), &[("_csrf", &their_token)]).await.status, 403);
+    assert_eq!(
+        other.post(&format!("{href}/status"), &[("_csrf", &their_token), ("status", "inactive")]).await.status,
+        403
+    );
+
+    let deleted = browser.post(&format!("{href}/delete"), &[("_csrf", &token)]).await;
+    assert_eq!((deleted.status, deleted.header("location")), (303, Some("/app/w/acme/types/orders")));
+    assert_eq!(
+        app.get(&format!("/ws/types/orders/items/{}", refs[0])).key(&ana.key).ws("acme").send().await.status,
+        404
+    );
+    assert_eq!(browser.get(&href).await.status, 404);
 }
