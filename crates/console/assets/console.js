@@ -12,3 +12,23 @@ document.addEventListener("keydown", (event) => {
   if (shortcut instanceof HTMLInputElement) shortcut.focus();
   else if (shortcut instanceof HTMLElement) shortcut.click();
 });
+
+// A relation's search results fill the reference in: the chosen item's button names the input.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-fill]") : null;
+  if (!(button instanceof HTMLButtonElement)) return;
+  const input = document.getElementById(button.dataset.fill || "");
+  if (input instanceof HTMLInputElement) {
+    input.value = button.value;
+    input.focus();
+  }
+  const results = button.closest(".lookup-results");
+  if (results) results.replaceChildren();
+});
+
+// Enter in a relation's search box searches; it does not send the whole form.
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && event.target instanceof HTMLInputElement && event.target.name === "_lookup") {
+    event.preventDefault();
+  }
+});

@@ -89,6 +89,16 @@ pub async fn upload_files(
     ctx: WsCtx,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Vec<FileView>>)> {
+    Ok((StatusCode::CREATED, Json(upload_parts(&state, &ctx, multipart).await?)))
+}
+
+/// Stores the `file` parts of an upload as `POST /ws/files` does (the console's upload too):
+/// every file or none.
+pub async fn upload_parts(
+    state: &AppState,
+    ctx: &WsCtx,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Vec<FileView>> {
     ctx.authorize(Action::UploadFile)?;
     let mut multipart = multipart.map_err(|e| match e {
         MultipartRejection::InvalidBoundary(_) => ApiError::new(
@@ -98,7 +108,7 @@ pub async fn upload_files(
         other => malformed(other),
     })?;
     let mut stored = Vec::new();
-    let outcome = receive(&state, &ctx, &mut multipart, &mut stored).await;
+    let outcome = receive(state, ctx, &mut multipart, &mut stored).await;
     if let Err(error) = outcome {
         discard(&state.db, &state.files, ctx.workspace.id, &stored).await?;
         return Err(error);
@@ -106,7 +116,7 @@ pub async fn upload_files(
     if stored.is_empty() {
         return Err(malformed("no file part"));
     }
-    Ok((StatusCode::CREATED, Json(stored.into_iter().map(Into::into).collect())))
+    Ok(stored.into_iter().map(Into::into).collect())
 }
 
 /// Stores the request's files one by one (so memory holds one file at a time), into `stored`.
@@ -154,6 +164,11 @@ async fn receive(
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, description = "the file's bytes"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn download_file(State(state): State<AppState>, ctx: WsCtx, Path(Id(id)): Path<Id>) -> ApiResult<Response> {
+    download(&state, &ctx, id).await
+}
+
+/// A file's bytes as `GET /ws/files/{id}` answers them (the console's download links too).
+pub async fn download(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<Response> {
     let file = enspace_store::files::get(&mut Reader::Db(&state.db), ctx.workspace.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(FILE_NOT_FOUND))?;

@@ -118,9 +118,10 @@ pub(crate) enum Input {
         value: String,
     },
     /// A relation by reference; a multi-relation keeps its chosen ones (checked boxes) and
-    /// takes one more.
+    /// takes one more. `lookup`: the search that fills the reference in (signed-in forms).
     Rel {
         value: String,
+        lookup: Option<String>,
     },
     RelMulti {
         chosen: Vec<Choice>,
@@ -132,8 +133,13 @@ pub(crate) enum Input {
     Address {
         parts: Vec<Part>,
     },
+    /// Files kept (checked), with their download links, and the upload that adds more
+    /// (signed-in forms; it needs htmx).
     Files {
         files: Vec<Choice>,
+        upload: Option<String>,
+        download: Option<String>,
+        accept: &'static str,
     },
     Group {
         children: Vec<Widget>,
@@ -196,40 +202,46 @@ fn tree(options: &[Value], prefix: &str, depth: usize, chosen: &str, leaf_only: 
     }
 }
 
+/// The context a form is drawn in.
+pub(crate) struct Drawn<'a> {
+    pub values: Values<'a>,
+    /// The refIds the form requires.
+    pub required: &'a [String],
+    pub problems: &'a Problems,
+    pub shown: &'a Shown<'a>,
+    /// The workspace (`/app/w/{ws}`) whose relation search and uploads the form may use;
+    /// none on a public form.
+    pub workspace: Option<&'a str>,
+}
+
 /// What a form shows of each field in `defs`. `writable` says which the member may change
-/// (others are shown as text); `current` is the item's data (text of read-only values);
-/// `values` the pairs to fill inputs with; `required` the refIds the form requires.
+/// (others are shown as text); `current` is the item's data (text of read-only values).
 pub(crate) fn widgets(
     defs: &[&FieldDef],
     writable: &dyn Fn(&FieldDef) -> bool,
     current: &Map<String, Value>,
-    values: &Values,
-    required: &[String],
-    problems: &Problems,
-    shown: &Shown,
+    drawn: &Drawn,
 ) -> Vec<Widget> {
     defs.iter()
         .map(|def| {
             let name = format!("data.{}", def.ref_id);
             let path = name.clone();
             let editable = writable(def) && def.field_type.client_writable();
-            widget(def, &name, &path, editable, current.get(&def.ref_id), values, required, problems, shown)
+            widget(def, &name, &path, editable, current.get(&def.ref_id), drawn, drawn.required)
         })
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn widget(
     def: &FieldDef,
     name: &str,
     path: &str,
     editable: bool,
     current: Option<&Value>,
-    values: &Values,
+    drawn: &Drawn,
     required: &[String],
-    problems: &Problems,
-    shown: &Shown,
 ) -> Widget {
+    let (values, problems, shown) = (&drawn.values, drawn.problems, drawn.shown);
     let t = shown.locale.msg();
     let id = name.replace('.', "-");
     let part = |key: &str, label: &'static str| Part {
@@ -276,7 +288,19 @@ fn widget(
                 kind: if def.config_bool("date_only") { "date" } else { "datetime-local" },
                 value: values.first(name),
             },
-            FieldType::EnRel => Input::Rel { value: values.first(name) },
+            FieldType::EnRel => {
+                let rel = def.config.get("rel");
+                let collection = rel.and_then(|r| r.get("collection")).and_then(Value::as_str);
+                let display = rel.and_then(|r| r.get("displayString")).and_then(Value::as_str).unwrap_or_default();
+                let lookup = drawn.workspace.zip(collection).map(|(ws, collection)| {
+                    let query = form_urlencoded::Serializer::new(String::new())
+                        .append_pair("target", &id)
+                        .append_pair("display", display)
+                        .finish();
+                    format!("{ws}/lookup/{collection}?{query}")
+                });
+                Input::Rel { value: values.first(name), lookup }
+            }
             FieldType::EnRelMulti => {
                 let displays: Vec<(String, String)> = current
                     .and_then(Value::as_array)
@@ -354,7 +378,16 @@ fn widget(
                         disabled: false,
                     })
                     .collect();
-                Input::Files { files }
+                let accept = match def.field_type {
+                    FieldType::UploadImage => "image/*",
+                    FieldType::EnPdf => "application/pdf",
+                    _ => "",
+                };
+                let upload = drawn.workspace.map(|ws| {
+                    let query = form_urlencoded::Serializer::new(String::new()).append_pair("field", name).finish();
+                    format!("{ws}/files?{query}")
+                });
+                Input::Files { files, upload, download: drawn.workspace.map(|ws| format!("{ws}/files")), accept }
             }
             FieldType::Group => Input::Group {
                 children: def
@@ -364,7 +397,7 @@ fn widget(
                         let child_name = format!("{name}.{}", child.ref_id);
                         let child_path = format!("{path}.{}", child.ref_id);
                         let value = current.and_then(|c| c.get(&child.ref_id));
-                        widget(child, &child_name, &child_path, true, value, values, &[], problems, shown)
+                        widget(child, &child_name, &child_path, true, value, drawn, &[])
                     })
                     .collect(),
             },
@@ -385,7 +418,7 @@ fn widget(
                                 let child_path = format!("{path}[{position}].{}", child.ref_id);
                                 let value =
                                     current.and_then(|c| c.get(position)).and_then(|row| row.get(&child.ref_id));
-                                widget(child, &child_name, &child_path, true, value, values, &[], problems, shown)
+                                widget(child, &child_name, &child_path, true, value, drawn, &[])
                             })
                             .collect(),
                         index,

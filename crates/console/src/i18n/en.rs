@@ -167,6 +167,7 @@ pub const EN: Msg = Msg {
     delete_item: "Delete item",
     delete_warning: "Deleting is permanent and cannot be undone.",
     delete_confirm: "Delete permanently",
+    add_files: "Add files",
     error_title: "Error",
     not_found_title: "Page not found",
     not_found_text: "This address does not exist or you have no access to it.",

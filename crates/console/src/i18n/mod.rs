@@ -191,6 +191,7 @@ pub struct Msg {
     pub delete_item: &'static str,
     pub delete_warning: &'static str,
     pub delete_confirm: &'static str,
+    pub add_files: &'static str,
     // Errors.
     pub error_title: &'static str,
     pub not_found_title: &'static str,

@@ -167,6 +167,7 @@ pub const PT_BR: Msg = Msg {
     delete_item: "Excluir item",
     delete_warning: "A exclusão é definitiva e não pode ser desfeita.",
     delete_confirm: "Excluir definitivamente",
+    add_files: "Adicionar arquivos",
     error_title: "Erro",
     not_found_title: "Página não encontrada",
     not_found_text: "O endereço não existe ou você não tem acesso a ele.",

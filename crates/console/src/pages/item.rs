@@ -31,7 +31,7 @@ use crate::{
     errors::{ConsoleError, PageResult},
     fields::{
         cell,
-        widgets::{widgets, Values, Widget},
+        widgets::{widgets, Drawn, Values, Widget},
         Shown,
     },
     format,
@@ -141,8 +141,11 @@ async fn new_page(
     let zone = zone_of(state, &ws.ctx).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let refs: Vec<&FieldDef> = defs.iter().collect();
-    let widgets = widgets(&refs, &|_| true, &Map::new(), &Values(values), required, &problems, &shown);
-    let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, structure.record.slug);
+    let workspace = format!("/app/w/{}", ws.ctx.workspace.reference);
+    let drawn =
+        Drawn { values: Values(values), required, problems: &problems, shown: &shown, workspace: Some(&workspace) };
+    let widgets = widgets(&refs, &|_| true, &Map::new(), &drawn);
+    let base = format!("{workspace}/types/{}", structure.record.slug);
     let action = match form {
         Some(id) => format!("{base}/new?form={id}"),
         None => format!("{base}/new"),
@@ -272,7 +275,15 @@ async fn item_page(
             &encoded[..]
         }
     };
-    let widgets = widgets(&readable, &*writable, &item.data, &Values(values), &[], &problems, &shown);
+    let workspace = format!("/app/w/{}", ws.ctx.workspace.reference);
+    let drawn = Drawn {
+        values: Values(values),
+        required: &[],
+        problems: &problems,
+        shown: &shown,
+        workspace: Some(&workspace),
+    };
+    let widgets = widgets(&readable, &*writable, &item.data, &drawn);
     let editable = readable.iter().any(|d| writable(d) && d.field_type.client_writable());
     let view = serde_json::to_value(item).unwrap_or_default();
     let native = |key: &str| view.get(key).and_then(Value::as_str).map(str::to_string);

@@ -4,6 +4,7 @@
 
 mod account;
 mod auth;
+mod files;
 mod item;
 mod items;
 mod public_forms;
@@ -44,6 +45,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/types/{slug}/{reference}", get(item::show).post(item::save))
         .route("/w/{ws}/types/{slug}/{reference}/status", post(item::set_status))
         .route("/w/{ws}/types/{slug}/{reference}/delete", post(item::delete))
+        .route("/w/{ws}/lookup/{slug}", get(files::lookup))
+        // An upload reads its body itself, each file within the server's file limit.
+        .route("/w/{ws}/files", post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/w/{ws}/files/{id}", get(files::download))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
         .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))

@@ -27,7 +27,7 @@ use super::{auth::query_value, item::problems_of, render, see_other, Page, Probl
 use crate::{
     errors::{ConsoleError, PageResult},
     fields::{
-        widgets::{widgets, Values, Widget},
+        widgets::{widgets, Drawn, Values, Widget},
         Shown,
     },
     session::{browser_locale, public_form_token, PublicPosted},
@@ -82,7 +82,8 @@ fn page(
 ) -> PublicPage {
     let shown = Shown { locale, zone };
     let refs: Vec<&FieldDef> = defs.iter().collect();
-    let widgets = widgets(&refs, &|_| true, &serde_json::Map::new(), &Values(values), required, &problems, &shown);
+    let drawn = Drawn { values: Values(values), required, problems: &problems, shown: &shown, workspace: None };
+    let widgets = widgets(&refs, &|_| true, &serde_json::Map::new(), &drawn);
     let request_email = values.iter().find(|(n, _)| n == "request_email").map(|(_, v)| v.clone()).unwrap_or_default();
     PublicPage {
         page: Page::public(locale, &name),

@@ -630,6 +630,7 @@ async fn an_item_is_created_through_its_form_and_edited_in_place_with_exact_hist
             "Prazo",
             "Inicio",
             "Cliente",
+            "Buscar · Cliente",
             "Pessoa",
             "Nome",
             "CPF",
@@ -817,7 +818,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 32] = [
+    let matrix: [(&str, &str, &str, &str); 35] = [
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -838,6 +839,9 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/types/{slug}/{reference}", "/app/w/acme/types/orders/REF", "sign-in"),
         ("POST", "/w/{ws}/types/{slug}/{reference}/status", "/app/w/acme/types/orders/REF/status", "sign-in"),
         ("POST", "/w/{ws}/types/{slug}/{reference}/delete", "/app/w/acme/types/orders/REF/delete", "sign-in"),
+        ("GET", "/w/{ws}/lookup/{slug}", "/app/w/acme/lookup/orders?q=x", "sign-in"),
+        ("POST", "/w/{ws}/files", "/app/w/acme/files?field=data.x", "sign-in"),
+        ("GET", "/w/{ws}/files/{id}", "/app/w/acme/files/1", "sign-in"),
         ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),
@@ -1199,4 +1203,83 @@ async fn an_item_is_deactivated_activated_and_deleted_from_its_page() {
         404
     );
     assert_eq!(browser.get(&href).await.status, 404);
+}
+
+#[tokio::test]
+async fn relation_search_fills_a_reference_and_uploads_become_the_forms_files() {
+    let app = TestApp::new().await;
+    let (ana, ws) = setup(&app).await;
+    let lima = contratos(&app, &ana).await;
+    let response = app
+        .post("/ws/types/contratos/fields")
+        .key(&ana.key)
+        .ws("acme")
+        .json(&json!({ "name": "Anexos", "slug": "anexos", "type": "uploadFile" }))
+        .send()
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text());
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let form = Page::of(&browser.get("/app/w/acme/types/contratos/new").await);
+    let lookup = form.attrs("#data-cliente-search", "hx-get");
+    assert_eq!(lookup, ["/app/w/acme/lookup/clientes?target=data-cliente&display=nome"]);
+    let found = Page::of(&browser.get(&format!("{}&_lookup=lim", lookup[0])).await);
+    assert_eq!(found.attrs("button[data-fill=data-cliente]", "value"), std::slice::from_ref(&lima));
+    assert_eq!(found.texts("button[data-fill]"), [format!("Lima · CLI…{}", &lima[26..])]);
+    let none = Page::of(&browser.get(&format!("{}&_lookup=zzz", lookup[0])).await);
+    assert_eq!(none.text("p.muted"), "Nenhum item.");
+    assert_eq!(browser.get("/app/w/acme/lookup/clientes?target=x%22onclick").await.status, 400);
+
+    // A member who may not read Clientes finds nothing there.
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(ws, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(ws, &[("types::contratos::create", None)]).await;
+    app.assign_role(member, role).await;
+    let mut other = Browser::new(&app);
+    other.sign_in(&bia.email, PASSWORD).await;
+    let refused = other.get(&format!("{}&_lookup=lim", lookup[0])).await;
+    assert_eq!(refused.status, 403);
+    assert!(!refused.text().contains("Lima"));
+
+    // Upload: the session's token in the header (htmx), answered as kept files of the field.
+    let token = form.value("form.item-form input[name=_csrf]");
+    let upload = form.attrs("#data-anexos-upload", "hx-post");
+    assert_eq!(upload, ["/app/w/acme/files?field=data.anexos"]);
+    let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF";
+    let parts = [("file", Some("contrato.pdf"), pdf)];
+    let without = browser.request("POST", &upload[0]).header("origin", "http://127.0.0.1:8080").multipart(&parts);
+    assert_eq!(browser.send(without).await.status, 403);
+    let with = browser
+        .request("POST", &upload[0])
+        .header("origin", "http://127.0.0.1:8080")
+        .header("x-csrf-token", &token)
+        .multipart(&parts);
+    let uploaded = browser.send(with).await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    let chips = Page::of(&uploaded);
+    let id = chips.value("input[name='data.anexos']");
+    assert_eq!(chips.text("label a"), "contrato.pdf");
+
+    let created = browser
+        .post(
+            "/app/w/acme/types/contratos/new",
+            &[
+                ("_csrf", &token),
+                ("data.titulo", "Com anexo"),
+                ("data.cliente", &lima),
+                ("data.anexos", ""),
+                ("data.anexos", &id),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.text());
+    let reference = created.header("location").unwrap().rsplit('/').next().unwrap().to_string();
+    let item = app.get(&format!("/ws/types/contratos/items/{reference}")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(item["data"]["anexos"][0]["filename"], "contrato.pdf");
+    let page = Page::of(&browser.get(created.header("location").unwrap()).await);
+    assert_eq!(page.attrs("#data-anexos-files a", "href"), [format!("/app/w/acme/files/{id}")]);
+    let file = browser.get(&format!("/app/w/acme/files/{id}")).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body, pdf);
+    assert_eq!(file.header("content-security-policy"), Some("sandbox; default-src 'none'"));
 }
