@@ -86,10 +86,15 @@ pub async fn list_groups(
     ctx: WsCtx,
     query: QueryPairs,
 ) -> ApiResult<Json<Vec<GroupView>>> {
-    manager(&ctx)?;
-    let query = query.list(&state, &LIST, &[])?;
+    Ok(Json(list(&state, &ctx, &query).await?))
+}
+
+/// The groups as `GET /ws/member-groups` lists them (the console's groups page too).
+pub async fn list(state: &AppState, ctx: &WsCtx, query: &QueryPairs) -> ApiResult<Vec<GroupView>> {
+    manager(ctx)?;
+    let query = query.list(state, &LIST, &[])?;
     let groups = enspace_store::member_groups::list(&state.db, ctx.workspace.id, &query).await?;
-    Ok(Json(groups.into_iter().map(Into::into).collect()))
+    Ok(groups.into_iter().map(Into::into).collect())
 }
 
 #[utoipa::path(get, path = "/ws/member-groups/count", tag = "member-groups", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
@@ -152,10 +157,15 @@ pub async fn create_group(
     ctx: WsCtx,
     ApiJson(input): ApiJson<GroupInput>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
-    let manager = manager(&ctx)?;
+    Ok((StatusCode::CREATED, Json(create(&state, &ctx, &input).await?)))
+}
+
+/// Creates a group as `POST /ws/member-groups` does (the console's too).
+pub async fn create(state: &AppState, ctx: &WsCtx, input: &GroupInput) -> ApiResult<GroupView> {
+    let manager = manager(ctx)?;
     let mut details = Vec::new();
-    let (permissions, refused) = check_group(&state, &ctx, &manager, &mut details, &input, true).await?;
-    let members = check_members(&state, &ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
+    let (permissions, refused) = check_group(state, ctx, &manager, &mut details, input, true).await?;
+    let members = check_members(state, ctx, &mut details, input.members.as_deref().unwrap_or_default()).await?;
     ApiError::check(details)?;
     refuse(refused)?;
     let write = GroupWrite {
@@ -165,7 +175,7 @@ pub async fn create_group(
     };
     let id =
         enspace_engine::members::create_group(&state.db, ctx.workspace.id, write, &members, &ctx.author("api")).await?;
-    Ok((StatusCode::CREATED, Json(group_of(&state, &ctx, id).await?.into())))
+    Ok(group_of(state, ctx, id).await?.into())
 }
 
 /// `{name, description}` [wire], and `permissions` [ours] (replaced when given). Changing
@@ -227,13 +237,14 @@ pub struct GroupMembersInput {
 
 impl Input for GroupMembersInput {}
 
-async fn change_members(
+/// Adds (or removes) members of a group as `add-users` / `remove-users` do (the console's too).
+pub async fn change_members(
     state: &AppState,
     ctx: &WsCtx,
     id: i64,
     input: GroupMembersInput,
     adding: bool,
-) -> ApiResult<Json<GroupView>> {
+) -> ApiResult<GroupView> {
     let manager = manager(ctx)?;
     let group = group_of(state, ctx, id).await?;
     let mut details = Vec::new();
@@ -244,7 +255,7 @@ async fn change_members(
     ApiError::check(details)?;
     may_hand_out(&manager, &group)?;
     enspace_engine::members::change_group_members(&state.db, &group, &members, adding, &ctx.author("api")).await?;
-    Ok(Json(group_of(state, ctx, id).await?.into()))
+    Ok(group_of(state, ctx, id).await?.into())
 }
 
 /// Add Users: members already in the group are fine.
@@ -257,7 +268,7 @@ pub async fn add_users(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<GroupMembersInput>,
 ) -> ApiResult<Json<GroupView>> {
-    change_members(&state, &ctx, id, input, true).await
+    Ok(Json(change_members(&state, &ctx, id, input, true).await?))
 }
 
 /// Remove Users: members not in the group are fine.
@@ -270,7 +281,7 @@ pub async fn remove_users(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<GroupMembersInput>,
 ) -> ApiResult<Json<GroupView>> {
-    change_members(&state, &ctx, id, input, false).await
+    Ok(Json(change_members(&state, &ctx, id, input, false).await?))
 }
 
 /// A member group [wire shape]; `permissions` apply to its v1 compatibility members.

@@ -192,6 +192,10 @@ pub struct Msg {
     pub delete_warning: &'static str,
     pub delete_confirm: &'static str,
     pub add_files: &'static str,
+    pub groups: &'static str,
+    pub new_group: &'static str,
+    pub add_member: &'static str,
+    pub no_members: &'static str,
     // Errors.
     pub error_title: &'static str,
     pub not_found_title: &'static str,

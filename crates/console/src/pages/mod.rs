@@ -52,6 +52,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
         .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))
+        .route("/w/{ws}/settings/groups", get(settings::groups_list).post(settings::create_group))
+        .route("/w/{ws}/settings/groups/{id}/{change}", post(settings::group_member))
         .route("/w/{ws}/settings/roles", get(settings::roles_list).post(settings::create_role))
         .route("/w/{ws}/settings/roles/{id}", get(settings::role))
         .route("/w/{ws}/settings/roles/{id}/permissions", post(settings::grant))

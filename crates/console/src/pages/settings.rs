@@ -1,6 +1,7 @@
 //! Workspace settings the console offers (console-design §4.4.11): members (invite, change,
-//! remove) and roles with their permission matrix. Each action is the API's own command
-//! (`routes::members`, `routes::roles`): who may manage, and "nobody gives more than they
+//! remove), member groups (create, add and remove members) and roles with their permission
+//! matrix. Each action is the API's own command
+//! (`routes::members`, `routes::member_groups`, `routes::roles`): who may manage, and "nobody gives more than they
 //! hold", are decided there.
 
 use askama::Template;
@@ -12,6 +13,7 @@ use enspace_api::{
     error::ApiError,
     extract::QueryPairs,
     routes::{
+        member_groups::{self, GroupInput, GroupMembersInput, GroupView},
         members::{self, InviteInput, MemberUpdate, MemberView},
         roles::{self, PermissionInput, RoleInput, RoleView},
     },
@@ -327,4 +329,78 @@ pub(crate) async fn revoke(
 ) -> PageResult {
     roles::remove(&state, &posted.ws.ctx, id, permission).await?;
     Ok(see_other(&format!("/app/w/{}/settings/roles/{id}", posted.ws.ctx.workspace.reference)))
+}
+
+#[derive(Template)]
+#[template(path = "settings/groups.html")]
+struct GroupsPage {
+    page: Page,
+    base: String,
+    groups: Vec<GroupView>,
+    members: Vec<MemberView>,
+    name: String,
+    problems: Problems,
+}
+
+impl GroupsPage {
+    /// The group's members' e-mails (id, e-mail), and those who could join it.
+    fn in_group(&self, group: &GroupView) -> Vec<(i64, String)> {
+        self.members.iter().filter(|m| group.members.contains(&m.id)).map(|m| (m.id, m.email.clone())).collect()
+    }
+
+    fn outside(&self, group: &GroupView) -> Vec<(i64, String)> {
+        self.members.iter().filter(|m| !group.members.contains(&m.id)).map(|m| (m.id, m.email.clone())).collect()
+    }
+}
+
+async fn groups_page(
+    state: &AppState,
+    ws: &ConsoleWs,
+    name: String,
+    problems: Problems,
+) -> Result<GroupsPage, ConsoleError> {
+    let t = ws.caller.locale.msg();
+    Ok(GroupsPage {
+        page: page_of(state, ws, t.groups).await?,
+        base: format!("/app/w/{}/settings/groups", ws.ctx.workspace.reference),
+        groups: member_groups::list(state, &ws.ctx, &QueryPairs(Vec::new())).await?,
+        members: members::list(state, &ws.ctx, &QueryPairs(Vec::new())).await?,
+        name,
+        problems,
+    })
+}
+
+pub(crate) async fn groups_list(State(state): State<AppState>, ws: ConsoleWs) -> PageResult {
+    render(StatusCode::OK, &groups_page(&state, &ws, String::new(), Problems::default()).await?)
+}
+
+pub(crate) async fn create_group(State(state): State<AppState>, posted: WsPosted) -> PageResult {
+    let WsPosted { ws, form } = posted;
+    let name = form.get("name").unwrap_or_default().to_string();
+    let input = GroupInput { name: Some(name.clone()), description: None, members: None, permissions: None };
+    match member_groups::create(&state, &ws.ctx, &input).await {
+        Ok(_) => Ok(see_other(&format!("/app/w/{}/settings/groups", ws.ctx.workspace.reference))),
+        Err(error) => {
+            let problems = field_problems(error, &[("name", "group-name", ws.caller.locale.msg().name)])?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &groups_page(&state, &ws, name, problems).await?)
+        }
+    }
+}
+
+/// Adds (`add`) or removes one member of a group.
+pub(crate) async fn group_member(
+    State(state): State<AppState>,
+    Path((_, id, change)): Path<(String, i64, String)>,
+    posted: WsPosted,
+) -> PageResult {
+    let WsPosted { ws, form } = posted;
+    let adding = match change.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(ApiError::not_found("Not found").into()),
+    };
+    let member = form.get("member").map(|m| Value::String(m.to_string()));
+    let input = GroupMembersInput { members: Some(member.into_iter().collect()) };
+    member_groups::change_members(&state, &ws.ctx, id, input, adding).await?;
+    Ok(see_other(&format!("/app/w/{}/settings/groups", ws.ctx.workspace.reference)))
 }

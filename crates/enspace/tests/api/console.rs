@@ -818,7 +818,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 35] = [
+    let matrix: [(&str, &str, &str, &str); 38] = [
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -846,6 +846,9 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}/remove", "/app/w/acme/settings/members/1/remove", "sign-in"),
+        ("GET", "/w/{ws}/settings/groups", "/app/w/acme/settings/groups", "sign-in"),
+        ("POST", "/w/{ws}/settings/groups", "/app/w/acme/settings/groups", "sign-in"),
+        ("POST", "/w/{ws}/settings/groups/{id}/{change}", "/app/w/acme/settings/groups/1/add", "sign-in"),
         ("GET", "/w/{ws}/settings/roles", "/app/w/acme/settings/roles", "sign-in"),
         ("POST", "/w/{ws}/settings/roles", "/app/w/acme/settings/roles", "sign-in"),
         ("GET", "/w/{ws}/settings/roles/{id}", "/app/w/acme/settings/roles/1", "sign-in"),
@@ -1057,7 +1060,7 @@ async fn members_are_invited_changed_and_removed_by_a_manager_only() {
     let home = Page::of(&browser.get("/app/w/acme").await);
     assert_eq!(
         home.attrs(".sidebar details:nth-of-type(2) a", "href"),
-        ["/app/w/acme/settings/members", "/app/w/acme/settings/roles"]
+        ["/app/w/acme/settings/members", "/app/w/acme/settings/groups", "/app/w/acme/settings/roles"]
     );
     let page = Page::of(&browser.get("/app/w/acme/settings/members").await);
     assert_eq!(page.texts("table.members tbody td:nth-child(2)"), ["ana@example.com", "bia@example.com"]);
@@ -1282,4 +1285,48 @@ async fn relation_search_fills_a_reference_and_uploads_become_the_forms_files() 
     assert_eq!(file.status, 200);
     assert_eq!(file.body, pdf);
     assert_eq!(file.header("content-security-policy"), Some("sandbox; default-src 'none'"));
+}
+
+#[tokio::test]
+async fn groups_are_made_and_members_added_and_removed() {
+    let app = TestApp::new().await;
+    let (ana, _, _) = orders(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(&ana.email, PASSWORD).await;
+    let token = browser.form_token().await;
+    assert_eq!(browser.post("/app/w/acme/settings/groups", &[("_csrf", &token), ("name", "")]).await.status, 422);
+    assert_eq!(
+        browser.post("/app/w/acme/settings/groups", &[("_csrf", &token), ("name", "Comercial")]).await.status,
+        303
+    );
+    let page = Page::of(&browser.get("/app/w/acme/settings/groups").await);
+    assert_eq!(page.texts("section.group h2"), ["Comercial"]);
+    let group = page.attrs("section.group", "data-group")[0].clone();
+    let bia = page.attrs(&format!("#add-{group} option"), "value")[1].clone();
+    assert_eq!(page.texts(&format!("#add-{group} option")), ["ana@example.com", "bia@example.com"]);
+    let added =
+        browser.post(&format!("/app/w/acme/settings/groups/{group}/add"), &[("_csrf", &token), ("member", &bia)]).await;
+    assert_eq!(added.status, 303);
+    let api = app.get(&format!("/ws/member-groups/{group}")).key(&ana.key).ws("acme").send().await.json();
+    assert_eq!(api["members"], json!([bia.parse::<i64>().unwrap()]));
+    let page = Page::of(&browser.get("/app/w/acme/settings/groups").await);
+    assert_eq!(
+        page.texts("ul.group-members li").iter().map(|l| l.replace(" Remover", "")).collect::<Vec<_>>(),
+        ["bia@example.com"]
+    );
+    let removed = browser
+        .post(&format!("/app/w/acme/settings/groups/{group}/remove"), &[("_csrf", &token), ("member", &bia)])
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(
+        app.get(&format!("/ws/member-groups/{group}")).key(&ana.key).ws("acme").send().await.json()["members"],
+        json!([])
+    );
+    assert_eq!(
+        browser
+            .post(&format!("/app/w/acme/settings/groups/{group}/other"), &[("_csrf", &token), ("member", &bia)])
+            .await
+            .status,
+        404
+    );
 }
