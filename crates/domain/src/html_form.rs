@@ -222,7 +222,8 @@ pub fn decode(
     mode: Mode<'_>,
     zone: &TimeZone,
 ) -> Result<Map<String, Value>, Vec<Detail>> {
-    let pairs = Pairs::new(pairs);
+    let pairs = with_line_feeds(pairs);
+    let pairs = Pairs::new(&pairs);
     let mut details = Vec::new();
     let mut out = Map::new();
     for def in defs {
@@ -243,7 +244,7 @@ pub fn decode(
                 let before = current.get(&def.ref_id).filter(|v| !v.is_null()).and_then(|v| {
                     let mut shown = Vec::new();
                     encode_value(def, &at.name, v, zone, &mut shown);
-                    decode_value(def, &at, &Pairs::new(&shown), zone, &mut Vec::new())
+                    decode_value(def, &at, &Pairs::new(&with_line_feeds(&shown)), zone, &mut Vec::new())
                 });
                 if value != before {
                     out.insert(def.ref_id.clone(), value.unwrap_or(Value::Null));
@@ -256,6 +257,20 @@ pub fn decode(
     } else {
         Err(details)
     }
+}
+
+/// The pairs with every line break a line feed: browsers send a textarea's breaks as CR LF
+/// (HTML's form encoding), which would otherwise change a text written through the API with
+/// LF on every save of an untouched form.
+fn with_line_feeds(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(name, value)| {
+            let value =
+                if value.contains('\r') { value.replace("\r\n", "\n").replace('\r', "\n") } else { value.clone() };
+            (name.clone(), value)
+        })
+        .collect()
 }
 
 /// Whether the field takes a value from a form (server-written values and codes do not).

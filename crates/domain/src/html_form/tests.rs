@@ -424,3 +424,18 @@ proptest! {
         prop_assert_eq!(sent, Map::from_iter([(d.ref_id.clone(), expected)]));
     }
 }
+
+/// Browsers send a textarea's line breaks as CR LF: they are read as LF, so a text written
+/// through the API with LF is unchanged by saving the form as shown.
+#[test]
+fn line_breaks_from_a_browser_are_line_feeds() {
+    let sp = zone("America/Sao_Paulo");
+    let defs = vec![def("area", FieldType::EnTextArea)];
+    let created = decode(&defs, &pairs(&[("data.area", "a\r\nb\rc")]), Mode::Create, &sp).unwrap();
+    assert_eq!(Value::Object(created), json!({ "area": "a\nb\nc" }));
+    let stored = object(json!({ "area": "a\nb" }));
+    let resent = pairs(&[("data.area", "a\r\nb")]);
+    assert_eq!(decode(&defs, &resent, Mode::Edit(&stored), &sp).unwrap(), Map::new(), "no change");
+    let stored_crlf = object(json!({ "area": "a\r\nb" }));
+    assert_eq!(decode(&defs, &resent, Mode::Edit(&stored_crlf), &sp).unwrap(), Map::new(), "no change either");
+}

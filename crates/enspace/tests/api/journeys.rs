@@ -19,8 +19,8 @@ use crate::server::{database, free_port, http, http_in, Server};
 const PASSWORD: &str = "correct horse battery";
 const AXE: &str = include_str!("../fixtures/axe-core/axe-4.14.1.min.js");
 
-/// chromedriver, stopped with the journey.
-struct Driver(Child);
+/// chromedriver (and its URL), stopped with the journey.
+struct Driver(Child, String);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -59,7 +59,7 @@ impl Journey {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let driver = Driver(driver);
+        let driver = Driver(driver, format!("http://127.0.0.1:{port}"));
         let mut options = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--window-size=1280,900", "--lang=pt-BR", "--accept-lang=pt-BR"] });
         if std::path::Path::new("/usr/bin/chromium").exists() {
@@ -90,14 +90,20 @@ impl Journey {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
     }
 
-    /// Waits for an element (the sign of the page it is on), and answers it.
+    /// Waits for an element (the sign of the page it is on), and answers it, scrolled to the
+    /// middle of the window (as a person brings what they use into view; the forms' sticky
+    /// action bar covers the bottom edge).
     async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        let element = self
+            .client
             .wait()
             .at_most(Duration::from_secs(10))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+        let at = serde_json::to_value(&element).unwrap();
+        self.client.execute("arguments[0].scrollIntoView({ block: 'center' });", vec![at]).await.unwrap();
+        element
     }
 
     async fn text(&self, css: &str) -> String {
@@ -279,5 +285,210 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
     browser.open("/app/w").await;
     browser.wait_for("#email").await;
     assert_eq!(browser.path().await, "/app/login?next=%2Fapp%2Fw");
+    browser.client.close().await.unwrap();
+}
+
+impl Journey {
+    /// Sets an input's value as a person's typing would end (date and time inputs take
+    /// their value in the browser's locale segments, so they are set directly).
+    async fn set(&self, id: &str, value: &str) {
+        self.wait_for(&format!("[id='{id}']")).await;
+        let script = "const input = document.getElementById(arguments[0]); input.value = arguments[1];
+            input.dispatchEvent(new Event('input', { bubbles: true })); input.dispatchEvent(new Event('change', { bubbles: true }));";
+        self.client.execute(script, vec![json!(id), json!(value)]).await.unwrap();
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
+            texts.push(element.text().await.unwrap());
+        }
+        texts
+    }
+
+    /// A second browser session (a fresh profile: no cookies) on the same driver.
+    async fn fresh(&self) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=pt-BR"] }),
+        );
+        let url = self._driver.1.clone();
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&url)
+            .await
+            .unwrap()
+    }
+}
+
+async fn get_json(port: u16, key: &str, path: &str) -> Value {
+    let (status, text) = http_in(port, "GET", path, Some(key), Some("acme"), None).await.unwrap();
+    assert_eq!(status, 200, "{path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Clientes with Lima, and Contratos with a field of every kind a person fills in.
+async fn contratos(port: u16, key: &str) {
+    post(port, key, None, "/workspaces", json!({ "name": "Acme" })).await;
+    let ws = Some("acme");
+    post(port, key, ws, "/ws/types", json!({ "name": "Clientes" })).await;
+    post(port, key, ws, "/ws/types/clientes/fields", json!({ "name": "Nome", "slug": "nome", "type": "text" })).await;
+    post(port, key, ws, "/ws/types/clientes/items", json!({ "data": { "nome": "Lima" } })).await;
+    post(port, key, ws, "/ws/types/clientes/items", json!({ "data": { "nome": "Souza" } })).await;
+    post(port, key, ws, "/ws/types", json!({ "name": "Contratos" })).await;
+    let options = json!([{ "value": "a", "label": "Alfa" }, { "value": "b", "label": "Beta" }]);
+    let child = |name: &str, slug: &str, kind: &str| json!({ "name": name, "slug": slug, "type": kind });
+    let fields = [
+        json!({ "name": "Titulo", "slug": "titulo", "type": "text", "required": true }),
+        json!({ "name": "Resumo", "slug": "resumo", "type": "EnTextArea" }),
+        json!({ "name": "Corpo", "slug": "corpo", "type": "EnHtml" }),
+        json!({ "name": "Notas", "slug": "notas", "type": "EnNotes" }),
+        json!({ "name": "CEP", "slug": "cep", "type": "EnlMask", "config": { "mask": "99999-999" } }),
+        json!({ "name": "Contato", "slug": "contato", "type": "email" }),
+        json!({ "name": "Qtd", "slug": "qtd", "type": "number" }),
+        json!({ "name": "Valor", "slug": "valor", "type": "EnCurrency" }),
+        json!({ "name": "Tipo", "slug": "tipo", "type": "select", "options": options }),
+        json!({ "name": "Canal", "slug": "canal", "type": "radioButton", "options": options }),
+        json!({ "name": "Areas", "slug": "areas", "type": "multiSelect", "options": options }),
+        json!({ "name": "Caixas", "slug": "caixas", "type": "checkbox", "options": options }),
+        json!({ "name": "Tags", "slug": "tags", "type": "EnlChips" }),
+        json!({ "name": "Local", "slug": "local", "type": "EnTreeSelect", "options": [{ "value": "p", "label": "Predial", "children": [{ "value": "e", "label": "Elétrica" }] }] }),
+        json!({ "name": "Urgente", "slug": "urgente", "type": "boolean" }),
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date" }),
+        json!({ "name": "Inicio", "slug": "inicio", "type": "date", "config": { "date_only": true } }),
+        json!({ "name": "Cliente", "slug": "cliente", "type": "EnRel", "config": { "rel": { "collection": "clientes", "displayString": "nome" } } }),
+        json!({ "name": "Outros", "slug": "outros", "type": "EnRelMulti", "config": { "rel": { "collection": "clientes", "displayString": "nome" } } }),
+        json!({ "name": "Pessoa", "slug": "pessoa", "type": "EnPerson" }),
+        json!({ "name": "Endereco", "slug": "endereco", "type": "EnAddress" }),
+        json!({ "name": "Anexos", "slug": "anexos", "type": "uploadFile" }),
+        json!({ "name": "Grupo", "slug": "grupo", "type": "group", "nested": [child("Obs", "obs", "text")] }),
+        json!({ "name": "Itens", "slug": "itens", "type": "EnRepeater", "nested": [child("Produto", "produto", "text"), child("Quantidade", "quantidade", "number")] }),
+        json!({ "name": "Codigo", "slug": "codigo", "type": "EnCustomCode", "config": { "components": [{ "type": "text", "value": "CT-" }, { "type": "counter", "width": 3 }] } }),
+    ];
+    for field in fields {
+        post(port, key, ws, "/ws/types/contratos/fields", field).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_history_shows_the_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let server = Server::start(dir.path(), &url).await;
+    let key = create_user(dir.path(), &url, "ana@example.com");
+    contratos(server.port, &key).await;
+    let Some(browser) = Journey::start(&server).await else { return };
+    browser.open("/app/login").await;
+    browser.fill("#email", "ana@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for("#categories-title").await;
+
+    browser.open("/app/w/acme/types/contratos").await;
+    browser.click("a[data-shortcut=n]").await;
+    browser.wait_for("form.item-form").await;
+    browser.checkpoint("item-new-desktop").await;
+    for (id, value) in [
+        ("data-titulo", "Manutenção"),
+        ("data-resumo", "Linha 1\nLinha 2"),
+        ("data-corpo", "<p>Olá</p>"),
+        ("data-notas", "nota"),
+        ("data-cep", "50030-230"),
+        ("data-contato", "ops@example.com"),
+        ("data-qtd", "2,5"),
+        ("data-valor-value", "1234,56"),
+        ("data-tags", "x, y"),
+        ("data-pessoa-name", "Ana"),
+        ("data-pessoa-cpf", "529.982.247-25"),
+        ("data-endereco-city", "Recife"),
+        ("data-endereco-state", "PE"),
+        ("data-grupo-obs", "observação"),
+        ("data-itens-0-produto", "Cabo"),
+        ("data-itens-0-quantidade", "3"),
+    ] {
+        browser.fill(&format!("[id='{id}']"), value).await;
+    }
+    browser.set("data-prazo", "2026-09-30T18:04").await;
+    browser.set("data-inicio", "2026-10-01").await;
+    browser.wait_for("#data-valor-currency").await.select_by_value("USD").await.unwrap();
+    browser.wait_for("#data-tipo").await.select_by_value("b").await.unwrap();
+    for css in [
+        "#data-canal input[value=a]",
+        "#data-areas input[value=a]",
+        "#data-areas input[value=b]",
+        "#data-caixas input[value=b]",
+        "#data-local input[value='p.e']",
+        "#data-urgente",
+    ] {
+        browser.click(css).await;
+    }
+    // The relation: search, then choose (htmx and the page's script fill the reference in).
+    browser.fill("#data-cliente-search", "Lim").await;
+    browser.click("#data-cliente-results button[data-fill]").await;
+    let lima: String = browser.wait_for("#data-cliente").await.prop("value").await.unwrap().unwrap();
+    assert!(lima.starts_with("CLI"), "{lima}");
+    let clientes = get_json(server.port, &key, "/ws/types/clientes/items?data.nome=Souza").await;
+    browser.fill("#data-outros-add", clientes[0]["reference"].as_str().unwrap()).await;
+    // A file, uploaded as it is chosen.
+    let upload = dir.path().join("contrato.pdf");
+    std::fs::write(&upload, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF").unwrap();
+    browser.wait_for("#data-anexos-upload").await.send_keys(upload.to_str().unwrap()).await.unwrap();
+    browser.wait_for("#data-anexos-files input[type=checkbox]").await;
+    browser.click("form.item-form .actions button[type=submit]").await;
+
+    browser.wait_for("#item-reference").await;
+    let reference = browser.text("#item-reference").await;
+    let item = get_json(server.port, &key, &format!("/ws/types/contratos/items/{reference}")).await;
+    let data = item["data"].clone();
+    let file_id = data["anexos"][0]["id"].clone();
+    assert_eq!(data["anexos"][0]["filename"], "contrato.pdf");
+    assert_eq!(data["cliente"]["reference"], lima.as_str());
+    assert_eq!(data["outros"][0]["display"], "Souza");
+    let mut expected = json!({
+        "titulo": "Manutenção", "resumo": "Linha 1\nLinha 2", "corpo": "<p>Olá</p>", "notas": "nota", "cep": "50030-230",
+        "contato": "ops@example.com", "qtd": 2.5, "valor": { "value": 1234.56, "currency": "USD", "originalValue": 1234.56 },
+        "tipo": "b", "canal": "a", "areas": ["a", "b"], "caixas": ["b"], "tags": ["x", "y"], "local": "p.e", "urgente": true,
+        "prazo": "2026-09-30T21:04:00.000Z", "inicio": "2026-10-01",
+        "pessoa": { "person_type": "PF", "name": "Ana", "cpf": "529.982.247-25" }, "endereco": { "city": "Recife", "state": "PE" },
+        "grupo": { "obs": "observação" }, "itens": [{ "produto": "Cabo", "quantidade": 3 }], "codigo": "CT-001",
+    });
+    for key in ["cliente", "outros", "anexos"] {
+        expected[key] = data[key].clone();
+    }
+    assert_eq!(data, expected, "the form's values, as the API holds them");
+    let _ = file_id;
+    browser.checkpoint("item-page-desktop").await;
+
+    // Found by the table's filters: an option and a date range.
+    browser.open("/app/w/acme/types/contratos").await;
+    browser.click("details.filters summary").await;
+    browser.click("#filter-tipo input[value=b]").await;
+    browser.set("created-from", "2020-01-01").await;
+    browser.click(".search-row button[type=submit]").await;
+    browser.wait_for("table.items tbody tr").await;
+    assert_eq!(browser.texts("table.items tbody tr").await.len(), 1);
+    let path = browser.path().await;
+    assert!(path.contains("data.tipo_in=b") && path.contains("created_at_gte=2020-01-01"), "{path}");
+    browser.checkpoint("items-filtered-desktop").await;
+
+    // Edit two fields in place; the history shows exactly those.
+    browser.click("table.items tbody th a").await;
+    browser.wait_for("form.item-form").await;
+    browser.fill("#data-titulo", "Manutenção preventiva").await;
+    browser.fill("#data-qtd", "3").await;
+    browser.click("form.item-form .actions button[type=submit]").await;
+    browser.wait_for("#item-reference").await;
+    browser.open(&format!("/app/w/acme/types/contratos/{reference}?tab=history")).await;
+    browser.wait_for(".history").await;
+    assert_eq!(
+        browser.texts(".history > li:first-child .change").await,
+        ["Titulo: Manutenção → Manutenção preventiva", "Qtd: 2,5 → 3"]
+    );
+    browser.checkpoint("item-history-desktop").await;
+    browser.phone().await;
+    browser.open(&format!("/app/w/acme/types/contratos/{reference}")).await;
+    browser.wait_for("form.item-form").await;
+    browser.checkpoint("item-page-phone").await;
     browser.client.close().await.unwrap();
 }
