@@ -33,7 +33,29 @@ impl Drop for Driver {
 struct Journey {
     client: Client,
     base: String,
-    _driver: Driver,
+    driver: std::sync::Arc<Driver>,
+}
+
+/// A headless Chromium session of the driver at `url` (retried while the driver starts).
+async fn session(url: &str) -> Client {
+    let mut options = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--window-size=1280,900", "--lang=pt-BR", "--accept-lang=pt-BR"] });
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        options["binary"] = json!("/usr/bin/chromium");
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    let started = Instant::now();
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(url).await {
+            Ok(client) => return client,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("chromedriver did not start a browser: {e}"),
+        }
+    }
 }
 
 fn found(program: &str) -> bool {
@@ -60,30 +82,13 @@ impl Journey {
             .spawn()
             .expect("start chromedriver");
         let driver = Driver(driver, format!("http://127.0.0.1:{port}"));
-        let mut options = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--window-size=1280,900", "--lang=pt-BR", "--accept-lang=pt-BR"] });
-        if std::path::Path::new("/usr/bin/chromium").exists() {
-            options["binary"] = json!("/usr/bin/chromium");
-        }
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), options);
-        let started = Instant::now();
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(capabilities.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(client) => break client,
-                Err(e) if started.elapsed() < Duration::from_secs(20) => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("chromedriver did not start a browser: {e}"),
-            }
-        };
-        Some(Journey { client, base: format!("http://127.0.0.1:{}", server.port), _driver: driver })
+        let client = session(&driver.1).await;
+        Some(Journey { client, base: format!("http://127.0.0.1:{}", server.port), driver: std::sync::Arc::new(driver) })
+    }
+
+    /// Another browser on the same server: a new session with a fresh profile (no cookies).
+    async fn fresh(&self) -> Journey {
+        Journey { client: session(&self.driver.1).await, base: self.base.clone(), driver: self.driver.clone() }
     }
 
     async fn open(&self, path: &str) {
@@ -305,21 +310,6 @@ impl Journey {
         }
         texts
     }
-
-    /// A second browser session (a fresh profile: no cookies) on the same driver.
-    async fn fresh(&self) -> Client {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=pt-BR"] }),
-        );
-        let url = self._driver.1.clone();
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&url)
-            .await
-            .unwrap()
-    }
 }
 
 async fn get_json(port: u16, key: &str, path: &str) -> Value {
@@ -491,4 +481,121 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     browser.wait_for("form.item-form").await;
     browser.checkpoint("item-page-phone").await;
     browser.client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_member_signs_up_in_a_fresh_browser_and_never_sees_a_hidden_field_and_a_public_form_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let server = Server::start(dir.path(), &url).await;
+    let key = create_user(dir.path(), &url, "ana@example.com");
+    let port = server.port;
+    post(port, &key, None, "/workspaces", json!({ "name": "Acme" })).await;
+    let ws = Some("acme");
+    post(port, &key, ws, "/ws/types", json!({ "name": "Pedidos" })).await;
+    post(
+        port,
+        &key,
+        ws,
+        "/ws/types/pedidos/fields",
+        json!({ "name": "Cliente", "slug": "cliente", "type": "text", "required": true }),
+    )
+    .await;
+    post(port, &key, ws, "/ws/types/pedidos/fields", json!({ "name": "Segredo", "slug": "segredo", "type": "text" }))
+        .await;
+    post(port, &key, ws, "/ws/types/pedidos/items", json!({ "data": { "cliente": "Lima", "segredo": "cofre-42" } }))
+        .await;
+    let role = post(
+        port,
+        &key,
+        ws,
+        "/ws/roles",
+        json!({ "name": "Leitura", "permissions": [
+        { "reference": "types::pedidos::read", "fields": ["data.cliente", "status", "created_at"] }] }),
+    )
+    .await;
+    let form = post(
+        port,
+        &key,
+        ws,
+        "/ws/types/pedidos/forms",
+        json!({ "name": "Pedido pelo site", "type": "create",
+        "visibility": "public", "fields": [{ "refId": "cliente", "required": true }] }),
+    )
+    .await;
+    let Some(ana) = Journey::start(&server).await else { return };
+
+    ana.open("/app/login").await;
+    ana.fill("#email", "ana@example.com").await;
+    ana.fill("#password", PASSWORD).await;
+    ana.click("form button[type=submit]").await;
+    ana.wait_for("#categories-title").await;
+    ana.open("/app/w/acme/settings/members").await;
+    ana.fill("#invite-email", "caio@example.com").await;
+    ana.wait_for("#invite-role").await.select_by_value(&role["id"].to_string()).await.unwrap();
+    ana.click("form[action='/app/w/acme/settings/members'] button[type=submit]").await;
+    let link = ana.text("#invitation-url").await;
+    ana.checkpoint("settings-members-desktop").await;
+    ana.open(&format!("/app/w/acme/settings/roles/{}", role["id"])).await;
+    ana.wait_for("table.matrix").await;
+    ana.checkpoint("settings-role-desktop").await;
+    ana.open("/app/w/acme/settings/groups").await;
+    ana.wait_for("#group-name").await;
+    ana.checkpoint("settings-groups-desktop").await;
+    ana.open("/app/account/keys").await;
+    ana.wait_for("#key-description").await;
+    ana.checkpoint("account-keys-desktop").await;
+
+    // Caio, in a browser of his own, accepts and lands in the workspace.
+    let caio = ana.fresh().await;
+    caio.client.goto(&link).await.unwrap();
+    caio.wait_for("#fname").await;
+    assert_eq!(caio.path().await.split('?').next(), Some("/app/invite"));
+    caio.checkpoint("invite-desktop").await;
+    caio.fill("#fname", "Caio").await;
+    caio.fill("#lname", "Reis").await;
+    caio.fill("#password", PASSWORD).await;
+    caio.click("form button[type=submit]").await;
+    caio.wait_for("#categories-title").await;
+    assert_eq!(caio.path().await, "/app/w/acme");
+    assert_eq!(caio.text(".user-name").await, "Caio Reis");
+
+    // The field his role does not read is on no page he reaches.
+    caio.open("/app/w/acme/types/pedidos").await;
+    caio.wait_for("table.items").await;
+    assert_eq!(caio.texts("table.items thead th").await, ["Referência", "Cliente"]);
+    caio.open("/app/w/acme/types/pedidos?cols=data.segredo&cols=data.cliente").await;
+    caio.wait_for("table.items").await;
+    caio.click("table.items tbody th a").await;
+    caio.wait_for("#item-reference").await;
+    for page in ["table", "item"] {
+        let source = caio.client.source().await.unwrap();
+        assert!(!source.contains("cofre-42") && !source.contains("Segredo"), "{page}: {source}");
+        if page == "table" {
+            caio.open("/app/w/acme/types/pedidos").await;
+        }
+    }
+    caio.checkpoint("item-page-restricted-desktop").await;
+    caio.client.close().await.unwrap();
+
+    // Anyone with the link answers the public form.
+    let visitor = ana.fresh().await;
+    visitor.open(&format!("/app/f/{}", form["hash"].as_str().unwrap())).await;
+    visitor.wait_for("#data-cliente").await;
+    visitor.checkpoint("public-form-desktop").await;
+    visitor.click("form.item-form .actions button[type=submit]").await;
+    assert_eq!(visitor.text(".error-summary li").await, "Cliente: is required");
+    visitor.fill("#data-cliente", "Maria").await;
+    visitor.fill("#request_email", "maria@example.com").await;
+    visitor.click("form.item-form .actions button[type=submit]").await;
+    assert_eq!(visitor.text("#form-sent").await, "Resposta enviada. Obrigado!");
+    visitor.checkpoint("public-form-sent-desktop").await;
+    visitor.phone().await;
+    visitor.open(&format!("/app/f/{}", form["hash"].as_str().unwrap())).await;
+    visitor.wait_for("#data-cliente").await;
+    visitor.checkpoint("public-form-phone").await;
+    visitor.client.close().await.unwrap();
+    let answered = get_json(port, &key, "/ws/types/pedidos/items?data.cliente=Maria").await;
+    assert_eq!(answered[0]["request_email"], "maria@example.com");
+    ana.client.close().await.unwrap();
 }
