@@ -172,6 +172,7 @@ pub const EN: Msg = Msg {
     new_group: "New group",
     add_member: "Add",
     no_members: "No members.",
+    all_items: "All",
     error_title: "Error",
     not_found_title: "Page not found",
     not_found_text: "This address does not exist or you have no access to it.",

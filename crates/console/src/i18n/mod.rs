@@ -196,6 +196,7 @@ pub struct Msg {
     pub new_group: &'static str,
     pub add_member: &'static str,
     pub no_members: &'static str,
+    pub all_items: &'static str,
     // Errors.
     pub error_title: &'static str,
     pub not_found_title: &'static str,

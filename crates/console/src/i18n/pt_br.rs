@@ -172,6 +172,7 @@ pub const PT_BR: Msg = Msg {
     new_group: "Novo grupo",
     add_member: "Adicionar",
     no_members: "Nenhum membro.",
+    all_items: "Todos",
     error_title: "Erro",
     not_found_title: "Página não encontrada",
     not_found_text: "O endereço não existe ou você não tem acesso a ele.",

@@ -58,6 +58,9 @@ struct TablePage {
     type_name: String,
     /// The create form's link, when the member may create.
     new_href: Option<String>,
+    /// One entry per create form (as in the product): all items, then each form's (the
+    /// `form` filter), and whether it is the one shown.
+    entries: Vec<(String, String, bool)>,
     q: String,
     columns: Vec<Column>,
     choosable: Vec<(String, String, bool)>,
@@ -250,11 +253,32 @@ pub(crate) async fn table(
             (key, label, on)
         })
         .collect();
-    let kept = ["_sort", "_limit"]
+    let kept = ["_sort", "_limit", "form"]
         .iter()
         .filter_map(|name| params.get(name).map(|v| (name.to_string(), v.to_string())))
         .chain(params.all("cols").into_iter().map(|c| ("cols".to_string(), c.to_string())))
         .collect();
+    // The type's create forms: an entry each, and "new" through the one chosen.
+    let forms = enspace_store::forms::of_type(&state.db, ws.ctx.workspace.id, scope.record.id).await?;
+    let chosen_form = params.get("form").map(str::to_string);
+    let mut entries = vec![(base.clone(), ws.caller.locale.msg().all_items.to_string(), chosen_form.is_none())];
+    for form in forms.iter().filter(|f| matches!(f.form_type.as_str(), "create" | "general")) {
+        let id = form.id.to_string();
+        entries.push((format!("{base}?form={id}"), form.name.clone(), chosen_form.as_deref() == Some(id.as_str())));
+    }
+    let may_create = |form: Option<i64>| match form {
+        Some(id) => enspace_api::routes::forms::may_create_through(scope.access(), &scope.record.slug, id),
+        None => enspace_api::extract::workspace::allowed(
+            scope.access(),
+            &enspace_domain::access::Action::on_type(&scope.record.slug, "create"),
+        )
+        .is_ok(),
+    };
+    let form_id = chosen_form.as_deref().and_then(|f| f.parse::<i64>().ok());
+    let new_href = may_create(form_id).then(|| match form_id {
+        Some(id) => format!("{base}/new?form={id}"),
+        None => format!("{base}/new"),
+    });
     let page_size_links = PAGE_SIZES
         .iter()
         .map(|size| {
@@ -266,12 +290,8 @@ pub(crate) async fn table(
     let table = TablePage {
         page,
         type_name: scope.record.name.clone(),
-        new_href: enspace_api::extract::workspace::allowed(
-            scope.access(),
-            &enspace_domain::access::Action::on_type(&scope.record.slug, "create"),
-        )
-        .is_ok()
-        .then(|| format!("{base}/new")),
+        new_href,
+        entries,
         q: params.get("_q").unwrap_or_default().to_string(),
         filters: controls(&readable, &params),
         created_from: params.get("created_at_gte").unwrap_or_default().to_string(),

@@ -712,8 +712,7 @@ async fn an_item_is_created_through_its_form_and_edited_in_place_with_exact_hist
     assert_eq!(page.value("#data-prazo"), "2026-09-30T18:04:00");
     assert_eq!(page.value("#data-cliente"), lima);
     assert_eq!(page.attrs("#data-areas input[checked]", "value"), ["ti", "rh"]);
-    assert_eq!(page.attrs("#data-valor-currency option[selected]", "value"), Vec::<String>::new());
-    assert_eq!(page.texts("#data-valor-currency option[selected]"), ["USD"]);
+    assert_eq!(page.attrs("#data-valor-currency option[selected]", "value"), ["USD"]);
     assert_eq!(page.text("#data-codigo"), "CT-001");
     assert_eq!(page.text("#item-reference"), reference);
 
@@ -978,6 +977,20 @@ async fn a_public_form_takes_an_answer_without_an_account() {
     let none = visitor.get("/app/f/nothing").await;
     assert_eq!((hidden.status, none.status), (404, 404));
     assert_eq!(hidden.text(), none.text());
+
+    // The table has an entry per create form: its items, and new ones through it.
+    let mut owner = Browser::new(&app);
+    owner.sign_in(&ana.email, PASSWORD).await;
+    let table = Page::of(&owner.get("/app/w/acme/types/orders").await);
+    assert_eq!(table.texts("nav.entries a"), ["Todos", "Pedido pelo site", "Interno"]);
+    let entry = format!("/app/w/acme/types/orders?form={form_id}");
+    assert_eq!(table.attrs("nav.entries a", "href")[1], entry);
+    let answers = Page::of(&owner.get(&entry).await);
+    assert_eq!(answers.attrs("table.items tbody th a", "title"), [reference.to_string()]);
+    assert_eq!(answers.attrs("nav.entries a[aria-current=page]", "href"), [entry.clone()]);
+    assert_eq!(answers.attrs("a[data-shortcut=n]", "href"), [format!("/app/w/acme/types/orders/new?form={form_id}")]);
+    let new = Page::of(&owner.get(&format!("/app/w/acme/types/orders/new?form={form_id}")).await);
+    assert_eq!(new.texts("form.item-form label[for]"), ["Cliente *", "Valor", "Etapa"]);
 }
 
 #[tokio::test]

@@ -37,9 +37,21 @@ struct Journey {
 }
 
 /// A headless Chromium session of the driver at `url` (retried while the driver starts).
-async fn session(url: &str) -> Client {
-    let mut options = json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--window-size=1280,900", "--lang=pt-BR", "--accept-lang=pt-BR"] });
+async fn session(url: &str, dark: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        "--lang=pt-BR",
+        "--accept-lang=pt-BR",
+    ];
+    if dark {
+        // The system's dark theme: pages see `prefers-color-scheme: dark`.
+        args.push("--force-dark-mode");
+    }
+    let mut options = json!({ "args": args });
     if std::path::Path::new("/usr/bin/chromium").exists() {
         options["binary"] = json!("/usr/bin/chromium");
     }
@@ -82,13 +94,18 @@ impl Journey {
             .spawn()
             .expect("start chromedriver");
         let driver = Driver(driver, format!("http://127.0.0.1:{port}"));
-        let client = session(&driver.1).await;
+        let client = session(&driver.1, false).await;
         Some(Journey { client, base: format!("http://127.0.0.1:{}", server.port), driver: std::sync::Arc::new(driver) })
     }
 
     /// Another browser on the same server: a new session with a fresh profile (no cookies).
     async fn fresh(&self) -> Journey {
-        Journey { client: session(&self.driver.1).await, base: self.base.clone(), driver: self.driver.clone() }
+        Journey { client: session(&self.driver.1, false).await, base: self.base.clone(), driver: self.driver.clone() }
+    }
+
+    /// Another browser whose system theme is dark.
+    async fn dark(&self) -> Journey {
+        Journey { client: session(&self.driver.1, true).await, base: self.base.clone(), driver: self.driver.clone() }
     }
 
     async fn open(&self, path: &str) {
@@ -148,6 +165,7 @@ impl Journey {
     async fn checkpoint(&self, name: &str) {
         self.accessible(name).await;
         if std::env::var("ENSPACE_SCREENSHOTS").as_deref() == Ok("1") {
+            self.client.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
             let png = self.client.screenshot().await.unwrap();
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console/screenshots");
             std::fs::create_dir_all(&dir).unwrap();
@@ -283,6 +301,18 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
     assert_eq!(label, json!("\"Cliente: \""));
     browser.checkpoint("items-phone").await;
     browser.desktop().await;
+
+    // A dark system theme: the console follows it (and stays readable: axe checks contrast).
+    let night = browser.dark().await;
+    night.open("/app/login").await;
+    night.wait_for("#email").await;
+    let scheme = "return [matchMedia('(prefers-color-scheme: dark)').matches, getComputedStyle(document.documentElement).backgroundColor]";
+    let (dark, light) =
+        (night.client.execute(scheme, vec![]).await.unwrap(), browser.client.execute(scheme, vec![]).await.unwrap());
+    assert_eq!((dark[0].clone(), light[0].clone()), (json!(true), json!(false)));
+    assert_ne!(dark[1], light[1], "the dark theme has its own background");
+    night.checkpoint("login-dark").await;
+    night.client.close().await.unwrap();
 
     // Sign out: the console is closed again.
     browser.click("form[action='/app/logout'] button").await;
