@@ -41,7 +41,7 @@ pub const EN: Msg = Msg {
     settings: "Settings",
     account: "My account",
     main_menu: "Main menu",
-    open_menu: "Open menu",
+    open_menu: "Menu",
     member_owner: "Owner",
     member_full: "Administrator",
     member_viewer: "Viewer",

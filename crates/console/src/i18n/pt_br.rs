@@ -41,7 +41,7 @@ pub const PT_BR: Msg = Msg {
     settings: "Configurações",
     account: "Minha conta",
     main_menu: "Menu principal",
-    open_menu: "Abrir menu",
+    open_menu: "Menu",
     member_owner: "Proprietário",
     member_full: "Administrador",
     member_viewer: "Visualizador",
