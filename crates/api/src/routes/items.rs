@@ -94,6 +94,15 @@ impl Scope {
         &self.readable
     }
 
+    /// The type's active fields this reader may read, in order.
+    pub fn readable_fields(&self) -> Vec<&enspace_domain::fields::FieldDef> {
+        self.fields
+            .iter()
+            .map(|f| &f.def)
+            .filter(|d| d.active && self.readable.covers(&format!("data.{}", d.ref_id)))
+            .collect()
+    }
+
     /// The caller's access in the workspace.
     pub fn access(&self) -> &MemberAccess {
         &self.access

@@ -38,9 +38,9 @@ use crate::{
     session::display_name,
 };
 
-/// The workspace's time zone (its calendar's): dates on forms and pages are read in it.
-pub(crate) async fn zone_of(state: &AppState, ctx: &WsCtx) -> Result<TimeZone, ConsoleError> {
-    let calendar = enspace_engine::calendar::get(&state.db, ctx.workspace.id)
+/// A workspace's time zone (its calendar's): dates on forms and pages are read in it.
+pub(crate) async fn zone_of(state: &AppState, workspace_id: i64) -> Result<TimeZone, ConsoleError> {
+    let calendar = enspace_engine::calendar::get(&state.db, workspace_id)
         .await
         .map_err(|e| ApiError::internal(format!("{e:?}")))?;
     Ok(calendar.time_zone)
@@ -138,7 +138,7 @@ async fn new_page(
     values: &[(String, String)],
     problems: Problems,
 ) -> Result<NewPage, ConsoleError> {
-    let zone = zone_of(state, &ws.ctx).await?;
+    let zone = zone_of(state, ws.ctx.workspace.id).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let refs: Vec<&FieldDef> = defs.iter().collect();
     let workspace = format!("/app/w/{}", ws.ctx.workspace.reference);
@@ -178,7 +178,7 @@ pub(crate) async fn create(
     let form = form_id(query_value(query.as_deref(), "form"))?;
     let structure = structure(&state, &ws.ctx, &slug).await?;
     let (defs, required) = create_fields(&state, &ws.ctx, &structure, form).await?;
-    let zone = zone_of(&state, &ws.ctx).await?;
+    let zone = zone_of(&state, ws.ctx.workspace.id).await?;
     let problems = match html_form::decode(&defs, &posted.0, Mode::Create, &zone) {
         Err(details) => problems_of(&details, &defs),
         Ok(data) => {
@@ -256,15 +256,10 @@ async fn item_page(
     problems: Problems,
 ) -> Result<ItemPage, ConsoleError> {
     let t = ws.caller.locale.msg();
-    let zone = zone_of(state, &ws.ctx).await?;
+    let zone = zone_of(state, ws.ctx.workspace.id).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let slug = scope.record.slug.clone();
-    let readable: Vec<&FieldDef> = scope
-        .fields
-        .iter()
-        .map(|f| &f.def)
-        .filter(|d| d.active && scope.readable().covers(&format!("data.{}", d.ref_id)))
-        .collect();
+    let readable: Vec<&FieldDef> = scope.readable_fields();
     let writable = writable_of(&ws.ctx, &slug);
     let encoded;
     let values = match posted {
@@ -413,7 +408,7 @@ pub(crate) async fn save(
     let WsPosted { ws, form: posted } = posted;
     let scope = Scope::read(&state, &ws.ctx, &slug).await?;
     let item = scope.get(&state, &reference).await?;
-    let zone = zone_of(&state, &ws.ctx).await?;
+    let zone = zone_of(&state, ws.ctx.workspace.id).await?;
     let writable = writable_of(&ws.ctx, &slug);
     let defs: Vec<FieldDef> = scope
         .fields

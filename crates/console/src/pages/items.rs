@@ -137,18 +137,10 @@ pub(crate) async fn table(
 ) -> PageResult {
     let scope = Scope::read(&state, &ws.ctx, &slug).await?;
     let t = ws.caller.locale.msg();
-    let calendar = enspace_engine::calendar::get(&state.db, ws.ctx.workspace.id)
-        .await
-        .map_err(|e| enspace_api::error::ApiError::internal(format!("{e:?}")))?;
-    let zone: TimeZone = calendar.time_zone;
+    let zone: TimeZone = super::item::zone_of(&state, ws.ctx.workspace.id).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let params = Params::parse(query.as_deref());
-    let readable: Vec<&FieldDef> = scope
-        .fields
-        .iter()
-        .map(|f| &f.def)
-        .filter(|d| d.active && scope.readable().covers(&format!("data.{}", d.ref_id)))
-        .collect();
+    let readable: Vec<&FieldDef> = scope.readable_fields();
     let native_columns: Vec<(&str, &str)> =
         natives(t).into_iter().filter(|(key, _)| scope.readable().covers(key)).collect();
 

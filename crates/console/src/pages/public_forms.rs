@@ -61,10 +61,8 @@ async fn definition(
         .filter(|d| d.active && d.field_type.client_writable() && d.shape() != Shape::Files)
         .cloned()
         .collect();
-    let calendar = enspace_engine::calendar::get(&state.db, record.workspace_id)
-        .await
-        .map_err(|e| ApiError::internal(format!("{e:?}")))?;
-    Ok((form.name, defs, enspace_domain::forms::required_ref_ids(&form.fields), calendar.time_zone))
+    let zone = super::item::zone_of(state, record.workspace_id).await?;
+    Ok((form.name, defs, enspace_domain::forms::required_ref_ids(&form.fields), zone))
 }
 
 #[allow(clippy::too_many_arguments)]
