@@ -161,16 +161,22 @@ impl Journey {
         assert_eq!(found, json!([]), "{name}: accessibility violations");
     }
 
-    /// A checkpoint: the accessibility check, and the screenshot when they are asked for.
+    /// A checkpoint: the page at desktop and phone widths, each checked with axe-core and,
+    /// when asked for, screenshotted (`<name>-desktop.png`, `<name>-phone.png`).
     async fn checkpoint(&self, name: &str) {
-        self.accessible(name).await;
-        if std::env::var("ENSPACE_SCREENSHOTS").as_deref() == Ok("1") {
-            self.client.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
-            let png = self.client.screenshot().await.unwrap();
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console/screenshots");
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        let (width, height) = self.client.get_window_size().await.unwrap();
+        for (size, (w, h)) in [("desktop", (1280, 900)), ("phone", (390, 844))] {
+            self.client.set_window_size(w, h).await.unwrap();
+            self.accessible(&format!("{name} ({size})")).await;
+            if std::env::var("ENSPACE_SCREENSHOTS").as_deref() == Ok("1") {
+                self.client.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+                let png = self.client.screenshot().await.unwrap();
+                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console/screenshots");
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(format!("{name}-{size}.png")), png).unwrap();
+            }
         }
+        self.client.set_window_size(width as u32, height as u32).await.unwrap();
     }
 
     async fn phone(&self) {
@@ -241,7 +247,7 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
 
     browser.open("/app").await;
     assert_eq!(browser.text("h1").await, "Entrar no Enspace");
-    browser.checkpoint("login-desktop").await;
+    browser.checkpoint("login").await;
     browser.fill("#email", "ana@example.com").await;
     browser.fill("#password", "wrong password").await;
     browser.click("form button[type=submit]").await;
@@ -252,11 +258,11 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
     browser.wait_for("ul.cards").await;
     assert_eq!(browser.path().await, "/app/w");
     assert_eq!(browser.text("main h1").await, "Workspaces");
-    browser.checkpoint("picker-desktop").await;
+    browser.checkpoint("picker").await;
     browser.click("ul.cards h2 a[href='/app/w/acme']").await;
     browser.wait_for("#categories-title").await;
     assert_eq!(browser.text("main h1").await, "Acme");
-    browser.checkpoint("home-desktop").await;
+    browser.checkpoint("home").await;
 
     browser.click("main .cards a").await;
     browser.wait_for("table.items").await;
@@ -266,7 +272,7 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
         texts.push(cell.text().await.unwrap());
     }
     assert_eq!(texts, ["Lima", "R$ 1.234,50", "Souza", "R$ 80,00"]);
-    browser.checkpoint("items-desktop").await;
+    browser.checkpoint("items").await;
 
     // The language follows the profile.
     browser.open("/app/account").await;
@@ -274,6 +280,10 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
     browser.click("form[action='/app/account'] button[type=submit]").await;
     browser.wait_for("html[lang=en]").await;
     assert_eq!(browser.text("main h1").await, "My account");
+    browser.checkpoint("account").await;
+    browser.open("/app/w/acme/types/nothing").await;
+    assert_eq!(browser.text("h1").await, "Page not found");
+    browser.checkpoint("not-found").await;
     browser.open("/app/w/acme/types/pedidos").await;
     browser.wait_for("table.items").await;
     assert_eq!(browser.text("#rows > p.muted").await, "Showing 1–2 of 2");
@@ -299,8 +309,8 @@ async fn sign_in_pick_a_workspace_switch_language_and_use_a_phone() {
         .await
         .unwrap();
     assert_eq!(label, json!("\"Cliente: \""));
-    browser.checkpoint("items-phone").await;
     browser.desktop().await;
+    browser.checkpoint("items-en").await;
 
     // A dark system theme: the console follows it (and stays readable: axe checks contrast).
     let night = browser.dark().await;
@@ -408,7 +418,7 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     browser.open("/app/w/acme/types/contratos").await;
     browser.click("a[data-shortcut=n]").await;
     browser.wait_for("form.item-form").await;
-    browser.checkpoint("item-new-desktop").await;
+    browser.checkpoint("item-new").await;
     for (id, value) in [
         ("data-titulo", "Manutenção"),
         ("data-resumo", "Linha 1\nLinha 2"),
@@ -478,7 +488,7 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     }
     assert_eq!(data, expected, "the form's values, as the API holds them");
     let _ = file_id;
-    browser.checkpoint("item-page-desktop").await;
+    browser.checkpoint("item-page").await;
 
     // Found by the table's filters: an option and a date range.
     browser.open("/app/w/acme/types/contratos").await;
@@ -490,7 +500,7 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     assert_eq!(browser.texts("table.items tbody tr").await.len(), 1);
     let path = browser.path().await;
     assert!(path.contains("data.tipo_in=b") && path.contains("created_at_gte=2020-01-01"), "{path}");
-    browser.checkpoint("items-filtered-desktop").await;
+    browser.checkpoint("items-filtered").await;
 
     // Edit two fields in place; the history shows exactly those.
     browser.click("table.items tbody th a").await;
@@ -505,11 +515,7 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
         browser.texts(".history > li:first-child .change").await,
         ["Titulo: Manutenção → Manutenção preventiva", "Qtd: 2,5 → 3"]
     );
-    browser.checkpoint("item-history-desktop").await;
-    browser.phone().await;
-    browser.open(&format!("/app/w/acme/types/contratos/{reference}")).await;
-    browser.wait_for("form.item-form").await;
-    browser.checkpoint("item-page-phone").await;
+    browser.checkpoint("item-history").await;
     browser.client.close().await.unwrap();
 }
 
@@ -565,23 +571,23 @@ async fn an_invited_member_signs_up_in_a_fresh_browser_and_never_sees_a_hidden_f
     ana.wait_for("#invite-role").await.select_by_value(&role["id"].to_string()).await.unwrap();
     ana.click("form[action='/app/w/acme/settings/members'] button[type=submit]").await;
     let link = ana.text("#invitation-url").await;
-    ana.checkpoint("settings-members-desktop").await;
+    ana.checkpoint("settings-members").await;
     ana.open(&format!("/app/w/acme/settings/roles/{}", role["id"])).await;
     ana.wait_for("table.matrix").await;
-    ana.checkpoint("settings-role-desktop").await;
+    ana.checkpoint("settings-role").await;
     ana.open("/app/w/acme/settings/groups").await;
     ana.wait_for("#group-name").await;
-    ana.checkpoint("settings-groups-desktop").await;
+    ana.checkpoint("settings-groups").await;
     ana.open("/app/account/keys").await;
     ana.wait_for("#key-description").await;
-    ana.checkpoint("account-keys-desktop").await;
+    ana.checkpoint("account-keys").await;
 
     // Caio, in a browser of his own, accepts and lands in the workspace.
     let caio = ana.fresh().await;
     caio.client.goto(&link).await.unwrap();
     caio.wait_for("#fname").await;
     assert_eq!(caio.path().await.split('?').next(), Some("/app/invite"));
-    caio.checkpoint("invite-desktop").await;
+    caio.checkpoint("invite").await;
     caio.fill("#fname", "Caio").await;
     caio.fill("#lname", "Reis").await;
     caio.fill("#password", PASSWORD).await;
@@ -605,25 +611,21 @@ async fn an_invited_member_signs_up_in_a_fresh_browser_and_never_sees_a_hidden_f
             caio.open("/app/w/acme/types/pedidos").await;
         }
     }
-    caio.checkpoint("item-page-restricted-desktop").await;
+    caio.checkpoint("item-page-restricted").await;
     caio.client.close().await.unwrap();
 
     // Anyone with the link answers the public form.
     let visitor = ana.fresh().await;
     visitor.open(&format!("/app/f/{}", form["hash"].as_str().unwrap())).await;
     visitor.wait_for("#data-cliente").await;
-    visitor.checkpoint("public-form-desktop").await;
+    visitor.checkpoint("public-form").await;
     visitor.click("form.item-form .actions button[type=submit]").await;
     assert_eq!(visitor.text(".error-summary li").await, "Cliente: is required");
     visitor.fill("#data-cliente", "Maria").await;
     visitor.fill("#request_email", "maria@example.com").await;
     visitor.click("form.item-form .actions button[type=submit]").await;
     assert_eq!(visitor.text("#form-sent").await, "Resposta enviada. Obrigado!");
-    visitor.checkpoint("public-form-sent-desktop").await;
-    visitor.phone().await;
-    visitor.open(&format!("/app/f/{}", form["hash"].as_str().unwrap())).await;
-    visitor.wait_for("#data-cliente").await;
-    visitor.checkpoint("public-form-phone").await;
+    visitor.checkpoint("public-form-sent").await;
     visitor.client.close().await.unwrap();
     let answered = get_json(port, &key, "/ws/types/pedidos/items?data.cliente=Maria").await;
     assert_eq!(answered[0]["request_email"], "maria@example.com");
