@@ -32,3 +32,9 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
   }
 });
+
+// Each region htmx finishes swapping in counts on the body (data-settled): a browser test waits
+// for the count to move instead of sleeping.
+document.addEventListener("htmx:afterSettle", () => {
+  document.body.dataset.settled = String(Number(document.body.dataset.settled || "0") + 1);
+});

@@ -142,6 +142,31 @@ impl Journey {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Clicks what posts the page's form and waits until the browser has left the page (the
+    /// answer may be the same address, so the old document going stale is the sign).
+    async fn click_and_leave(&self, css: &str) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        self.click(css).await;
+        let started = Instant::now();
+        while old.attr("lang").await.is_ok() {
+            assert!(started.elapsed() < Duration::from_secs(10), "{css}: the page did not change");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Clicks something that makes htmx swap a region, and waits until the swap has settled
+    /// (the page counts settled swaps on `body[data-settled]`).
+    async fn click_and_settle(&self, css: &str) {
+        let count = "return document.body.dataset.settled || '0'";
+        let before = self.client.execute(count, vec![]).await.unwrap();
+        self.click(css).await;
+        let started = Instant::now();
+        while self.client.execute(count, vec![]).await.unwrap() == before {
+            assert!(started.elapsed() < Duration::from_secs(10), "{css}: htmx did not swap");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     async fn path(&self) -> String {
         let url = self.client.current_url().await.unwrap();
         match url.query() {
@@ -495,11 +520,18 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     browser.click("details.filters summary").await;
     browser.click("#filter-tipo input[value=b]").await;
     browser.set("created-from", "2020-01-01").await;
-    browser.click(".search-row button[type=submit]").await;
-    browser.wait_for("table.items tbody tr").await;
+    browser.click_and_settle(".search-row button[type=submit]").await;
     assert_eq!(browser.texts("table.items tbody tr").await.len(), 1);
-    let path = browser.path().await;
-    assert!(path.contains("data.tipo_in=b") && path.contains("created_at_gte=2020-01-01"), "{path}");
+    // The address holds the query (htmx pushes it with the swap).
+    let started = Instant::now();
+    loop {
+        let path = browser.path().await;
+        if path.contains("data.tipo_in=b") && path.contains("created_at_gte=2020-01-01") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the address is not the query: {path}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     browser.checkpoint("items-filtered").await;
 
     // Edit two fields in place; the history shows exactly those.
@@ -507,7 +539,7 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     browser.wait_for("form.item-form").await;
     browser.fill("#data-titulo", "Manutenção preventiva").await;
     browser.fill("#data-qtd", "3").await;
-    browser.click("form.item-form .actions button[type=submit]").await;
+    browser.click_and_leave("form.item-form .actions button[type=submit]").await;
     browser.wait_for("#item-reference").await;
     browser.open(&format!("/app/w/acme/types/contratos/{reference}?tab=history")).await;
     browser.wait_for(".history").await;

@@ -671,3 +671,26 @@ async fn due_auto_closes_happen_once_across_a_kill() {
     }
     assert_each_once(&times, 2 * contacts, "a warning and a closing message for each conversation");
 }
+
+/// The console is on by default (its address printed at start) and off with `--console false`
+/// (an API-only server: `/app` is the API's 404).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_unless_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let server = Server::start(dir.path(), &url).await;
+    assert!(
+        server.stdout().contains(&format!("Web console: http://127.0.0.1:{}/app\n", server.port)),
+        "{}",
+        server.stdout()
+    );
+    let (status, body) = http(server.port, "GET", "/app/login", None, None).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("<form method=\"post\" action=\"/app/login\""), "{body}");
+    drop(server);
+
+    let off = Server::start_with(dir.path(), &url, &["--console", "false"]).await;
+    assert!(!off.stdout().contains("Web console"), "{}", off.stdout());
+    let (status, body) = http(off.port, "GET", "/app/login", None, None).await.unwrap();
+    assert_eq!((status, body.as_str()), (404, r#"{"statusCode":404,"error":"Not Found","message":"Route not found"}"#));
+}
