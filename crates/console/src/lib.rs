@@ -69,7 +69,7 @@ impl ConsoleSettings {
 /// merged into the API's router (`enspace_api::router_with`) so they share its middleware.
 pub fn router(settings: ConsoleSettings) -> Router<AppState> {
     Router::new()
-        .nest("/app", pages::routes().fallback(pages::not_found))
+        .nest("/app", pages::routes().fallback(pages::not_found).method_not_allowed_fallback(pages::method_not_allowed))
         .merge(pages::invitation_link_routes())
         .layer(axum::middleware::from_fn(security::headers))
         .layer(Extension(Arc::new(settings)))

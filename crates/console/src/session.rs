@@ -148,8 +148,12 @@ fn form_token_of(session_token: &str) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Where the person was going: the path and query, for after sign-in.
+/// Where the person was going: the path and query of a page, for after sign-in.
 fn requested(parts: &Parts) -> String {
+    // A form posted after the session ended cannot be replayed by a redirect: start over.
+    if !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD) {
+        return "/app".to_string();
+    }
     // The URI as the browser asked for it (inside `/app`, `parts.uri` has lost the prefix).
     let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |original| &original.0);
     uri.path_and_query().map_or_else(|| "/app".to_string(), |p| p.as_str().to_string())

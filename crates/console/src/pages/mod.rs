@@ -193,6 +193,11 @@ pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// The console's 405 page (a `GET` of an address that only takes a form, say).
+pub(crate) async fn method_not_allowed() -> ConsoleError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "This address takes a form sent from its page").into()
+}
+
 /// The console's 404 page, for any `/app` path that is not one.
 pub(crate) async fn not_found() -> ConsoleError {
     ApiError::not_found("Not found").into()

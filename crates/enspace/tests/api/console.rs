@@ -902,6 +902,13 @@ async fn every_console_route_is_in_the_access_matrix() {
     }
     let item = app.get(&format!("/ws/types/orders/items/{}", refs[0])).key(&ana.key).ws("acme").send().await.json();
     assert_eq!(item["data"]["cliente"], "Lima", "nothing written");
+    // A form posted without a session signs in afresh (a post is not replayed); a GET of an
+    // address that takes only forms is the console's 405 page.
+    let stale = anonymous.form("/app/w/acme/types/orders/new", &[("_csrf", "x")]);
+    assert_eq!(anonymous.send(stale).await.header("location"), Some("/app/login"));
+    let wrong = signed.get("/app/logout").await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(Page::of(&wrong).text("h1"), "Erro");
     assert_eq!(app.get("/ws/types/orders/items/count").key(&ana.key).ws("acme").send().await.json(), json!(3));
 }
 
