@@ -91,6 +91,12 @@ pub fn date_time(ms: i64, zone: &TimeZone, locale: Locale) -> String {
     zoned.strftime(pattern).to_string()
 }
 
+/// An ISO 8601 instant as the API writes them (`2026-09-30T21:04:00.000Z`), shown as
+/// [`date_time`] does; `None` when the text is not one.
+pub fn instant(text: &str, zone: &TimeZone, locale: Locale) -> Option<String> {
+    enspace_domain::time::parse_instant(text).map(|ms| date_time(ms, zone, locale))
+}
+
 /// A calendar date (`YYYY-MM-DD`, a date-only field): pt-BR `30/09/2026`, en `Sep 30, 2026`;
 /// as given when it is not one.
 pub fn date(text: &str, locale: Locale) -> String {

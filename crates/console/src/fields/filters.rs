@@ -51,7 +51,7 @@ impl Params {
     /// What the list parser is given: console parameters and empty values left out, days in
     /// date filters made instants of the workspace's zone (`_gte` a day: from its first
     /// instant; `_lte` a day: before the next day's).
-    pub(crate) fn list_pairs(&self, defs: &[FieldDef], zone: &TimeZone) -> Vec<(String, String)> {
+    pub(crate) fn list_pairs(&self, defs: &[&FieldDef], zone: &TimeZone) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (name, value) in &self.0 {
             if value.is_empty() || CONSOLE_PARAMS.contains(&name.as_str()) {
@@ -60,7 +60,7 @@ impl Params {
             let day = (value.len() == 10).then(|| value.parse::<civil::Date>().ok()).flatten();
             let instant_field = |field: &str| {
                 matches!(field, "created_at" | "updated_at")
-                    || defs.iter().flat_map(data_columns).any(|c| {
+                    || defs.iter().flat_map(|d| data_columns(d)).any(|c| {
                         c.name == field && c.kind == FieldKind::Time && c.repr == (Repr::IsoText { date_only: false })
                     })
             };

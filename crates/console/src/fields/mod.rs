@@ -5,7 +5,7 @@
 pub(crate) mod filters;
 pub(crate) mod widgets;
 
-use enspace_domain::{catalogue::FieldType, fields::FieldDef, time::parse_instant};
+use enspace_domain::{catalogue::FieldType, fields::FieldDef};
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
@@ -132,10 +132,7 @@ pub(crate) fn cell(def: &FieldDef, value: Option<&Value>, shown: &Shown) -> Cell
             if raw.len() == 10 {
                 Cell::text(format::date(&raw, shown.locale))
             } else {
-                match parse_instant(&raw) {
-                    Some(ms) => Cell::text(format::date_time(ms, shown.zone, shown.locale)),
-                    None => Cell::text(raw),
-                }
+                Cell::text(format::instant(&raw, shown.zone, shown.locale).unwrap_or(raw))
             }
         }
         FieldType::EnRel => Cell::text(related(value, t.item_removed)),

@@ -186,6 +186,29 @@ fn options(def: &FieldDef, chosen: &[String]) -> Vec<Choice> {
         .collect()
 }
 
+/// The values a list field keeps (checked boxes): those under `name`, each labelled from the
+/// current value's entry that `entry` reads as (value, label), else by itself.
+fn kept(
+    values: &Values,
+    name: &str,
+    current: Option<&Value>,
+    entry: impl Fn(&Value) -> Option<(String, String)>,
+) -> Vec<Choice> {
+    let labels: Vec<(String, String)> =
+        current.and_then(Value::as_array).into_iter().flatten().filter_map(entry).collect();
+    values
+        .all(name)
+        .into_iter()
+        .map(|value| Choice {
+            label: labels.iter().find(|(v, _)| *v == value).map_or_else(|| value.clone(), |(_, l)| l.clone()),
+            value,
+            on: true,
+            depth: 0,
+            disabled: false,
+        })
+        .collect()
+}
+
 fn tree(options: &[Value], prefix: &str, depth: usize, chosen: &str, leaf_only: bool, out: &mut Vec<Choice>) {
     for option in options {
         let Some(value) = option.get("value").and_then(Value::as_str) else { continue };
@@ -302,30 +325,11 @@ fn widget(
                 Input::Rel { value: values.first(name), lookup }
             }
             FieldType::EnRelMulti => {
-                let displays: Vec<(String, String)> = current
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| {
-                        let reference = v.get("reference").and_then(Value::as_str)?;
-                        let display = v.get("display").and_then(Value::as_str).filter(|d| !d.is_empty());
-                        Some((reference.to_string(), display.unwrap_or(reference).to_string()))
-                    })
-                    .collect();
-                let chosen = values
-                    .all(name)
-                    .into_iter()
-                    .map(|reference| Choice {
-                        label: displays
-                            .iter()
-                            .find(|(r, _)| *r == reference)
-                            .map_or(reference.clone(), |(_, d)| d.clone()),
-                        value: reference,
-                        on: true,
-                        depth: 0,
-                        disabled: false,
-                    })
-                    .collect();
+                let chosen = kept(values, name, current, |v| {
+                    let reference = v.get("reference").and_then(Value::as_str)?;
+                    let display = v.get("display").and_then(Value::as_str).filter(|d| !d.is_empty());
+                    Some((reference.to_string(), display.unwrap_or(reference).to_string()))
+                });
                 Input::RelMulti { chosen }
             }
             FieldType::EnPerson => {
@@ -357,27 +361,10 @@ fn widget(
                 ],
             },
             FieldType::UploadFile | FieldType::UploadImage | FieldType::EnPdf | FieldType::EnOnlyoffice => {
-                let names: Vec<(String, String)> = current
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|f| {
-                        let id = f.get("id").map(|i| i.to_string())?;
-                        let filename = f.get("filename").and_then(Value::as_str).unwrap_or_default();
-                        Some((id, filename.to_string()))
-                    })
-                    .collect();
-                let files = values
-                    .all(name)
-                    .into_iter()
-                    .map(|id| Choice {
-                        label: names.iter().find(|(i, _)| *i == id).map_or(id.clone(), |(_, n)| n.clone()),
-                        value: id,
-                        on: true,
-                        depth: 0,
-                        disabled: false,
-                    })
-                    .collect();
+                let files = kept(values, name, current, |f| {
+                    let id = f.get("id").map(|i| i.to_string())?;
+                    Some((id, f.get("filename").and_then(Value::as_str).unwrap_or_default().to_string()))
+                });
                 let accept = match def.field_type {
                     FieldType::UploadImage => "image/*",
                     FieldType::EnPdf => "application/pdf",

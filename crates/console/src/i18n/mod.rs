@@ -236,6 +236,15 @@ impl Msg {
         counted(n, self.message_one, self.message_many)
     }
 
+    /// An item's `status` (`active`, `inactive`) by its label.
+    pub fn item_status(&self, status: &str) -> &'static str {
+        if status == "active" {
+            self.active
+        } else {
+            self.inactive
+        }
+    }
+
     /// A member type (`owner`, `full`, `standard`, `viewer`; spec/access.md) by its label.
     pub fn member_type(&self, value: &str) -> &'static str {
         match value {

@@ -12,7 +12,7 @@ use axum::{
     Extension,
 };
 use enspace_api::AppState;
-use enspace_engine::accounts::{SignInError, SESSION_TTL_MS};
+use enspace_engine::accounts::{Session, SignInError, SESSION_TTL_MS};
 
 use super::{render, see_other, Page};
 use crate::{
@@ -100,12 +100,7 @@ pub(crate) async fn login(
     }
     let signed = enspace_engine::accounts::sign_in(&state.db, &email, password, &posted.address.to_string()).await;
     match signed {
-        Ok(session) => {
-            let mut response = see_other(&next);
-            let cookie = settings.cookie(settings.session_cookie(), session.token, Some(SESSION_TTL_MS / 1000));
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            Ok(response)
-        }
+        Ok(session) => Ok(signed_in(&settings, session, &next)),
         Err(SignInError::BadCredentials) => {
             page.problem = Some(t.bad_login);
             render(StatusCode::UNAUTHORIZED, &page)
@@ -118,6 +113,14 @@ pub(crate) async fn login(
         }
         Err(other) => Err(refused(other)),
     }
+}
+
+/// A new session's cookie, and on to `to`.
+fn signed_in(settings: &ConsoleSettings, session: Session, to: &str) -> Response {
+    let mut response = see_other(to);
+    let cookie = settings.cookie(settings.session_cookie(), session.token, Some(SESSION_TTL_MS / 1000));
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
 }
 
 fn refused(error: SignInError) -> ConsoleError {
@@ -210,12 +213,7 @@ pub(crate) async fn accept_invite(
     }
     let names = (Some(fname).filter(|s| !s.is_empty()), Some(lname).filter(|s| !s.is_empty()));
     match enspace_engine::accounts::accept_invitation(&state.db, &page.invitation, password, names.0, names.1).await {
-        Ok(session) => {
-            let mut response = see_other("/app");
-            let cookie = settings.cookie(settings.session_cookie(), session.token, Some(SESSION_TTL_MS / 1000));
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            Ok(response)
-        }
+        Ok(session) => Ok(signed_in(&settings, session, "/app")),
         Err(SignInError::BadInvitation) => {
             page.bad_invitation = true;
             render(StatusCode::BAD_REQUEST, &page)

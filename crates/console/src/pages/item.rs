@@ -282,12 +282,8 @@ async fn item_page(
     let editable = readable.iter().any(|d| writable(d) && d.field_type.client_writable());
     let view = serde_json::to_value(item).unwrap_or_default();
     let native = |key: &str| view.get(key).and_then(Value::as_str).map(str::to_string);
-    let instant = |key: &str| {
-        native(key)
-            .and_then(|at| enspace_domain::time::parse_instant(&at))
-            .map(|ms| format::date_time(ms, &zone, ws.caller.locale))
-            .unwrap_or_default()
-    };
+    let instant =
+        |key: &str| native(key).and_then(|at| format::instant(&at, &zone, ws.caller.locale)).unwrap_or_default();
     let history = if tab == "history" {
         let entries = scope.history(state, &item.reference, &QueryPairs(Vec::new())).await?;
         history_entries(state, entries, &readable, &shown).await?
@@ -307,11 +303,7 @@ async fn item_page(
         type_name: scope.record.name.clone(),
         short: super::items::short_reference(&item.reference),
         reference: item.reference.clone(),
-        status: match native("status").as_deref() {
-            Some("active") => t.active.to_string(),
-            Some(_) => t.inactive.to_string(),
-            None => String::new(),
-        },
+        status: native("status").map(|status| t.item_status(&status).to_string()).unwrap_or_default(),
         created: instant("created_at"),
         updated: instant("updated_at"),
         tab,
@@ -366,9 +358,7 @@ async fn history_entries(
             })
             .collect();
         out.push(Entry {
-            when: enspace_domain::time::parse_instant(&entry.created_at)
-                .map(|ms| format::date_time(ms, shown.zone, shown.locale))
-                .unwrap_or_default(),
+            when: format::instant(&entry.created_at, shown.zone, shown.locale).unwrap_or_default(),
             who,
             action: match entry.action.as_str() {
                 "create" => t.created_action,

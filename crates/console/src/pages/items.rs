@@ -70,36 +70,27 @@ struct TablePage {
     rows: Vec<Row>,
     /// The list language's refusal of the URL's query, shown in place of rows.
     problem: Option<String>,
-    total: i64,
-    start: u64,
+    /// "Mostrando 1–50 de 1.234".
+    showing: String,
     limit: u32,
     prev: Option<String>,
     next: Option<String>,
-    page_size_links: std::collections::HashMap<u32, String>,
+    /// Each page size with the link to the first page at that size.
+    page_sizes: Vec<(u32, String)>,
     /// Hidden inputs that keep the sort, size and columns when the filters form is sent.
     kept: Vec<(String, String)>,
 }
 
-impl TablePage {
-    fn showing(&self) -> String {
-        let t = self.page.t;
-        if self.total == 0 {
-            return t.no_items.to_string();
-        }
-        let first = self.start + 1;
-        let last = (self.start + self.rows.len() as u64).max(first);
-        t.showing(&fmt_count(first, self.page.t), &fmt_count(last, self.page.t), &fmt_count(self.total as u64, t))
+/// "Mostrando 1–50 de 1.234", or that there is nothing to show.
+fn showing(total: i64, start: u64, shown: usize, locale: format::Locale) -> String {
+    let t = locale.msg();
+    if total == 0 {
+        return t.no_items.to_string();
     }
-
-    /// Each page size with the link to the first page at that size.
-    fn page_sizes(&self) -> Vec<(u32, String)> {
-        PAGE_SIZES.iter().map(|size| (*size, self.page_size_links.get(size).cloned().unwrap_or_default())).collect()
-    }
-}
-
-fn fmt_count(n: u64, t: &Msg) -> String {
-    let locale = if t.html_lang == "en" { format::Locale::En } else { format::Locale::PtBr };
-    format::number(n as f64, 0, locale)
+    let count = |n: u64| format::number(n as f64, 0, locale);
+    let first = start + 1;
+    let last = (start + shown as u64).max(first);
+    t.showing(&count(first), &count(last), &count(total as u64))
 }
 
 /// The native columns a table may show, with their labels.
@@ -110,11 +101,8 @@ fn natives(t: &'static Msg) -> [(&'static str, &'static str); 3] {
 fn native_cell(key: &str, item: &Value, shown: &Shown) -> Cell {
     let t = shown.locale.msg();
     let text = match (key, item.get(key).and_then(Value::as_str)) {
-        ("status", Some("active")) => t.active.to_string(),
-        ("status", Some(_)) => t.inactive.to_string(),
-        (_, Some(at)) => enspace_domain::time::parse_instant(at)
-            .map(|ms| format::date_time(ms, shown.zone, shown.locale))
-            .unwrap_or_else(|| at.to_string()),
+        ("status", Some(status)) => t.item_status(status).to_string(),
+        (_, Some(at)) => format::instant(at, shown.zone, shown.locale).unwrap_or_else(|| at.to_string()),
         _ => String::new(),
     };
     Cell { text, ..Cell::default() }
@@ -157,7 +145,7 @@ pub(crate) async fn table(
     };
     keys.dedup();
 
-    let mut pairs = params.list_pairs(&readable.iter().map(|d| (*d).clone()).collect::<Vec<_>>(), &zone);
+    let mut pairs = params.list_pairs(&readable, &zone);
     if params.get("_limit").is_none() {
         pairs.push(("_limit".into(), DEFAULT_PAGE_SIZE.to_string()));
     }
@@ -271,7 +259,7 @@ pub(crate) async fn table(
         Some(id) => format!("{base}/new?form={id}"),
         None => format!("{base}/new"),
     });
-    let page_size_links = PAGE_SIZES
+    let page_sizes = PAGE_SIZES
         .iter()
         .map(|size| {
             (*size, format!("{base}?{}", params.with(&[("_limit", Some(&size.to_string())), ("_start", None)])))
@@ -290,14 +278,13 @@ pub(crate) async fn table(
         created_to: params.get("created_at_lte").unwrap_or_default().to_string(),
         columns,
         choosable,
+        showing: showing(total, start, rows.len(), ws.caller.locale),
         rows,
         problem,
-        total,
-        start,
         limit,
         prev,
         next,
-        page_size_links,
+        page_sizes,
         kept,
         base,
     };
