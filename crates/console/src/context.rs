@@ -66,6 +66,7 @@ impl ConsoleWs {
             name: self.ctx.workspace.name.clone(),
             types,
             settings,
+            overdue: crate::pages::overdue_count(state, &self.ctx).await?,
         })
     }
 }

@@ -97,6 +97,18 @@ pub fn instant(text: &str, zone: &TimeZone, locale: Locale) -> Option<String> {
     enspace_domain::time::parse_instant(text).map(|ms| date_time(ms, zone, locale))
 }
 
+/// A span of time, its two largest units: `3 d 4 h`, `5 h 12 min`, `7 min` (`0 min` under a
+/// minute). The unit symbols read the same in pt-BR and en.
+pub fn duration(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, h) => format!("{h} h {minutes} min"),
+        (d, h) => format!("{d} d {h} h"),
+    }
+}
+
 /// A calendar date (`YYYY-MM-DD`, a date-only field): pt-BR `30/09/2026`, en `Sep 30, 2026`;
 /// as given when it is not one.
 pub fn date(text: &str, locale: Locale) -> String {
@@ -154,5 +166,14 @@ mod tests {
         assert_eq!(date("2026-09-30", Locale::PtBr), "30/09/2026");
         assert_eq!(date("2026-03-05", Locale::En), "Mar 5, 2026");
         assert_eq!(date("not a date", Locale::En), "not a date");
+    }
+
+    #[test]
+    fn durations_show_their_two_largest_units() {
+        assert_eq!(duration(59_999), "0 min");
+        assert_eq!(duration(7 * 60_000), "7 min");
+        assert_eq!(duration((5 * 60 + 12) * 60_000), "5 h 12 min");
+        assert_eq!(duration(((3 * 24 + 4) * 60 + 59) * 60_000), "3 d 4 h");
+        assert_eq!(duration(-5), "0 min", "a clock set back shows no time, not a negative one");
     }
 }

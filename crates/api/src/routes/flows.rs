@@ -90,13 +90,13 @@ pub(crate) async fn readable_slugs(state: &AppState, ctx: &WsCtx) -> ApiResult<O
 }
 
 /// The flow `id` of the workspace, readable by the caller.
-pub(crate) async fn flow_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<FlowRecord> {
+pub async fn flow_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<FlowRecord> {
     readable_one(state, ctx, id, FLOW_NOT_FOUND).await
 }
 
 /// A configuration record `id` of the workspace (a flow, stage, transition, task or rule),
 /// readable by the caller: 404 `not_found` when absent, 403 when its type is not readable.
-pub(crate) async fn readable_one<R: Record + OfType>(
+pub async fn readable_one<R: Record + OfType>(
     state: &AppState,
     ctx: &WsCtx,
     id: i64,
@@ -111,7 +111,7 @@ pub(crate) async fn readable_one<R: Record + OfType>(
 
 /// [`readable_one`], or — without read on the type — readable by a responsible of what runs
 /// through it (a stage task's instances, a flow item's tasks; decision 33).
-pub(crate) async fn readable_or_responsible<R: Record + OfType>(
+pub async fn readable_or_responsible<R: Record + OfType>(
     state: &AppState,
     ctx: &WsCtx,
     id: i64,
@@ -130,7 +130,7 @@ pub(crate) async fn readable_or_responsible<R: Record + OfType>(
 }
 
 /// A page of a configuration collection: what `pairs` asks, of the types the caller may read.
-pub(crate) async fn list_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<R>> {
+pub async fn list_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<R>> {
     let query = pairs.list(state, R::LIST, &[])?;
     let readable = readable_slugs(state, ctx).await?;
     let filter = readable_types(readable.as_deref());
@@ -138,7 +138,7 @@ pub(crate) async fn list_readable<R: Record>(state: &AppState, ctx: &WsCtx, pair
 }
 
 /// How many of a configuration collection `pairs` selects, of the types the caller may read.
-pub(crate) async fn count_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
+pub async fn count_readable<R: Record>(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
     let query = pairs.list(state, R::LIST, &[])?;
     let readable = readable_slugs(state, ctx).await?;
     let filter = readable_types(readable.as_deref());

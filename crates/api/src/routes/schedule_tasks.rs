@@ -325,12 +325,8 @@ pub async fn list_schedule_tasks(
     ctx: WsCtx,
     pairs: QueryPairs,
 ) -> ApiResult<Json<Vec<ScheduleTaskView>>> {
-    let query = pairs.list(&state, ScheduleTaskRecord::LIST, &["__relations"])?;
-    let seat = Seat::of(&state, &ctx).await?;
-    let mine = seat.mine(&ctx);
-    let filter = visible(seat.reads.as_deref(), &mine);
-    let tasks = enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
-    Ok(Json(shaped(&state, &ctx, &seat, tasks, &pairs, true).await?))
+    let tasks = Tasks::of(&state, &ctx, Listing::Visible).await?;
+    Ok(Json(tasks.list(&state, &ctx, &pairs).await?))
 }
 
 #[utoipa::path(get, path = "/c-flow-item-tasks/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
@@ -340,13 +336,8 @@ pub async fn count_schedule_tasks(
     ctx: WsCtx,
     pairs: QueryPairs,
 ) -> ApiResult<Json<i64>> {
-    let query = pairs.list(&state, ScheduleTaskRecord::LIST, &["__relations"])?;
-    let seat = Seat::of(&state, &ctx).await?;
-    let mine = seat.mine(&ctx);
-    let filter = visible(seat.reads.as_deref(), &mine);
-    Ok(Json(
-        enspace_store::record::count_where::<ScheduleTaskRecord>(&state.db, ctx.workspace.id, &query, &filter).await?,
-    ))
+    let tasks = Tasks::of(&state, &ctx, Listing::Visible).await?;
+    Ok(Json(tasks.count(&state, &ctx, &pairs).await?))
 }
 
 /// The caller's tasks: those it is a responsible of or has taken [wire]; the list's filters.
@@ -357,25 +348,158 @@ pub async fn in_charge(
     ctx: WsCtx,
     pairs: QueryPairs,
 ) -> ApiResult<Json<Vec<ScheduleTaskView>>> {
-    let query = pairs.list(&state, ScheduleTaskRecord::LIST, &["__relations"])?;
-    let seat = Seat::of(&state, &ctx).await?;
-    let mine = seat.mine(&ctx);
-    let filter = only_mine(&mine);
-    let tasks = enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
-    Ok(Json(shaped(&state, &ctx, &seat, tasks, &pairs, true).await?))
+    let tasks = Tasks::of(&state, &ctx, Listing::InCharge).await?;
+    Ok(Json(tasks.list(&state, &ctx, &pairs).await?))
 }
 
 /// How many of the caller's tasks the filters select [ours: the console's badge].
 #[utoipa::path(get, path = "/c-flow-item-tasks/in-charge/count", tag = "flows", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_in_charge(State(state): State<AppState>, ctx: WsCtx, pairs: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = pairs.list(&state, ScheduleTaskRecord::LIST, &["__relations"])?;
-    let seat = Seat::of(&state, &ctx).await?;
-    let mine = seat.mine(&ctx);
-    let filter = only_mine(&mine);
-    Ok(Json(
-        enspace_store::record::count_where::<ScheduleTaskRecord>(&state.db, ctx.workspace.id, &query, &filter).await?,
-    ))
+    let tasks = Tasks::of(&state, &ctx, Listing::InCharge).await?;
+    Ok(Json(tasks.count(&state, &ctx, &pairs).await?))
+}
+
+/// Which schedule tasks a reader lists: the caller's own (`in-charge`), or every one it may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    InCharge,
+    Visible,
+}
+
+/// The schedule tasks as one caller may see and act on them: what the JSON routes and the
+/// console's task screens both read and act through.
+pub struct Tasks {
+    seat: Seat,
+    listing: Listing,
+}
+
+/// A listed task with what the console shows beside it.
+pub struct TaskRow {
+    pub view: ScheduleTaskView,
+    /// Whether the caller may take or complete it.
+    pub may_act: bool,
+    pub def: enspace_domain::stage_tasks::StageTaskDef,
+    pub type_slug: String,
+    pub flow_id: i64,
+    pub stage_id: i64,
+}
+
+impl TaskRow {
+    fn of(ctx: &WsCtx, seat: &Seat, task: ScheduleTaskRecord, view: ScheduleTaskView) -> TaskRow {
+        TaskRow {
+            may_act: may_act(ctx, seat, &task),
+            def: enspace_domain::stage_tasks::StageTaskDef::from_map(&task.task_def),
+            type_slug: task.type_slug,
+            flow_id: task.flow_id,
+            stage_id: task.stage_id,
+            view,
+        }
+    }
+}
+
+impl Tasks {
+    pub async fn of(state: &AppState, ctx: &WsCtx, listing: Listing) -> ApiResult<Tasks> {
+        Ok(Tasks { seat: Seat::of(state, ctx).await?, listing })
+    }
+
+    async fn records(&self, state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<ScheduleTaskRecord>> {
+        let query = pairs.list(state, ScheduleTaskRecord::LIST, &["__relations"])?;
+        let mine = self.seat.mine(ctx);
+        let tasks = match self.listing {
+            Listing::InCharge => {
+                enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &only_mine(&mine)).await?
+            }
+            Listing::Visible => {
+                let filter = visible(self.seat.reads.as_deref(), &mine);
+                enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?
+            }
+        };
+        Ok(tasks)
+    }
+
+    /// A page of tasks as the list routes answer it.
+    pub async fn list(&self, state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<ScheduleTaskView>> {
+        let tasks = self.records(state, ctx, pairs).await?;
+        shaped(state, ctx, &self.seat, tasks, pairs, true).await
+    }
+
+    /// A page of tasks, each with whether the caller may act on it and its definition.
+    pub async fn rows(&self, state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<TaskRow>> {
+        let tasks = self.records(state, ctx, pairs).await?;
+        let views = shaped(state, ctx, &self.seat, tasks.clone(), pairs, true).await?;
+        Ok(tasks.into_iter().zip(views).map(|(task, view)| TaskRow::of(ctx, &self.seat, task, view)).collect())
+    }
+
+    pub async fn count(&self, state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
+        let query = pairs.list(state, ScheduleTaskRecord::LIST, &["__relations"])?;
+        let mine = self.seat.mine(ctx);
+        Ok(match self.listing {
+            Listing::InCharge => {
+                enspace_store::record::count_where::<ScheduleTaskRecord>(
+                    &state.db,
+                    ctx.workspace.id,
+                    &query,
+                    &only_mine(&mine),
+                )
+                .await?
+            }
+            Listing::Visible => {
+                let filter = visible(self.seat.reads.as_deref(), &mine);
+                enspace_store::record::count_where::<ScheduleTaskRecord>(&state.db, ctx.workspace.id, &query, &filter)
+                    .await?
+            }
+        })
+    }
+
+    /// One task as `GET /c-flow-item-tasks/{id}` answers it (with `pairs`' relations).
+    pub async fn get(&self, state: &AppState, ctx: &WsCtx, id: i64, pairs: &QueryPairs) -> ApiResult<ScheduleTaskView> {
+        let task = visible_task(state, ctx, &self.seat, id).await?;
+        Ok(shaped(state, ctx, &self.seat, vec![task], pairs, false).await?.remove(0))
+    }
+
+    /// One task with its flow item and item embedded (`__relations=flow_item.item`), whether
+    /// the caller may act on it, and its definition: the console's task page.
+    pub async fn panel(&self, state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<TaskRow> {
+        let task = visible_task(state, ctx, &self.seat, id).await?;
+        let pairs = QueryPairs(vec![("__relations".to_string(), "flow_item.item".to_string())]);
+        let view = shaped(state, ctx, &self.seat, vec![task.clone()], &pairs, false).await?.remove(0);
+        Ok(TaskRow::of(ctx, &self.seat, task, view))
+    }
+
+    /// Take the task: `working`, assigned to the caller.
+    pub async fn assign(&self, state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<ScheduleTaskView> {
+        let acting = actor_of(state, ctx, &self.seat, id).await?;
+        let task =
+            enspace_engine::flow_run::assign(&state.db, ctx.workspace.id, id, &acting).await.map_err(run_error)?;
+        Ok(ScheduleTaskView::of(task, false))
+    }
+
+    /// Complete the task with `answers` (a flat object keyed by field refId).
+    pub async fn complete(
+        &self,
+        state: &AppState,
+        ctx: &WsCtx,
+        id: i64,
+        answers: &Map<String, Value>,
+    ) -> ApiResult<ScheduleTaskView> {
+        let acting = actor_of(state, ctx, &self.seat, id).await?;
+        let task = enspace_engine::flow_run::complete(&state.db, ctx.workspace.id, id, answers, &acting)
+            .await
+            .map_err(run_error)?;
+        Ok(ScheduleTaskView::of(task, false))
+    }
+
+    /// Remove the task; needs `tasks::scheduled::delete`.
+    pub async fn remove(&self, state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<ScheduleTaskView> {
+        let task = visible_task(state, ctx, &self.seat, id).await?;
+        ctx.authorize(Action::use_feature(SCHEDULED_DELETE))?;
+        let acting =
+            Acting { author: ctx.author("api"), caller: self.seat.caller(ctx, &task.type_slug), overrides: true };
+        let task =
+            enspace_engine::flow_run::remove(&state.db, ctx.workspace.id, id, &acting).await.map_err(run_error)?;
+        Ok(ScheduleTaskView::of(task, false))
+    }
 }
 
 /// The task, if the caller may see it: 404 when it is not the workspace's, 403 when it is not
@@ -398,9 +522,8 @@ pub async fn get_schedule_task(
     Path(Id(id)): Path<Id>,
     pairs: QueryPairs,
 ) -> ApiResult<Json<ScheduleTaskView>> {
-    let seat = Seat::of(&state, &ctx).await?;
-    let task = visible_task(&state, &ctx, &seat, id).await?;
-    Ok(Json(shaped(&state, &ctx, &seat, vec![task], &pairs, false).await?.remove(0)))
+    let tasks = Tasks::of(&state, &ctx, Listing::Visible).await?;
+    Ok(Json(tasks.get(&state, &ctx, id, &pairs).await?))
 }
 
 fn run_error(e: RunError) -> ApiError {
@@ -436,10 +559,8 @@ pub async fn assign_schedule_task(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<ScheduleTaskView>> {
-    let seat = Seat::of(&state, &ctx).await?;
-    let acting = actor_of(&state, &ctx, &seat, id).await?;
-    let task = enspace_engine::flow_run::assign(&state.db, ctx.workspace.id, id, &acting).await.map_err(run_error)?;
-    Ok(Json(ScheduleTaskView::of(task, false)))
+    let tasks = Tasks::of(&state, &ctx, Listing::Visible).await?;
+    Ok(Json(tasks.assign(&state, &ctx, id).await?))
 }
 
 /// Completion answers [wire]: a flat object keyed by field refId.
@@ -459,14 +580,10 @@ pub async fn complete_schedule_task(
     Path(Id(id)): Path<Id>,
     body: Option<ApiJson<Answers>>,
 ) -> ApiResult<Json<ScheduleTaskView>> {
-    let seat = Seat::of(&state, &ctx).await?;
-    let acting = actor_of(&state, &ctx, &seat, id).await?;
+    let tasks = Tasks::of(&state, &ctx, Listing::Visible).await?;
     // No body means no answers (decision 36).
     let answers = body.map(|ApiJson(Answers(a))| a).unwrap_or_default();
-    let task = enspace_engine::flow_run::complete(&state.db, ctx.workspace.id, id, &answers, &acting)
-        .await
-        .map_err(run_error)?;
-    Ok(Json(ScheduleTaskView::of(task, false)))
+    Ok(Json(tasks.complete(&state, &ctx, id, &answers).await?))
 }
 
 /// Remove the task (`removed`, `inactive`) [ours]; needs `tasks::scheduled::delete`.
@@ -477,10 +594,6 @@ pub async fn delete_schedule_task(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<ScheduleTaskView>> {
-    let seat = Seat::of(&state, &ctx).await?;
-    let task = visible_task(&state, &ctx, &seat, id).await?;
-    ctx.authorize(Action::use_feature(SCHEDULED_DELETE))?;
-    let acting = Acting { author: ctx.author("api"), caller: seat.caller(&ctx, &task.type_slug), overrides: true };
-    let task = enspace_engine::flow_run::remove(&state.db, ctx.workspace.id, id, &acting).await.map_err(run_error)?;
-    Ok(Json(ScheduleTaskView::of(task, false)))
+    let tasks = Tasks::of(&state, &ctx, Listing::Visible).await?;
+    Ok(Json(tasks.remove(&state, &ctx, id).await?))
 }

@@ -185,4 +185,5 @@ pub const EN: Msg = Msg {
     request_id: "Request code",
     back_to_start: "Back to start",
     too_many_text: "Too many requests. Try again in a moment.",
+    work: &super::work::EN,
 };

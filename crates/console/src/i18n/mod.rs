@@ -7,6 +7,7 @@
 
 mod en;
 mod pt_br;
+pub mod work;
 
 use crate::format::Locale;
 
@@ -209,6 +210,8 @@ pub struct Msg {
     pub request_id: &'static str,
     pub back_to_start: &'static str,
     pub too_many_text: &'static str,
+    /// The task and flow screens' words.
+    pub work: &'static work::Work,
 }
 
 impl Msg {

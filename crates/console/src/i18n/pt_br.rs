@@ -185,4 +185,5 @@ pub const PT_BR: Msg = Msg {
     request_id: "Código do pedido",
     back_to_start: "Voltar ao início",
     too_many_text: "Muitos pedidos. Tente novamente em instantes.",
+    work: &super::work::PT_BR,
 };

@@ -9,6 +9,7 @@ mod item;
 mod items;
 mod public_forms;
 mod settings;
+mod tasks;
 mod workspaces;
 
 use askama::Template;
@@ -28,6 +29,8 @@ use crate::{
     i18n::Msg,
     session::Caller,
 };
+
+pub(crate) use tasks::overdue_count;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -49,6 +52,11 @@ pub(crate) fn routes() -> Router<AppState> {
         // An upload reads its body itself, each file within the server's file limit.
         .route("/w/{ws}/files", post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/w/{ws}/files/{id}", get(files::download))
+        .route("/w/{ws}/tasks", get(tasks::tasks_home))
+        .route("/w/{ws}/tasks/scheduled", get(tasks::inbox))
+        .route("/w/{ws}/tasks/scheduled/{id}", get(tasks::show))
+        .route("/w/{ws}/tasks/scheduled/{id}/assign", post(tasks::assign))
+        .route("/w/{ws}/tasks/scheduled/{id}/complete", post(tasks::complete))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
         .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))
@@ -87,6 +95,8 @@ pub(crate) struct WorkspaceNav {
     pub types: Vec<NavType>,
     /// Whether the member manages the workspace's access settings (members, roles).
     pub settings: bool,
+    /// How many of the member's open schedule tasks are overdue (the menu's badge).
+    pub overdue: i64,
 }
 
 pub(crate) struct NavType {

@@ -67,7 +67,7 @@ async fn signing_in_opens_the_only_workspace_and_signing_out_ends_the_session() 
     let page = Page::of(&home);
     assert_eq!(page.text("main h1"), "Acme");
     assert_eq!(page.texts("main .cards a"), ["Orders", "Leads"]);
-    assert_eq!(page.texts(".sidebar details:first-of-type a"), ["Orders", "Leads"]);
+    assert_eq!(page.texts(".sidebar details.categories a"), ["Orders", "Leads"]);
     assert_eq!(page.text("main p.muted"), "Licença: Proprietário");
     assert_eq!(page.text(".user-name"), "Test User");
 
@@ -302,7 +302,7 @@ async fn a_restricted_member_sees_the_categories_the_api_gives_them() {
     let names: Vec<String> = api.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["Leads"]);
     assert_eq!(page.texts("main .cards a"), names);
-    assert_eq!(page.texts(".sidebar details:first-of-type a"), names);
+    assert_eq!(page.texts(".sidebar details.categories a"), names);
     assert_eq!(page.text("main p.muted"), "Licença: Padrão");
 }
 
@@ -817,7 +817,7 @@ async fn a_restricted_member_edits_only_what_it_may_and_no_page_shows_a_hidden_v
 #[tokio::test]
 async fn every_console_route_is_in_the_access_matrix() {
     // (method, path pattern, example path, answer without a session)
-    let matrix: [(&str, &str, &str, &str); 38] = [
+    let matrix: &[(&str, &str, &str, &str)] = &[
         ("GET", "/", "/app", "sign-in"),
         ("GET", "/login", "/app/login", "public"),
         ("POST", "/login", "/app/login", "public-form"),
@@ -841,6 +841,11 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("GET", "/w/{ws}/lookup/{slug}", "/app/w/acme/lookup/orders?q=x", "sign-in"),
         ("POST", "/w/{ws}/files", "/app/w/acme/files?field=data.x", "sign-in"),
         ("GET", "/w/{ws}/files/{id}", "/app/w/acme/files/1", "sign-in"),
+        ("GET", "/w/{ws}/tasks", "/app/w/acme/tasks", "sign-in"),
+        ("GET", "/w/{ws}/tasks/scheduled", "/app/w/acme/tasks/scheduled", "sign-in"),
+        ("GET", "/w/{ws}/tasks/scheduled/{id}", "/app/w/acme/tasks/scheduled/1", "sign-in"),
+        ("POST", "/w/{ws}/tasks/scheduled/{id}/assign", "/app/w/acme/tasks/scheduled/1/assign", "sign-in"),
+        ("POST", "/w/{ws}/tasks/scheduled/{id}/complete", "/app/w/acme/tasks/scheduled/1/complete", "sign-in"),
         ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),
@@ -880,7 +885,7 @@ async fn every_console_route_is_in_the_access_matrix() {
     let mut anonymous = Browser::new(&app);
     let mut signed = Browser::new(&app);
     signed.sign_in(&ana.email, PASSWORD).await;
-    for (method, _, example, without) in matrix {
+    for &(method, _, example, without) in matrix {
         let example = example.replace("REF", &refs[0]);
         let response =
             if method == "GET" { anonymous.get(&example).await } else { anonymous.post(&example, &[]).await };
@@ -1079,7 +1084,7 @@ async fn members_are_invited_changed_and_removed_by_a_manager_only() {
     browser.sign_in(&ana.email, PASSWORD).await;
     let home = Page::of(&browser.get("/app/w/acme").await);
     assert_eq!(
-        home.attrs(".sidebar details:nth-of-type(2) a", "href"),
+        home.attrs(".sidebar details.settings a", "href"),
         ["/app/w/acme/settings/members", "/app/w/acme/settings/groups", "/app/w/acme/settings/roles"]
     );
     let page = Page::of(&browser.get("/app/w/acme/settings/members").await);

@@ -24,6 +24,7 @@ mod calendar;
 mod cluster;
 mod conditions;
 mod console;
+mod console_work;
 mod contract;
 mod emails;
 mod errors;

@@ -1,0 +1,306 @@
+//! The console's work screens (issue 19): My tasks grouped by due date, a task's page with
+//! taking and completing it, an item's Tarefas and Fluxo tabs and the flow board — each
+//! checked against what the API answers the same member. Through the real router, on both
+//! databases.
+
+use enspace_domain::access::{MemberStatus, MemberType};
+use enspace_testkit::{Browser, Page, TestApp, TestResponse, TestUser};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn api(app: &TestApp, user: &TestUser, method: &str, path: &str, body: Option<Value>) -> TestResponse {
+    let request = app.request(method, path).key(&user.key).ws("acme");
+    match body {
+        Some(body) => request.json(&body).send().await,
+        None => request.send().await,
+    }
+}
+
+async fn created(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value {
+    let answer = api(app, user, "POST", path, Some(body)).await;
+    assert_eq!(answer.status, 201, "{path}: {}", answer.text());
+    answer.json()
+}
+
+/// What the flow is made of.
+struct Atendimento {
+    flow: i64,
+    classificar: i64,
+    execucao: i64,
+}
+
+/// Ana owns Acme: type Pedidos (Tipo, a select; Prazo, a date; Valor, a number) whose flow
+/// Atendimento runs Triagem (Classificar: fill in Tipo, required; closes the stage; due an
+/// hour after Prazo) → Execução (Executar: closes the flow, taken first, Ana's).
+async fn setup(app: &TestApp) -> (TestUser, i64, Atendimento) {
+    let ana = app.user_with_password("ana@example.com", PASSWORD).await;
+    let acme = app.workspace(&ana, "Acme").await["id"].as_i64().unwrap();
+    created(app, &ana, "/ws/types", json!({ "name": "Pedidos" })).await;
+    for field in [
+        json!({ "name": "Tipo", "slug": "tipo", "type": "select",
+            "options": [{ "value": "compra", "label": "Compra" }, { "value": "venda", "label": "Venda" }] }),
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date" }),
+        json!({ "name": "Valor", "slug": "valor", "type": "number" }),
+    ] {
+        created(app, &ana, "/ws/types/pedidos/fields", field).await;
+    }
+    let flow = created(app, &ana, "/c-type-flows", json!({ "name": "Atendimento", "item_type": "pedidos" })).await;
+    let triagem = created(app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Triagem" })).await;
+    let execucao = created(app, &ana, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Execução" })).await;
+    created(
+        app,
+        &ana,
+        "/c-flow-transitions",
+        json!({ "flow": flow["id"], "from": triagem["id"], "to": execucao["id"] }),
+    )
+    .await;
+    let classificar = created(
+        app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": triagem["id"], "name": "Classificar", "description": "Escolha o tipo do pedido.",
+            "action": "close_stage", "fields": [{ "refId": "tipo", "required": true }],
+            "sla": 1, "sla_type": "hours", "sla_origin": "field", "sla_field": "prazo" }),
+    )
+    .await;
+    created(
+        app,
+        &ana,
+        "/c-stage-tasks",
+        json!({ "stage": execucao["id"], "name": "Executar", "action": "close_flow", "require_assignment": true,
+            "responsibility_type": "users", "users": [ana.id] }),
+    )
+    .await;
+    let ids = |v: &Value| v["id"].as_i64().unwrap();
+    (ana, acme, Atendimento { flow: ids(&flow), classificar: ids(&classificar), execucao: ids(&execucao) })
+}
+
+/// A new Pedido (its flow starts with it); answers its id and reference.
+async fn pedido(app: &TestApp, ana: &TestUser, data: Value) -> (i64, String) {
+    let item = created(app, ana, "/ws/types/pedidos/items", json!({ "data": data })).await;
+    (item["id"].as_i64().unwrap(), item["reference"].as_str().unwrap().to_string())
+}
+
+/// The open schedule task of an item, as the API lists it.
+async fn task_of(app: &TestApp, user: &TestUser, item: i64) -> Value {
+    let listed = api(
+        app,
+        user,
+        "GET",
+        &format!("/c-flow-item-tasks?flow_item.item={item}&work_status_in=waiting&work_status_in=working"),
+        None,
+    )
+    .await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    let list = listed.json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    list[0].clone()
+}
+
+async fn signed_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    browser.sign_in(email, PASSWORD).await;
+    browser
+}
+
+/// The inbox's groups: (id, title with its count, task links).
+fn groups(page: &Page) -> Vec<(String, String, Vec<String>)> {
+    page.attrs("section.task-group", "id")
+        .into_iter()
+        .map(|id| {
+            let title = page.text(&format!("#{id}-title"));
+            let links = page.attrs(&format!("#{id} a.task-link"), "href");
+            (id, title, links)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn my_tasks_are_grouped_by_due_date_taken_and_completed_with_their_answers() {
+    let app = TestApp::new().await;
+    let (ana, _, flow) = setup(&app).await;
+    let (late_id, late_ref) = pedido(&app, &ana, json!({ "prazo": "2026-01-05T12:00:00.000Z" })).await;
+    let (later_id, _) = pedido(&app, &ana, json!({ "prazo": "2099-01-05T12:00:00.000Z" })).await;
+    let (open_id, _) = pedido(&app, &ana, json!({})).await;
+    let late = task_of(&app, &ana, late_id).await;
+    let later = task_of(&app, &ana, later_id).await;
+    let open = task_of(&app, &ana, open_id).await;
+    let link = |task: &Value| format!("/app/w/acme/tasks/scheduled/{}", task["id"]);
+
+    let mut browser = signed_in(&app, "ana@example.com").await;
+    let tasks_home = browser.get("/app/w/acme/tasks").await;
+    assert_eq!(tasks_home.header("location"), Some("/app/w/acme/tasks/scheduled"));
+    let inbox = browser.get("/app/w/acme/tasks/scheduled").await;
+    assert_eq!(inbox.status, 200);
+    let page = Page::of(&inbox);
+    assert_eq!(
+        groups(&page),
+        [
+            ("group-overdue".into(), "Atrasadas 1".into(), vec![link(&late)]),
+            ("group-today".into(), "Hoje 0".into(), vec![]),
+            ("group-week".into(), "Esta semana 0".into(), vec![]),
+            ("group-later".into(), "Depois 1".into(), vec![link(&later)]),
+            ("group-none".into(), "Sem prazo 1".into(), vec![link(&open)]),
+        ]
+    );
+    // The overdue row as the API tells it, and the menu's badge.
+    let row = page.texts("#group-overdue tbody tr > *");
+    assert_eq!(
+        row[..7],
+        [
+            "Classificar".to_string(),
+            format!("Pedidos · {}…{}", &late_ref[..3], &late_ref[late_ref.len() - 6..]),
+            "Atendimento · Triagem".into(),
+            "Todos".into(),
+            "05/01/2026 10:00".into(),
+            "Atrasada".into(),
+            "Aguardando".into(),
+        ]
+    );
+    assert_eq!(page.text("#overdue-badge [aria-hidden]"), "1");
+    // Parity: the inbox lists exactly the API's in-charge open tasks.
+    let mine = api(
+        &app,
+        &ana,
+        "GET",
+        "/c-flow-item-tasks/in-charge?work_status_in=waiting&work_status_in=working&_sort=id",
+        None,
+    )
+    .await
+    .json();
+    let mut listed: Vec<String> = mine.as_array().unwrap().iter().map(link).collect();
+    let mut shown = page.attrs("a.task-link", "href");
+    listed.sort();
+    shown.sort();
+    assert_eq!(shown, listed);
+
+    // Filters: a text that matches nothing, then the flow.
+    let none = Page::of(&browser.get("/app/w/acme/tasks/scheduled?q=nada").await);
+    assert!(none.attrs("a.task-link", "href").is_empty());
+    let by_flow = Page::of(&browser.get(&format!("/app/w/acme/tasks/scheduled?flow={}", flow.flow)).await);
+    assert_eq!(by_flow.attrs("a.task-link", "href").len(), 3);
+    let only_overdue = Page::of(&browser.get("/app/w/acme/tasks/scheduled?due=overdue").await);
+    assert_eq!(groups(&only_overdue), [("group-overdue".into(), "Atrasadas 1".into(), vec![link(&late)])]);
+
+    // The task's page: what to do, and its completion form with Tipo required.
+    let task_page = Page::of(&browser.get(&link(&late)).await);
+    assert_eq!(task_page.text("h1"), "Classificar");
+    assert_eq!(task_page.text(".task-description"), "Escolha o tipo do pedido.");
+    assert_eq!(task_page.text("#closes"), "Concluir esta tarefa conclui a etapa Triagem.");
+    assert_eq!(task_page.attrs("#complete-form select", "name"), ["data.tipo"]);
+    assert_eq!(task_page.attrs("#complete-form select[required]", "name"), ["data.tipo"]);
+
+    // Taken from the inbox: back to the inbox, and the task is Ana's.
+    let token = browser.form_token().await;
+    let back = "/app/w/acme/tasks/scheduled?due=overdue";
+    let taken = browser.post(&format!("{}/assign", link(&late)), &[("_csrf", &token), ("back", back)]).await;
+    assert_eq!((taken.status, taken.header("location")), (303, Some(back)));
+    let task = api(&app, &ana, "GET", &format!("/c-flow-item-tasks/{}", late["id"]), None).await.json();
+    assert_eq!((&task["work_status"], &task["assigned"]), (&json!("working"), &json!(ana.id)));
+    // A way back elsewhere is not followed.
+    let elsewhere = browser
+        .post(&format!("{}/assign", link(&later)), &[("_csrf", &token), ("back", "https://evil.example/")])
+        .await;
+    assert_eq!(elsewhere.header("location"), Some(link(&later).as_str()));
+
+    // Completed without Tipo: the summary names it, nothing changes.
+    let missing = browser.post(&format!("{}/complete", link(&late)), &[("_csrf", &token), ("data.tipo", "")]).await;
+    assert_eq!(missing.status, 422);
+    let refused = Page::of(&missing);
+    assert_eq!(refused.texts(".error-summary li"), ["Tipo: is required by this task"]);
+    assert_eq!(refused.attrs(".error-summary a", "href"), ["#data-tipo"]);
+    let task = api(&app, &ana, "GET", &format!("/c-flow-item-tasks/{}", late["id"]), None).await.json();
+    assert_eq!(task["work_status"], "working");
+
+    // Completed with it: the item has it, and its run is in Execução.
+    let done = browser.post(&format!("{}/complete", link(&late)), &[("_csrf", &token), ("data.tipo", "compra")]).await;
+    assert_eq!((done.status, done.header("location")), (303, Some(link(&late).as_str())));
+    let task = api(&app, &ana, "GET", &format!("/c-flow-item-tasks/{}", late["id"]), None).await.json();
+    assert_eq!((&task["work_status"], &task["updated_by_email"]), (&json!("complete"), &json!("ana@example.com")));
+    let item = api(&app, &ana, "GET", &format!("/ws/types/pedidos/items/{late_ref}"), None).await.json();
+    assert_eq!(item["data"]["tipo"], "compra");
+    let run = api(&app, &ana, "GET", &format!("/c-flow-items?item={late_id}"), None).await.json();
+    assert_eq!(run[0]["stage"], json!(flow.execucao));
+    let closed = Page::of(&browser.get(&link(&late)).await);
+    assert_eq!(closed.text("#task-status"), "Concluída");
+    assert_eq!(closed.text("#task-closed"), "Tarefa concluída.");
+    assert!(closed.attrs("#complete-form", "action").is_empty(), "no form on a completed task");
+    let log = Page::of(&browser.get(&format!("{}?tab=history", link(&late))).await);
+    assert_eq!(log.texts("#task-log li").len(), 3, "waiting, working, complete");
+
+    // Completing it again with another answer: the engine's 409, as a banner with a reload link.
+    let again = browser.post(&format!("{}/complete", link(&late)), &[("_csrf", &token), ("data.tipo", "venda")]).await;
+    assert_eq!(again.status, 409);
+    let banner = Page::of(&again);
+    assert_eq!(banner.text("#conflict strong"), "Esta tarefa mudou enquanto você a via");
+    assert_eq!(banner.attrs("#conflict a", "href"), [link(&late)]);
+    let item = api(&app, &ana, "GET", &format!("/ws/types/pedidos/items/{late_ref}"), None).await.json();
+    assert_eq!(item["data"]["tipo"], "compra", "nothing written");
+
+    // The next stage's task must be taken first: the page says so and offers only that.
+    let executar = task_of(&app, &ana, late_id).await;
+    let next = Page::of(&browser.get(&link(&executar)).await);
+    assert_eq!(next.text("#task-stage"), "Atendimento · Execução");
+    assert_eq!(next.attrs("button#take", "id"), ["take"]);
+    assert!(next.attrs("#complete-form", "action").is_empty());
+}
+
+#[tokio::test]
+async fn a_responsible_without_read_on_the_type_sees_its_task_but_not_the_item() {
+    let app = TestApp::new().await;
+    let (ana, acme, flow) = setup(&app).await;
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let caio = app.user_with_password("caio@example.com", PASSWORD).await;
+    let role = app.role(acme, &[]).await;
+    for user in [&bia, &caio] {
+        let member = app.add_member(acme, user.id, MemberType::Standard, MemberStatus::Active).await;
+        app.assign_role(member, role).await;
+    }
+    // Bia is the responsible of the first stage's task.
+    let changed = api(
+        &app,
+        &ana,
+        "PUT",
+        &format!("/c-stage-tasks/{}", flow.classificar),
+        Some(json!({ "responsibility_type": "users", "users": [bia.id] })),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let (item_id, _) = pedido(&app, &ana, json!({ "valor": 1234 })).await;
+    let task = task_of(&app, &ana, item_id).await;
+    let link = format!("/app/w/acme/tasks/scheduled/{}", task["id"]);
+
+    let mut bia_browser = signed_in(&app, "bia@example.com").await;
+    let inbox = Page::of(&bia_browser.get("/app/w/acme/tasks/scheduled").await);
+    assert_eq!(inbox.attrs("a.task-link", "href"), std::slice::from_ref(&link));
+    assert!(inbox.attrs("#group-none td a", "href").is_empty(), "no link to an item Bia may not read");
+    let item_tab = bia_browser.get(&format!("{link}?tab=item")).await;
+    assert_eq!(item_tab.status, 200);
+    let body = item_tab.text();
+    assert!(body.contains("Você não tem acesso aos dados deste item."));
+    assert!(!body.contains("1234") && !body.contains("1.234"), "no value of the item");
+    // Her completion form still offers the task's own field.
+    let form = Page::of(&bia_browser.get(&link).await);
+    assert_eq!(form.attrs("#complete-form select", "name"), ["data.tipo"]);
+
+    // Caio is not a responsible: the task is not his to see, and his inbox is empty.
+    let mut caio_browser = signed_in(&app, "caio@example.com").await;
+    let denied = caio_browser.get(&link).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(Page::of(&denied).text("h1"), "Acesso negado");
+    let empty = Page::of(&caio_browser.get("/app/w/acme/tasks/scheduled").await);
+    assert!(empty.attrs("a.task-link", "href").is_empty());
+    let token = caio_browser.form_token().await;
+    let taken = caio_browser.post(&format!("{link}/assign"), &[("_csrf", &token)]).await;
+    assert_eq!(taken.status, 403);
+    let unchanged = api(&app, &ana, "GET", &format!("/c-flow-item-tasks/{}", task["id"]), None).await.json();
+    assert_eq!(unchanged["work_status"], "waiting");
+
+    // Another workspace's member: the same 404 as a missing workspace.
+    let other = app.user_with_password("dora@example.com", PASSWORD).await;
+    app.workspace(&other, "Outra").await;
+    let mut dora = signed_in(&app, "dora@example.com").await;
+    assert_eq!(dora.get(&link).await.status, 404);
+    assert_eq!(dora.get("/app/w/acme/tasks/scheduled").await.status, 404);
+}
