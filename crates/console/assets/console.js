@@ -38,3 +38,13 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("htmx:afterSettle", () => {
   document.body.dataset.settled = String(Number(document.body.dataset.settled || "0") + 1);
 });
+
+// Stage colours: a lane names its colour in data-color (a style attribute would need the CSP to
+// allow inline styles); the property is set from here, on the first load and after each swap.
+function paintLanes(root) {
+  for (const lane of root.querySelectorAll(".lane[data-color]")) {
+    if (/^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$/.test(lane.dataset.color || "")) lane.style.setProperty("--lane-color", lane.dataset.color);
+  }
+}
+document.addEventListener("DOMContentLoaded", () => paintLanes(document));
+document.addEventListener("htmx:afterSettle", (event) => paintLanes(event.target instanceof Element ? event.target : document));

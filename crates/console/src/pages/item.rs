@@ -12,7 +12,10 @@ use axum::{
 use enspace_api::{
     error::ApiError,
     extract::{workspace::allowed, QueryPairs, WsCtx},
-    routes::items::{HistoryView, ItemInput, ItemView, Scope},
+    routes::{
+        items::{HistoryView, ItemInput, ItemView, Scope},
+        schedule_tasks::{Listing, Tasks},
+    },
     AppState,
 };
 use enspace_domain::{
@@ -234,6 +237,12 @@ struct ItemPage {
     active: bool,
     problems: Problems,
     history: Vec<Entry>,
+    /// The Tarefas tab: the item's schedule tasks the member may see.
+    task_rows: Vec<super::tasks::Row>,
+    /// The Fluxo tab: the item's runs.
+    runs: Vec<super::flows::RunView>,
+    /// Where "Assumir" on the Tarefas tab comes back to.
+    back: String,
 }
 
 /// What the member may change: `update` on the type, and the field in its update list.
@@ -290,6 +299,19 @@ async fn item_page(
     } else {
         Vec::new()
     };
+    let task_rows = if tab == "tasks" {
+        let tasks = Tasks::of(state, &ws.ctx, Listing::Visible).await?;
+        let pairs = vec![
+            ("flow_item.item".to_string(), item.id.to_string()),
+            ("_sort".to_string(), "id:asc".to_string()),
+            ("_limit".to_string(), state.config.paging.max_limit.to_string()),
+        ];
+        let rows = tasks.rows(state, &ws.ctx, &QueryPairs(pairs)).await?;
+        rows.iter().map(|r| super::tasks::Row::of(r, &ws.ctx, t.work, &shown)).collect()
+    } else {
+        Vec::new()
+    };
+    let runs = if tab == "flow" { super::flows::runs_of(state, ws, item.id, &shown).await? } else { Vec::new() };
     let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, slug);
     let mut page = Page::signed_in(
         &ws.caller,
@@ -315,6 +337,9 @@ async fn item_page(
         active: native("status").as_deref() != Some("inactive"),
         problems,
         history,
+        task_rows,
+        runs,
+        back: format!("/app/w/{}/types/{slug}/{}?tab=tasks", ws.ctx.workspace.reference, item.reference),
     })
 }
 
@@ -381,6 +406,8 @@ pub(crate) async fn show(
 ) -> PageResult {
     let tab = match query_value(query.as_deref(), "tab").as_deref() {
         Some("history") => "history",
+        Some("tasks") => "tasks",
+        Some("flow") => "flow",
         _ => "overview",
     };
     let scope = Scope::read(&state, &ws.ctx, &slug).await?;

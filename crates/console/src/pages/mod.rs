@@ -5,6 +5,7 @@
 mod account;
 mod auth;
 mod files;
+mod flows;
 mod item;
 mod items;
 mod public_forms;
@@ -57,6 +58,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/tasks/scheduled/{id}", get(tasks::show))
         .route("/w/{ws}/tasks/scheduled/{id}/assign", post(tasks::assign))
         .route("/w/{ws}/tasks/scheduled/{id}/complete", post(tasks::complete))
+        .route("/w/{ws}/flows", get(flows::list))
+        .route("/w/{ws}/flows/{id}/board", get(flows::board))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
         .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))

@@ -846,6 +846,8 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("GET", "/w/{ws}/tasks/scheduled/{id}", "/app/w/acme/tasks/scheduled/1", "sign-in"),
         ("POST", "/w/{ws}/tasks/scheduled/{id}/assign", "/app/w/acme/tasks/scheduled/1/assign", "sign-in"),
         ("POST", "/w/{ws}/tasks/scheduled/{id}/complete", "/app/w/acme/tasks/scheduled/1/complete", "sign-in"),
+        ("GET", "/w/{ws}/flows", "/app/w/acme/flows", "sign-in"),
+        ("GET", "/w/{ws}/flows/{id}/board", "/app/w/acme/flows/1/board", "sign-in"),
         ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),

@@ -27,6 +27,7 @@ async fn created(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Val
 struct Atendimento {
     flow: i64,
     classificar: i64,
+    triagem: i64,
     execucao: i64,
 }
 
@@ -73,7 +74,13 @@ async fn setup(app: &TestApp) -> (TestUser, i64, Atendimento) {
     )
     .await;
     let ids = |v: &Value| v["id"].as_i64().unwrap();
-    (ana, acme, Atendimento { flow: ids(&flow), classificar: ids(&classificar), execucao: ids(&execucao) })
+    let flow = Atendimento {
+        flow: ids(&flow),
+        classificar: ids(&classificar),
+        triagem: ids(&triagem),
+        execucao: ids(&execucao),
+    };
+    (ana, acme, flow)
 }
 
 /// A new Pedido (its flow starts with it); answers its id and reference.
@@ -303,4 +310,92 @@ async fn a_responsible_without_read_on_the_type_sees_its_task_but_not_the_item()
     let mut dora = signed_in(&app, "dora@example.com").await;
     assert_eq!(dora.get(&link).await.status, 404);
     assert_eq!(dora.get("/app/w/acme/tasks/scheduled").await.status, 404);
+}
+
+/// Completes an item's open task through the API, with `answers`.
+async fn complete(app: &TestApp, ana: &TestUser, item: i64, answers: Value) {
+    let task = task_of(app, ana, item).await;
+    let done = api(app, ana, "PUT", &format!("/c-flow-item-tasks/{}/complete", task["id"]), Some(answers)).await;
+    assert_eq!(done.status, 200, "{}", done.text());
+}
+
+#[tokio::test]
+async fn an_items_tasks_and_flow_tabs_and_the_board_show_its_run() {
+    let app = TestApp::new().await;
+    let (ana, acme, flow) = setup(&app).await;
+    let (a_id, a_ref) = pedido(&app, &ana, json!({ "prazo": "2026-01-05T12:00:00.000Z", "valor": 10 })).await;
+    let (b_id, b_ref) = pedido(&app, &ana, json!({ "valor": 20 })).await;
+    complete(&app, &ana, b_id, json!({ "tipo": "venda" })).await;
+    let mut browser = signed_in(&app, "ana@example.com").await;
+
+    // Tarefas: the item's schedule tasks as the API lists them, with "Assumir".
+    let a_task = task_of(&app, &ana, a_id).await;
+    let tasks = Page::of(&browser.get(&format!("/app/w/acme/types/pedidos/{a_ref}?tab=tasks")).await);
+    assert_eq!(tasks.attrs("a.task-link", "href"), [format!("/app/w/acme/tasks/scheduled/{}", a_task["id"])]);
+    assert_eq!(tasks.texts("button.take"), ["Assumir"]);
+    assert_eq!(tasks.attrs("input[name=back]", "value"), [format!("/app/w/acme/types/pedidos/{a_ref}?tab=tasks")]);
+    let b_tasks = Page::of(&browser.get(&format!("/app/w/acme/types/pedidos/{b_ref}?tab=tasks")).await);
+    let statuses: Vec<String> = b_tasks.texts("tbody td:nth-child(7)");
+    assert_eq!(statuses, ["Concluída", "Aguardando"]);
+
+    // Fluxo: the stage strip with Execução current, and the timeline with who closed Triagem.
+    let run = Page::of(&browser.get(&format!("/app/w/acme/types/pedidos/{b_ref}?tab=flow")).await);
+    assert_eq!(run.texts(".run h2 a"), ["Atendimento"]);
+    assert_eq!(run.texts(".stage-strip li.passed"), ["Triagem"]);
+    assert_eq!(run.texts(".stage-strip li[aria-current=step]"), ["Execução (Etapa atual)"]);
+    let log: Vec<String> = run.texts(".timeline li strong").into_iter().collect();
+    assert_eq!(log, ["Entrou na etapa Triagem", "Concluiu a etapa Triagem", "Entrou na etapa Execução"]);
+    assert!(run.texts(".timeline li")[1].contains("ana@example.com"), "{:?}", run.texts(".timeline li"));
+    assert!(run.texts(".timeline li")[1].contains("Tempo na etapa: 0 min"), "{:?}", run.texts(".timeline li"));
+    let none = Page::of(&browser.get(&format!("/app/w/acme/types/pedidos/{a_ref}?tab=flow")).await);
+    assert_eq!(none.texts(".stage-strip li[aria-current=step]"), ["Triagem (Etapa atual)"]);
+
+    // The flows list and the board: lanes in walking order, cards as the API's running runs.
+    let flows = Page::of(&browser.get("/app/w/acme/flows").await);
+    let board_href = format!("/app/w/acme/flows/{}/board", flow.flow);
+    assert_eq!(flows.attrs("main .cards a", "href"), std::slice::from_ref(&board_href));
+    let board = Page::of(&browser.get(&board_href).await);
+    assert_eq!(board.texts(".lane h2"), ["Triagem 1", "Execução 1"]);
+    for (stage, reference) in [(flow.triagem, &a_ref), (flow.execucao, &b_ref)] {
+        let runs =
+            api(&app, &ana, "GET", &format!("/c-flow-items?flow={}&stage={stage}&run_status=running", flow.flow), None)
+                .await
+                .json();
+        assert_eq!(runs.as_array().unwrap().len(), 1);
+        assert_eq!(
+            board.attrs(&format!("#lane-{stage} article.card"), "data-reference"),
+            std::slice::from_ref(reference)
+        );
+    }
+    assert_eq!(board.texts(&format!("#lane-{} .badge.late", flow.triagem)), ["Atrasada"]);
+    assert_eq!(board.texts(&format!("#lane-{} .card-menu a", flow.triagem)), ["Classificar"]);
+    assert_eq!(board.texts(&format!("#lane-{} .card-menu button.take", flow.triagem)), ["Assumir"]);
+    assert_eq!(board.texts(&format!("#lane-{} .card-meta", flow.execucao))[0], "Na etapa há 0 min · 1 tarefa aberta");
+    let overdue = Page::of(&browser.get(&format!("{board_href}?overdue=1")).await);
+    assert_eq!(overdue.texts(".lane h2"), ["Triagem 1", "Execução 0"]);
+    let searched = Page::of(&browser.get(&format!("{board_href}?q={}", &b_ref[b_ref.len() - 8..])).await);
+    assert_eq!(searched.attrs("article.card", "data-reference"), std::slice::from_ref(&b_ref));
+
+    // Taken from the board's card menu: back to the board.
+    let token = browser.form_token().await;
+    let taken = browser
+        .post(
+            &format!("/app/w/acme/tasks/scheduled/{}/assign", a_task["id"]),
+            &[("_csrf", &token), ("back", &board_href)],
+        )
+        .await;
+    assert_eq!(taken.header("location"), Some(board_href.as_str()));
+
+    // A member without read on the type gets no board; another workspace's, a 404.
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(acme, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(acme, &[]).await;
+    app.assign_role(member, role).await;
+    let mut bia_browser = signed_in(&app, "bia@example.com").await;
+    assert_eq!(bia_browser.get(&board_href).await.status, 403);
+    assert!(Page::of(&bia_browser.get("/app/w/acme/flows").await).attrs("main .cards a", "href").is_empty());
+    let dora = app.user_with_password("dora@example.com", PASSWORD).await;
+    app.workspace(&dora, "Outra").await;
+    let mut dora_browser = signed_in(&app, "dora@example.com").await;
+    assert_eq!(dora_browser.get(&board_href).await.status, 404);
 }
