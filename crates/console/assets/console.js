@@ -48,3 +48,38 @@ function paintLanes(root) {
 }
 document.addEventListener("DOMContentLoaded", () => paintLanes(document));
 document.addEventListener("htmx:afterSettle", (event) => paintLanes(event.target instanceof Element ? event.target : document));
+
+// Quick-task board: a card dropped on another lane is moved by its own "Mover para" form (the
+// same request the keyboard and touch path sends).
+function laneOf(event) {
+  return event.target instanceof Element ? event.target.closest(".quick-lane[data-status]") : null;
+}
+document.addEventListener("dragstart", (event) => {
+  const card = event.target instanceof Element ? event.target.closest("[data-card]") : null;
+  if (!(card instanceof HTMLElement) || !event.dataTransfer) return;
+  event.dataTransfer.setData("text/plain", card.dataset.card || "");
+  event.dataTransfer.effectAllowed = "move";
+});
+document.addEventListener("dragover", (event) => {
+  const lane = laneOf(event);
+  if (!lane) return;
+  event.preventDefault();
+  lane.classList.add("drop-target");
+});
+document.addEventListener("dragleave", (event) => {
+  const lane = laneOf(event);
+  if (lane && !(event.relatedTarget instanceof Node && lane.contains(event.relatedTarget))) lane.classList.remove("drop-target");
+});
+document.addEventListener("drop", (event) => {
+  const lane = laneOf(event);
+  if (!(lane instanceof HTMLElement) || !event.dataTransfer) return;
+  event.preventDefault();
+  lane.classList.remove("drop-target");
+  const id = event.dataTransfer.getData("text/plain");
+  const form = document.querySelector(`#card-${CSS.escape(id)} form.move-form`);
+  if (!(form instanceof HTMLFormElement)) return;
+  const status = form.elements.namedItem("status");
+  if (!(status instanceof HTMLSelectElement) || status.value === lane.dataset.status) return;
+  status.value = lane.dataset.status || "";
+  form.requestSubmit();
+});

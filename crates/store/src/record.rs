@@ -95,6 +95,21 @@ pub async fn count_where<R: Record>(
     db.fetch_one(&sql.text, &sql.params).await?.i64("n")
 }
 
+/// The sum of the integer expression `column` over the records `query` selects (0 for none).
+pub async fn sum_where<R: Record>(
+    db: &Db,
+    scope: i64,
+    query: &ListQuery,
+    extra: &(dyn Fn(&mut Sql) + Sync),
+    column: &str,
+) -> Result<i64> {
+    // PostgreSQL sums BIGINT as NUMERIC: cast back so both backends answer an integer.
+    let mut sql = scoped::<R>(&format!("SELECT CAST(COALESCE(SUM({column}), 0) AS BIGINT) AS n"), scope);
+    extra(&mut sql);
+    R::LIST.push_conditions(&mut sql, db.backend(), query);
+    db.fetch_one(&sql.text, &sql.params).await?.i64("n")
+}
+
 /// The scope's records whose `column` (with its alias) equals `value`, ordered by `order`,
 /// inside a transaction: what a command reads of the configuration it runs.
 pub async fn all_in<R: Record>(tx: &mut Tx, scope: i64, column: &str, value: i64, order: &str) -> Result<Vec<R>> {

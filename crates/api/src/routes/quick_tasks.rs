@@ -8,8 +8,7 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::get,
-    Json,
+    routing, Json,
 };
 use enspace_domain::{
     access::{decide, Action, MemberType},
@@ -37,9 +36,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_quick_tasks, create_quick_task))
         .routes(routes!(count_quick_tasks))
         .routes(routes!(get_quick_task, update_quick_task, delete_quick_task))
-        .route("/tasks", get(list_quick_tasks).post(create_quick_task))
-        .route("/tasks/count", get(count_quick_tasks))
-        .route("/tasks/{id}", get(get_quick_task).put(update_quick_task).delete(delete_quick_task))
+        .route("/tasks", routing::get(list_quick_tasks).post(create_quick_task))
+        .route("/tasks/count", routing::get(count_quick_tasks))
+        .route("/tasks/{id}", routing::get(get_quick_task).put(update_quick_task).delete(delete_quick_task))
 }
 
 pub const QUICK_TASK_NOT_FOUND: &str = "Task not found";
@@ -130,7 +129,7 @@ impl QuickTaskView {
 /// `{name*, description, type, status, priority, due_date, points, meta, assigned_to,
 /// collaborators, item, tag_ids, notification_task, archived}` [wire keys]; on update
 /// `deleted_at: null` restores a trashed task.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuickTaskInput {
     pub name: Option<String>,
@@ -281,21 +280,77 @@ pub async fn list_quick_tasks(
     ctx: WsCtx,
     pairs: QueryPairs,
 ) -> ApiResult<Json<Vec<QuickTaskView>>> {
-    let query = pairs.list(&state, &LIST, &[])?;
-    let only_of = (!reads_all(&ctx)).then_some(ctx.principal.user.id);
+    Ok(Json(list(&state, &ctx, &pairs).await?))
+}
+
+/// A page of the tasks the caller may see (the list language of `GET /ws/tasks`).
+pub async fn list(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<QuickTaskView>> {
+    let query = pairs.list(state, &LIST, &[])?;
+    let only_of = (!reads_all(ctx)).then_some(ctx.principal.user.id);
     let filter = shown(ctx.workspace.id, only_of, &query);
     let tasks: Vec<QuickTaskRecord> =
         enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
-    Ok(Json(tasks.into_iter().map(|t| QuickTaskView::of(t, &ctx.workspace.reference)).collect()))
+    Ok(tasks.into_iter().map(|t| QuickTaskView::of(t, &ctx.workspace.reference)).collect())
+}
+
+/// How many of the tasks the caller may see `pairs` selects.
+pub async fn count(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
+    let query = pairs.list(state, &LIST, &[])?;
+    let only_of = (!reads_all(ctx)).then_some(ctx.principal.user.id);
+    let filter = shown(ctx.workspace.id, only_of, &query);
+    Ok(enspace_store::record::count_where::<QuickTaskRecord>(&state.db, ctx.workspace.id, &query, &filter).await?)
+}
+
+/// The sum of the points of the tasks `pairs` selects (a board lane's total).
+pub async fn points(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
+    let query = pairs.list(state, &LIST, &[])?;
+    let only_of = (!reads_all(ctx)).then_some(ctx.principal.user.id);
+    let filter = shown(ctx.workspace.id, only_of, &query);
+    Ok(enspace_store::record::sum_where::<QuickTaskRecord>(&state.db, ctx.workspace.id, &query, &filter, "qt.points")
+        .await?)
+}
+
+/// One task the caller may see, trashed ones too.
+pub async fn get(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<QuickTaskView> {
+    Ok(QuickTaskView::of(visible_task(state, ctx, id).await?, &ctx.workspace.reference))
+}
+
+/// Creates a task; the caller is its creator.
+pub async fn create(state: &AppState, ctx: &WsCtx, input: QuickTaskInput) -> ApiResult<QuickTaskView> {
+    ctx.authorize(Action::use_feature(QUICK_CREATE))?;
+    if input.deleted_at.is_some() {
+        return Err(ApiError::validation(vec![Detail::new("deleted_at", "a new task is not in the trash")]));
+    }
+    let patch = input.patch()?;
+    let task = enspace_engine::quick_tasks::create(&state.db, ctx.workspace.id, patch, &doer(ctx))
+        .await
+        .map_err(task_error)?;
+    Ok(QuickTaskView::of(task, &ctx.workspace.reference))
+}
+
+/// Changes the keys `input` sends (and restores a trashed task on `deleted_at: null`).
+pub async fn update(state: &AppState, ctx: &WsCtx, id: i64, input: QuickTaskInput) -> ApiResult<QuickTaskView> {
+    visible_task(state, ctx, id).await?;
+    let patch = input.patch()?;
+    let task = enspace_engine::quick_tasks::update(&state.db, ctx.workspace.id, id, patch, &doer(ctx))
+        .await
+        .map_err(task_error)?;
+    Ok(QuickTaskView::of(task, &ctx.workspace.reference))
+}
+
+/// Moves the task to the trash, or removes it for good.
+pub async fn delete(state: &AppState, ctx: &WsCtx, id: i64, permanent: bool) -> ApiResult<QuickTaskView> {
+    visible_task(state, ctx, id).await?;
+    let task = enspace_engine::quick_tasks::delete(&state.db, ctx.workspace.id, id, permanent, &doer(ctx))
+        .await
+        .map_err(task_error)?;
+    Ok(QuickTaskView::of(task, &ctx.workspace.reference))
 }
 
 #[utoipa::path(get, path = "/ws/tasks/count", tag = "tasks", params(WorkspaceHeader, ListParams), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = i64, content_type = "application/json"), (status = 400, body = ErrorBody)))]
 pub async fn count_quick_tasks(State(state): State<AppState>, ctx: WsCtx, pairs: QueryPairs) -> ApiResult<Json<i64>> {
-    let query = pairs.list(&state, &LIST, &[])?;
-    let only_of = (!reads_all(&ctx)).then_some(ctx.principal.user.id);
-    let filter = shown(ctx.workspace.id, only_of, &query);
-    Ok(Json(enspace_store::record::count_where::<QuickTaskRecord>(&state.db, ctx.workspace.id, &query, &filter).await?))
+    Ok(Json(count(&state, &ctx, &pairs).await?))
 }
 
 /// A task, trashed ones too (with `deleted_at`).
@@ -306,8 +361,7 @@ pub async fn get_quick_task(
     ctx: WsCtx,
     Path(Id(id)): Path<Id>,
 ) -> ApiResult<Json<QuickTaskView>> {
-    let task = visible_task(&state, &ctx, id).await?;
-    Ok(Json(QuickTaskView::of(task, &ctx.workspace.reference)))
+    Ok(Json(get(&state, &ctx, id).await?))
 }
 
 /// Creates a task; the caller is its creator. Created `completed`, it is completed by the
@@ -319,15 +373,7 @@ pub async fn create_quick_task(
     ctx: WsCtx,
     ApiJson(input): ApiJson<QuickTaskInput>,
 ) -> ApiResult<(StatusCode, Json<QuickTaskView>)> {
-    ctx.authorize(Action::use_feature(QUICK_CREATE))?;
-    if input.deleted_at.is_some() {
-        return Err(ApiError::validation(vec![Detail::new("deleted_at", "a new task is not in the trash")]));
-    }
-    let patch = input.patch()?;
-    let task = enspace_engine::quick_tasks::create(&state.db, ctx.workspace.id, patch, &doer(&ctx))
-        .await
-        .map_err(task_error)?;
-    Ok((StatusCode::CREATED, Json(QuickTaskView::of(task, &ctx.workspace.reference))))
+    Ok((StatusCode::CREATED, Json(create(&state, &ctx, input).await?)))
 }
 
 /// Changes a task: only the keys sent (`meta` merged at the top level). Moving to `completed`
@@ -342,12 +388,7 @@ pub async fn update_quick_task(
     Path(Id(id)): Path<Id>,
     ApiJson(input): ApiJson<QuickTaskInput>,
 ) -> ApiResult<Json<QuickTaskView>> {
-    visible_task(&state, &ctx, id).await?;
-    let patch = input.patch()?;
-    let task = enspace_engine::quick_tasks::update(&state.db, ctx.workspace.id, id, patch, &doer(&ctx))
-        .await
-        .map_err(task_error)?;
-    Ok(Json(QuickTaskView::of(task, &ctx.workspace.reference)))
+    Ok(Json(update(&state, &ctx, id, input).await?))
 }
 
 /// `?permanent=true` [ours].
@@ -373,9 +414,5 @@ pub async fn delete_quick_task(
     if let Some((key, _)) = pairs.0.iter().find(|(k, _)| k != "permanent") {
         return Err(ApiError::validation(vec![Detail::new(key.clone(), "unknown parameter")]));
     }
-    visible_task(&state, &ctx, id).await?;
-    let task = enspace_engine::quick_tasks::delete(&state.db, ctx.workspace.id, id, permanent, &doer(&ctx))
-        .await
-        .map_err(task_error)?;
-    Ok(Json(QuickTaskView::of(task, &ctx.workspace.reference)))
+    Ok(Json(delete(&state, &ctx, id, permanent).await?))
 }

@@ -9,6 +9,7 @@ mod flows;
 mod item;
 mod items;
 mod public_forms;
+mod quick_tasks;
 mod settings;
 mod tasks;
 mod workspaces;
@@ -58,6 +59,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/tasks/scheduled/{id}", get(tasks::show))
         .route("/w/{ws}/tasks/scheduled/{id}/assign", post(tasks::assign))
         .route("/w/{ws}/tasks/scheduled/{id}/complete", post(tasks::complete))
+        .route("/w/{ws}/tasks/quick", get(quick_tasks::board).post(quick_tasks::create))
+        .route("/w/{ws}/tasks/quick/lane/{status}", get(quick_tasks::more))
+        .route("/w/{ws}/tasks/quick/{id}", get(quick_tasks::show).post(quick_tasks::save))
+        .route("/w/{ws}/tasks/quick/{id}/{action}", post(quick_tasks::act))
         .route("/w/{ws}/flows", get(flows::list))
         .route("/w/{ws}/flows/{id}/board", get(flows::board))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))

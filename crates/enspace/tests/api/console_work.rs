@@ -399,3 +399,244 @@ async fn an_items_tasks_and_flow_tabs_and_the_board_show_its_run() {
     let mut dora_browser = signed_in(&app, "dora@example.com").await;
     assert_eq!(dora_browser.get(&board_href).await.status, 404);
 }
+
+/// The board's lanes: (status, title with count, points and overdue line, card ids).
+fn lanes(page: &Page) -> Vec<(String, String, String, Vec<String>)> {
+    page.attrs("section.quick-lane", "data-status")
+        .into_iter()
+        .map(|status| {
+            let lane = format!("#lane-{status}");
+            let cards = page.attrs(&format!("{lane} article[data-card]"), "data-card");
+            (status, page.text(&format!("{lane} h2")), page.text(&format!("{lane} .lane-totals")), cards)
+        })
+        .collect()
+}
+
+async fn quick(app: &TestApp, ana: &TestUser, body: Value) -> i64 {
+    created(app, ana, "/ws/tasks", body).await["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_quick_task_board_creates_moves_archives_trashes_and_restores() {
+    let app = TestApp::new().await;
+    let (ana, _, _) = setup(&app).await;
+    let mut browser = signed_in(&app, "ana@example.com").await;
+    let board = "/app/w/acme/tasks/quick";
+    let token = browser.form_token().await;
+
+    // Created from the board's form (the due date in the workspace's zone); a nameless one is
+    // refused in place, with what was typed kept.
+    let refused = browser.post(board, &[("_csrf", &token), ("name", " "), ("points", "3"), ("back", board)]).await;
+    assert_eq!(refused.status, 422);
+    let page = Page::of(&refused);
+    assert_eq!(page.attrs("details.new-task[open]", "class"), ["new-task"]);
+    assert_eq!(page.value("#task-points"), "3");
+    assert_eq!(page.texts(".error-summary li").len(), 1);
+    let made = browser
+        .post(
+            board,
+            &[
+                ("_csrf", &token),
+                ("name", "Ligar para o cliente"),
+                ("due_date", "2026-01-10T09:30"),
+                ("priority", "urgent"),
+                ("points", "5"),
+                ("assigned_to", &ana.id.to_string()),
+                ("description", "Confirmar o pedido."),
+                ("back", board),
+            ],
+        )
+        .await;
+    assert_eq!((made.status, made.header("location")), (303, Some(board)));
+    let listed = api(&app, &ana, "GET", "/ws/tasks", None).await.json();
+    let call = listed[0].clone();
+    assert_eq!(
+        (&call["name"], &call["priority"], &call["points"], &call["due_date"], &call["assigned_to"], &call["status"]),
+        (
+            &json!("Ligar para o cliente"),
+            &json!("urgent"),
+            &json!(5),
+            &json!("2026-01-10T12:30:00.000Z"),
+            &json!(ana.id),
+            &json!("pending")
+        )
+    );
+    let call_id = call["id"].as_i64().unwrap();
+    let other = quick(&app, &ana, json!({ "name": "Revisar", "points": 2, "status": "working" })).await;
+
+    let page = Page::of(&browser.get(board).await);
+    assert_eq!(
+        lanes(&page),
+        [
+            ("pending".into(), "Pendente 1".into(), "5 pts · 1 atrasadas".into(), vec![call_id.to_string()]),
+            ("working".into(), "Em andamento 1".into(), "2 pts".into(), vec![other.to_string()]),
+            ("blocked".into(), "Bloqueada 0".into(), "0 pts".into(), vec![]),
+            ("completed".into(), "Concluída 0".into(), "0 pts".into(), vec![]),
+        ]
+    );
+    assert_eq!(page.text(&format!("#card-{call_id} .due")), "10/01/2026 09:30");
+    assert_eq!(page.text(&format!("#card-{call_id} .badge")), "Urgente");
+    let card = format!("/app/w/acme/tasks/quick/{call_id}");
+
+    // Moved with the card's own form (the keyboard's and a drop's path), back to the board.
+    let moved =
+        browser.post(&format!("{card}/move"), &[("_csrf", &token), ("status", "completed"), ("back", board)]).await;
+    assert_eq!(moved.header("location"), Some(board));
+    let page = Page::of(&browser.get(board).await);
+    assert_eq!(lanes(&page)[3].3, [call_id.to_string()]);
+    assert_eq!(lanes(&page)[0].1, "Pendente 0");
+    let task = api(&app, &ana, "GET", &format!("/ws/tasks/{call_id}"), None).await.json();
+    assert_eq!((&task["status"], &task["completed_by"]), (&json!("completed"), &json!(ana.id)));
+
+    // Archived: off the board, in Arquivadas; trashed: in Lixeira; restored: back.
+    browser.post(&format!("{card}/archive"), &[("_csrf", &token), ("back", board)]).await;
+    let page = Page::of(&browser.get(board).await);
+    assert!(lanes(&page)[3].3.is_empty());
+    let archived = Page::of(&browser.get(&format!("{board}?view=archived")).await);
+    assert_eq!(archived.attrs("article[data-card]", "data-card"), [call_id.to_string()]);
+    assert_eq!(archived.texts(&format!("#card-{call_id} .act-unarchive")), ["Desarquivar"]);
+    browser.post(&format!("{card}/unarchive"), &[("_csrf", &token)]).await;
+    browser.post(&format!("{card}/trash"), &[("_csrf", &token), ("back", board)]).await;
+    let trash = Page::of(&browser.get(&format!("{board}?view=trash")).await);
+    assert_eq!(trash.attrs("article[data-card]", "data-card"), [call_id.to_string()]);
+    assert_eq!(trash.texts(&format!("#card-{call_id} button")), ["Restaurar", "Excluir definitivamente"]);
+    let api_trash = api(&app, &ana, "GET", "/ws/tasks?deleted_at_null=false", None).await.json();
+    assert_eq!(api_trash.as_array().unwrap().len(), 1);
+    let restored =
+        browser.post(&format!("{card}/restore"), &[("_csrf", &token), ("back", &format!("{board}?view=trash"))]).await;
+    assert_eq!(restored.header("location"), Some(format!("{board}?view=trash").as_str()));
+    assert_eq!(lanes(&Page::of(&browser.get(board).await))[3].3, [call_id.to_string()]);
+
+    // Duplicated: a copy with its own name, opened in its panel; deleted for good from the trash.
+    let copied = browser.post(&format!("/app/w/acme/tasks/quick/{other}/duplicate"), &[("_csrf", &token)]).await;
+    let copy_href = copied.header("location").unwrap().to_string();
+    let copy_id: i64 = copy_href.rsplit('/').next().unwrap().parse().unwrap();
+    let copy = api(&app, &ana, "GET", &format!("/ws/tasks/{copy_id}"), None).await.json();
+    assert_eq!(
+        (&copy["name"], &copy["points"], &copy["status"]),
+        (&json!("Revisar (cópia)"), &json!(2), &json!("pending"))
+    );
+    browser.post(&format!("{copy_href}/trash"), &[("_csrf", &token)]).await;
+    let gone = browser.post(&format!("{copy_href}/delete"), &[("_csrf", &token)]).await;
+    assert_eq!(gone.header("location"), Some(board));
+    assert_eq!(api(&app, &ana, "GET", &format!("/ws/tasks/{copy_id}"), None).await.status, 404);
+    assert_eq!(browser.post(&format!("{card}/fly"), &[("_csrf", &token)]).await.status, 404);
+}
+
+#[tokio::test]
+async fn form_and_approval_tasks_are_completed_in_their_panel_and_lanes_page() {
+    let app = TestApp::new().await;
+    let (ana, _, _) = setup(&app).await;
+    let mut browser = signed_in(&app, "ana@example.com").await;
+    let token = browser.form_token().await;
+    let form = quick(
+        &app,
+        &ana,
+        json!({ "name": "Parecer", "type": "form",
+            "meta": { "form": [{ "refId": "parecer", "label": "Parecer", "type": "EnTextArea", "required": true }] } }),
+    )
+    .await;
+    let panel = format!("/app/w/acme/tasks/quick/{form}");
+
+    // Moved to done without its answers: the engine's refusal on the panel, nothing changed.
+    let early = browser.post(&format!("{panel}/move"), &[("_csrf", &token), ("status", "completed")]).await;
+    assert_eq!(early.status, 422);
+    assert_eq!(Page::of(&early).texts(".error-summary li").len(), 1);
+    assert_eq!(api(&app, &ana, "GET", &format!("/ws/tasks/{form}"), None).await.json()["status"], "pending");
+    // Answered empty: the question is required; answered: done, with the answers in its meta.
+    let page = Page::of(&browser.get(&panel).await);
+    assert_eq!(page.attrs("#answer-form textarea", "name"), ["data.parecer"]);
+    let empty = browser.post(&format!("{panel}/answer"), &[("_csrf", &token), ("data.parecer", "")]).await;
+    assert_eq!(empty.status, 422);
+    assert_eq!(Page::of(&empty).attrs(".error-summary a", "href"), ["#data-parecer"]);
+    let answered = browser.post(&format!("{panel}/answer"), &[("_csrf", &token), ("data.parecer", "De acordo.")]).await;
+    assert_eq!(answered.header("location"), Some(panel.as_str()));
+    let done = api(&app, &ana, "GET", &format!("/ws/tasks/{form}"), None).await.json();
+    assert_eq!(
+        (&done["status"], &done["meta"]["form_result"]),
+        (&json!("completed"), &json!({ "parecer": "De acordo." }))
+    );
+
+    // An approval is decided with a comment.
+    let approval = quick(&app, &ana, json!({ "name": "Aprovar compra", "type": "approval" })).await;
+    let approval_panel = format!("/app/w/acme/tasks/quick/{approval}");
+    let decided = browser
+        .post(
+            &format!("{approval_panel}/decide"),
+            &[("_csrf", &token), ("decision", "rejected"), ("comment", "Caro demais")],
+        )
+        .await;
+    assert_eq!(decided.header("location"), Some(approval_panel.as_str()));
+    let task = api(&app, &ana, "GET", &format!("/ws/tasks/{approval}"), None).await.json();
+    assert_eq!(
+        (&task["status"], &task["meta"]["decision"], &task["meta"]["comment"]),
+        (&json!("completed"), &json!("rejected"), &json!("Caro demais"))
+    );
+    assert_eq!(Page::of(&browser.get(&approval_panel).await).text("#decision"), "Reprovada · Caro demais");
+
+    // Edited in the panel.
+    let saved = browser
+        .post(
+            &approval_panel,
+            &[
+                ("_csrf", &token),
+                ("name", "Aprovar compra grande"),
+                ("priority", "high"),
+                ("points", ""),
+                ("due_date", ""),
+                ("assigned_to", ""),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.header("location"), Some(approval_panel.as_str()));
+    let task = api(&app, &ana, "GET", &format!("/ws/tasks/{approval}"), None).await.json();
+    assert_eq!((&task["name"], &task["priority"]), (&json!("Aprovar compra grande"), &json!("high")));
+
+    // A lane pages 25 cards at a time: "Ver mais" brings the rest and no further link.
+    for n in 0..27 {
+        quick(&app, &ana, json!({ "name": format!("Tarefa {n:02}"), "status": "blocked" })).await;
+    }
+    let board = Page::of(&browser.get("/app/w/acme/tasks/quick").await);
+    let blocked = &lanes(&board)[2];
+    assert_eq!((blocked.1.as_str(), blocked.3.len()), ("Bloqueada 27", 25));
+    let more = board.attrs("#lane-blocked li.more a", "href");
+    assert_eq!(more, ["/app/w/acme/tasks/quick/lane/blocked?start=25"]);
+    let rest = Page::of(&browser.get(&more[0]).await);
+    assert_eq!(rest.texts("article[data-card] .card-name"), ["Tarefa 25", "Tarefa 26"]);
+    assert!(rest.attrs("li.more a", "href").is_empty());
+    // Parity: the lane's cards are the API's, in the same order.
+    let api_lane = api(&app, &ana, "GET", "/ws/tasks?status=blocked&_sort=id:asc&_limit=25", None).await.json();
+    let ids: Vec<String> = api_lane.as_array().unwrap().iter().map(|t| t["id"].to_string()).collect();
+    assert_eq!(blocked.3, ids);
+}
+
+#[tokio::test]
+async fn a_member_without_quick_read_sees_only_its_own_quick_tasks() {
+    let app = TestApp::new().await;
+    let (ana, acme, _) = setup(&app).await;
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(acme, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(acme, &[]).await;
+    app.assign_role(member, role).await;
+    let hers = quick(&app, &ana, json!({ "name": "Da Bia", "assigned_to": bia.id })).await;
+    let secret = quick(&app, &ana, json!({ "name": "Segredo da Ana" })).await;
+    let mut browser = signed_in(&app, "bia@example.com").await;
+    let response = browser.get("/app/w/acme/tasks/quick").await;
+    assert_eq!(response.status, 200);
+    assert!(!response.text().contains("Segredo da Ana"));
+    let page = Page::of(&response);
+    assert_eq!(page.attrs("article[data-card]", "data-card"), [hers.to_string()]);
+    assert!(page.attrs("#new-task-form", "action").is_empty(), "no create form without tasks::quick::create");
+    assert_eq!(browser.get(&format!("/app/w/acme/tasks/quick/{secret}")).await.status, 403);
+    let token = browser.form_token().await;
+    let refused = browser.post(&format!("/app/w/acme/tasks/quick/{secret}/trash"), &[("_csrf", &token)]).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(api(&app, &ana, "GET", &format!("/ws/tasks/{secret}"), None).await.json()["deleted_at"], Value::Null);
+    // Her own task she may move (a participant changes the status).
+    let moved = browser
+        .post(&format!("/app/w/acme/tasks/quick/{hers}/move"), &[("_csrf", &token), ("status", "working")])
+        .await;
+    assert_eq!(moved.status, 303);
+    assert_eq!(api(&app, &ana, "GET", &format!("/ws/tasks/{hers}"), None).await.json()["status"], "working");
+}
