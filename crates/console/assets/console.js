@@ -83,3 +83,24 @@ document.addEventListener("drop", (event) => {
   status.value = lane.dataset.status || "";
   form.requestSubmit();
 });
+
+// Live updates (the page's one stream, opened by the SSE extension on <body>): the header says
+// whether it is connected; a signal that the page's open form was changed elsewhere shows the
+// reload banner instead of replacing the form; `reset` (the stream lost its place) reloads.
+function setLive(on) {
+  const status = document.getElementById("live-status");
+  if (!(status instanceof HTMLElement)) return;
+  status.textContent = (on ? status.dataset.on : status.dataset.off) || "";
+  status.dataset.state = on ? "on" : "off";
+}
+document.addEventListener("htmx:sseOpen", () => setLive(true));
+document.addEventListener("htmx:sseError", () => setLive(false));
+document.addEventListener("htmx:sseMessage", (event) => {
+  const type = event instanceof CustomEvent && event.detail ? event.detail.type : "";
+  if (type === "reset") {
+    window.location.reload();
+  } else if (type && type === document.body.dataset.watch) {
+    const banner = document.getElementById("stale");
+    if (banner) banner.hidden = false;
+  }
+});

@@ -147,7 +147,7 @@ pub const STREAMS_PER_CREDENTIAL: usize = 10;
 
 /// Where a stream starts: `Last-Event-ID` beats `after` (a browser reconnecting keeps its first
 /// query string); with neither, it starts at the head (live events only).
-fn stream_start(headers: &HeaderMap, after: Option<i64>) -> ApiResult<Option<i64>> {
+pub fn stream_start(headers: &HeaderMap, after: Option<i64>) -> ApiResult<Option<i64>> {
     match headers.get("last-event-id").map(|v| v.to_str().map(str::trim)) {
         None => Ok(after),
         Some(Ok(text)) => match text.parse::<i64>() {
@@ -189,6 +189,23 @@ impl Drop for StreamSlot {
     }
 }
 
+/// The messages a stream sends for one event the reader may see.
+pub type Shape = fn(&EventView) -> Vec<SseEvent>;
+
+/// The reader's context as a new request would resolve it now: a revoked or expired key, an
+/// ended session or membership, or a changed role takes effect on an open stream too.
+pub type Recheck = Box<dyn Fn() -> futures_util::future::BoxFuture<'static, ApiResult<WsCtx>> + Send + Sync>;
+
+/// A live stream of the event log as one reader may see it: where it starts, what it selects,
+/// how each event is sent, and how the reader is checked again.
+pub struct LiveStream {
+    /// `Last-Event-ID` or `after`; `None` starts at the head (live events only).
+    pub start: Option<i64>,
+    pub query: list::ListQuery,
+    pub shape: Shape,
+    pub recheck: Recheck,
+}
+
 /// What a stream carries between two polls.
 struct Follow {
     state: AppState,
@@ -200,20 +217,16 @@ struct Follow {
     cursor: i64,
     ready: VecDeque<SseEvent>,
     checked_at: Instant,
-    /// The request as it came, to check the caller again as a new request would be.
-    request: axum::http::request::Parts,
+    shape: Shape,
+    recheck: Recheck,
     stopping: tokio::sync::watch::Receiver<bool>,
     _slot: StreamSlot,
 }
 
 impl Follow {
-    /// The caller's right to read, checked again: a revoked or expired key, an ended session or
-    /// membership, or a changed role takes effect on an open stream too.
+    /// The caller's right to read, checked again.
     async fn recheck(&mut self) -> ApiResult<()> {
-        let mut parts = Request::from_parts(self.request.clone(), ()).into_parts().0;
-        parts.extensions = Default::default();
-        let ctx =
-            <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &self.state).await?;
+        let ctx = (self.recheck)().await?;
         self.access = ctx.access.clone();
         self.groups = enspace_store::members::group_ids(&self.state.db, ctx.workspace.id, ctx.member.id).await?;
         self.ctx = ctx;
@@ -247,11 +260,9 @@ impl Follow {
             let full = !events.is_empty() && events.len() as u32 >= self.query.limit;
             let next_after = next_after(&events, self.query.limit, head, self.cursor);
             for event in events {
-                let id = event.id;
                 let reader = Reader { access: &self.access, user_id: self.ctx.principal.user.id, groups: &self.groups };
                 if let Some(view) = shown(&reader, event, &self.ctx.workspace.reference) {
-                    let data = serde_json::to_string(&view).unwrap_or_default();
-                    self.ready.push_back(SseEvent::default().id(id.to_string()).event(view.kind.clone()).data(data));
+                    self.ready.extend((self.shape)(&view));
                 }
             }
             self.cursor = next_after;
@@ -286,14 +297,38 @@ pub async fn stream_events(
     query: QueryPairs,
     request: Request,
 ) -> ApiResult<Response> {
-    let access = ctx.access.clone();
     let (after, query) = feed_query(&state, &query)?;
     let start = stream_start(request.headers(), after)?;
+    let (request, _) = request.into_parts();
+    let again = state.clone();
+    let recheck: Recheck = Box::new(move || {
+        let mut parts = Request::from_parts(request.clone(), ()).into_parts().0;
+        parts.extensions = Default::default();
+        let state = again.clone();
+        Box::pin(async move {
+            <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await
+        })
+    });
+    follow(&state, ctx, LiveStream { start, query, shape: as_events, recheck }).await
+}
+
+/// The API stream's message: the event as the feed shows it, named by its kind.
+fn as_events(view: &EventView) -> Vec<SseEvent> {
+    let data = serde_json::to_string(view).unwrap_or_default();
+    let id = view.id.map(|id| id.to_string()).unwrap_or_default();
+    vec![SseEvent::default().id(id).event(view.kind.clone()).data(data)]
+}
+
+/// A live stream for `ctx`'s reader (the API's `/ws/events/stream`, the console's `/live`):
+/// resumed from `start` (an `event: reset` first when that was pruned), polled, kept alive,
+/// its reader checked again every 15 s, at most [`STREAMS_PER_CREDENTIAL`] per credential.
+pub async fn follow(state: &AppState, ctx: WsCtx, live: LiveStream) -> ApiResult<Response> {
+    let access = ctx.access.clone();
     let watermark = enspace_store::events::watermark(&state.db, ctx.workspace.id).await?;
     // The live position: past every event, kept or pruned.
     let head = enspace_store::events::head(&state.db, ctx.workspace.id).await?.max(watermark);
     let mut ready = VecDeque::new();
-    let cursor = match start {
+    let cursor = match live.start {
         // Resumed below what was pruned: say so, with where the live events start (decision 73).
         Some(id) if id < watermark => {
             ready.push_back(SseEvent::default().event("reset").data(serde_json::json!({ "head": head }).to_string()));
@@ -307,18 +342,18 @@ pub async fn stream_events(
         crate::extract::Credential::Session { id } => format!("session:{id}"),
     };
     let slot = StreamSlot::take(&state.streams, credential)?;
-    let (request, _) = request.into_parts();
     let groups = enspace_store::members::group_ids(&state.db, ctx.workspace.id, ctx.member.id).await?;
     let follow = Follow {
         state: state.clone(),
         ctx,
         access,
         groups,
-        query,
+        query: live.query,
         cursor,
         ready,
         checked_at: Instant::now(),
-        request,
+        shape: live.shape,
+        recheck: live.recheck,
         stopping: state.stopping.subscribe(),
         _slot: slot,
     };

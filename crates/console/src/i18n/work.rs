@@ -140,6 +140,10 @@ pub struct Work {
     pub create: &'static str,
     pub linked_item: &'static str,
     pub creator: &'static str,
+    // Live updates.
+    pub live_on: &'static str,
+    pub live_off: &'static str,
+    pub stale: &'static str,
 }
 
 pub const PT_BR: Work = Work {
@@ -275,6 +279,9 @@ pub const PT_BR: Work = Work {
     create: "Criar",
     linked_item: "Item",
     creator: "Criada por",
+    live_on: "Ao vivo",
+    live_off: "Reconectando…",
+    stale: "Alterado por outra pessoa enquanto você via esta página.",
 };
 
 pub const EN: Work = Work {
@@ -410,6 +417,9 @@ pub const EN: Work = Work {
     create: "Create",
     linked_item: "Item",
     creator: "Created by",
+    live_on: "Live",
+    live_off: "Reconnecting…",
+    stale: "Changed by someone else while you were on this page.",
 };
 
 impl Work {

@@ -312,7 +312,7 @@ pub(crate) async fn board(
         mine_only,
         lanes,
         back,
-        live_topic: format!("flow-{id}"),
+        live_topic: format!("flows-{}", scope.record.slug),
     };
     render(StatusCode::OK, &board)
 }

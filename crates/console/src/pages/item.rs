@@ -243,6 +243,8 @@ struct ItemPage {
     runs: Vec<super::flows::RunView>,
     /// Where "Assumir" on the Tarefas tab comes back to.
     back: String,
+    /// The live signal of this item.
+    live: String,
 }
 
 /// What the member may change: `update` on the type, and the field in its update list.
@@ -318,7 +320,14 @@ async fn item_page(
         &format!("{} {}", scope.record.name, super::items::short_reference(&item.reference)),
     );
     page.nav = Some(ws.nav(state).await?);
+    let live = format!("item-{}", item.reference);
+    // An open edit form is never replaced under the member's hands: a change made elsewhere
+    // shows a banner instead; every other tab refreshes in place.
+    if tab == "overview" && editable {
+        page.watch = Some(live.clone());
+    }
     Ok(ItemPage {
+        live,
         page,
         href: format!("{base}/{}", item.reference),
         base,

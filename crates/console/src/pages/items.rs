@@ -79,6 +79,10 @@ struct TablePage {
     page_sizes: Vec<(u32, String)>,
     /// Hidden inputs that keep the sort, size and columns when the filters form is sent.
     kept: Vec<(String, String)>,
+    /// This table's address (its rows re-fetched from it when the type's items change).
+    here: String,
+    /// The live signal of the type's items.
+    live: String,
 }
 
 /// "Mostrando 1–50 de 1.234", or that there is nothing to show.
@@ -267,6 +271,11 @@ pub(crate) async fn table(
         .collect();
     let mut page = Page::signed_in(&ws.caller, &scope.record.name);
     page.nav = Some(ws.nav(&state).await?);
+    // A refused query is not repeated (nor re-fetched): the page shows the refusal.
+    let here = match query.as_deref() {
+        Some(q) if !q.is_empty() && problem.is_none() => format!("{base}?{q}"),
+        _ => base.clone(),
+    };
     let table = TablePage {
         page,
         type_name: scope.record.name.clone(),
@@ -286,6 +295,8 @@ pub(crate) async fn table(
         next,
         page_sizes,
         kept,
+        here,
+        live: format!("items-{slug}"),
         base,
     };
     let status = if table.problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };

@@ -8,6 +8,7 @@ mod files;
 mod flows;
 mod item;
 mod items;
+mod live;
 mod public_forms;
 mod quick_tasks;
 mod settings;
@@ -65,6 +66,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/tasks/quick/{id}/{action}", post(quick_tasks::act))
         .route("/w/{ws}/flows", get(flows::list))
         .route("/w/{ws}/flows/{id}/board", get(flows::board))
+        .route("/w/{ws}/live", get(live::live))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
         .route("/w/{ws}/settings/members/{id}/remove", post(settings::remove_member))
@@ -92,8 +94,11 @@ pub(crate) struct Page {
     /// The session's form token (htmx sends it as `X-CSRF-Token`; forms as `_csrf`).
     pub csrf: Option<String>,
     pub user_name: Option<String>,
-    /// The workspace whose menu the page shows.
+    /// The workspace whose menu the page shows (and whose live stream it opens).
     pub nav: Option<WorkspaceNav>,
+    /// The live signal that means "what this page's open form shows was changed elsewhere"
+    /// (`item-<reference>`): the page then says so instead of replacing the form.
+    pub watch: Option<String>,
 }
 
 /// A workspace's menu: its name and the categories the member may read.
@@ -115,7 +120,7 @@ pub(crate) struct NavType {
 impl Page {
     /// A page before anyone signs in.
     pub(crate) fn public(locale: Locale, title: &str) -> Page {
-        Page { t: locale.msg(), title: title.to_string(), csrf: None, user_name: None, nav: None }
+        Page { t: locale.msg(), title: title.to_string(), csrf: None, user_name: None, nav: None, watch: None }
     }
 
     pub(crate) fn signed_in(caller: &Caller, title: &str) -> Page {
@@ -125,6 +130,7 @@ impl Page {
             csrf: Some(caller.csrf.clone()),
             user_name: Some(caller.name()),
             nav: None,
+            watch: None,
         }
     }
 

@@ -456,6 +456,8 @@ async fn task_page(state: &AppState, ws: &ConsoleWs, row: TaskRow, panel: Panel<
     let inbox = format!("{workspace}/tasks/scheduled");
     let mut page = Page::signed_in(&ws.caller, &row.view.task_name);
     page.nav = Some(ws.nav(state).await?);
+    // The completion form stays as the member left it: a change elsewhere shows a banner.
+    page.watch = Some(format!("item-{}", row.view.item_reference));
     Ok(TaskPage {
         page,
         href: format!("{inbox}/{}", row.view.id),

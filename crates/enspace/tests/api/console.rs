@@ -854,6 +854,7 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/tasks/quick/{id}/{action}", "/app/w/acme/tasks/quick/1/archive", "sign-in"),
         ("GET", "/w/{ws}/flows", "/app/w/acme/flows", "sign-in"),
         ("GET", "/w/{ws}/flows/{id}/board", "/app/w/acme/flows/1/board", "sign-in"),
+        ("GET", "/w/{ws}/live", "/app/w/acme/live", "sign-in"),
         ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members/{id}", "/app/w/acme/settings/members/1", "sign-in"),

@@ -640,3 +640,66 @@ async fn a_member_without_quick_read_sees_only_its_own_quick_tasks() {
     assert_eq!(moved.status, 303);
     assert_eq!(api(&app, &ana, "GET", &format!("/ws/tasks/{hers}"), None).await.json()["status"], "working");
 }
+
+/// The console's live stream of `browser`'s session.
+async fn live(app: &TestApp, browser: &Browser<'_>) -> crate::events::Stream {
+    let cookie = format!("enspace_session={}", browser.cookie("enspace_session").unwrap());
+    let request = axum::http::Request::builder().uri("/app/w/acme/live").header("cookie", cookie);
+    crate::events::Stream::request(app, request).await
+}
+
+#[tokio::test]
+async fn a_change_signals_the_regions_of_members_who_may_read_it_and_nobody_else() {
+    let app = TestApp::new().await;
+    let (ana, acme, _) = setup(&app).await;
+    let (item_id, reference) = pedido(&app, &ana, json!({ "valor": 1 })).await;
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let caio = app.user_with_password("caio@example.com", PASSWORD).await;
+    for (user, permissions) in [(&bia, vec![("types::pedidos::read", None)]), (&caio, vec![])] {
+        let member = app.add_member(acme, user.id, MemberType::Standard, MemberStatus::Active).await;
+        let role = app.role(acme, &permissions).await;
+        app.assign_role(member, role).await;
+    }
+    let bia_browser = signed_in(&app, "bia@example.com").await;
+    let caio_browser = signed_in(&app, "caio@example.com").await;
+    let mut bia_live = live(&app, &bia_browser).await;
+    let mut caio_live = live(&app, &caio_browser).await;
+
+    // Ana changes the item: Bia's page hears which regions changed, and nothing of the value.
+    let changed = api(
+        &app,
+        &ana,
+        "PUT",
+        &format!("/ws/types/pedidos/items/{reference}"),
+        Some(json!({ "data": { "valor": 2 } })),
+    )
+    .await;
+    assert_eq!(changed.status, 200);
+    let messages = bia_live.messages(2).await;
+    let event = api(&app, &ana, "GET", "/ws/events?kind=item.updated", None).await.json();
+    let id = event[0]["id"].to_string();
+    assert_eq!(
+        messages,
+        [(None, "items-pedidos".to_string(), String::new()), (Some(id), format!("item-{reference}"), String::new())]
+    );
+    // The run moving on: its board and the task lists.
+    complete(&app, &ana, item_id, json!({ "tipo": "compra" })).await;
+    let kinds: Vec<String> = bia_live.messages(4).await.into_iter().map(|(_, kind, _)| kind).collect();
+    assert!(kinds.contains(&"flows-pedidos".to_string()), "{kinds:?}");
+    // Caio may not read Pedidos: his stream stays silent.
+    caio_live.quiet().await;
+
+    // Without a session there is no stream; another workspace's member gets the same 404.
+    let mut anonymous = Browser::new(&app);
+    let refused = anonymous.get("/app/w/acme/live").await;
+    assert_eq!(refused.status, 303);
+    let dora = app.user_with_password("dora@example.com", PASSWORD).await;
+    app.workspace(&dora, "Outra").await;
+    let mut dora_browser = signed_in(&app, "dora@example.com").await;
+    assert_eq!(dora_browser.get("/app/w/acme/live").await.status, 404);
+    // A page opens its stream from the layout.
+    let mut ana_browser = signed_in(&app, "ana@example.com").await;
+    let page = Page::of(&ana_browser.get("/app/w/acme/tasks/scheduled").await);
+    assert_eq!(page.attrs("body", "sse-connect"), ["/app/w/acme/live"]);
+    assert_eq!(page.attrs("#inbox", "hx-trigger"), ["sse:tasks throttle:1s"]);
+}

@@ -297,15 +297,14 @@ async fn a_later_event_never_becomes_visible_before_an_earlier_one() {
     assert_eq!(ids, [first_id, second_id]);
 }
 
-/// An open stream's body, read message by message.
-struct Stream {
-    body: axum::body::Body,
+/// An open stream's body, read message by message (the API's stream, and the console's).
+pub(crate) struct Stream {
+    pub(crate) body: axum::body::Body,
     buffer: String,
 }
 
 impl Stream {
     async fn open(app: &TestApp, user: &TestUser, query: &str, last_event_id: Option<i64>) -> Stream {
-        use tower::ServiceExt;
         let mut request = axum::http::Request::builder()
             .uri(format!("/ws/events/stream{query}"))
             .header("x-api-key", &user.key)
@@ -313,15 +312,34 @@ impl Stream {
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
         }
+        Stream::request(app, request).await
+    }
+
+    /// A stream `request` opens (answered 200, `text/event-stream`, never cached).
+    pub(crate) async fn request(app: &TestApp, request: axum::http::request::Builder) -> Stream {
+        use tower::ServiceExt;
         let response = app.router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
-        assert_eq!(response.headers()["cache-control"], "no-cache");
+        assert!(
+            ["no-cache", "no-store"].contains(&response.headers()["cache-control"].to_str().unwrap()),
+            "{:?}",
+            response.headers()
+        );
         Stream { body: response.into_body(), buffer: String::new() }
     }
 
     /// The next `n` event messages as `(id, kind, data)`; keep-alive comments are skipped.
     async fn next(&mut self, n: usize) -> Vec<(i64, String, Value)> {
+        let messages = self.messages(n).await;
+        messages
+            .into_iter()
+            .map(|(id, kind, data)| (id.unwrap().parse().unwrap(), kind, serde_json::from_str(&data).unwrap()))
+            .collect()
+    }
+
+    /// The next `n` messages with an `event:` as `(id, event, data)`, as sent.
+    pub(crate) async fn messages(&mut self, n: usize) -> Vec<(Option<String>, String, String)> {
         use http_body_util::BodyExt;
         let mut out = Vec::new();
         while out.len() < n {
@@ -329,8 +347,8 @@ impl Stream {
                 let message: String = self.buffer.drain(..end + 2).collect();
                 let field =
                     |name: &str| message.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim_start().to_string());
-                if let (Some(id), Some(kind), Some(data)) = (field("id:"), field("event:"), field("data:")) {
-                    out.push((id.parse().unwrap(), kind, serde_json::from_str(&data).unwrap()));
+                if let Some(kind) = field("event:") {
+                    out.push((field("id:"), kind, field("data:").unwrap_or_default()));
                 }
                 continue;
             }
@@ -347,7 +365,7 @@ impl Stream {
     }
 
     /// Nothing more arrives for a while (no repeat, nothing unreadable).
-    async fn quiet(&mut self) {
+    pub(crate) async fn quiet(&mut self) {
         use http_body_util::BodyExt;
         let more = tokio::time::timeout(std::time::Duration::from_millis(700), self.body.frame()).await;
         assert!(more.is_err(), "unexpected: {more:?} after {:?}", self.buffer);

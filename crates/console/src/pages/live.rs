@@ -1,0 +1,135 @@
+//! A page's live stream (console-design §4.8): `GET /app/w/{ws}/live`, the API's event-log
+//! reader (`routes::events::follow`: the same access filter, resume with `Last-Event-ID`,
+//! keep-alive, the reader checked again every 15 s, ending with the session) with the session
+//! cookie as its credential.
+//!
+//! Its messages are invalidation signals, never data: an event the member may read becomes the
+//! names of the regions it touches — `items-<type>`, `item-<reference>`, `flows-<type>`,
+//! `tasks`, `quick-tasks` — with the event's id and an empty payload. A region re-fetches
+//! itself through its normal, access-checked GET (`hx-trigger="sse:<name>"`), so the stream
+//! tells a member nothing beyond "something you may read changed here". An event the member
+//! may not read is not sent at all.
+
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::StatusCode,
+    response::{sse::Event as SseEvent, Response},
+};
+use enspace_api::{
+    error::ApiError,
+    routes::events::{follow, stream_start, LiveStream, Recheck},
+    AppState,
+};
+use enspace_engine::events::EventView;
+
+use crate::{
+    context::ConsoleWs,
+    errors::{ConsoleError, PageResult},
+};
+
+/// The regions an event touches, by the names pages listen for.
+pub(crate) fn topics(view: &EventView) -> Vec<String> {
+    let subject = &view.subject;
+    let slug = subject.item_type.as_deref();
+    let item = match subject.subject_type.as_str() {
+        "item" => subject.reference.as_deref(),
+        _ => subject.item.as_ref().map(|i| i.reference.as_str()),
+    };
+    let resource = view.kind.split('.').next().unwrap_or_default();
+    let mut out = Vec::new();
+    match resource {
+        "item" => out.extend(slug.map(|s| format!("items-{s}"))),
+        "flow_item" => out.extend(slug.map(|s| format!("flows-{s}"))),
+        "schedule_task" => {
+            out.push("tasks".to_string());
+            out.extend(slug.map(|s| format!("flows-{s}")));
+        }
+        "quick_task" => out.push("quick-tasks".to_string()),
+        _ => {}
+    }
+    if matches!(resource, "item" | "flow_item" | "schedule_task" | "signature_request") {
+        out.extend(item.map(|r| format!("item-{r}")));
+    }
+    out
+}
+
+/// An event's messages: one per region, the last carrying the event's id (where a reconnecting
+/// browser resumes).
+fn signals(view: &EventView) -> Vec<SseEvent> {
+    let names = topics(view);
+    let last = names.len().saturating_sub(1);
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let message = SseEvent::default().event(name).data("");
+            match view.id {
+                Some(id) if i == last => message.id(id.to_string()),
+                _ => message,
+            }
+        })
+        .collect()
+}
+
+pub(crate) async fn live(State(state): State<AppState>, ws: ConsoleWs, request: Request) -> PageResult<Response> {
+    let start = stream_start(request.headers(), None)?;
+    let query = enspace_domain::list::parse(&[], &enspace_store::events::LIST, state.config.paging, &[])
+        .map_err(ApiError::from)?;
+    let (parts, _) = request.into_parts();
+    let again = state.clone();
+    let recheck: Recheck = Box::new(move || {
+        let mut parts = Request::from_parts(parts.clone(), ()).into_parts().0;
+        parts.extensions = Default::default();
+        let state = again.clone();
+        Box::pin(async move {
+            match ConsoleWs::from_request_parts(&mut parts, &state).await {
+                Ok(ws) => Ok(ws.ctx),
+                Err(ConsoleError::Api(error)) => Err(error),
+                Err(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "The session ended")),
+            }
+        })
+    });
+    Ok(follow(&state, ws.ctx, LiveStream { start, query, shape: signals, recheck }).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use enspace_engine::events::{ItemRef, SubjectView};
+    use serde_json::Map;
+
+    use super::*;
+
+    fn event(kind: &str, subject_type: &str, reference: Option<&str>, item: Option<&str>) -> EventView {
+        EventView {
+            id: Some(9),
+            kind: kind.into(),
+            created_at: String::new(),
+            workspace: "acme".into(),
+            subject: SubjectView {
+                subject_type: subject_type.into(),
+                id: Some(1),
+                reference: reference.map(str::to_string),
+                item_type: Some("pedidos".into()),
+                item: item.map(|r| ItemRef { id: 2, reference: r.into() }),
+            },
+            changes: Map::new(),
+            actor: None,
+            source: "api".into(),
+        }
+    }
+
+    #[test]
+    fn events_name_the_regions_they_touch() {
+        assert_eq!(topics(&event("item.updated", "item", Some("PED1"), None)), ["items-pedidos", "item-PED1"]);
+        assert_eq!(
+            topics(&event("flow_item.stage_changed", "flow_item", None, Some("PED1"))),
+            ["flows-pedidos", "item-PED1"]
+        );
+        assert_eq!(
+            topics(&event("schedule_task.assigned", "schedule_task", None, Some("PED1"))),
+            ["tasks", "flows-pedidos", "item-PED1"]
+        );
+        assert_eq!(topics(&event("quick_task.updated", "quick_task", Some("q"), None)), ["quick-tasks"]);
+        assert!(topics(&event("field.created", "field", None, None)).is_empty());
+    }
+}
