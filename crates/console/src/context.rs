@@ -61,11 +61,17 @@ impl ConsoleWs {
             &enspace_domain::access::Action::ManageSettings(enspace_domain::access::SettingsArea::Access),
         )
         .is_ok();
+        let system = enspace_api::extract::workspace::allowed(
+            &self.ctx.access,
+            &enspace_domain::access::Action::ManageSettings(enspace_domain::access::SettingsArea::System),
+        )
+        .is_ok();
         Ok(WorkspaceNav {
             reference: self.ctx.workspace.reference.clone(),
             name: self.ctx.workspace.name.clone(),
             types,
             settings,
+            system,
             overdue: crate::pages::overdue_count(state, &self.ctx).await?,
         })
     }

@@ -69,14 +69,19 @@ fn failed(error: CalendarError) -> ApiError {
 #[utoipa::path(get, path = "/ws/calendar", tag = "workspaces", params(WorkspaceHeader), security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = CalendarView), (status = 403, body = ErrorBody)))]
 pub async fn get_calendar(State(state): State<AppState>, ctx: WsCtx) -> ApiResult<Json<CalendarView>> {
+    Ok(Json(get(&state, &ctx).await?))
+}
+
+/// The calendar as `GET /ws/calendar` answers it.
+pub async fn get(state: &AppState, ctx: &WsCtx) -> ApiResult<CalendarView> {
     ctx.authorize(Action::ReadWorkspace)?;
     let calendar = enspace_engine::calendar::get(&state.db, ctx.workspace.id).await.map_err(failed)?;
-    Ok(Json((&calendar).into()))
+    Ok((&calendar).into())
 }
 
 /// `{time_zone, work_days, work_hours, holidays}`, each optional: a present key replaces its
 /// part (`holidays` the whole list).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
     pub time_zone: Option<String>,
@@ -99,6 +104,11 @@ pub async fn update_calendar(
     ctx: WsCtx,
     ApiJson(input): ApiJson<CalendarInput>,
 ) -> ApiResult<Json<CalendarView>> {
+    Ok(Json(update(&state, &ctx, input).await?))
+}
+
+/// Replaces the parts `input` sends.
+pub async fn update(state: &AppState, ctx: &WsCtx, input: CalendarInput) -> ApiResult<CalendarView> {
     ctx.authorize(Action::ManageSettings(SettingsArea::System))?;
     let current = enspace_engine::calendar::get(&state.db, ctx.workspace.id).await.map_err(failed)?.to_wire();
     let parts = WireParts {
@@ -109,7 +119,7 @@ pub async fn update_calendar(
     };
     let calendar = Calendar::from_wire(&parts).map_err(ApiError::validation)?;
     enspace_engine::calendar::put(&state.db, ctx.workspace.id, &calendar).await?;
-    Ok(Json((&calendar).into()))
+    Ok((&calendar).into())
 }
 
 /// `{country*, year*}` [ours]: `BR` or `US`.
@@ -133,6 +143,11 @@ pub async fn sync_holidays(
     ctx: WsCtx,
     ApiJson(input): ApiJson<SyncInput>,
 ) -> ApiResult<Json<CalendarView>> {
+    Ok(Json(sync(&state, &ctx, input).await?))
+}
+
+/// Adds a country's national holidays of a year.
+pub async fn sync(state: &AppState, ctx: &WsCtx, input: SyncInput) -> ApiResult<CalendarView> {
     ctx.authorize(Action::ManageSettings(SettingsArea::System))?;
     let mut details = Vec::new();
     let country = input.country.as_deref().map(str::trim).unwrap_or_default().to_ascii_uppercase();
@@ -153,5 +168,5 @@ pub async fn sync_holidays(
     ApiError::check(details)?;
     let calendar =
         enspace_engine::calendar::sync_holidays(&state.db, ctx.workspace.id, &country, year).await.map_err(failed)?;
-    Ok(Json((&calendar).into()))
+    Ok((&calendar).into())
 }

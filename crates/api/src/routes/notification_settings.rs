@@ -83,10 +83,26 @@ pub async fn get_notification_settings(
     State(state): State<AppState>,
     ctx: WsCtx,
 ) -> ApiResult<Json<NotificationSettingsView>> {
-    manager(&ctx)?;
+    Ok(Json(get(&state, &ctx).await?))
+}
+
+/// The settings as `GET /ws/notification-settings` answers them (the console's page too).
+pub async fn get(state: &AppState, ctx: &WsCtx) -> ApiResult<NotificationSettingsView> {
+    manager(ctx)?;
     let settings = enspace_engine::notifications::settings(&state.db, ctx.workspace.id).await?;
     let integrated = enspace_engine::notifications::email_integration(&state.db, ctx.workspace.id).await?;
-    Ok(Json(view(&settings, integrated)))
+    Ok(view(&settings, integrated))
+}
+
+/// Replaces the parts `body` sends and plans open tasks again.
+pub async fn update(state: &AppState, ctx: &WsCtx, body: &Map<String, Value>) -> ApiResult<NotificationSettingsView> {
+    manager(ctx)?;
+    let stored = enspace_engine::notifications::settings(&state.db, ctx.workspace.id).await?;
+    let settings = check_settings(body, &stored).map_err(ApiError::validation)?;
+    enspace_engine::notifications::update_settings(&state.db, ctx.workspace.id, &settings).await?;
+    state.jobs.wake();
+    let integrated = enspace_engine::notifications::email_integration(&state.db, ctx.workspace.id).await?;
+    Ok(view(&settings, integrated))
 }
 
 /// `{quick_tasks: {custom, rules}, scheduled_tasks: {custom, rules}}`, each part optional; a
@@ -108,11 +124,5 @@ pub async fn update_notification_settings(
     ctx: WsCtx,
     ApiJson(NotificationSettingsInput(body)): ApiJson<NotificationSettingsInput>,
 ) -> ApiResult<Json<NotificationSettingsView>> {
-    manager(&ctx)?;
-    let stored = enspace_engine::notifications::settings(&state.db, ctx.workspace.id).await?;
-    let settings = check_settings(&body, &stored).map_err(ApiError::validation)?;
-    enspace_engine::notifications::update_settings(&state.db, ctx.workspace.id, &settings).await?;
-    state.jobs.wake();
-    let integrated = enspace_engine::notifications::email_integration(&state.db, ctx.workspace.id).await?;
-    Ok(Json(view(&settings, integrated)))
+    Ok(Json(update(&state, &ctx, &body).await?))
 }

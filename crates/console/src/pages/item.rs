@@ -239,6 +239,8 @@ struct ItemPage {
     history: Vec<Entry>,
     /// The Tarefas tab: the item's schedule tasks the member may see.
     task_rows: Vec<super::tasks::Row>,
+    /// The Tarefas tab: the quick tasks linked to the item (link, name, status, due).
+    quick: Vec<(String, String, &'static str, String)>,
     /// The Fluxo tab: the item's runs.
     runs: Vec<super::flows::RunView>,
     /// Where "Assumir" on the Tarefas tab comes back to.
@@ -313,6 +315,29 @@ async fn item_page(
     } else {
         Vec::new()
     };
+    let quick = if tab == "tasks" {
+        let pairs = vec![
+            ("item".to_string(), item.id.to_string()),
+            ("_sort".to_string(), "id:asc".to_string()),
+            ("_limit".to_string(), state.config.paging.max_limit.to_string()),
+        ];
+        enspace_api::routes::quick_tasks::list(state, &ws.ctx, &QueryPairs(pairs))
+            .await?
+            .into_iter()
+            .map(|q| {
+                let due =
+                    q.due_date.as_deref().and_then(|d| format::instant(d, &zone, ws.caller.locale)).unwrap_or_default();
+                (
+                    format!("/app/w/{}/tasks/quick/{}", ws.ctx.workspace.reference, q.id),
+                    q.name,
+                    t.work.lane(&q.status),
+                    due,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let runs = if tab == "flow" { super::flows::runs_of(state, ws, item.id, &shown).await? } else { Vec::new() };
     let base = format!("/app/w/{}/types/{}", ws.ctx.workspace.reference, slug);
     let mut page = Page::signed_in(
@@ -347,6 +372,7 @@ async fn item_page(
         problems,
         history,
         task_rows,
+        quick,
         runs,
         back: format!("/app/w/{}/types/{slug}/{}?tab=tasks", ws.ctx.workspace.reference, item.reference),
     })

@@ -4,11 +4,13 @@
 
 mod account;
 mod auth;
+mod calendar;
 mod files;
 mod flows;
 mod item;
 mod items;
 mod live;
+mod notifications;
 mod public_forms;
 mod quick_tasks;
 mod settings;
@@ -66,6 +68,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/tasks/quick/{id}/{action}", post(quick_tasks::act))
         .route("/w/{ws}/flows", get(flows::list))
         .route("/w/{ws}/flows/{id}/board", get(flows::board))
+        .route("/w/{ws}/calendar", get(calendar::agenda))
         .route("/w/{ws}/live", get(live::live))
         .route("/w/{ws}/settings/members", get(settings::members_list).post(settings::invite))
         .route("/w/{ws}/settings/members/{id}", post(settings::update_member))
@@ -76,6 +79,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/w/{ws}/settings/roles/{id}", get(settings::role))
         .route("/w/{ws}/settings/roles/{id}/permissions", post(settings::grant))
         .route("/w/{ws}/settings/roles/{id}/permissions/{permission}/remove", post(settings::revoke))
+        .route("/w/{ws}/settings/calendar", get(calendar::settings).post(calendar::save))
+        .route("/w/{ws}/settings/calendar/sync", post(calendar::sync))
+        .route("/w/{ws}/settings/notifications", get(notifications::page).post(notifications::save))
         .route("/f/{hash}", get(public_forms::show).post(public_forms::submit))
         .route("/static/{file}", get(static_file))
 }
@@ -108,6 +114,8 @@ pub(crate) struct WorkspaceNav {
     pub types: Vec<NavType>,
     /// Whether the member manages the workspace's access settings (members, roles).
     pub settings: bool,
+    /// Whether it manages the system settings (the calendar, deadline notifications).
+    pub system: bool,
     /// How many of the member's open schedule tasks are overdue (the menu's badge).
     pub overdue: i64,
 }

@@ -68,7 +68,7 @@ async fn signing_in_opens_the_only_workspace_and_signing_out_ends_the_session() 
     assert_eq!(page.text("main h1"), "Acme");
     assert_eq!(page.texts("main .cards a"), ["Orders", "Leads"]);
     assert_eq!(page.texts(".sidebar details.categories a"), ["Orders", "Leads"]);
-    assert_eq!(page.text("main p.muted"), "Licença: Proprietário");
+    assert_eq!(page.text("#license"), "Licença: Proprietário");
     assert_eq!(page.text(".user-name"), "Test User");
 
     // Sign out: the session is gone, the cookie removed, and the old token is dead.
@@ -303,7 +303,7 @@ async fn a_restricted_member_sees_the_categories_the_api_gives_them() {
     assert_eq!(names, ["Leads"]);
     assert_eq!(page.texts("main .cards a"), names);
     assert_eq!(page.texts(".sidebar details.categories a"), names);
-    assert_eq!(page.text("main p.muted"), "Licença: Padrão");
+    assert_eq!(page.text("#license"), "Licença: Padrão");
 }
 
 #[tokio::test]
@@ -358,7 +358,7 @@ async fn an_invitation_link_opens_the_acceptance_page_and_signs_the_person_in() 
     assert_eq!(browser.get("/app").await.header("location"), Some("/app/w/acme"));
     let home = Page::of(&browser.get("/app/w/acme").await);
     assert_eq!(
-        (home.text(".user-name"), home.text("main p.muted")),
+        (home.text(".user-name"), home.text("#license")),
         ("Caio Reis".to_string(), "Licença: Visualizador".to_string())
     );
 
@@ -854,6 +854,7 @@ async fn every_console_route_is_in_the_access_matrix() {
         ("POST", "/w/{ws}/tasks/quick/{id}/{action}", "/app/w/acme/tasks/quick/1/archive", "sign-in"),
         ("GET", "/w/{ws}/flows", "/app/w/acme/flows", "sign-in"),
         ("GET", "/w/{ws}/flows/{id}/board", "/app/w/acme/flows/1/board", "sign-in"),
+        ("GET", "/w/{ws}/calendar", "/app/w/acme/calendar", "sign-in"),
         ("GET", "/w/{ws}/live", "/app/w/acme/live", "sign-in"),
         ("GET", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
         ("POST", "/w/{ws}/settings/members", "/app/w/acme/settings/members", "sign-in"),
@@ -872,6 +873,11 @@ async fn every_console_route_is_in_the_access_matrix() {
             "/app/w/acme/settings/roles/1/permissions/1/remove",
             "sign-in",
         ),
+        ("GET", "/w/{ws}/settings/calendar", "/app/w/acme/settings/calendar", "sign-in"),
+        ("POST", "/w/{ws}/settings/calendar", "/app/w/acme/settings/calendar", "sign-in"),
+        ("POST", "/w/{ws}/settings/calendar/sync", "/app/w/acme/settings/calendar/sync", "sign-in"),
+        ("GET", "/w/{ws}/settings/notifications", "/app/w/acme/settings/notifications", "sign-in"),
+        ("POST", "/w/{ws}/settings/notifications", "/app/w/acme/settings/notifications", "sign-in"),
         ("GET", "/f/{hash}", "/app/f/nohash", "not-found"),
         ("POST", "/f/{hash}", "/app/f/nohash", "public-form"),
         ("GET", "/static/{file}", "/app/static/console.css", "public"),
@@ -1094,7 +1100,13 @@ async fn members_are_invited_changed_and_removed_by_a_manager_only() {
     let home = Page::of(&browser.get("/app/w/acme").await);
     assert_eq!(
         home.attrs(".sidebar details.settings a", "href"),
-        ["/app/w/acme/settings/members", "/app/w/acme/settings/groups", "/app/w/acme/settings/roles"]
+        [
+            "/app/w/acme/settings/members",
+            "/app/w/acme/settings/groups",
+            "/app/w/acme/settings/roles",
+            "/app/w/acme/settings/calendar",
+            "/app/w/acme/settings/notifications"
+        ]
     );
     let page = Page::of(&browser.get("/app/w/acme/settings/members").await);
     assert_eq!(page.texts("table.members tbody td:nth-child(2)"), ["ana@example.com", "bia@example.com"]);

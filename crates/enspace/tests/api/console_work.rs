@@ -703,3 +703,148 @@ async fn a_change_signals_the_regions_of_members_who_may_read_it_and_nobody_else
     assert_eq!(page.attrs("body", "sse-connect"), ["/app/w/acme/live"]);
     assert_eq!(page.attrs("#inbox", "hx-trigger"), ["sse:tasks throttle:1s"]);
 }
+
+#[tokio::test]
+async fn calendar_and_notification_settings_are_edited_and_the_agenda_and_home_show_due_dates() {
+    let app = TestApp::new().await;
+    let (ana, acme, _) = setup(&app).await;
+    let mut browser = signed_in(&app, "ana@example.com").await;
+    let token = browser.form_token().await;
+    let zone = api(&app, &ana, "GET", "/ws/calendar", None).await.json()["time_zone"].clone();
+    let settings = "/app/w/acme/settings/calendar";
+
+    // The calendar's form: every part saved as the API keeps it.
+    let page = Page::of(&browser.get(settings).await);
+    assert_eq!(page.text("#time-zone option[selected]"), zone.as_str().unwrap());
+    let saved = browser
+        .post(
+            settings,
+            &[
+                ("_csrf", &token),
+                ("time_zone", "America/Sao_Paulo"),
+                ("work_days", "1"),
+                ("work_days", "2"),
+                ("work_days", "3"),
+                ("work_days", "4"),
+                ("work_days", "5"),
+                ("work_days", "6"),
+                ("hours_start", "08:00"),
+                ("hours_end", "12:00"),
+                ("hours_start", ""),
+                ("hours_end", ""),
+                ("holiday_date", "2026-12-25"),
+                ("holiday_name", "Natal"),
+                ("holiday_date", ""),
+                ("holiday_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!((saved.status, saved.header("location")), (303, Some(settings)));
+    let calendar = api(&app, &ana, "GET", "/ws/calendar", None).await.json();
+    assert_eq!(
+        calendar,
+        json!({ "time_zone": "America/Sao_Paulo", "work_days": [1, 2, 3, 4, 5, 6],
+            "work_hours": [{ "start": "08:00", "end": "12:00" }], "holidays": [{ "date": "2026-12-25", "name": "Natal" }] })
+    );
+    // No working day at all is refused in place, and nothing changes.
+    let refused = browser.post(settings, &[("_csrf", &token), ("time_zone", "America/Sao_Paulo")]).await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(Page::of(&refused).texts(".error-summary li").len(), 1);
+    assert_eq!(api(&app, &ana, "GET", "/ws/calendar", None).await.json(), calendar);
+    // Brazil's holidays of 2027, added by the sync.
+    let synced =
+        browser.post(&format!("{settings}/sync"), &[("_csrf", &token), ("country", "BR"), ("year", "2027")]).await;
+    assert_eq!(synced.status, 303);
+    let holidays = api(&app, &ana, "GET", "/ws/calendar", None).await.json()["holidays"].clone();
+    assert!(holidays.as_array().unwrap().iter().any(|h| h["date"] == "2027-01-01"), "{holidays}");
+
+    // The Agenda: December 2026 shaded by the calendar, with what is due on its days.
+    let (item_id, _) = pedido(&app, &ana, json!({ "prazo": "2026-12-15T12:00:00.000Z" })).await;
+    let task = task_of(&app, &ana, item_id).await;
+    let quick_id =
+        quick(&app, &ana, json!({ "name": "Pagar fornecedor", "due_date": "2026-12-10T13:00:00.000Z" })).await;
+    let agenda = Page::of(&browser.get("/app/w/acme/calendar?month=2026-12").await);
+    assert_eq!(agenda.text("h1"), "Agenda: dezembro de 2026");
+    assert_eq!(agenda.attrs("td.holiday", "data-date"), ["2026-12-25"]);
+    assert_eq!(agenda.text("td[data-date='2026-12-25'] .holiday-name"), "Natal");
+    assert_eq!(agenda.attrs("td[data-date='2026-12-05']", "class"), ["day work"], "Saturdays work now");
+    assert_eq!(agenda.attrs("td[data-date='2026-12-06']", "class"), ["day rest"]);
+    assert_eq!(agenda.attrs("td[data-date='2026-12-10'] a", "href"), [format!("/app/w/acme/tasks/quick/{quick_id}")]);
+    assert_eq!(agenda.text("td[data-date='2026-12-10'] a"), "10:00 Pagar fornecedor");
+    assert_eq!(
+        agenda.attrs("td[data-date='2026-12-15'] a", "href"),
+        [format!("/app/w/acme/tasks/scheduled/{}", task["id"])]
+    );
+    assert_eq!(agenda.attrs("#next-month", "href"), ["/app/w/acme/calendar?month=2027-01"]);
+
+    // Home: the overdue schedule task, and the member's open quick tasks.
+    let (late_id, _) = pedido(&app, &ana, json!({ "prazo": "2026-01-05T12:00:00.000Z" })).await;
+    let late = task_of(&app, &ana, late_id).await;
+    let mine = quick(&app, &ana, json!({ "name": "Minha", "assigned_to": ana.id })).await;
+    let home = Page::of(&browser.get("/app/w/acme").await);
+    assert_eq!(home.attrs("#home-overdue li a", "href"), [format!("/app/w/acme/tasks/scheduled/{}", late["id"])]);
+    assert_eq!(home.attrs("#home-quick li a", "href"), [format!("/app/w/acme/tasks/quick/{mine}")]);
+
+    // Notifications: no e-mail integration is said; own rules saved as the API keeps them.
+    let notifications = "/app/w/acme/settings/notifications";
+    let page = Page::of(&browser.get(notifications).await);
+    assert_eq!(page.attrs("#no-email", "id"), ["no-email"]);
+    let saved = browser
+        .post(
+            notifications,
+            &[
+                ("_csrf", &token),
+                ("quick_tasks.custom", "on"),
+                ("quick_tasks.rules.0.when", "-2"),
+                ("quick_tasks.rules.0.unit", "hours"),
+                ("quick_tasks.rules.0.subject", "Vence em breve: {{task.name}}"),
+                ("quick_tasks.rules.0.body", "Até {{task.due_date}}"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.header("location"), Some(notifications));
+    let stored = api(&app, &ana, "GET", "/ws/notification-settings", None).await.json();
+    let rule = &stored["quick_tasks"]["rules"][0];
+    assert_eq!(
+        (&stored["quick_tasks"]["custom"], &rule["when"], &rule["unit"]),
+        (&json!(true), &json!(-2), &json!("hours"))
+    );
+    assert_eq!(stored["scheduled_tasks"]["custom"], false);
+    let page = Page::of(&browser.get(notifications).await);
+    assert_eq!(page.value("input[name='quick_tasks.rules.0.subject']"), "Vence em breve: {{task.name}}");
+    let wrong = browser
+        .post(
+            notifications,
+            &[
+                ("_csrf", &token),
+                ("quick_tasks.custom", "on"),
+                ("quick_tasks.rules.0.when", "1"),
+                ("quick_tasks.rules.0.unit", "years"),
+                ("quick_tasks.rules.0.subject", "s"),
+                ("quick_tasks.rules.0.body", "b"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        Page::of(&wrong).texts(".error-summary li")[0].contains("quick_tasks.rules[0].unit"),
+        "{:?}",
+        Page::of(&wrong).texts(".error-summary li")
+    );
+
+    // A member without the system settings sees the Agenda but not these settings.
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(acme, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let role = app.role(acme, &[]).await;
+    app.assign_role(member, role).await;
+    let mut bia_browser = signed_in(&app, "bia@example.com").await;
+    assert_eq!(bia_browser.get("/app/w/acme/calendar").await.status, 200);
+    assert_eq!(bia_browser.get(settings).await.status, 403);
+    assert_eq!(bia_browser.get(notifications).await.status, 403);
+    let bia_token = bia_browser.form_token().await;
+    assert_eq!(
+        bia_browser.post(settings, &[("_csrf", &bia_token), ("time_zone", "UTC"), ("work_days", "1")]).await.status,
+        403
+    );
+    assert_eq!(api(&app, &ana, "GET", "/ws/calendar", None).await.json()["time_zone"], "America/Sao_Paulo");
+}
