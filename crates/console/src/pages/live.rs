@@ -5,7 +5,7 @@
 //!
 //! Its messages are invalidation signals, never data: an event the member may read becomes the
 //! names of the regions it touches — `items-<type>`, `item-<reference>`, `flows-<type>`,
-//! `tasks`, `quick-tasks` — with the event's id and an empty payload. A region re-fetches
+//! `tasks`, `quick-tasks` — with nothing but the event's id as data. A region re-fetches
 //! itself through its normal, access-checked GET (`hx-trigger="sse:<name>"`), so the stream
 //! tells a member nothing beyond "something you may read changed here". An event the member
 //! may not read is not sent at all.
@@ -53,19 +53,21 @@ pub(crate) fn topics(view: &EventView) -> Vec<String> {
     out
 }
 
-/// An event's messages: one per region, the last carrying the event's id (where a reconnecting
-/// browser resumes).
+/// An event's messages: one per region, its data the event's id (a browser drops a message
+/// with no data), the last also carrying it as the `id:` a reconnecting browser resumes after.
 fn signals(view: &EventView) -> Vec<SseEvent> {
     let names = topics(view);
     let last = names.len().saturating_sub(1);
+    let id = view.id.map(|id| id.to_string()).unwrap_or_default();
     names
         .into_iter()
         .enumerate()
         .map(|(i, name)| {
-            let message = SseEvent::default().event(name).data("");
-            match view.id {
-                Some(id) if i == last => message.id(id.to_string()),
-                _ => message,
+            let message = SseEvent::default().event(name).data(&id);
+            if i == last && !id.is_empty() {
+                message.id(&id)
+            } else {
+                message
             }
         })
         .collect()

@@ -663,3 +663,266 @@ async fn an_invited_member_signs_up_in_a_fresh_browser_and_never_sees_a_hidden_f
     assert_eq!(answered[0]["request_email"], "maria@example.com");
     ana.client.close().await.unwrap();
 }
+
+impl Journey {
+    /// Signs in as `email` (from the sign-in page) and waits for the first page.
+    async fn sign_in(&self, email: &str) {
+        self.open("/app/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("form button[type=submit]").await;
+        self.wait_for("#categories-title").await;
+    }
+
+    /// Marks the current document: [`Journey::same_document`] then says whether the browser
+    /// is still on it (nothing reloaded it).
+    async fn mark_document(&self) {
+        self.client.execute("window.__journeyMark = 'kept';", vec![]).await.unwrap();
+    }
+
+    /// Texts as one line each (a lane title's name and count sit apart on screen; a visually
+    /// hidden word is a line of its own to WebDriver).
+    async fn flat_texts(&self, css: &str) -> Vec<String> {
+        self.texts(css).await.into_iter().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+    }
+
+    async fn same_document(&self) -> bool {
+        self.client.execute("return window.__journeyMark === 'kept';", vec![]).await.unwrap() == json!(true)
+    }
+
+    /// Waits until the live stream says it is connected (the header's indicator).
+    async fn live(&self) {
+        self.wait_for("#live-status[data-state=on]").await;
+    }
+}
+
+/// Pedidos and its flow Atendimento: Triagem (Classificar: Tipo required; closes the stage; due
+/// an hour after Prazo) → Execução. Answers the flow's and the two stages' ids.
+async fn atendimento(port: u16, key: &str) -> (i64, i64, i64) {
+    let ws = Some("acme");
+    post(port, key, None, "/workspaces", json!({ "name": "Acme" })).await;
+    post(port, key, ws, "/ws/types", json!({ "name": "Pedidos" })).await;
+    for field in [
+        json!({ "name": "Cliente", "slug": "cliente", "type": "text" }),
+        json!({ "name": "Tipo", "slug": "tipo", "type": "select",
+            "options": [{ "value": "compra", "label": "Compra" }, { "value": "venda", "label": "Venda" }] }),
+        json!({ "name": "Prazo", "slug": "prazo", "type": "date" }),
+    ] {
+        post(port, key, ws, "/ws/types/pedidos/fields", field).await;
+    }
+    let flow = post(port, key, ws, "/c-type-flows", json!({ "name": "Atendimento", "item_type": "pedidos" })).await;
+    let triagem =
+        post(port, key, ws, "/c-flow-stages", json!({ "flow": flow["id"], "name": "Triagem", "hex_color": "#1e88e5" }))
+            .await;
+    let execucao = post(
+        port,
+        key,
+        ws,
+        "/c-flow-stages",
+        json!({ "flow": flow["id"], "name": "Execução", "hex_color": "#43a047" }),
+    )
+    .await;
+    post(
+        port,
+        key,
+        ws,
+        "/c-flow-transitions",
+        json!({ "flow": flow["id"], "from": triagem["id"], "to": execucao["id"] }),
+    )
+    .await;
+    post(
+        port,
+        key,
+        ws,
+        "/c-stage-tasks",
+        json!({ "stage": triagem["id"], "name": "Classificar", "description": "Escolha o tipo do pedido.",
+            "action": "close_stage", "fields": [{ "refId": "tipo", "required": true }],
+            "sla": 1, "sla_type": "hours", "sla_origin": "field", "sla_field": "prazo" }),
+    )
+    .await;
+    post(
+        port,
+        key,
+        ws,
+        "/c-stage-tasks",
+        json!({ "stage": execucao["id"], "name": "Executar", "action": "close_flow" }),
+    )
+    .await;
+    let id = |v: &Value| v["id"].as_i64().unwrap();
+    (id(&flow), id(&triagem), id(&execucao))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_task_is_taken_and_completed_and_a_second_browser_sees_the_card_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let server = Server::start(dir.path(), &url).await;
+    let key = create_user(dir.path(), &url, "ana@example.com");
+    let (flow, triagem, execucao) = atendimento(server.port, &key).await;
+    let Some(browser) = Journey::start(&server).await else { return };
+    browser.sign_in("ana@example.com").await;
+
+    // A second browser watches the flow's board before anything runs.
+    let board = format!("/app/w/acme/flows/{flow}/board");
+    let watcher = browser.fresh().await;
+    watcher.sign_in("ana@example.com").await;
+    watcher.open(&board).await;
+    watcher.wait_for(&format!("#lane-{triagem}")).await;
+    watcher.live().await;
+    assert_eq!(watcher.flat_texts(".lane h2").await, ["Triagem 0", "Execução 0"]);
+    watcher.mark_document().await;
+
+    // An item made through its form starts the flow: its first task is late (Prazo is past).
+    browser.open("/app/w/acme/types/pedidos/new").await;
+    browser.fill("[id='data-cliente']", "Lima").await;
+    browser.set("data-prazo", "2026-01-05T09:00").await;
+    browser.click_and_leave("form.item-form button[type=submit]").await;
+    let reference = browser.text("#item-reference").await;
+    let card = |stage: i64| format!("#lane-{stage} article.card[data-reference='{reference}']");
+    watcher.wait_for(&card(triagem)).await;
+    assert!(watcher.same_document().await, "the board changed without a reload");
+    assert_eq!(watcher.flat_texts(".lane h2").await, ["Triagem 1", "Execução 0"]);
+
+    // My tasks: under Atrasadas, with the menu's badge; taken.
+    browser.open("/app/w/acme/tasks/scheduled").await;
+    browser.wait_for("#group-overdue a.task-link").await;
+    assert_eq!(browser.texts("#group-overdue a.task-link").await, ["Classificar"]);
+    assert_eq!(browser.text("#overdue-badge [aria-hidden]").await, "1");
+    browser.checkpoint("tasks-inbox").await;
+    browser.click_and_leave("#group-overdue button.take").await;
+    browser.wait_for("#group-overdue a.task-link").await;
+    assert_eq!(browser.text("#group-overdue tbody td:nth-child(7)").await, "Trabalhando");
+
+    // Completed without its required answer: the summary names it; then with it.
+    browser.click_and_leave("#group-overdue a.task-link").await;
+    browser.wait_for("#complete-form").await;
+    assert_eq!(browser.text("#closes").await, "Concluir esta tarefa conclui a etapa Triagem.");
+    browser.checkpoint("task-complete").await;
+    browser.click_and_leave("#complete").await;
+    assert_eq!(browser.texts(".error-summary li").await, ["Tipo: is required by this task"]);
+    browser.checkpoint("task-missing-answer").await;
+    browser.wait_for("#data-tipo").await.select_by_value("compra").await.unwrap();
+    browser.click_and_leave("#complete").await;
+    assert_eq!(browser.text("#task-closed").await, "Tarefa concluída.");
+
+    // The item's Fluxo tab: Execução now, Triagem closed by Ana.
+    browser.open(&format!("/app/w/acme/types/pedidos/{reference}?tab=flow")).await;
+    assert_eq!(browser.flat_texts(".stage-strip li[aria-current=step]").await, ["Execução (Etapa atual)"]);
+    assert!(browser.texts(".timeline li").await[1].contains("ana@example.com"));
+    browser.checkpoint("item-flow").await;
+
+    // The second browser saw the card move to Execução, on the same page.
+    watcher.wait_for(&card(execucao)).await;
+    assert!(watcher.same_document().await, "the card moved without a reload");
+    assert_eq!(watcher.flat_texts(".lane h2").await, ["Triagem 0", "Execução 1"]);
+    watcher.checkpoint("flow-board").await;
+
+    // An open edit form is not replaced when someone else changes the item: a banner says so.
+    browser.open(&format!("/app/w/acme/types/pedidos/{reference}")).await;
+    browser.live().await;
+    browser.fill("[id='data-cliente']", "Lima e Filhos").await;
+    let body = json!({ "data": { "cliente": "Souza" } }).to_string();
+    let path = format!("/ws/types/pedidos/items/{reference}");
+    let (status, _) = http_in(server.port, "PUT", &path, Some(&key), Some("acme"), Some(&body)).await.unwrap();
+    assert_eq!(status, 200);
+    browser.wait_for("#stale:not([hidden])").await;
+    let typed = browser.wait_for("[id='data-cliente']").await.prop("value").await.unwrap();
+    assert_eq!(typed.as_deref(), Some("Lima e Filhos"), "what was typed stays");
+    browser.checkpoint("item-changed-elsewhere").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_task_is_made_moved_by_keyboard_and_drag_archived_trashed_and_restored() {
+    use fantoccini::key::Key;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = database(dir.path()).await;
+    let server = Server::start(dir.path(), &url).await;
+    let key = create_user(dir.path(), &url, "ana@example.com");
+    post(server.port, &key, None, "/workspaces", json!({ "name": "Acme" })).await;
+    post(
+        server.port,
+        &key,
+        Some("acme"),
+        "/ws/tasks",
+        json!({ "name": "Revisar contrato", "points": 3, "status": "blocked" }),
+    )
+    .await;
+    let Some(browser) = Journey::start(&server).await else { return };
+    browser.sign_in("ana@example.com").await;
+    let lanes = || browser.flat_texts(".quick-lane h2");
+
+    // Made from the board's form.
+    browser.open("/app/w/acme/tasks/quick").await;
+    browser.click("#new-task").await;
+    browser.fill("#task-name", "Ligar para o cliente").await;
+    browser.set("task-due_date", "2099-03-10T09:30").await;
+    browser.fill("#task-points", "5").await;
+    browser.wait_for("#task-priority").await.select_by_value("urgent").await.unwrap();
+    browser.click_and_leave("#create-task").await;
+    browser.wait_for("#lane-pending article.card").await;
+    assert_eq!(lanes().await, ["Pendente 1", "Em andamento 0", "Bloqueada 1", "Concluída 0"]);
+    assert_eq!(browser.text("#lane-pending .lane-points").await, "5 pts");
+    browser.checkpoint("quick-board").await;
+    let id = browser.wait_for("#lane-pending article.card").await.attr("data-card").await.unwrap().unwrap();
+    let card = format!("#card-{id}");
+
+    // Moved with the keyboard: open the card's menu, pick the next lane, send.
+    let menu = browser.wait_for(&format!("{card} .card-menu summary")).await;
+    menu.send_keys(&Key::Enter.to_string()).await.unwrap();
+    let select = browser.wait_for(&format!("#move-{id}")).await;
+    select.send_keys(&Key::Down.to_string()).await.unwrap();
+    let old = browser.client.find(Locator::Css("html")).await.unwrap();
+    browser.wait_for(&format!("{card} .move-form button")).await.send_keys(&Key::Enter.to_string()).await.unwrap();
+    let started = Instant::now();
+    while old.attr("lang").await.is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the move was not sent");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    browser.wait_for(&format!("#lane-working {card}")).await;
+    assert_eq!(lanes().await, ["Pendente 0", "Em andamento 1", "Bloqueada 1", "Concluída 0"]);
+
+    // Dragged to Concluída (the browser's drag events, as a mouse makes them).
+    let old = browser.client.find(Locator::Css("html")).await.unwrap();
+    let drag = "const card = document.querySelector('[data-card=\"' + arguments[0] + '\"]');
+        const lane = document.getElementById('lane-completed');
+        const data = new DataTransfer();
+        card.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: data }));
+        lane.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: data }));
+        lane.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: data }));";
+    browser.client.execute(drag, vec![json!(id)]).await.unwrap();
+    let started = Instant::now();
+    while old.attr("lang").await.is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the drop was not sent");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    browser.wait_for(&format!("#lane-completed {card}")).await;
+    assert_eq!(lanes().await, ["Pendente 0", "Em andamento 0", "Bloqueada 1", "Concluída 1"]);
+
+    // Archived: off the board, in Arquivadas; back, then to the trash, and restored.
+    browser.click(&format!("{card} .card-menu summary")).await;
+    browser.click_and_leave(&format!("{card} .act-archive")).await;
+    browser.wait_for(".quick-lane").await;
+    assert_eq!(lanes().await, ["Pendente 0", "Em andamento 0", "Bloqueada 1", "Concluída 0"]);
+    browser.open("/app/w/acme/tasks/quick?view=archived").await;
+    browser.wait_for(card.as_str()).await;
+    browser.checkpoint("quick-archived").await;
+    browser.click(&format!("{card} .card-menu summary")).await;
+    browser.click_and_leave(&format!("{card} .act-unarchive")).await;
+    browser.open("/app/w/acme/tasks/quick").await;
+    browser.click(&format!("{card} .card-menu summary")).await;
+    browser.click_and_leave(&format!("{card} .act-trash")).await;
+    browser.wait_for(".quick-lane").await;
+    assert_eq!(lanes().await, ["Pendente 0", "Em andamento 0", "Bloqueada 1", "Concluída 0"]);
+    browser.open("/app/w/acme/tasks/quick?view=trash").await;
+    browser.click(&format!("{card} .card-menu summary")).await;
+    browser.checkpoint("quick-trash").await;
+    browser.click_and_leave(&format!("{card} .act-restore")).await;
+    browser.open("/app/w/acme/tasks/quick").await;
+    browser.wait_for(&format!("#lane-completed {card}")).await;
+    assert_eq!(lanes().await, ["Pendente 0", "Em andamento 0", "Bloqueada 1", "Concluída 1"]);
+    let task = get_json(server.port, &key, &format!("/ws/tasks/{id}")).await;
+    assert_eq!(
+        (&task["status"], &task["archived"], &task["deleted_at"], &task["priority"]),
+        (&json!("completed"), &json!(false), &Value::Null, &json!("urgent"))
+    );
+}
