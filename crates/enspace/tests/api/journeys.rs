@@ -925,4 +925,19 @@ async fn a_quick_task_is_made_moved_by_keyboard_and_drag_archived_trashed_and_re
         (&task["status"], &task["archived"], &task["deleted_at"], &task["priority"]),
         (&json!("completed"), &json!(false), &Value::Null, &json!("urgent"))
     );
+
+    // The Agenda shows what is still to do on its day (not the done one); the calendar's and
+    // the notifications' settings pages.
+    let due = json!({ "name": "Renovar seguro", "due_date": "2099-03-12T12:00:00.000Z" });
+    post(server.port, &key, Some("acme"), "/ws/tasks", due).await;
+    browser.open("/app/w/acme/calendar?month=2099-03").await;
+    assert_eq!(browser.text("td[data-date='2099-03-12'] a").await, "09:00 Renovar seguro");
+    assert!(browser.texts("td[data-date='2099-03-10'] a").await.is_empty());
+    browser.checkpoint("agenda").await;
+    browser.open("/app/w/acme/settings/calendar").await;
+    browser.wait_for("#calendar-form").await;
+    browser.checkpoint("settings-calendar").await;
+    browser.open("/app/w/acme/settings/notifications").await;
+    browser.wait_for("#notifications-form").await;
+    browser.checkpoint("settings-notifications").await;
 }
