@@ -849,3 +849,63 @@ async fn calendar_and_notification_settings_are_edited_and_the_agenda_and_home_s
     );
     assert_eq!(api(&app, &ana, "GET", "/ws/calendar", None).await.json()["time_zone"], "America/Sao_Paulo");
 }
+
+#[tokio::test]
+async fn no_work_screen_shows_a_field_the_member_may_not_read() {
+    let app = TestApp::new().await;
+    let (ana, acme, flow) = setup(&app).await;
+    // Segredo is the type's only text field: a board card would show it if it could.
+    let segredo = json!({ "name": "Segredo", "slug": "segredo", "type": "text" });
+    created(&app, &ana, "/ws/types/pedidos/fields", segredo).await;
+    let (item_id, reference) =
+        pedido(&app, &ana, json!({ "segredo": "cofre-forte", "prazo": "2026-01-05T12:00:00.000Z" })).await;
+    let task = task_of(&app, &ana, item_id).await;
+    let quick_id = quick(&app, &ana, json!({ "name": "Ver o pedido", "item": reference })).await;
+    let bia = app.user_with_password("bia@example.com", PASSWORD).await;
+    let member = app.add_member(acme, bia.id, MemberType::Standard, MemberStatus::Active).await;
+    let readable = json!(["data.tipo", "data.prazo", "data.valor", "created_at", "status"]);
+    let role = app
+        .role(
+            acme,
+            &[("types::pedidos::read", Some(readable)), ("tasks::scheduled::read", None), ("tasks::quick::read", None)],
+        )
+        .await;
+    app.assign_role(member, role).await;
+    let mut browser = signed_in(&app, "bia@example.com").await;
+    let task_link = format!("/app/w/acme/tasks/scheduled/{}", task["id"]);
+    let item = format!("/app/w/acme/types/pedidos/{reference}");
+    let board = format!("/app/w/acme/flows/{}/board", flow.flow);
+    let mut seen = Vec::new();
+    for path in [
+        "/app/w/acme".to_string(),
+        "/app/w/acme/tasks/scheduled?scope=all".to_string(),
+        "/app/w/acme/tasks/scheduled?q=cofre".to_string(),
+        task_link.clone(),
+        format!("{task_link}?tab=item"),
+        format!("{task_link}?tab=history"),
+        format!("{item}?tab=tasks"),
+        format!("{item}?tab=flow"),
+        board.clone(),
+        format!("{board}?q=cofre"),
+        "/app/w/acme/flows".to_string(),
+        "/app/w/acme/tasks/quick".to_string(),
+        format!("/app/w/acme/tasks/quick/{quick_id}"),
+        "/app/w/acme/calendar?month=2026-01".to_string(),
+    ] {
+        let response = browser.get(&path).await;
+        let request = browser.request("GET", &path).header("hx-request", "true");
+        let fragment = browser.send(request).await;
+        for body in [response.text(), fragment.text()] {
+            assert!(!body.contains("cofre-forte") && !body.contains("Segredo"), "{path}: {body}");
+        }
+        seen.push((path, response.status));
+    }
+    assert!(seen.iter().all(|(_, status)| *status == 200), "{seen:?}");
+    // The board's search does not find an item by a value the member may not read; Ana's does,
+    // and her card shows the value Bia's does not.
+    let searched = Page::of(&browser.get(&format!("{board}?q=cofre")).await);
+    assert!(searched.attrs("article.card", "data-reference").is_empty());
+    let mut owner = signed_in(&app, "ana@example.com").await;
+    let found = Page::of(&owner.get(&format!("{board}?q=cofre")).await);
+    assert_eq!(found.texts("article.card .card-label"), ["cofre-forte"]);
+}
