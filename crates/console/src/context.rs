@@ -77,6 +77,17 @@ impl ConsoleWs {
     }
 }
 
+impl ConsoleWs {
+    /// Where a posted action goes back to: the form's `back` when it is a page of this
+    /// workspace (never another site's or another workspace's), else `fallback`.
+    pub(crate) fn back(&self, form: &FormPairs, fallback: String) -> String {
+        let workspace = format!("/app/w/{}/", self.ctx.workspace.reference);
+        form.get("back")
+            .filter(|b| crate::security::is_console_path(b) && b.starts_with(&workspace))
+            .map_or(fallback, str::to_string)
+    }
+}
+
 /// A form posted inside a workspace, past the origin and token checks (the session read once).
 pub(crate) struct WsPosted {
     pub ws: ConsoleWs,

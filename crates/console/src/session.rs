@@ -140,6 +140,21 @@ pub(crate) fn display_name(user: &enspace_store::users::UserRecord) -> String {
     }
 }
 
+/// People's names by user id, each read once per page (history lines, cards, assignees).
+#[derive(Default)]
+pub(crate) struct UserNames(std::collections::HashMap<i64, String>);
+
+impl UserNames {
+    /// The person's names (or e-mail); empty for a user that no longer exists.
+    pub(crate) async fn of(&mut self, state: &AppState, id: i64) -> Result<String, crate::errors::ConsoleError> {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.0.entry(id) {
+            let user = enspace_store::users::get(&state.db, id).await?;
+            entry.insert(user.as_ref().map(display_name).unwrap_or_default());
+        }
+        Ok(self.0[&id].clone())
+    }
+}
+
 /// The form token of a session: SHA-256 of the session token under the label.
 fn form_token_of(session_token: &str) -> String {
     let mut hash = Sha256::new();

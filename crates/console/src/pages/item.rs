@@ -38,7 +38,7 @@ use crate::{
         Shown,
     },
     format,
-    session::display_name,
+    session::UserNames,
 };
 
 /// A workspace's time zone (its calendar's): dates on forms and pages are read in it.
@@ -385,17 +385,11 @@ async fn history_entries(
     shown: &Shown<'_>,
 ) -> Result<Vec<Entry>, ConsoleError> {
     let t = shown.locale.msg();
-    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut names = UserNames::default();
     let mut out = Vec::new();
     for entry in entries {
         let who = match entry.user {
-            Some(id) => {
-                if let std::collections::hash_map::Entry::Vacant(entry) = names.entry(id) {
-                    let user = enspace_store::users::get(&state.db, id).await?;
-                    entry.insert(user.as_ref().map(display_name).unwrap_or_default());
-                }
-                names[&id].clone()
-            }
+            Some(id) => names.of(state, id).await?,
             None => String::new(),
         };
         // In the type's field order (the natives, such as status, after).

@@ -7,8 +7,6 @@
 //! A card moves by drag and drop (console.js submits the card's own "Mover para" form) or by
 //! that form itself, from the keyboard or a touch screen.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::{
     extract::{Path, RawQuery, State},
@@ -43,8 +41,7 @@ use crate::{
     },
     format,
     i18n::work::Work,
-    security::is_console_path,
-    session::display_name,
+    session::UserNames,
 };
 
 /// The board's lanes: the wire's statuses, in the product's order.
@@ -164,20 +161,6 @@ pub(crate) struct Card {
     pub trashed: bool,
 }
 
-/// People's names by user id, read once per page.
-#[derive(Default)]
-struct Names(HashMap<i64, String>);
-
-impl Names {
-    async fn of(&mut self, state: &AppState, id: i64) -> Result<String, ConsoleError> {
-        if let std::collections::hash_map::Entry::Vacant(entry) = self.0.entry(id) {
-            let user = enspace_store::users::get(&state.db, id).await?;
-            entry.insert(user.as_ref().map(display_name).unwrap_or_default());
-        }
-        Ok(self.0[&id].clone())
-    }
-}
-
 /// "Ana Lima" → "AL"; one name → its first two letters.
 fn initials(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
@@ -194,7 +177,7 @@ async fn card_of(
     state: &AppState,
     ws: &ConsoleWs,
     task: &QuickTaskView,
-    names: &mut Names,
+    names: &mut UserNames,
     shown: &Shown<'_>,
 ) -> Result<Card, ConsoleError> {
     let w = ws.caller.locale.msg().work;
@@ -248,17 +231,48 @@ struct MoreCards {
     lanes_all: &'static [&'static str],
 }
 
-/// The new-task form's values and problems (kept when it is refused).
-#[derive(Default)]
-struct NewTask {
-    values: Vec<(String, String)>,
-    problems: Problems,
+/// What the new-task and edit forms show (`tasks/_quick_fields.html`).
+struct TaskFields {
+    name: String,
+    /// `YYYY-MM-DDTHH:MM` in the workspace's zone.
+    due: String,
+    priority: String,
+    points: String,
+    description: String,
 }
 
-impl NewTask {
-    fn value(&self, name: &str) -> &str {
-        self.values.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+impl Default for TaskFields {
+    fn default() -> Self {
+        TaskFields {
+            name: String::new(),
+            due: String::new(),
+            priority: "normal".to_string(),
+            points: String::new(),
+            description: String::new(),
+        }
     }
+}
+
+impl TaskFields {
+    /// The form as it was posted (kept when it is refused).
+    fn posted(form: &[(String, String)]) -> TaskFields {
+        let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        TaskFields {
+            name: get("name"),
+            due: get("due_date"),
+            priority: Some(get("priority")).filter(|p| !p.is_empty()).unwrap_or_else(|| "normal".to_string()),
+            points: get("points"),
+            description: get("description"),
+        }
+    }
+}
+
+/// The new-task form's values, chosen assignee and problems (kept when it is refused).
+#[derive(Default)]
+struct NewTask {
+    fields: TaskFields,
+    assigned_to: Option<String>,
+    problems: Problems,
 }
 
 struct Person {
@@ -297,7 +311,7 @@ async fn people(state: &AppState, ws: &ConsoleWs) -> Result<Vec<Person>, Console
     ]);
     match enspace_api::routes::members::list(state, &ws.ctx, &pairs).await {
         Ok(members) => {
-            let mut names = Names::default();
+            let mut names = UserNames::default();
             let mut out = Vec::new();
             for m in members {
                 out.push(Person { id: m.user.id, name: names.of(state, m.user.id).await?, selected: false });
@@ -326,7 +340,7 @@ async fn board_page(
     let base = format!("/app/w/{}/tasks/quick", ctx.workspace.reference);
     let query = filters.query();
     let back = if query.is_empty() { base.clone() } else { format!("{base}?{query}") };
-    let mut names = Names::default();
+    let mut names = UserNames::default();
     let mut lanes = Vec::new();
     let mut listed = Vec::new();
     if filters.view == "board" {
@@ -370,7 +384,7 @@ async fn board_page(
     let open_new = !new_task.problems.is_empty();
     let mut people = if may_create { people(state, ws).await? } else { Vec::new() };
     for person in &mut people {
-        person.selected = new_task.value("assigned_to") == person.id.to_string();
+        person.selected = new_task.assigned_to.as_deref() == Some(person.id.to_string().as_str());
     }
     let due_presets =
         vec![("overdue", w.due_overdue), ("today", w.due_today), ("7d", w.due_7d), ("month", w.due_month)];
@@ -404,7 +418,7 @@ async fn lane(
     base_pairs: &[(String, String)],
     status: &'static str,
     start: i64,
-    names: &mut Names,
+    names: &mut UserNames,
     shown: &Shown<'_>,
 ) -> Result<(Lane, usize), ConsoleError> {
     let ctx = &ws.ctx;
@@ -457,7 +471,7 @@ pub(crate) async fn more(
     let zone = zone_of(&state, ws.ctx.workspace.id).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let base_pairs = filters.pairs(ws.ctx.principal.user.id, now_ms(), &zone);
-    let mut names = Names::default();
+    let mut names = UserNames::default();
     let (lane, _) = lane(&state, &ws, &filters, &base_pairs, status, start, &mut names, &shown).await?;
     let base = format!("/app/w/{}/tasks/quick", ws.ctx.workspace.reference);
     let q = filters.query();
@@ -558,12 +572,6 @@ fn refused(error: ApiError) -> Result<Vec<Detail>, ConsoleError> {
     }
 }
 
-/// Where a card action comes back to: the `back` the form names, if it is this workspace's.
-fn back_of(ws: &ConsoleWs, form: &crate::session::FormPairs, fallback: String) -> String {
-    let workspace = format!("/app/w/{}/", ws.ctx.workspace.reference);
-    form.get("back").filter(|b| is_console_path(b) && b.starts_with(&workspace)).map_or(fallback, str::to_string)
-}
-
 /// `POST /app/w/{ws}/tasks/quick`: a new task from the board's form.
 pub(crate) async fn create(State(state): State<AppState>, RawQuery(query): RawQuery, posted: WsPosted) -> PageResult {
     let WsPosted { ws, form } = posted;
@@ -574,12 +582,16 @@ pub(crate) async fn create(State(state): State<AppState>, RawQuery(query): RawQu
         Ok(input) => match quick_tasks::create(&state, &ws.ctx, input).await {
             Ok(_) => {
                 let fallback = format!("/app/w/{}/tasks/quick", ws.ctx.workspace.reference);
-                return Ok(see_other(&back_of(&ws, &form, fallback)));
+                return Ok(see_other(&ws.back(&form, fallback)));
             }
             Err(error) => refused(error)?,
         },
     };
-    let new_task = NewTask { values: form.0.clone(), problems: task_problems(&details, w) };
+    let new_task = NewTask {
+        fields: TaskFields::posted(&form.0),
+        assigned_to: form.get("assigned_to").map(str::to_string),
+        problems: task_problems(&details, w),
+    };
     render(StatusCode::UNPROCESSABLE_ENTITY, &board_page(&state, &ws, filters, new_task).await?)
 }
 
@@ -593,12 +605,9 @@ struct TaskPanel {
     href: String,
     card: Card,
     task_type: String,
-    description: String,
     creator: String,
     /// The edit form's values.
-    name: String,
-    due_input: String,
-    points: String,
+    fields: TaskFields,
     people: Vec<Person>,
     problems: Problems,
     /// A form task's questions (its answers, once given).
@@ -625,7 +634,7 @@ async fn task_panel(
 ) -> Result<TaskPanel, ConsoleError> {
     let zone = zone_of(state, ws.ctx.workspace.id).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
-    let mut names = Names::default();
+    let mut names = UserNames::default();
     let card = card_of(state, ws, &task, &mut names, &shown).await?;
     let creator = names.of(state, task.creator).await?;
     let text = |key: &str| task.meta.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -665,11 +674,14 @@ async fn task_panel(
         back: card.href.clone(),
         board,
         task_type: task.task_type.clone(),
-        description: task.description.clone().unwrap_or_default(),
         creator,
-        name: task.name.clone(),
-        due_input: local_input(task.due_date.as_deref(), &zone),
-        points: task.points.map(|p| p.to_string()).unwrap_or_default(),
+        fields: TaskFields {
+            name: task.name.clone(),
+            due: local_input(task.due_date.as_deref(), &zone),
+            priority: task.priority.clone(),
+            points: task.points.map(|p| p.to_string()).unwrap_or_default(),
+            description: task.description.clone().unwrap_or_default(),
+        },
         people: people(state, ws)
             .await?
             .into_iter()
@@ -790,8 +802,8 @@ pub(crate) async fn act(
         Ok(task) if action == "duplicate" => {
             Ok(see_other(&format!("/app/w/{}/tasks/quick/{}", ctx.workspace.reference, task.id)))
         }
-        Ok(_) if action == "delete" => Ok(see_other(&back_of(&ws, &form, board))),
-        Ok(_) => Ok(see_other(&back_of(&ws, &form, panel))),
+        Ok(_) if action == "delete" => Ok(see_other(&ws.back(&form, board))),
+        Ok(_) => Ok(see_other(&ws.back(&form, panel))),
         Err(error) => {
             // A refusal (say, a form task moved to done without its answers) shows on the panel.
             let details = refused(error)?;

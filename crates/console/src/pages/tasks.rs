@@ -40,7 +40,6 @@ use crate::{
     },
     format,
     i18n::{work::Work, Msg},
-    security::is_console_path,
 };
 
 /// The inbox's groups, in the order shown (console-design §4.4.6).
@@ -516,11 +515,7 @@ pub(crate) async fn assign(
 ) -> PageResult {
     let WsPosted { ws, form } = posted;
     let tasks = Tasks::of(&state, &ws.ctx, Listing::Visible).await?;
-    let workspace = format!("/app/w/{}/", ws.ctx.workspace.reference);
-    let back = form
-        .get("back")
-        .filter(|b| is_console_path(b) && b.starts_with(&workspace))
-        .map_or_else(|| format!("{workspace}tasks/scheduled/{id}"), str::to_string);
+    let back = ws.back(&form, format!("/app/w/{}/tasks/scheduled/{id}", ws.ctx.workspace.reference));
     match tasks.assign(&state, &ws.ctx, id).await {
         Ok(_) => Ok(see_other(&back)),
         Err(error) => conflicted(&state, &ws, &tasks, id, error).await,
