@@ -96,7 +96,7 @@ pub async fn flow_of(state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<FlowRe
 
 /// A configuration record `id` of the workspace (a flow, stage, transition, task or rule),
 /// readable by the caller: 404 `not_found` when absent, 403 when its type is not readable.
-pub async fn readable_one<R: Record + OfType>(
+pub(crate) async fn readable_one<R: Record + OfType>(
     state: &AppState,
     ctx: &WsCtx,
     id: i64,
@@ -111,7 +111,7 @@ pub async fn readable_one<R: Record + OfType>(
 
 /// [`readable_one`], or — without read on the type — readable by a responsible of what runs
 /// through it (a stage task's instances, a flow item's tasks; decision 33).
-pub async fn readable_or_responsible<R: Record + OfType>(
+pub(crate) async fn readable_or_responsible<R: Record + OfType>(
     state: &AppState,
     ctx: &WsCtx,
     id: i64,

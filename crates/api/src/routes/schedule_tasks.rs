@@ -381,8 +381,6 @@ pub struct TaskRow {
     pub may_act: bool,
     pub def: enspace_domain::stage_tasks::StageTaskDef,
     pub type_slug: String,
-    pub flow_id: i64,
-    pub stage_id: i64,
 }
 
 impl TaskRow {
@@ -391,8 +389,6 @@ impl TaskRow {
             may_act: may_act(ctx, seat, &task),
             def: enspace_domain::stage_tasks::StageTaskDef::from_map(&task.task_def),
             type_slug: task.type_slug,
-            flow_id: task.flow_id,
-            stage_id: task.stage_id,
             view,
         }
     }

@@ -142,8 +142,8 @@ impl Filters {
 /// One card as the board shows it.
 pub(crate) struct Card {
     pub id: i64,
+    /// The task's panel; its actions post under it.
     pub href: String,
-    pub actions: String,
     pub name: String,
     pub status: String,
     pub due: String,
@@ -189,7 +189,6 @@ async fn card_of(
     let due_ms = task.due_date.as_deref().and_then(parse_instant);
     Ok(Card {
         id: task.id,
-        actions: href.clone(),
         href,
         name: task.name.clone(),
         status: task.status.clone(),

@@ -288,15 +288,23 @@ pub(crate) async fn inbox(State(state): State<AppState>, ws: ConsoleWs, RawQuery
         groups.push(Group { key, title, count, rows, more });
     }
 
-    let flows: Vec<enspace_store::flows::FlowRecord> =
-        enspace_api::routes::flows::list_readable(&state, ctx, &QueryPairs(vec![("_limit".into(), "100".into())]))
-            .await?;
+    let flows: Vec<enspace_store::flows::FlowRecord> = enspace_api::routes::flows::list_readable(
+        &state,
+        ctx,
+        &QueryPairs(vec![("_limit".into(), state.config.paging.max_limit.to_string())]),
+    )
+    .await?;
     let choice = |value: String, label: String, selected: bool| Choice { value, label, selected };
-    let statuses = [("", w.work_open), ("waiting", w.work_waiting), ("working", w.work_working)]
-        .into_iter()
-        .chain([("complete", w.work_complete), ("removed", w.work_removed)])
-        .map(|(v, l)| choice(v.to_string(), l.to_string(), status.as_deref().unwrap_or_default() == v))
-        .collect();
+    let statuses = [
+        ("", w.work_open),
+        ("waiting", w.work_waiting),
+        ("working", w.work_working),
+        ("complete", w.work_complete),
+        ("removed", w.work_removed),
+    ]
+    .into_iter()
+    .map(|(v, l)| choice(v.to_string(), l.to_string(), status.as_deref().unwrap_or_default() == v))
+    .collect();
     let flows = flows.into_iter().map(|f| choice(f.id.to_string(), f.name, Some(f.id) == flow)).collect();
     let chosen_type = get("type");
     let types = nav
@@ -331,6 +339,8 @@ struct TaskPage {
     row: Row,
     description: String,
     action: &'static str,
+    /// A confirmation task: its button confirms.
+    confirmation: bool,
     taken_by: String,
     open: bool,
     may_act: bool,
@@ -464,6 +474,7 @@ async fn task_page(state: &AppState, ws: &ConsoleWs, row: TaskRow, panel: Panel<
         tab: panel.tab,
         description: row.def.description.clone(),
         action: w.action_name(&row.def.action),
+        confirmation: row.def.action == "confirmation",
         taken_by,
         open,
         may_act: row.may_act,
