@@ -10,6 +10,7 @@ use axum::{
     http::StatusCode,
     routing, Json,
 };
+use enspace_domain::list::ListQuery;
 use enspace_domain::{
     access::{decide, Action, MemberType},
     time::format_ms,
@@ -283,10 +284,14 @@ pub async fn list_quick_tasks(
     Ok(Json(list(&state, &ctx, &pairs).await?))
 }
 
+/// The list query `pairs` says, and whose tasks alone the caller sees (`None`: everyone's).
+fn visible_query(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<(ListQuery, Option<i64>)> {
+    Ok((pairs.list(state, &LIST, &[])?, (!reads_all(ctx)).then_some(ctx.principal.user.id)))
+}
+
 /// A page of the tasks the caller may see (the list language of `GET /ws/tasks`).
 pub async fn list(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<QuickTaskView>> {
-    let query = pairs.list(state, &LIST, &[])?;
-    let only_of = (!reads_all(ctx)).then_some(ctx.principal.user.id);
+    let (query, only_of) = visible_query(state, ctx, pairs)?;
     let filter = shown(ctx.workspace.id, only_of, &query);
     let tasks: Vec<QuickTaskRecord> =
         enspace_store::record::list_where(&state.db, ctx.workspace.id, &query, &filter).await?;
@@ -295,16 +300,14 @@ pub async fn list(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResul
 
 /// How many of the tasks the caller may see `pairs` selects.
 pub async fn count(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
-    let query = pairs.list(state, &LIST, &[])?;
-    let only_of = (!reads_all(ctx)).then_some(ctx.principal.user.id);
+    let (query, only_of) = visible_query(state, ctx, pairs)?;
     let filter = shown(ctx.workspace.id, only_of, &query);
     Ok(enspace_store::record::count_where::<QuickTaskRecord>(&state.db, ctx.workspace.id, &query, &filter).await?)
 }
 
 /// The sum of the points of the tasks `pairs` selects (a board lane's total).
 pub async fn points(state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
-    let query = pairs.list(state, &LIST, &[])?;
-    let only_of = (!reads_all(ctx)).then_some(ctx.principal.user.id);
+    let (query, only_of) = visible_query(state, ctx, pairs)?;
     let filter = shown(ctx.workspace.id, only_of, &query);
     Ok(enspace_store::record::sum_where::<QuickTaskRecord>(&state.db, ctx.workspace.id, &query, &filter, "qt.points")
         .await?)

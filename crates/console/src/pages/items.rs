@@ -138,16 +138,17 @@ pub(crate) async fn table(
 
     // Columns: those the URL names (that the member may read), else the first few fields.
     let chosen = params.all("cols");
-    let mut keys: Vec<String> = if chosen.is_empty() {
+    let keys: Vec<String> = if chosen.is_empty() {
         readable.iter().take(DEFAULT_COLUMNS).map(|d| format!("data.{}", d.ref_id)).collect()
     } else {
         let known = |key: &&str| {
             readable.iter().any(|d| format!("data.{}", d.ref_id) == *key)
                 || native_columns.iter().any(|(n, _)| n == key)
         };
-        chosen.into_iter().filter(known).map(str::to_string).collect()
+        // Each column once, where it was first named (`cols=a&cols=b&cols=a` is a, b).
+        let mut seen = std::collections::HashSet::new();
+        chosen.into_iter().filter(known).filter(|key| seen.insert(*key)).map(str::to_string).collect()
     };
-    keys.dedup();
 
     let mut pairs = params.list_pairs(&readable, &zone);
     if params.get("_limit").is_none() {

@@ -357,7 +357,7 @@ async fn board_page(
                 });
                 continue;
             }
-            let (lane, _) = lane(state, ws, &filters, &base_pairs, status, 0, &mut names, &shown).await?;
+            let lane = lane(state, ws, &filters, &base_pairs, status, 0, &mut names, &shown).await?;
             lanes.push(lane);
         }
     } else {
@@ -407,8 +407,7 @@ async fn board_page(
     })
 }
 
-/// One lane's totals and a page of its cards from `start`; answers the lane and the number of
-/// cards read.
+/// One lane's totals and a page of its cards from `start`.
 #[allow(clippy::too_many_arguments)]
 async fn lane(
     state: &AppState,
@@ -419,7 +418,7 @@ async fn lane(
     start: i64,
     names: &mut UserNames,
     shown: &Shown<'_>,
-) -> Result<(Lane, usize), ConsoleError> {
+) -> Result<Lane, ConsoleError> {
     let ctx = &ws.ctx;
     let w = ws.caller.locale.msg().work;
     let mut pairs = base_pairs.to_vec();
@@ -448,8 +447,7 @@ async fn lane(
         let sep = if query.is_empty() { "" } else { "&" };
         format!("/app/w/{}/tasks/quick/lane/{status}?start={next}{sep}{query}", ctx.workspace.reference)
     });
-    let read = cards.len();
-    Ok((Lane { status, title: w.lane(status), count, points, overdue, cards, more }, read))
+    Ok(Lane { status, title: w.lane(status), count, points, overdue, cards, more })
 }
 
 pub(crate) async fn board(State(state): State<AppState>, ws: ConsoleWs, RawQuery(query): RawQuery) -> PageResult {
@@ -471,7 +469,7 @@ pub(crate) async fn more(
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let base_pairs = filters.pairs(ws.ctx.principal.user.id, now_ms(), &zone);
     let mut names = UserNames::default();
-    let (lane, _) = lane(&state, &ws, &filters, &base_pairs, status, start, &mut names, &shown).await?;
+    let lane = lane(&state, &ws, &filters, &base_pairs, status, start, &mut names, &shown).await?;
     let base = format!("/app/w/{}/tasks/quick", ws.ctx.workspace.reference);
     let q = filters.query();
     let more = MoreCards {

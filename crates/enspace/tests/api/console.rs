@@ -498,6 +498,9 @@ async fn the_items_table_searches_filters_sorts_and_pages_in_the_url() {
     assert_eq!(next, ["/app/w/acme/types/orders?_limit=2&cols=data.valor&cols=status&_start=2"]);
     let second = Page::of(&browser.get(&next[0]).await);
     assert_eq!(rows(&second), [[&short[2], "80", "Ativo"]]);
+    // A column named twice is shown once, where it was first named.
+    let repeated = Page::of(&browser.get("/app/w/acme/types/orders?cols=status&cols=data.valor&cols=status").await);
+    assert_eq!(repeated.texts("table.items thead th"), ["Referência", "Situação", "Valor"]);
     assert_eq!(second.text("#rows > p.muted"), "Mostrando 3–3 de 3");
     assert_eq!(
         second.attrs("a[rel=prev]", "href"),
