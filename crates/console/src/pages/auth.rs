@@ -80,6 +80,7 @@ pub(crate) async fn login_page(
 pub(crate) async fn login(
     State(state): State<AppState>,
     Extension(settings): Extension<Arc<ConsoleSettings>>,
+    headers: HeaderMap,
     posted: PublicPosted,
 ) -> PageResult {
     let t = posted.locale.msg();
@@ -100,7 +101,10 @@ pub(crate) async fn login(
     }
     let signed = enspace_engine::accounts::sign_in(&state.db, &email, password, &posted.address.to_string()).await;
     match signed {
-        Ok(session) => Ok(signed_in(&settings, session, &next)),
+        Ok(session) => {
+            end_previous(&state, &settings, &headers).await?;
+            Ok(signed_in(&settings, session, &next))
+        }
         Err(SignInError::BadCredentials) => {
             page.problem = Some(t.bad_login);
             render(StatusCode::UNAUTHORIZED, &page)
@@ -113,6 +117,18 @@ pub(crate) async fn login(
         }
         Err(other) => Err(refused(other)),
     }
+}
+
+/// The session the browser's cookie still names, ended: a new sign-in replaces the cookie,
+/// and the session it held must not live on unseen until it expires.
+async fn end_previous(state: &AppState, settings: &ConsoleSettings, headers: &HeaderMap) -> Result<(), ConsoleError> {
+    let Some(token) = crate::session::cookie_value(headers, settings.session_cookie()) else { return Ok(()) };
+    if let Some(principal) = enspace_api::extract::auth::session(state, &token).await? {
+        if let enspace_api::extract::Credential::Session { id } = principal.credential {
+            enspace_engine::accounts::sign_out(&state.db, id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A new session's cookie, and on to `to`.
@@ -188,6 +204,7 @@ pub(crate) async fn invite_page(
 pub(crate) async fn accept_invite(
     State(state): State<AppState>,
     Extension(settings): Extension<Arc<ConsoleSettings>>,
+    headers: HeaderMap,
     posted: PublicPosted,
 ) -> PageResult {
     let t = posted.locale.msg();
@@ -213,7 +230,10 @@ pub(crate) async fn accept_invite(
     }
     let names = (Some(fname).filter(|s| !s.is_empty()), Some(lname).filter(|s| !s.is_empty()));
     match enspace_engine::accounts::accept_invitation(&state.db, &page.invitation, password, names.0, names.1).await {
-        Ok(session) => Ok(signed_in(&settings, session, "/app")),
+        Ok(session) => {
+            end_previous(&state, &settings, &headers).await?;
+            Ok(signed_in(&settings, session, "/app"))
+        }
         Err(SignInError::BadInvitation) => {
             page.bad_invitation = true;
             render(StatusCode::BAD_REQUEST, &page)

@@ -56,6 +56,13 @@ async fn signing_in_opens_the_only_workspace_and_signing_out_ends_the_session() 
     assert!(token.starts_with("ens."), "{cookie}");
     assert_eq!(cookie, format!("enspace_session={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=2592000"));
     assert_eq!(sessions(&app).await, 1);
+    // Signing in again from the same browser ends the session its cookie held.
+    let again = browser.post("/app/login", &fields).await;
+    let renewed = again.header("set-cookie").unwrap().strip_prefix("enspace_session=").unwrap().split(';').next();
+    let renewed = renewed.unwrap().to_string();
+    assert_ne!(renewed, token);
+    assert_eq!(sessions(&app).await, 1, "the old session is gone, not left to expire");
+    let token = renewed.as_str();
 
     // Signed in, the start is the only workspace; the sign-in page sends on.
     let start = browser.get("/app").await;
