@@ -190,6 +190,8 @@ impl FromRequestParts<AppState> for Caller {
         let Credential::Session { id: session_id } = principal.credential else {
             return Err(ConsoleError::SignIn { next: requested(parts) });
         };
+        // The session's own rate limit, as on the API (a 429 page when it is spent).
+        let principal = enspace_api::extract::auth::admit(parts, state, Ok(principal))?;
         let locale = Locale::from_language(&principal.user.language);
         PageLocale::set(parts, locale);
         Ok(Caller { principal, session_id, csrf: form_token_of(&token), locale })

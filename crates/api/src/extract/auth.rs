@@ -144,7 +144,7 @@ impl FromRequestParts<AppState> for Principal {
 /// What follows authentication on every route: a refused credential is charged to the client's
 /// address (which slows key guessing); an accepted one to its own rate limit, and it becomes
 /// the request's principal (the request log's user and key).
-pub(crate) fn admit(
+pub fn admit(
     parts: &mut Parts,
     state: &AppState,
     authenticated: Result<Principal, ApiError>,

@@ -74,3 +74,22 @@ async fn refused_keys_count_against_the_address() {
     assert_eq!(app.get("/user").key(&ana.key).send().await.status, 200);
     assert_eq!(app.get("/user").key(&ana.key).send().await.json()["email"], json!("ana@example.com"));
 }
+
+#[tokio::test]
+async fn a_console_session_spends_its_own_bucket_and_gets_the_console_429_page() {
+    let app = small().await;
+    let ana = app.user_with_password("ana@example.com", "correct horse battery").await;
+    app.workspace(&ana, "Acme").await;
+    let mut browser = enspace_testkit::Browser::new(&app);
+    browser.sign_in("ana@example.com", "correct horse battery").await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(browser.get("/app/w/acme").await.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let refused = browser.get("/app/w").await;
+    assert_eq!((refused.status, refused.header("retry-after")), (429, Some("60")));
+    assert_eq!(enspace_testkit::Page::of(&refused).texts("main p")[0], "Muitos pedidos. Tente novamente em instantes.");
+    // The session's bucket, not the key's: Ana's API key still has its own.
+    assert_eq!(app.get("/user").key(&ana.key).send().await.status, 200);
+}
