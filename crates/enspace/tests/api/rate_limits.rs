@@ -92,4 +92,13 @@ async fn a_console_session_spends_its_own_bucket_and_gets_the_console_429_page()
     assert_eq!(enspace_testkit::Page::of(&refused).texts("main p")[0], "Muitos pedidos. Tente novamente em instantes.");
     // The session's bucket, not the key's: Ana's API key still has its own.
     assert_eq!(app.get("/user").key(&ana.key).send().await.status, 200);
+    // Sign-in spends the address's bucket, as `POST /auth/login` does (Ana's took one of three).
+    let mut stranger = enspace_testkit::Browser::new(&app);
+    let token = enspace_testkit::Page::of(&stranger.get("/app/login").await).value("input[name=_csrf]");
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let fields = [("_csrf", token.as_str()), ("email", "ana@example.com"), ("password", "wrong guess")];
+        statuses.push(stranger.post("/app/login", &fields).await.status);
+    }
+    assert_eq!(statuses, [401, 401, 429]);
 }
