@@ -137,7 +137,13 @@ impl Row {
         let view = &row.view;
         let href = format!("/app/w/{ws}/tasks/scheduled/{}", view.id);
         let readable = allowed(&ctx.access, &Action::read_type(&row.type_slug)).is_ok();
-        let is_overdue = view.is_overdue.unwrap_or_default();
+        // Lists carry the wire's `is_overdue`; a single task does not [wire], so the same rule
+        // is applied here to its dates.
+        let is_overdue = view.is_overdue.unwrap_or_else(|| {
+            let at = |text: &Option<String>| text.as_deref().and_then(enspace_domain::time::parse_instant);
+            let ended = at(&view.completed_at).or_else(|| at(&view.deleted_at));
+            enspace_domain::flow_run::is_overdue(at(&view.due_date), ended, now_ms())
+        });
         Row {
             take_href: format!("{href}/assign"),
             href,

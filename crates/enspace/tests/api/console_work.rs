@@ -195,6 +195,7 @@ async fn my_tasks_are_grouped_by_due_date_taken_and_completed_with_their_answers
     assert_eq!(task_page.text("h1"), "Classificar");
     assert_eq!(task_page.text(".task-description"), "Escolha o tipo do pedido.");
     assert_eq!(task_page.text("#closes"), "Concluir esta tarefa conclui a etapa Triagem.");
+    assert_eq!(task_page.text(".item-facts .badge"), "Atrasada", "late on its own page too");
     assert_eq!(task_page.attrs("#complete-form select", "name"), ["data.tipo"]);
     assert_eq!(task_page.attrs("#complete-form select[required]", "name"), ["data.tipo"]);
 
