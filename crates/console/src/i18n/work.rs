@@ -40,6 +40,8 @@ pub struct Work {
     // The task page.
     pub tab_task: &'static str,
     pub tab_item: &'static str,
+    /// An item's tab of its runs.
+    pub tab_flow: &'static str,
     pub description: &'static str,
     pub action: &'static str,
     pub action_fill_fields: &'static str,
@@ -221,6 +223,7 @@ pub const PT_BR: Work = Work {
     overdue_tasks: "tarefas atrasadas",
     tab_task: "Tarefa",
     tab_item: "Item",
+    tab_flow: "Fluxo",
     description: "Descrição",
     action: "Ação",
     action_fill_fields: "Preencher campos",
@@ -409,6 +412,7 @@ pub const EN: Work = Work {
     overdue_tasks: "overdue tasks",
     tab_task: "Task",
     tab_item: "Item",
+    tab_flow: "Flow",
     description: "Description",
     action: "Action",
     action_fill_fields: "Fill in fields",
