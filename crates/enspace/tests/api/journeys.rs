@@ -145,11 +145,21 @@ impl Journey {
     /// Clicks what posts the page's form and waits until the browser has left the page (the
     /// answer may be the same address, so the old document going stale is the sign).
     async fn click_and_leave(&self, css: &str) {
-        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        let old = self.document().await;
         self.click(css).await;
+        self.until_left(old, css).await;
+    }
+
+    /// The current document (its root element), to tell later that the browser has left it.
+    async fn document(&self) -> fantoccini::elements::Element {
+        self.client.find(Locator::Css("html")).await.unwrap()
+    }
+
+    /// Waits until the browser has left the document `old` belongs to (it went stale).
+    async fn until_left(&self, old: fantoccini::elements::Element, what: &str) {
         let started = Instant::now();
         while old.attr("lang").await.is_ok() {
-            assert!(started.elapsed() < Duration::from_secs(10), "{css}: the page did not change");
+            assert!(started.elapsed() < Duration::from_secs(10), "{what}: the page did not change");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -871,18 +881,14 @@ async fn a_quick_task_is_made_moved_by_keyboard_and_drag_archived_trashed_and_re
     menu.send_keys(&Key::Enter.to_string()).await.unwrap();
     let select = browser.wait_for(&format!("#move-{id}")).await;
     select.send_keys(&Key::Down.to_string()).await.unwrap();
-    let old = browser.client.find(Locator::Css("html")).await.unwrap();
+    let old = browser.document().await;
     browser.wait_for(&format!("{card} .move-form button")).await.send_keys(&Key::Enter.to_string()).await.unwrap();
-    let started = Instant::now();
-    while old.attr("lang").await.is_ok() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the move was not sent");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    browser.until_left(old, "the keyboard's move").await;
     browser.wait_for(&format!("#lane-working {card}")).await;
     assert_eq!(lanes().await, ["Pendente 0", "Em andamento 1", "Bloqueada 1", "Concluída 0"]);
 
     // Dragged to Concluída (the browser's drag events, as a mouse makes them).
-    let old = browser.client.find(Locator::Css("html")).await.unwrap();
+    let old = browser.document().await;
     let drag = "const card = document.querySelector('[data-card=\"' + arguments[0] + '\"]');
         const lane = document.getElementById('lane-completed');
         const data = new DataTransfer();
@@ -890,11 +896,7 @@ async fn a_quick_task_is_made_moved_by_keyboard_and_drag_archived_trashed_and_re
         lane.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: data }));
         lane.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: data }));";
     browser.client.execute(drag, vec![json!(id)]).await.unwrap();
-    let started = Instant::now();
-    while old.attr("lang").await.is_ok() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the drop was not sent");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    browser.until_left(old, "the drop").await;
     browser.wait_for(&format!("#lane-completed {card}")).await;
     assert_eq!(lanes().await, ["Pendente 0", "Em andamento 0", "Bloqueada 1", "Concluída 1"]);
 
