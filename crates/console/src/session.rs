@@ -297,8 +297,9 @@ impl FromRequest<AppState> for Posted {
     }
 }
 
-/// A form posted before any session (sign-in, invitation, public form), past the origin check
-/// and the double-submit token.
+/// A form posted before any session (sign-in, invitation, public form): charged to the client
+/// address's rate limit (as the API's routes for the same are), past the origin check and the
+/// double-submit token.
 pub(crate) struct PublicPosted {
     pub form: FormPairs,
     pub locale: Locale,
@@ -312,13 +313,14 @@ impl FromRequest<AppState> for PublicPosted {
     type Rejection = ConsoleError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ConsoleError> {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        let enspace_api::extract::Public(address) =
+            enspace_api::extract::Public::from_request_parts(&mut parts, state).await?;
         let settings = settings(&parts);
         same_origin(&parts, &settings)?;
         let locale = browser_locale(&parts.headers);
         PageLocale::set(&parts, locale);
         let cookie = cookie_value(&parts.headers, settings.form_cookie());
-        let address = enspace_api::middleware::client_address(&parts.extensions);
         let mut form = read_form(Request::from_parts(parts, body), state).await?;
         let posted = form.take("_csrf");
         match (cookie, posted) {

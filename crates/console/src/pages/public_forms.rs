@@ -114,11 +114,9 @@ pub(crate) async fn show(
 
 pub(crate) async fn submit(
     State(state): State<AppState>,
-    public_caller: Result<Public, ApiError>,
     Path(hash): Path<String>,
     posted: PublicPosted,
 ) -> PageResult {
-    public_caller?;
     let (name, defs, required, zone) = definition(&state, &hash).await?;
     let request_email = posted.form.get("request_email").map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
     let problems = match html_form::decode(&defs, &posted.form.0, Mode::Create, &zone) {
