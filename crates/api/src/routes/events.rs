@@ -192,9 +192,11 @@ impl Drop for StreamSlot {
 /// The messages a stream sends for one event the reader may see.
 pub type Shape = fn(&EventView) -> Vec<SseEvent>;
 
-/// The reader's context as a new request would resolve it now: a revoked or expired key, an
-/// ended session or membership, or a changed role takes effect on an open stream too.
-pub type Recheck = Box<dyn Fn() -> futures_util::future::BoxFuture<'static, ApiResult<WsCtx>> + Send + Sync>;
+/// The reader's context as a new request with these parts would resolve it now: a revoked or
+/// expired key, an ended session or membership, or a changed role takes effect on an open
+/// stream too.
+pub type Recheck =
+    fn(axum::http::request::Parts, AppState) -> futures_util::future::BoxFuture<'static, ApiResult<WsCtx>>;
 
 /// A live stream of the event log as one reader may see it: where it starts, what it selects,
 /// how each event is sent, and how the reader is checked again.
@@ -204,6 +206,8 @@ pub struct LiveStream {
     pub query: list::ListQuery,
     pub shape: Shape,
     pub recheck: Recheck,
+    /// The request that opened the stream, to check the reader again as it would be now.
+    pub request: axum::http::request::Parts,
 }
 
 /// What a stream carries between two polls.
@@ -219,6 +223,7 @@ struct Follow {
     checked_at: Instant,
     shape: Shape,
     recheck: Recheck,
+    request: axum::http::request::Parts,
     stopping: tokio::sync::watch::Receiver<bool>,
     _slot: StreamSlot,
 }
@@ -226,7 +231,10 @@ struct Follow {
 impl Follow {
     /// The caller's right to read, checked again.
     async fn recheck(&mut self) -> ApiResult<()> {
-        let ctx = (self.recheck)().await?;
+        let mut parts = self.request.clone();
+        // A new request's: nothing resolved for the first one is reused.
+        parts.extensions = Default::default();
+        let ctx = (self.recheck)(parts, self.state.clone()).await?;
         self.access = ctx.access.clone();
         self.groups = enspace_store::members::group_ids(&self.state.db, ctx.workspace.id, ctx.member.id).await?;
         self.ctx = ctx;
@@ -300,16 +308,17 @@ pub async fn stream_events(
     let (after, query) = feed_query(&state, &query)?;
     let start = stream_start(request.headers(), after)?;
     let (request, _) = request.into_parts();
-    let again = state.clone();
-    let recheck: Recheck = Box::new(move || {
-        let mut parts = Request::from_parts(request.clone(), ()).into_parts().0;
-        parts.extensions = Default::default();
-        let state = again.clone();
-        Box::pin(async move {
-            <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await
-        })
-    });
-    follow(&state, ctx, LiveStream { start, query, shape: as_events, recheck }).await
+    follow(&state, ctx, LiveStream { start, query, shape: as_events, recheck: with_key, request }).await
+}
+
+/// The API stream's reader, resolved again from its key and workspace headers.
+fn with_key(
+    mut parts: axum::http::request::Parts,
+    state: AppState,
+) -> futures_util::future::BoxFuture<'static, ApiResult<WsCtx>> {
+    Box::pin(async move {
+        <WsCtx as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await
+    })
 }
 
 /// The API stream's message: the event as the feed shows it, named by its kind.
@@ -354,6 +363,7 @@ pub async fn follow(state: &AppState, ctx: WsCtx, live: LiveStream) -> ApiResult
         checked_at: Instant::now(),
         shape: live.shape,
         recheck: live.recheck,
+        request: live.request,
         stopping: state.stopping.subscribe(),
         _slot: slot,
     };

@@ -12,12 +12,13 @@
 
 use axum::{
     extract::{FromRequestParts, Request, State},
-    http::StatusCode,
+    http::{request::Parts, StatusCode},
     response::{sse::Event as SseEvent, Response},
 };
 use enspace_api::{
     error::ApiError,
-    routes::events::{follow, stream_start, LiveStream, Recheck},
+    extract::WsCtx,
+    routes::events::{follow, stream_start, LiveStream},
     AppState,
 };
 use enspace_engine::events::EventView;
@@ -77,21 +78,23 @@ pub(crate) async fn live(State(state): State<AppState>, ws: ConsoleWs, request: 
     let start = stream_start(request.headers(), None)?;
     let query = enspace_domain::list::parse(&[], &enspace_store::events::LIST, state.config.paging, &[])
         .map_err(ApiError::from)?;
-    let (parts, _) = request.into_parts();
-    let again = state.clone();
-    let recheck: Recheck = Box::new(move || {
-        let mut parts = Request::from_parts(parts.clone(), ()).into_parts().0;
-        parts.extensions = Default::default();
-        let state = again.clone();
-        Box::pin(async move {
-            match ConsoleWs::from_request_parts(&mut parts, &state).await {
-                Ok(ws) => Ok(ws.ctx),
-                Err(ConsoleError::Api(error)) => Err(error),
-                Err(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "The session ended")),
-            }
-        })
-    });
-    Ok(follow(&state, ws.ctx, LiveStream { start, query, shape: signals, recheck }).await?)
+    let (request, _) = request.into_parts();
+    let live = LiveStream { start, query, shape: signals, recheck: with_session, request };
+    Ok(follow(&state, ws.ctx, live).await?)
+}
+
+/// What a re-check answers (the shape `routes::events::Recheck` asks for).
+type Rechecked = std::pin::Pin<Box<dyn std::future::Future<Output = Result<WsCtx, ApiError>> + Send>>;
+
+/// The page's member, resolved again from the session cookie and the workspace in the path.
+fn with_session(mut parts: Parts, state: AppState) -> Rechecked {
+    Box::pin(async move {
+        match ConsoleWs::from_request_parts(&mut parts, &state).await {
+            Ok(ws) => Ok(ws.ctx),
+            Err(ConsoleError::Api(error)) => Err(error),
+            Err(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "The session ended")),
+        }
+    })
 }
 
 #[cfg(test)]
