@@ -383,17 +383,6 @@ pub struct TaskRow {
     pub type_slug: String,
 }
 
-impl TaskRow {
-    fn of(ctx: &WsCtx, seat: &Seat, task: ScheduleTaskRecord, view: ScheduleTaskView) -> TaskRow {
-        TaskRow {
-            may_act: may_act(ctx, seat, &task),
-            def: enspace_domain::stage_tasks::StageTaskDef::from_map(&task.task_def),
-            type_slug: task.type_slug,
-            view,
-        }
-    }
-}
-
 impl Tasks {
     pub async fn of(state: &AppState, ctx: &WsCtx, listing: Listing) -> ApiResult<Tasks> {
         Ok(Tasks { seat: Seat::of(state, ctx).await?, listing })
@@ -423,8 +412,31 @@ impl Tasks {
     /// A page of tasks, each with whether the caller may act on it and its definition.
     pub async fn rows(&self, state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<Vec<TaskRow>> {
         let tasks = self.records(state, ctx, pairs).await?;
-        let views = shaped(state, ctx, &self.seat, tasks.clone(), pairs, true).await?;
-        Ok(tasks.into_iter().zip(views).map(|(task, view)| TaskRow::of(ctx, &self.seat, task, view)).collect())
+        self.rows_of(state, ctx, tasks, pairs, true).await
+    }
+
+    /// What the caller may do with each task, read before the views take the records.
+    async fn rows_of(
+        &self,
+        state: &AppState,
+        ctx: &WsCtx,
+        tasks: Vec<ScheduleTaskRecord>,
+        pairs: &QueryPairs,
+        listed: bool,
+    ) -> ApiResult<Vec<TaskRow>> {
+        let beside: Vec<_> = tasks
+            .iter()
+            .map(|t| {
+                let def = enspace_domain::stage_tasks::StageTaskDef::from_map(&t.task_def);
+                (may_act(ctx, &self.seat, t), def, t.type_slug.clone())
+            })
+            .collect();
+        let views = shaped(state, ctx, &self.seat, tasks, pairs, listed).await?;
+        Ok(beside
+            .into_iter()
+            .zip(views)
+            .map(|((may_act, def, type_slug), view)| TaskRow { view, may_act, def, type_slug })
+            .collect())
     }
 
     pub async fn count(&self, state: &AppState, ctx: &WsCtx, pairs: &QueryPairs) -> ApiResult<i64> {
@@ -459,8 +471,7 @@ impl Tasks {
     pub async fn panel(&self, state: &AppState, ctx: &WsCtx, id: i64) -> ApiResult<TaskRow> {
         let task = visible_task(state, ctx, &self.seat, id).await?;
         let pairs = QueryPairs(vec![("__relations".to_string(), "flow_item.item".to_string())]);
-        let view = shaped(state, ctx, &self.seat, vec![task.clone()], &pairs, false).await?.remove(0);
-        Ok(TaskRow::of(ctx, &self.seat, task, view))
+        Ok(self.rows_of(state, ctx, vec![task], &pairs, false).await?.remove(0))
     }
 
     /// Take the task: `working`, assigned to the caller.
