@@ -35,6 +35,7 @@ use crate::{
     context::{ConsoleWs, WsPosted},
     errors::{ConsoleError, PageResult},
     fields::{
+        filters::Params,
         widgets::{widgets, Drawn, Values, Widget},
         Shown,
     },
@@ -223,7 +224,8 @@ pub(crate) async fn tasks_home(ws: ConsoleWs) -> PageResult {
 }
 
 pub(crate) async fn inbox(State(state): State<AppState>, ws: ConsoleWs, RawQuery(query): RawQuery) -> PageResult {
-    let get = |name: &str| query_value(query.as_deref(), name).filter(|v| !v.is_empty());
+    let params = Params::parse(query.as_deref());
+    let get = |name: &str| params.get(name).map(str::to_string);
     let t = ws.caller.locale.msg();
     let w = t.work;
     let ctx = &ws.ctx;
@@ -255,15 +257,6 @@ pub(crate) async fn inbox(State(state): State<AppState>, ws: ConsoleWs, RawQuery
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
     let tasks = Tasks::of(&state, ctx, listing).await?;
     let base = format!("/app/w/{}/tasks/scheduled", ctx.workspace.reference);
-    let here = |changes: &[(&str, &str)]| {
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-            .into_owned()
-            .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
-            .collect();
-        pairs.extend(changes.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        format!("{base}?{encoded}")
-    };
     let mut groups = Vec::new();
     // Closed tasks are one list, the latest first; open ones by how soon they are due.
     let closed = status.as_deref().filter(|s| matches!(*s, "complete" | "removed"));
@@ -290,7 +283,8 @@ pub(crate) async fn inbox(State(state): State<AppState>, ws: ConsoleWs, RawQuery
         pairs.push(("_limit".to_string(), limit.to_string()));
         let rows = if count == 0 { Vec::new() } else { tasks.rows(&state, ctx, &QueryPairs(pairs)).await? };
         let rows: Vec<Row> = rows.iter().map(|r| Row::of(r, ctx, w, &shown)).collect();
-        let more = (count > rows.len() as i64 && closed.is_none()).then(|| here(&[("due", key)]));
+        let more = (count > rows.len() as i64 && closed.is_none())
+            .then(|| format!("{base}?{}", params.with(&[("due", Some(key))])));
         groups.push(Group { key, title, count, rows, more });
     }
 
