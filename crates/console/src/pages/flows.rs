@@ -35,7 +35,7 @@ use super::{
     items::short_reference,
     render,
     tasks::{open_pairs, Row},
-    Page,
+    with_query, Page,
 };
 use crate::{
     context::ConsoleWs,
@@ -235,10 +235,7 @@ pub(crate) async fn board(
     }
 
     let href = format!("/app/w/{}/flows/{id}/board", ctx.workspace.reference);
-    let back = match &query {
-        Some(q) if !q.is_empty() => format!("{href}?{q}"),
-        _ => href.clone(),
-    };
+    let back = with_query(&href, query.as_deref().unwrap_or_default());
     let now = now_ms();
     let mut lanes = Vec::new();
     for stage in stage_order(&stages, &transitions) {

@@ -12,7 +12,7 @@ use enspace_domain::{fields::FieldDef, list::FieldKind};
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
-use super::{render, Page};
+use super::{render, with_query, Page};
 use crate::{
     context::ConsoleWs,
     errors::PageResult,
@@ -273,10 +273,7 @@ pub(crate) async fn table(
     let mut page = Page::signed_in(&ws.caller, &scope.record.name);
     page.nav = Some(ws.nav(&state).await?);
     // A refused query is not repeated (nor re-fetched): the page shows the refusal.
-    let here = match query.as_deref() {
-        Some(q) if !q.is_empty() && problem.is_none() => format!("{base}?{q}"),
-        _ => base.clone(),
-    };
+    let here = with_query(&base, if problem.is_none() { query.as_deref().unwrap_or_default() } else { "" });
     let table = TablePage {
         page,
         type_name: scope.record.name.clone(),

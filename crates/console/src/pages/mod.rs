@@ -220,6 +220,15 @@ pub(crate) fn render(status: StatusCode, template: &impl Template) -> PageResult
     Ok((status, Html(body)).into_response())
 }
 
+/// A page's address with its query string, if it has one.
+pub(crate) fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 /// 303 to `to` (a POST's answer, so reloading does not post again).
 pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()

@@ -30,7 +30,7 @@ use serde_json::{json, Map, Value};
 use super::{
     auth::query_value,
     item::{problems_of, zone_of},
-    render, see_other, Page, Problem, Problems,
+    render, see_other, with_query, Page, Problem, Problems,
 };
 use crate::{
     context::{ConsoleWs, WsPosted},
@@ -337,8 +337,7 @@ async fn board_page(
     let now = now_ms();
     let base_pairs = filters.pairs(ctx.principal.user.id, now, &zone);
     let base = format!("/app/w/{}/tasks/quick", ctx.workspace.reference);
-    let query = filters.query();
-    let back = if query.is_empty() { base.clone() } else { format!("{base}?{query}") };
+    let back = with_query(&base, &filters.query());
     let mut names = UserNames::default();
     let mut lanes = Vec::new();
     let mut listed = Vec::new();
@@ -372,7 +371,7 @@ async fn board_page(
         .into_iter()
         .map(|(key, label)| {
             let link = Filters { view: key, ..filters.clone() }.query();
-            (key, label, if link.is_empty() { base.clone() } else { format!("{base}?{link}") })
+            (key, label, with_query(&base, &link))
         })
         .collect();
     let may_create = enspace_api::extract::workspace::allowed(
@@ -471,11 +470,10 @@ pub(crate) async fn more(
     let mut names = UserNames::default();
     let lane = lane(&state, &ws, &filters, &base_pairs, status, start, &mut names, &shown).await?;
     let base = format!("/app/w/{}/tasks/quick", ws.ctx.workspace.reference);
-    let q = filters.query();
     let more = MoreCards {
         t: ws.caller.locale.msg(),
         csrf: ws.caller.csrf.clone(),
-        back: if q.is_empty() { base } else { format!("{base}?{q}") },
+        back: with_query(&base, &filters.query()),
         cards: lane.cards,
         more: lane.more,
         lanes_all: &LANES,

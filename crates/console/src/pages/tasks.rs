@@ -29,7 +29,7 @@ use super::{
     auth::query_value,
     item::{problems_of, zone_of},
     items::short_reference,
-    render, see_other, Page, Problems,
+    render, see_other, with_query, Page, Problems,
 };
 use crate::{
     context::{ConsoleWs, WsPosted},
@@ -312,10 +312,7 @@ pub(crate) async fn inbox(State(state): State<AppState>, ws: ConsoleWs, RawQuery
         .iter()
         .map(|t| choice(t.slug.clone(), t.name.clone(), chosen_type.as_deref() == Some(&t.slug)))
         .collect();
-    let back = match &query {
-        Some(q) if !q.is_empty() => format!("{base}?{q}"),
-        _ => base.clone(),
-    };
+    let back = with_query(&base, query.as_deref().unwrap_or_default());
     let mut page = Page::signed_in(&ws.caller, w.my_tasks);
     page.nav = Some(nav);
     let page = InboxPage { page, base, scope, may_see_all, statuses, flows, types, q, groups, back };
