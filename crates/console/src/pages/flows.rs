@@ -73,14 +73,12 @@ async fn stages_of(
     ctx: &WsCtx,
     flow: i64,
 ) -> Result<(Vec<StageRecord>, Vec<TransitionRecord>), ConsoleError> {
-    let all = |key: &str| {
-        QueryPairs(vec![
-            (key.to_string(), flow.to_string()),
-            ("_limit".to_string(), state.config.paging.max_limit.to_string()),
-        ])
-    };
-    let stages = list_readable(state, ctx, &all("flow")).await?;
-    let transitions = list_readable(state, ctx, &all("flow")).await?;
+    let of_flow = QueryPairs(vec![
+        ("flow".to_string(), flow.to_string()),
+        ("_limit".to_string(), state.config.paging.max_limit.to_string()),
+    ]);
+    let stages = list_readable(state, ctx, &of_flow).await?;
+    let transitions = list_readable(state, ctx, &of_flow).await?;
     Ok((stages, transitions))
 }
 

@@ -444,11 +444,7 @@ async fn an_item_with_every_kind_of_field_is_created_found_edited_and_its_histor
     let key = create_user(dir.path(), &url, "ana@example.com");
     contratos(server.port, &key).await;
     let Some(browser) = Journey::start(&server).await else { return };
-    browser.open("/app/login").await;
-    browser.fill("#email", "ana@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("form button[type=submit]").await;
-    browser.wait_for("#categories-title").await;
+    browser.sign_in("ana@example.com").await;
 
     browser.open("/app/w/acme/types/contratos").await;
     browser.click("a[data-shortcut=n]").await;
@@ -603,11 +599,7 @@ async fn an_invited_member_signs_up_in_a_fresh_browser_and_never_sees_a_hidden_f
     .await;
     let Some(ana) = Journey::start(&server).await else { return };
 
-    ana.open("/app/login").await;
-    ana.fill("#email", "ana@example.com").await;
-    ana.fill("#password", PASSWORD).await;
-    ana.click("form button[type=submit]").await;
-    ana.wait_for("#categories-title").await;
+    ana.sign_in("ana@example.com").await;
     ana.open("/app/w/acme/settings/members").await;
     ana.fill("#invite-email", "caio@example.com").await;
     ana.wait_for("#invite-role").await.select_by_value(&role["id"].to_string()).await.unwrap();
