@@ -102,6 +102,19 @@ pub(crate) fn problems_of(details: &[Detail], defs: &[FieldDef]) -> Problems {
     problems
 }
 
+/// Problems of answers the engine names where it keeps them — `prefix` and a refId: a schedule
+/// task's bare refIds (`""`), a quick task's `meta.form_result.` — at the form's `data.` inputs;
+/// paths already `data.…`, and any other, as they are.
+pub(crate) fn at_inputs(details: Vec<Detail>, prefix: &str) -> Vec<Detail> {
+    details
+        .into_iter()
+        .map(|d| match d.path.strip_prefix(prefix) {
+            Some(rest) if !d.path.starts_with("data.") => Detail { path: format!("data.{rest}"), ..d },
+            _ => d,
+        })
+        .collect()
+}
+
 /// An engine refusal a form shows beside its inputs (400 with details, a 409 unique value);
 /// anything else is the page's error.
 fn form_problems(error: ApiError, defs: &[FieldDef]) -> Result<Problems, ConsoleError> {
@@ -501,4 +514,22 @@ pub(crate) async fn delete(
 ) -> PageResult {
     enspace_api::routes::items::delete(&state, &posted.ws.ctx, &slug, &reference).await?;
     Ok(see_other(&format!("/app/w/{}/types/{slug}", posted.ws.ctx.workspace.reference)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_named_where_the_engine_keeps_them_are_at_the_forms_inputs() {
+        let paths = |details: Vec<Detail>| details.into_iter().map(|d| d.path).collect::<Vec<_>>();
+        let task = at_inputs(vec![Detail::new("tipo", "x"), Detail::new("data.valor", "y")], "");
+        assert_eq!(paths(task), ["data.tipo", "data.valor"]);
+        let quick = vec![
+            Detail::new("meta.form_result.parecer", "x"),
+            Detail::new("data.nota", "y"),
+            Detail::new("meta.form", "z"),
+        ];
+        assert_eq!(paths(at_inputs(quick, "meta.form_result.")), ["data.parecer", "data.nota", "meta.form"]);
+    }
 }

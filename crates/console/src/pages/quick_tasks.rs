@@ -29,7 +29,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     auth::query_value,
-    item::{problems_of, zone_of},
+    item::{at_inputs, problems_of, zone_of},
     render, see_other, with_query, Page, Problem, Problems,
 };
 use crate::{
@@ -806,14 +806,7 @@ pub(crate) async fn act(
             let problems = if action == "answer" {
                 let mut ignored = Vec::new();
                 let questions = enspace_domain::quick_tasks::check_meta(&mut ignored, "form", &task.meta).fields;
-                let at_inputs: Vec<Detail> = details
-                    .into_iter()
-                    .map(|d| match d.path.strip_prefix("meta.form_result.") {
-                        Some(path) => Detail { path: format!("data.{path}"), ..d },
-                        None => d,
-                    })
-                    .collect();
-                problems_of(&at_inputs, &questions)
+                problems_of(&at_inputs(details, "meta.form_result."), &questions)
             } else {
                 task_problems(&details, w)
             };

@@ -20,14 +20,13 @@ use enspace_domain::{
     flow_run::LATE,
     html_form::{self, Mode},
     time::{format_ms, now_ms},
-    Detail,
 };
 use jiff::{civil, tz::TimeZone, Timestamp, ToSpan};
 use serde_json::{Map, Value};
 
 use super::{
     auth::query_value,
-    item::{problems_of, zone_of},
+    item::{at_inputs, problems_of, zone_of},
     items::short_reference,
     render, see_other, with_query, Page, Problems,
 };
@@ -530,15 +529,6 @@ pub(crate) async fn assign(
     }
 }
 
-/// The engine's paths of a completion's problems are the task's refIds (`tipo`) or item paths
-/// (`data.tipo…`): both name the form's `data.` inputs.
-fn as_item_paths(details: Vec<Detail>) -> Vec<Detail> {
-    details
-        .into_iter()
-        .map(|d| if d.path.starts_with("data.") { d } else { Detail { path: format!("data.{}", d.path), ..d } })
-        .collect()
-}
-
 /// Completes the task with the form's answers (only what changed from the item is sent).
 pub(crate) async fn complete(
     State(state): State<AppState>,
@@ -553,11 +543,11 @@ pub(crate) async fn complete(
     let zone = zone_of(&state, ws.ctx.workspace.id).await?;
     let data = item_data(&row);
     let problems = match html_form::decode(&defs, &posted.0, Mode::Edit(&data), &zone) {
-        Err(details) => problems_of(&as_item_paths(details), &defs),
+        Err(details) => problems_of(&at_inputs(details, ""), &defs),
         Ok(answers) => match tasks.complete(&state, &ws.ctx, id, &answers).await {
             Ok(_) => return Ok(see_other(&format!("/app/w/{}/tasks/scheduled/{id}", ws.ctx.workspace.reference))),
             Err(error) if !error.details.is_empty() && error.status.is_client_error() => {
-                problems_of(&as_item_paths(error.details), &defs)
+                problems_of(&at_inputs(error.details, ""), &defs)
             }
             Err(error) => return conflicted(&state, &ws, &tasks, id, error).await,
         },
@@ -595,14 +585,5 @@ mod tests {
         let week = Due::Week.pairs(now, &sp);
         assert_eq!(week[0].1, week[1].1, "an empty range: Monday starts the next week");
         assert_eq!(week[1].1, "2026-12-07T03:00:00.000Z");
-    }
-
-    #[test]
-    fn completion_problems_name_the_forms_inputs() {
-        let paths: Vec<String> = as_item_paths(vec![Detail::new("tipo", "x"), Detail::new("data.valor", "y")])
-            .into_iter()
-            .map(|d| d.path)
-            .collect();
-        assert_eq!(paths, ["data.tipo", "data.valor"]);
     }
 }
