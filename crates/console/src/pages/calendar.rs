@@ -24,7 +24,7 @@ use enspace_domain::{
 use jiff::{civil, tz::TimeZone, ToSpan};
 use serde_json::{json, Value};
 
-use super::{auth::query_value, render, see_other, tasks::open_pairs, Page, Problem, Problems};
+use super::{auth::query_value, form_refusal, render, see_other, tasks::open_pairs, Page, Problem, Problems};
 use crate::{
     context::{ConsoleWs, WsPosted},
     errors::{ConsoleError, PageResult},
@@ -349,11 +349,11 @@ pub(crate) async fn save(State(state): State<AppState>, posted: WsPosted) -> Pag
     };
     match calendar::update(&state, &ws.ctx, input).await {
         Ok(_) => Ok(see_other(&format!("/app/w/{}/settings/calendar", ws.ctx.workspace.reference))),
-        Err(error) if error.status == StatusCode::BAD_REQUEST && !error.details.is_empty() => {
-            let page = calendar_page(&state, &ws, calendar_problems(&error.details, w)).await?;
+        Err(error) => {
+            let details = form_refusal(error)?;
+            let page = calendar_page(&state, &ws, calendar_problems(&details, w)).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => Err(error.into()),
     }
 }
 
@@ -365,11 +365,11 @@ pub(crate) async fn sync(State(state): State<AppState>, posted: WsPosted) -> Pag
     let input = SyncInput { country: form.get("country").map(str::to_string), year };
     match calendar::sync(&state, &ws.ctx, input).await {
         Ok(_) => Ok(see_other(&format!("/app/w/{}/settings/calendar", ws.ctx.workspace.reference))),
-        Err(error) if error.status == StatusCode::BAD_REQUEST && !error.details.is_empty() => {
-            let page = calendar_page(&state, &ws, calendar_problems(&error.details, w)).await?;
+        Err(error) => {
+            let details = form_refusal(error)?;
+            let page = calendar_page(&state, &ws, calendar_problems(&details, w)).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => Err(error.into()),
     }
 }
 

@@ -28,7 +28,7 @@ use enspace_engine::structure_cache::TypeStructure;
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 
-use super::{auth::query_value, render, see_other, Page, Problems};
+use super::{auth::query_value, form_refusal, render, see_other, Page, Problems};
 use crate::{
     context::{ConsoleWs, WsPosted},
     errors::{ConsoleError, PageResult},
@@ -115,15 +115,9 @@ pub(crate) fn at_inputs(details: Vec<Detail>, prefix: &str) -> Vec<Detail> {
         .collect()
 }
 
-/// An engine refusal a form shows beside its inputs (400 with details, a 409 unique value);
-/// anything else is the page's error.
+/// An engine refusal a form shows beside its inputs; anything else is the page's error.
 fn form_problems(error: ApiError, defs: &[FieldDef]) -> Result<Problems, ConsoleError> {
-    match error.status {
-        StatusCode::BAD_REQUEST | StatusCode::CONFLICT if !error.details.is_empty() => {
-            Ok(problems_of(&error.details, defs))
-        }
-        _ => Err(error.into()),
-    }
+    Ok(problems_of(&form_refusal(error)?, defs))
 }
 
 #[derive(Template)]

@@ -208,6 +208,15 @@ impl Problems {
     }
 }
 
+/// What a form shows beside its inputs when the engine refuses it: the `details` of a 400 (its
+/// checks) or of a 409 (a unique value already taken). Any other refusal is the page's error.
+pub(crate) fn form_refusal(error: ApiError) -> Result<Vec<enspace_domain::Detail>, ConsoleError> {
+    match error.status {
+        StatusCode::BAD_REQUEST | StatusCode::CONFLICT if !error.details.is_empty() => Ok(error.details),
+        _ => Err(error.into()),
+    }
+}
+
 /// The htmx settings every page gives in `<meta name="htmx-config">`: no `eval`, no injected
 /// styles (the CSP forbids both), requests only to this origin, no copies of pages kept in
 /// the browser's storage (they hold a company's data), and 4xx fragments swapped in (422

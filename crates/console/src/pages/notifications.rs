@@ -13,7 +13,7 @@ use enspace_api::{
 use enspace_domain::Detail;
 use serde_json::{json, Map, Value};
 
-use super::{render, see_other, Page, Problem, Problems};
+use super::{form_refusal, render, see_other, Page, Problem, Problems};
 use crate::{
     context::{ConsoleWs, WsPosted},
     errors::{ConsoleError, PageResult},
@@ -155,12 +155,12 @@ pub(crate) async fn save(State(state): State<AppState>, posted: WsPosted) -> Pag
     let w = ws.caller.locale.msg().work;
     match notification_settings::update(&state, &ws.ctx, &body_of(&form)).await {
         Ok(_) => Ok(see_other(&format!("/app/w/{}/settings/notifications", ws.ctx.workspace.reference))),
-        Err(error) if error.status == StatusCode::BAD_REQUEST && !error.details.is_empty() => {
+        Err(error) => {
+            let details = form_refusal(error)?;
             let view = notification_settings::get(&state, &ws.ctx).await?;
-            let page = page_of(&state, &ws, view, problems_of(&error.details, w)).await?;
+            let page = page_of(&state, &ws, view, problems_of(&details, w)).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(error) => Err(error.into()),
     }
 }
 

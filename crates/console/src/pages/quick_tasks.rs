@@ -29,6 +29,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     auth::query_value,
+    form_refusal,
     item::{at_inputs, problems_of, zone_of},
     render, see_other, with_query, Page, Problem, Problems,
 };
@@ -557,16 +558,6 @@ fn task_problems(details: &[Detail], w: &Work) -> Problems {
     Problems { list }
 }
 
-/// A refusal with details (a 400, a 409 with them) becomes the form's problems; anything else
-/// is the page's error.
-fn refused(error: ApiError) -> Result<Vec<Detail>, ConsoleError> {
-    if error.status.is_client_error() && !error.details.is_empty() {
-        Ok(error.details)
-    } else {
-        Err(error.into())
-    }
-}
-
 /// `POST /app/w/{ws}/tasks/quick`: a new task from the board's form.
 pub(crate) async fn create(State(state): State<AppState>, RawQuery(query): RawQuery, posted: WsPosted) -> PageResult {
     let WsPosted { ws, form } = posted;
@@ -579,7 +570,7 @@ pub(crate) async fn create(State(state): State<AppState>, RawQuery(query): RawQu
                 let fallback = format!("/app/w/{}/tasks/quick", ws.ctx.workspace.reference);
                 return Ok(see_other(&ws.back(&form, fallback)));
             }
-            Err(error) => refused(error)?,
+            Err(error) => form_refusal(error)?,
         },
     };
     let new_task = NewTask {
@@ -716,7 +707,7 @@ pub(crate) async fn save(
             Ok(task) => {
                 return Ok(see_other(&format!("/app/w/{}/tasks/quick/{}", ws.ctx.workspace.reference, task.id)))
             }
-            Err(error) => refused(error)?,
+            Err(error) => form_refusal(error)?,
         },
     };
     let task = quick_tasks::get(&state, &ws.ctx, id).await?;
@@ -801,7 +792,7 @@ pub(crate) async fn act(
         Ok(_) => Ok(see_other(&ws.back(&form, panel))),
         Err(error) => {
             // A refusal (say, a form task moved to done without its answers) shows on the panel.
-            let details = refused(error)?;
+            let details = form_refusal(error)?;
             let task = quick_tasks::get(&state, ctx, id).await?;
             let problems = if action == "answer" {
                 let mut ignored = Vec::new();

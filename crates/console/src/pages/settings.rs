@@ -97,11 +97,7 @@ fn role_value(text: Option<&str>) -> Option<Value> {
 }
 
 fn field_problems(error: ApiError, inputs: &[(&str, &str, &str)]) -> Result<Problems, ConsoleError> {
-    if error.status == StatusCode::BAD_REQUEST && !error.details.is_empty() {
-        Ok(Problems::from_details(&error.details, inputs))
-    } else {
-        Err(error.into())
-    }
+    Ok(Problems::from_details(&super::form_refusal(error)?, inputs))
 }
 
 /// Invites; the page answers with the acceptance link when no e-mail integration sent it.

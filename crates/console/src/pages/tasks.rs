@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 
 use super::{
     auth::query_value,
+    form_refusal,
     item::{at_inputs, problems_of, zone_of},
     items::short_reference,
     render, see_other, with_query, Page, Problems,
@@ -546,10 +547,9 @@ pub(crate) async fn complete(
         Err(details) => problems_of(&at_inputs(details, ""), &defs),
         Ok(answers) => match tasks.complete(&state, &ws.ctx, id, &answers).await {
             Ok(_) => return Ok(see_other(&format!("/app/w/{}/tasks/scheduled/{id}", ws.ctx.workspace.reference))),
-            Err(error) if !error.details.is_empty() && error.status.is_client_error() => {
-                problems_of(&at_inputs(error.details, ""), &defs)
-            }
-            Err(error) => return conflicted(&state, &ws, &tasks, id, error).await,
+            // Someone acted first: the banner; what the answers lack: beside the inputs.
+            Err(error) if error.details.is_empty() => return conflicted(&state, &ws, &tasks, id, error).await,
+            Err(error) => problems_of(&at_inputs(form_refusal(error)?, ""), &defs),
         },
     };
     let panel = Panel { tab: "task", posted: Some(&posted.0), problems, conflict: None };
