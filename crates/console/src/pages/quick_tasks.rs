@@ -606,9 +606,10 @@ struct TaskPanel {
     back: String,
 }
 
+/// What the panel shows after a refusal: the answers as posted, and the problems.
 #[derive(Default)]
-struct Posted<'a> {
-    pairs: Option<&'a [(String, String)]>,
+struct Panel<'a> {
+    posted: Option<&'a [(String, String)]>,
     problems: Problems,
 }
 
@@ -616,7 +617,7 @@ async fn task_panel(
     state: &AppState,
     ws: &ConsoleWs,
     task: QuickTaskView,
-    posted: Posted<'_>,
+    panel: Panel<'_>,
 ) -> Result<TaskPanel, ConsoleError> {
     let zone = zone_of(state, ws.ctx.workspace.id).await?;
     let shown = Shown { locale: ws.caller.locale, zone: &zone };
@@ -629,7 +630,7 @@ async fn task_panel(
         let form = enspace_domain::quick_tasks::check_meta(&mut ignored, "form", &task.meta).fields;
         let result = task.meta.get("form_result").and_then(Value::as_object).cloned().unwrap_or_default();
         let encoded;
-        let values = match posted.pairs {
+        let values = match panel.posted {
             Some(pairs) => pairs,
             None => {
                 encoded = html_form::encode(&form, &result, &zone);
@@ -641,7 +642,7 @@ async fn task_panel(
         let drawn = Drawn {
             values: Values(values),
             required: &required,
-            problems: &posted.problems,
+            problems: &panel.problems,
             shown: &shown,
             workspace: Some(&workspace),
         };
@@ -673,7 +674,7 @@ async fn task_panel(
             .into_iter()
             .map(|p| Person { selected: task.assigned_to == Some(p.id), ..p })
             .collect(),
-        problems: posted.problems,
+        problems: panel.problems,
         questions,
         decision: text("decision"),
         comment: text("comment"),
@@ -690,7 +691,7 @@ pub(crate) async fn show(
     Path((_, id)): Path<(String, i64)>,
 ) -> PageResult {
     let task = quick_tasks::get(&state, &ws.ctx, id).await?;
-    render(StatusCode::OK, &task_panel(&state, &ws, task, Posted::default()).await?)
+    render(StatusCode::OK, &task_panel(&state, &ws, task, Panel::default()).await?)
 }
 
 /// Saves the panel's edit form.
@@ -711,8 +712,8 @@ pub(crate) async fn save(
         },
     };
     let task = quick_tasks::get(&state, &ws.ctx, id).await?;
-    let posted = Posted { pairs: None, problems: task_problems(&details, w) };
-    render(StatusCode::UNPROCESSABLE_ENTITY, &task_panel(&state, &ws, task, posted).await?)
+    let panel = Panel { posted: None, problems: task_problems(&details, w) };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &task_panel(&state, &ws, task, panel).await?)
 }
 
 /// The card actions: `move` (to the posted `status`), `archive`, `unarchive`, `trash`,
@@ -801,9 +802,8 @@ pub(crate) async fn act(
             } else {
                 task_problems(&details, w)
             };
-            let pairs = (action == "answer").then_some(&form.0[..]);
-            let posted = Posted { pairs, problems };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &task_panel(&state, &ws, task, posted).await?)
+            let posted = (action == "answer").then_some(&form.0[..]);
+            render(StatusCode::UNPROCESSABLE_ENTITY, &task_panel(&state, &ws, task, Panel { posted, problems }).await?)
         }
     }
 }
