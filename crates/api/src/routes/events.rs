@@ -323,9 +323,12 @@ fn with_key(
 
 /// The API stream's message: the event as the feed shows it, named by its kind.
 fn as_events(view: &EventView) -> Vec<SseEvent> {
-    let data = serde_json::to_string(view).unwrap_or_default();
-    let id = view.id.map(|id| id.to_string()).unwrap_or_default();
-    vec![SseEvent::default().id(id).event(view.kind.clone()).data(data)]
+    let message = SseEvent::default().event(view.kind.clone()).data(serde_json::to_string(view).unwrap_or_default());
+    // Every logged event has its id (only a webhook's ping has none).
+    vec![match view.id {
+        Some(id) => message.id(id.to_string()),
+        None => message,
+    }]
 }
 
 /// A live stream for `ctx`'s reader (the API's `/ws/events/stream`, the console's `/live`):
